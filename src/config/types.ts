@@ -1,0 +1,106 @@
+/**
+ * The normalised, frozen configuration the rest of the gateway reads. Built once by `loadConfig`;
+ * nothing on the hot path parses configuration again.
+ */
+import type { Decision, RuleInput } from './schema.js';
+
+/** A stdio upstream, still holding unresolved `${…}` references. */
+export interface StdioTarget {
+  readonly kind: 'stdio';
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Absolute working directory (defaults to the config dir). */
+  readonly cwd: string;
+}
+
+/** A remote upstream (Streamable HTTP or legacy SSE), still holding unresolved references. */
+export interface HttpTarget {
+  readonly kind: 'http' | 'sse';
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Where an upstream lives and how to reach it. */
+export type UpstreamTarget = StdioTarget | HttpTarget;
+
+/** A rule as written in a file, with where it was written (for explanations). */
+export interface SourcedRule {
+  readonly rule: RuleInput;
+  /** Config-dir-relative file, e.g. `servers.d/github.yaml` or `gateway.yaml`. */
+  readonly source: string;
+  /** Field path inside the file, e.g. `tools.deny[1]` or `policy.allow[0]`. */
+  readonly where: string;
+  /** 1-based line in the file, when known. */
+  readonly line?: number;
+}
+
+/** The policy section of one server or of gateway.yaml, with provenance. */
+export interface PolicySection {
+  readonly default?: Decision;
+  /** Where `default` was set, when it was. */
+  readonly defaultSource?: { readonly source: string; readonly where: string };
+  readonly allow: readonly SourcedRule[];
+  readonly ask: readonly SourcedRule[];
+  readonly deny: readonly SourcedRule[];
+}
+
+/** One upstream server as configured by its servers.d file. */
+export interface ServerConfig {
+  /** File stem; `[a-z0-9][a-z0-9_-]*`. */
+  readonly name: string;
+  /** Config-dir-relative path of the servers.d file. */
+  readonly file: string;
+  readonly description?: string;
+  readonly target: UpstreamTarget;
+  readonly enabled: boolean;
+  readonly timeoutMs: number;
+  readonly startupTimeoutMs: number;
+  readonly concurrency: number;
+  /** Public-name prefix: the server name unless set; "" exposes upstream names unchanged. */
+  readonly prefix: string;
+  readonly tools: PolicySection;
+}
+
+/** A problem found while loading configuration: `file:line: field: message`. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line?: number;
+  /** Dotted field path, e.g. `tools.deny[1].args`; absent for whole-file problems. */
+  readonly field?: string;
+  readonly message: string;
+  /** The server this problem takes out of service, if any. */
+  readonly server?: string;
+  readonly severity: 'error' | 'warning';
+}
+
+/** Everything loaded from a configuration directory, validated and frozen. */
+export interface GatewayConfig {
+  /** Absolute configuration directory. */
+  readonly dir: string;
+  readonly listen: {
+    readonly transport: 'stdio' | 'http';
+    readonly host: string;
+    readonly port: number;
+    readonly allowedHosts: readonly string[];
+    readonly allowedOrigins: readonly string[];
+  };
+  readonly policy: PolicySection & { readonly showDenied: boolean };
+  readonly audit: {
+    /** Absolute path. */
+    readonly file: string;
+    readonly arguments: 'full' | 'redacted' | 'hash' | 'none';
+    readonly maxArgumentBytes: number;
+  };
+  readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number };
+  readonly catalog: { readonly pageSize: number };
+  /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
+  readonly servers: readonly ServerConfig[];
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** Formats a problem the way `mcpgate check` prints it: `file:line: field: message`. */
+export function formatProblem(problem: ConfigProblem): string {
+  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
+  return problem.field ? `${where}: ${problem.field}: ${problem.message}` : `${where}: ${problem.message}`;
+}

@@ -1,0 +1,78 @@
+/**
+ * Typed errors with stable codes. Every code is listed with its remedy in docs/errors.md.
+ * Wire errors (JSON-RPC) are built from these in `toJsonRpcError`; local code never throws strings.
+ */
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+
+/** Stable error codes; scripts and docs depend on these names. */
+export const ErrorCodes = {
+  CONFIG_INVALID: 'MCPGATE_CONFIG_INVALID',
+  CONFIG_NOT_FOUND: 'MCPGATE_CONFIG_NOT_FOUND',
+  REFERENCE_UNRESOLVED: 'MCPGATE_REFERENCE_UNRESOLVED',
+  REFERENCE_UNSUPPORTED: 'MCPGATE_REFERENCE_UNSUPPORTED',
+  UPSTREAM_START_FAILED: 'MCPGATE_UPSTREAM_START_FAILED',
+  UPSTREAM_UNAVAILABLE: 'MCPGATE_UPSTREAM_UNAVAILABLE',
+  UPSTREAM_CRASHED: 'MCPGATE_UPSTREAM_CRASHED',
+  UPSTREAM_TIMEOUT: 'MCPGATE_UPSTREAM_TIMEOUT',
+  UNKNOWN_TOOL: 'MCPGATE_UNKNOWN_TOOL',
+  UNKNOWN_PROMPT: 'MCPGATE_UNKNOWN_PROMPT',
+  UNKNOWN_RESOURCE: 'MCPGATE_UNKNOWN_RESOURCE',
+  POLICY_DENIED: 'MCPGATE_POLICY_DENIED',
+  NAME_COLLISION: 'MCPGATE_NAME_COLLISION',
+  CLIENT_REQUEST_UNROUTABLE: 'MCPGATE_CLIENT_REQUEST_UNROUTABLE',
+  USAGE: 'MCPGATE_USAGE',
+  LISTEN_FAILED: 'MCPGATE_LISTEN_FAILED',
+} as const;
+
+/** One of the stable codes above. */
+export type ErrorCodeName = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error mcpgate raises on purpose: a stable code plus a remedy sentence. */
+export class GatewayError extends Error {
+  readonly code: ErrorCodeName;
+  readonly remedy: string | undefined;
+
+  constructor(code: ErrorCodeName, message: string, options: { remedy?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.remedy = options.remedy;
+  }
+}
+
+/** A user mistake on the command line (exit code 2). */
+export class UsageError extends GatewayError {
+  constructor(message: string) {
+    super(ErrorCodes.USAGE, message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Custom JSON-RPC error codes in the implementation-defined server range. */
+export const GatewayRpcCodes = {
+  upstreamUnavailable: -32001,
+  upstreamCrashed: -32002,
+  upstreamTimeout: ErrorCode.RequestTimeout,
+} as const;
+
+/** Maps any error to the McpError the downstream client receives; never leaks a stack. */
+export function toMcpError(error: unknown): McpError {
+  if (error instanceof McpError) return error;
+  if (error instanceof GatewayError) {
+    const rpc =
+      error.code === ErrorCodes.UPSTREAM_CRASHED
+        ? GatewayRpcCodes.upstreamCrashed
+        : error.code === ErrorCodes.UPSTREAM_TIMEOUT
+          ? GatewayRpcCodes.upstreamTimeout
+          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE
+            ? GatewayRpcCodes.upstreamUnavailable
+            : error.code === ErrorCodes.UNKNOWN_TOOL ||
+                error.code === ErrorCodes.UNKNOWN_PROMPT ||
+                error.code === ErrorCodes.UNKNOWN_RESOURCE
+              ? ErrorCode.InvalidParams
+              : ErrorCode.InternalError;
+    return new McpError(rpc, error.message, { code: error.code });
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new McpError(ErrorCode.InternalError, message);
+}
