@@ -50,8 +50,8 @@ export class UsageError extends GatewayError {
 
 /** Custom JSON-RPC error codes in the implementation-defined server range. */
 export const GatewayRpcCodes = {
-  upstreamUnavailable: -32001,
-  upstreamCrashed: -32002,
+  upstreamUnavailable: -32010,
+  upstreamCrashed: -32011,
   upstreamTimeout: ErrorCode.RequestTimeout,
 } as const;
 

@@ -61,7 +61,7 @@ export interface ToolResultEvent {
   readonly public_name: string;
   readonly duration_ms: number;
   readonly outcome: CallOutcome;
-  /** Characters of content carried by the result (text, base64 data, resource bodies, structured content). */
+  /** Characters of content carried by the result's content items (text, base64 data, embedded resource bodies). */
   readonly result_size: number;
   readonly error?: string;
   readonly subject?: string;

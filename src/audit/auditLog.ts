@@ -1,0 +1,62 @@
+/**
+ * The local audit log: one JSON line per CONTRACT event, appended through pino's asynchronous
+ * writer so a tool call never waits on the disk. `close()` flushes what is buffered.
+ * (Hash chaining and rotation arrive with the tamper-evident audit issue.)
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { EventSink, GatewayEvent } from '../telemetry/events.js';
+
+type Destination = ReturnType<typeof pino.destination>;
+
+/** Appends events to the audit file as JSON lines: `{"time":"…","event":"mcpgate.…",…}`. */
+export class AuditLog implements EventSink {
+  readonly file: string;
+  private readonly destination: Destination;
+  private readonly logger: Logger;
+  private closed = false;
+
+  constructor(file: string) {
+    this.file = file;
+    mkdirSync(dirname(file), { recursive: true });
+    this.destination = pino.destination({ dest: file, sync: false, append: true, mkdir: true });
+    this.logger = pino(
+      {
+        base: null,
+        messageKey: 'message',
+        timestamp: () => `,"time":"${new Date().toISOString()}"`,
+        formatters: { level: () => ({}) },
+      },
+      this.destination,
+    );
+  }
+
+  emit(event: GatewayEvent): void {
+    if (this.closed) return;
+    this.logger.info(event);
+  }
+
+  /** Flushes buffered records to disk. */
+  flush(): void {
+    if (this.closed) return;
+    try {
+      this.destination.flushSync();
+    } catch {
+      // Not yet open (nothing written): nothing to flush.
+    }
+  }
+
+  /** Flushes and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    await new Promise<void>((resolve) => {
+      this.destination.once('close', () => resolve());
+      this.destination.once('error', () => resolve());
+      this.destination.end();
+      setTimeout(resolve, 1000).unref();
+    });
+  }
+}

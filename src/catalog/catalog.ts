@@ -1,0 +1,194 @@
+/**
+ * The aggregated catalog: every ready upstream's tools, prompts, resources and templates under
+ * public names, each tool carrying its precompiled policy. Rebuilt only when an upstream's lists
+ * change; the hot path does a single Map lookup.
+ */
+import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Policy, ToolPolicy } from '../policy/policy.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { publicName } from './names.js';
+
+/** A tool as the gateway knows it. */
+export interface ToolEntry {
+  readonly publicName: string;
+  readonly upstream: Upstream;
+  /** The upstream's own tool name. */
+  readonly name: string;
+  /** The definition handed to clients (public name). */
+  readonly publicTool: Tool;
+  readonly policy: ToolPolicy;
+}
+
+/** A prompt as the gateway knows it. */
+export interface PromptEntry {
+  readonly publicName: string;
+  readonly upstream: Upstream;
+  readonly name: string;
+  readonly publicPrompt: Prompt;
+}
+
+interface TemplateEntry {
+  readonly upstream: Upstream;
+  readonly template: ResourceTemplate;
+  readonly matcher: UriTemplate | undefined;
+}
+
+/** A name that two upstreams both claim: the first (by server name) keeps it. */
+export interface NameCollision {
+  readonly kind: 'tool' | 'prompt' | 'resource';
+  readonly name: string;
+  readonly kept: string;
+  readonly dropped: string;
+}
+
+/** Options of the catalog. */
+export interface CatalogOptions {
+  readonly policy: Policy;
+  /** List denied tools anyway (calls still fail). */
+  readonly showDenied: boolean;
+}
+
+/** The aggregated view over all upstreams. */
+export class Catalog {
+  /** Increases on every rebuild. */
+  version = 0;
+  collisions: readonly NameCollision[] = [];
+  private readonly options: CatalogOptions;
+  private upstreams: readonly Upstream[] = [];
+  private toolMap = new Map<string, ToolEntry>();
+  private promptMap = new Map<string, PromptEntry>();
+  private resourceMap = new Map<string, Upstream>();
+  private templates: readonly TemplateEntry[] = [];
+  private visibleTools: readonly Tool[] = [];
+  private allTools: readonly ToolEntry[] = [];
+  private promptList: readonly Prompt[] = [];
+  private resourceList: readonly Resource[] = [];
+  private templateList: readonly ResourceTemplate[] = [];
+
+  constructor(options: CatalogOptions) {
+    this.options = options;
+  }
+
+  /** Sets the upstreams (sorted by name for deterministic collision handling) and rebuilds. */
+  setUpstreams(upstreams: readonly Upstream[]): void {
+    this.upstreams = [...upstreams].sort((a, b) => a.name.localeCompare(b.name));
+    this.rebuild();
+  }
+
+  /** Rebuilds every map from the upstreams' current lists. */
+  rebuild(): void {
+    const tools = new Map<string, ToolEntry>();
+    const prompts = new Map<string, PromptEntry>();
+    const resources = new Map<string, Upstream>();
+    const templates: TemplateEntry[] = [];
+    const collisions: NameCollision[] = [];
+    const resourceList: Resource[] = [];
+    const templateList: ResourceTemplate[] = [];
+    for (const upstream of this.upstreams) {
+      // Lists are kept across restarts (an upstream that never became ready has none), so the
+      // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
+      const prefix = upstream.config.prefix;
+      for (const tool of upstream.tools) {
+        const name = publicName(prefix, tool.name);
+        const kept = tools.get(name);
+        if (kept) {
+          collisions.push({ kind: 'tool', name, kept: kept.upstream.name, dropped: upstream.name });
+          continue;
+        }
+        const policy = this.options.policy.forTool(upstream.config, tool.name);
+        tools.set(name, { publicName: name, upstream, name: tool.name, publicTool: { ...tool, name }, policy });
+      }
+      for (const prompt of upstream.prompts) {
+        const name = publicName(prefix, prompt.name);
+        const kept = prompts.get(name);
+        if (kept) {
+          collisions.push({ kind: 'prompt', name, kept: kept.upstream.name, dropped: upstream.name });
+          continue;
+        }
+        prompts.set(name, { publicName: name, upstream, name: prompt.name, publicPrompt: { ...prompt, name } });
+      }
+      for (const resource of upstream.resources) {
+        const kept = resources.get(resource.uri);
+        if (kept) {
+          collisions.push({ kind: 'resource', name: resource.uri, kept: kept.name, dropped: upstream.name });
+          continue;
+        }
+        resources.set(resource.uri, upstream);
+        resourceList.push(resource);
+      }
+      for (const template of upstream.resourceTemplates) {
+        templates.push({ upstream, template, matcher: compileTemplate(template.uriTemplate) });
+        templateList.push(template);
+      }
+    }
+    this.toolMap = tools;
+    this.promptMap = prompts;
+    this.resourceMap = resources;
+    this.templates = templates;
+    this.allTools = [...tools.values()];
+    this.visibleTools = this.allTools
+      .filter((entry) => this.options.showDenied || entry.policy.listing.decision !== 'deny')
+      .map((entry) => entry.publicTool);
+    this.promptList = [...prompts.values()].map((entry) => entry.publicPrompt);
+    this.resourceList = resourceList;
+    this.templateList = templateList;
+    this.collisions = collisions;
+    this.version++;
+  }
+
+  /** The tool behind a public name. */
+  tool(name: string): ToolEntry | undefined {
+    return this.toolMap.get(name);
+  }
+
+  /** The prompt behind a public name. */
+  prompt(name: string): PromptEntry | undefined {
+    return this.promptMap.get(name);
+  }
+
+  /** The upstream serving a resource URI: a listed resource first, then the first matching template. */
+  resourceOwner(uri: string): Upstream | undefined {
+    const listed = this.resourceMap.get(uri);
+    if (listed) return listed;
+    for (const entry of this.templates) {
+      if (entry.matcher?.match(uri)) return entry.upstream;
+    }
+    return undefined;
+  }
+
+  /** The upstream that declared a resource template (for completion requests). */
+  templateOwner(uriTemplate: string): Upstream | undefined {
+    return this.templates.find((entry) => entry.template.uriTemplate === uriTemplate)?.upstream;
+  }
+
+  /** Tools shown to clients (denied ones hidden unless `showDenied`). */
+  listTools(): readonly Tool[] {
+    return this.visibleTools;
+  }
+
+  /** Every tool with its policy, hidden or not (for `mcpgate tools`). */
+  entries(): readonly ToolEntry[] {
+    return this.allTools;
+  }
+
+  listPrompts(): readonly Prompt[] {
+    return this.promptList;
+  }
+
+  listResources(): readonly Resource[] {
+    return this.resourceList;
+  }
+
+  listResourceTemplates(): readonly ResourceTemplate[] {
+    return this.templateList;
+  }
+}
+
+function compileTemplate(uriTemplate: string): UriTemplate | undefined {
+  try {
+    return new UriTemplate(uriTemplate);
+  } catch {
+    return undefined;
+  }
+}

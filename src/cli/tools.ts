@@ -1,0 +1,84 @@
+/**
+ * `mcpgate tools`: start the upstreams, print the aggregated catalog with each tool's effective
+ * decision and the rule that decided it, then stop.
+ */
+import { loadConfig } from '../config/load.js';
+import { formatProblem } from '../config/types.js';
+import { Gateway } from '../gateway.js';
+import { describeRule } from '../policy/policy.js';
+import { silentLogger } from '../telemetry/logger.js';
+import { configDirFrom } from './configDir.js';
+
+/** Options of `mcpgate tools`. */
+export interface ToolsOptions {
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream;
+}
+
+/** One row of the catalog listing (also the `--json` shape). */
+export interface ToolRow {
+  readonly name: string;
+  readonly server: string;
+  readonly tool: string;
+  readonly decision: 'allow' | 'ask' | 'deny';
+  readonly decided_by: string;
+  readonly rule: string;
+  readonly reason: string;
+  /** Rules with argument conditions also name this tool: a call may be decided differently. */
+  readonly conditional: boolean;
+  /** Hidden from tools/list (denied, and `policy.showDenied` is off). */
+  readonly hidden: boolean;
+}
+
+/** Prints the catalog; exit code 1 if any server could not be loaded or started. */
+export async function toolsCommand(options: ToolsOptions): Promise<number> {
+  const config = await loadConfig(configDirFrom(options.config));
+  const gateway = new Gateway({ config, logger: silentLogger(), audit: false });
+  try {
+    await gateway.start();
+    const rows: ToolRow[] = gateway.catalog.entries().map((entry) => {
+      const verdict = entry.policy.listing;
+      return {
+        name: entry.publicName,
+        server: entry.upstream.name,
+        tool: entry.name,
+        decision: verdict.decision,
+        decided_by: verdict.decidedBy,
+        rule: describeRule(verdict.rule),
+        reason: verdict.reason,
+        conditional: entry.policy.conditional,
+        hidden: verdict.decision === 'deny' && !config.policy.showDenied,
+      };
+    });
+    const failed = [...gateway.upstreams.values()].filter((u) => u.state !== 'ready');
+    const problems = config.problems.filter((p) => p.severity === 'error');
+    if (options.json) {
+      const servers = [...gateway.upstreams.values()].map((u) => ({ server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) }));
+      options.out.write(`${JSON.stringify({ tools: rows, servers, problems: config.problems }, null, 2)}\n`);
+    } else {
+      options.out.write(renderTable(rows));
+      for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
+      for (const problem of config.problems) options.err.write(`${formatProblem(problem)}\n`);
+      for (const c of gateway.catalog.collisions) {
+        options.err.write(`name collision: ${c.kind} "${c.name}" from "${c.dropped}" left out ("${c.kept}" has it); set a distinct prefix\n`);
+      }
+    }
+    return failed.length > 0 || problems.length > 0 || gateway.catalog.collisions.length > 0 ? 1 : 0;
+  } finally {
+    await gateway.close();
+  }
+}
+
+function renderTable(rows: readonly ToolRow[]): string {
+  const header = ['TOOL', 'DECISION', 'RULE'];
+  const body = rows.map((row) => [
+    row.hidden ? `${row.name} (hidden)` : row.name,
+    row.decision,
+    row.conditional ? `${row.rule}; argument rules may change it` : row.rule,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`;
+  return line(header) + body.map(line).join('');
+}

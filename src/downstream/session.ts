@@ -1,0 +1,144 @@
+/**
+ * One client session: the SDK's low-level `Server` bound to one transport. The SDK handles the
+ * handshake and ping; every other request goes, unparsed by the SDK, to the gateway's dispatcher
+ * (so results are forwarded without being validated and copied once more on the hot path).
+ */
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  McpError,
+  SetLevelRequestSchema,
+  type JSONRPCRequest,
+  type LoggingLevel,
+  type Notification,
+  type RequestId,
+  type Result,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+/** What the SDK hands a request handler. */
+export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** The gateway side of a session: everything a session cannot answer itself. */
+export interface SessionDispatcher {
+  /** Answers a client request (tools/call, tools/list, resources/read, …). */
+  dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result>;
+  /** The client finished initialisation. */
+  opened(session: ClientSession): void;
+  /** The transport closed. */
+  closed(session: ClientSession): void;
+}
+
+const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
+
+const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+/** Upstream-initiated requests can wait for a human (elicitation); the upstream's own timeout bounds them. */
+const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
+
+/** Server identity advertised to clients. */
+export const GATEWAY_SERVER_INFO = { name: 'mcpgate', version: '0.1.0' } as const;
+
+/** One downstream MCP session. */
+export class ClientSession {
+  readonly id: string;
+  readonly transportKind: 'stdio' | 'http';
+  readonly server: Server;
+  readonly startedAt = Date.now();
+  /** Resource URIs this session subscribed to. */
+  readonly subscriptions = new Set<string>();
+  calls = 0;
+  private logLevel: LoggingLevel | undefined;
+  private closed = false;
+
+  constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string }) {
+    this.id = options.id ?? randomUUID();
+    this.transportKind = options.transportKind;
+    const dispatcher = options.dispatcher;
+    this.server = new Server(GATEWAY_SERVER_INFO, {
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true, subscribe: true },
+        logging: {},
+        completions: {},
+      },
+      ...(options.instructions ? { instructions: options.instructions } : {}),
+    });
+    // Logging level is per session: the upstreams are shared, so it is applied here when forwarding.
+    this.server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      this.logLevel = request.params.level;
+      return {};
+    });
+    this.server.fallbackRequestHandler = (request, extra) => dispatcher.dispatch(this, request, extra);
+    this.server.oninitialized = () => dispatcher.opened(this);
+    this.server.onclose = () => {
+      if (this.closed) return;
+      this.closed = true;
+      dispatcher.closed(this);
+    };
+  }
+
+  /** Binds the session to its transport and starts it. */
+  connect(transport: Transport): Promise<void> {
+    return this.server.connect(transport);
+  }
+
+  /** Closes the session's transport. */
+  async close(): Promise<void> {
+    await this.server.close().catch(() => undefined);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get clientInfo(): { name?: string; version?: string } {
+    return this.server.getClientVersion() ?? {};
+  }
+
+  get clientCapabilities(): Record<string, unknown> {
+    return (this.server.getClientCapabilities() ?? {}) as Record<string, unknown>;
+  }
+
+  /** Sends a notification, tied to a client request when given (Streamable HTTP routes it onto that request's stream). */
+  notify(notification: Notification, relatedRequestId?: RequestId): void {
+    if (this.closed) return;
+    const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
+    this.server.notification(notification as ServerNotification, options).catch(() => undefined);
+  }
+
+  /** Forwards a logging message if it passes this session's `logging/setLevel` threshold. */
+  log(params: Record<string, unknown>, relatedRequestId?: RequestId): void {
+    const level = params.level as LoggingLevel;
+    if (this.logLevel && LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
+    this.notify({ method: 'notifications/message', params }, relatedRequestId);
+  }
+
+  /**
+   * Forwards an upstream's request (sampling, elicitation, roots) to this client, if the client
+   * declared the capability it needs.
+   */
+  async forwardRequest(request: JSONRPCRequest, signal: AbortSignal, relatedRequestId?: RequestId): Promise<Result> {
+    const needed = CAPABILITY_FOR[request.method];
+    if (needed && this.clientCapabilities[needed] === undefined) {
+      throw new McpError(ErrorCode.InvalidRequest, `the client of this gateway session does not support ${request.method} (no "${needed}" capability)`);
+    }
+    return this.server.request({ method: request.method, params: request.params } as ServerRequest, PassThroughResult, {
+      signal,
+      timeout: CLIENT_REQUEST_TIMEOUT_MS,
+      ...(relatedRequestId === undefined ? {} : { relatedRequestId }),
+    });
+  }
+}
+
+const CAPABILITY_FOR: Record<string, string> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};

@@ -1,0 +1,68 @@
+/**
+ * Newline-delimited JSON-RPC over stdin/stdout for the client-facing side. Unlike the SDK's stdio
+ * server transport, a malformed line is answered with a JSON-RPC error (-32700 parse error,
+ * -32600 invalid request) instead of being dropped silently, so a client learns what went wrong.
+ */
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+
+/** The stdio transport of `mcpgate serve`. */
+export class StdioServerLineTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  private lines: Interface | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly input: Readable = process.stdin,
+    private readonly output: Writable = process.stdout,
+  ) {}
+
+  async start(): Promise<void> {
+    this.lines = createInterface({ input: this.input, crlfDelay: Number.POSITIVE_INFINITY });
+    this.lines.on('line', (line) => this.receive(line));
+    this.lines.on('close', () => void this.close());
+    this.output.on('error', (error: Error) => this.onerror?.(error));
+  }
+
+  private receive(line: string): void {
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.reply(null, -32700, 'Parse error: the line is not valid JSON');
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      const id = typeof value === 'object' && value !== null && 'id' in value ? (value as { id: unknown }).id : null;
+      const usableId = typeof id === 'string' || typeof id === 'number' ? id : null;
+      this.reply(usableId, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
+      return;
+    }
+    this.onmessage?.(parsed.data);
+  }
+
+  private reply(id: string | number | null, code: number, message: string): void {
+    void this.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
+      else this.output.once('drain', resolve);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.lines?.close();
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The composition root: builds upstreams, catalog, policy and audit from a frozen config, owns
+ * the client sessions, and routes what upstreams send back (requests, logging, updates,
+ * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
+ */
+import { ErrorCode, McpError, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { AuditLog } from './audit/auditLog.js';
+import type { ArgumentsMode } from './audit/redact.js';
+import { Catalog } from './catalog/catalog.js';
+import { defaultResolver, type ReferenceResolver } from './config/references.js';
+import type { GatewayConfig } from './config/types.js';
+import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
+import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
+import { Subscriptions } from './pipeline/subscriptions.js';
+import { compilePolicy } from './policy/policy.js';
+import { Redactor } from './secrets/redactor.js';
+import { EventBus, type EventSink } from './telemetry/events.js';
+import type { Logger } from './telemetry/logger.js';
+import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+
+/** Options of a gateway instance. */
+export interface GatewayOptions {
+  readonly config: GatewayConfig;
+  readonly logger: Logger;
+  /** Extra event sinks besides the audit log. */
+  readonly sinks?: readonly EventSink[];
+  readonly resolver?: ReferenceResolver;
+  /** Write the audit log (default true). */
+  readonly audit?: boolean;
+  /** How long early list requests wait for upstreams still starting (default 5 s). */
+  readonly listWaitMs?: number;
+}
+
+const LIST_CHANGED: Record<ListKind, string> = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+};
+
+/** A running gateway. */
+export class Gateway implements SessionDispatcher, UpstreamHooks {
+  readonly config: GatewayConfig;
+  readonly catalog: Catalog;
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly events = new EventBus();
+  readonly redactor = new Redactor();
+  private readonly logger: Logger;
+  private readonly auditLog: AuditLog | undefined;
+  private readonly sessions = new Map<string, ClientSession>();
+  private readonly subscriptions = new Subscriptions();
+  private readonly deps: DispatchDeps;
+  private startup: Promise<void> = Promise.resolve();
+  private readonly listWaitMs: number;
+  private callCounter = 0;
+  private readonly callPrefix = Date.now().toString(36);
+
+  constructor(options: GatewayOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.listWaitMs = options.listWaitMs ?? 5000;
+    if (options.audit !== false) {
+      this.auditLog = new AuditLog(this.config.audit.file);
+      this.events.add(this.auditLog);
+    }
+    for (const sink of options.sinks ?? []) this.events.add(sink);
+    const policy = compilePolicy(this.config);
+    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied });
+    const resolver = options.resolver ?? defaultResolver(this.config.dir);
+    const upstreams = new Map<string, Upstream>();
+    for (const server of this.config.servers) {
+      if (!server.enabled) continue;
+      upstreams.set(
+        server.name,
+        new Upstream(server, {
+          resolver,
+          events: this.events,
+          redactor: this.redactor,
+          logger: this.logger,
+          hooks: this,
+          restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
+          restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
+        }),
+      );
+    }
+    this.upstreams = upstreams;
+    this.catalog.setUpstreams([...upstreams.values()]);
+    this.deps = {
+      catalog: this.catalog,
+      events: this.events,
+      redactor: this.redactor,
+      argumentsMode: this.config.audit.arguments as ArgumentsMode,
+      maxArgumentBytes: this.config.audit.maxArgumentBytes,
+      subscriptions: this.subscriptions,
+      pageSize: this.config.catalog.pageSize,
+      nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
+      ready: () => this.ready(),
+    };
+    for (const collision of this.catalog.collisions) this.reportCollision(collision);
+  }
+
+  /** Starts every upstream in parallel; resolves when each first attempt has settled. */
+  start(): Promise<void> {
+    this.startup = Promise.all([...this.upstreams.values()].map((upstream) => upstream.start())).then(() => undefined);
+    return this.startup;
+  }
+
+  /** Waits (bounded) for upstreams still on their first start. */
+  ready(): Promise<void> {
+    return Promise.race([this.startup, new Promise<void>((resolve) => setTimeout(resolve, this.listWaitMs).unref())]);
+  }
+
+  /** Creates a session for a new client connection (connect it to a transport next). */
+  createSession(transportKind: 'stdio' | 'http', id?: string): ClientSession {
+    const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}) });
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Liveness summary for `/healthz`: upstream states and open sessions. */
+  health(): Record<string, unknown> {
+    const upstreams: Record<string, string> = {};
+    for (const [name, upstream] of this.upstreams) upstreams[name] = upstream.state;
+    return { status: 'ok', sessions: this.sessions.size, upstreams };
+  }
+
+  /** Open sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops every session and upstream and flushes the audit log. */
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((session) => session.close()));
+    await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await this.auditLog?.close();
+  }
+
+  // --- SessionDispatcher ---
+
+  dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+    return dispatch(this.deps, session, request, extra);
+  }
+
+  opened(session: ClientSession): void {
+    const info = session.clientInfo;
+    this.events.emit({
+      event: 'mcpgate.session.start',
+      session: session.id,
+      transport: session.transportKind,
+      ...(info.name ? { client_name: info.name } : {}),
+      ...(info.version ? { client_version: info.version } : {}),
+    });
+  }
+
+  closed(session: ClientSession): void {
+    if (!this.sessions.delete(session.id)) return;
+    for (const uri of [...session.subscriptions]) {
+      void this.subscriptions.unsubscribe(session, this.catalog.resourceOwner(uri), uri);
+    }
+    this.events.emit({
+      event: 'mcpgate.session.end',
+      session: session.id,
+      transport: session.transportKind,
+      duration_ms: Date.now() - session.startedAt,
+      calls: session.calls,
+    });
+  }
+
+  // --- UpstreamHooks ---
+
+  async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+    const owner = upstream.soleOwner();
+    const session = owner ? this.sessions.get(owner.session) : undefined;
+    if (!owner || !session) {
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
+      );
+    }
+    return session.forwardRequest(request, signal, owner.requestId);
+  }
+
+  onNotification(upstream: Upstream, notification: Notification): void {
+    const params = (notification.params ?? {}) as Record<string, unknown>;
+    if (notification.method === 'notifications/message') {
+      const owner = upstream.soleOwner();
+      const session = owner ? this.sessions.get(owner.session) : undefined;
+      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
+      else this.logger.debug({ server: upstream.name, log: this.redactor.scrubDeep(params) }, 'upstream log message with no call in flight');
+      return;
+    }
+    if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
+      for (const session of this.subscriptions.watching(params.uri)) session.notify(notification);
+      return;
+    }
+    this.logger.debug({ server: upstream.name, method: notification.method }, 'upstream notification not forwarded');
+  }
+
+  onListsChanged(upstream: Upstream, kinds: readonly ListKind[]): void {
+    this.catalog.rebuild();
+    for (const collision of this.catalog.collisions) {
+      if (collision.kept === upstream.name || collision.dropped === upstream.name) this.reportCollision(collision);
+    }
+    for (const session of this.sessions.values()) {
+      for (const kind of kinds) session.notify({ method: LIST_CHANGED[kind] });
+    }
+  }
+
+  private reportCollision(collision: { kind: string; name: string; kept: string; dropped: string }): void {
+    this.logger.error(
+      collision,
+      `config error: ${collision.kind} name "${collision.name}" is offered by both "${collision.kept}" and "${collision.dropped}"; "${collision.dropped}"'s is left out — give one of them a distinct \`prefix\``,
+    );
+  }
+}

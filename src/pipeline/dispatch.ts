@@ -1,0 +1,128 @@
+/**
+ * Routes every client request the SDK does not answer itself: lists are served from the catalog
+ * (paginated), `tools/call` runs the tool-call pipeline, and prompts, resources and completions
+ * are forwarded to the upstream that owns them, under the upstream's own names.
+ */
+import { ErrorCode, McpError, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { paginate } from '../catalog/pagination.js';
+import { ErrorCodes, GatewayError, toMcpError } from '../errors.js';
+import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { Subscriptions } from './subscriptions.js';
+import { callTool, type ToolCallDeps } from './toolCall.js';
+
+/** What request routing needs from the gateway. */
+export interface DispatchDeps extends ToolCallDeps {
+  readonly catalog: Catalog;
+  readonly subscriptions: Subscriptions;
+  readonly pageSize: number;
+  /** Resolves once the first start of every upstream has settled (bounded), so early lists are complete. */
+  ready(): Promise<void>;
+}
+
+/** Answers one client request. */
+export async function dispatch(deps: DispatchDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  switch (request.method) {
+    case 'tools/call':
+      return callTool(deps, session, request, extra);
+    case 'tools/list': {
+      await deps.ready();
+      const page = paginate(deps.catalog.listTools(), params.cursor, deps.pageSize);
+      return withCursor({ tools: page.items }, page.nextCursor);
+    }
+    case 'prompts/list': {
+      await deps.ready();
+      const page = paginate(deps.catalog.listPrompts(), params.cursor, deps.pageSize);
+      return withCursor({ prompts: page.items }, page.nextCursor);
+    }
+    case 'resources/list': {
+      await deps.ready();
+      const page = paginate(deps.catalog.listResources(), params.cursor, deps.pageSize);
+      return withCursor({ resources: page.items }, page.nextCursor);
+    }
+    case 'resources/templates/list': {
+      await deps.ready();
+      const page = paginate(deps.catalog.listResourceTemplates(), params.cursor, deps.pageSize);
+      return withCursor({ resourceTemplates: page.items }, page.nextCursor);
+    }
+    case 'prompts/get': {
+      const name = requireString(params, 'name', request.method);
+      const entry = deps.catalog.prompt(name);
+      if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      return forward(entry.upstream, request.method, { ...params, name: entry.name }, session, extra);
+    }
+    case 'resources/read': {
+      const uri = requireString(params, 'uri', request.method);
+      return forward(resourceUpstream(deps.catalog, uri), request.method, params, session, extra);
+    }
+    case 'resources/subscribe': {
+      const uri = requireString(params, 'uri', request.method);
+      await deps.subscriptions.subscribe(session, resourceUpstream(deps.catalog, uri), uri).catch(rethrow);
+      return {};
+    }
+    case 'resources/unsubscribe': {
+      const uri = requireString(params, 'uri', request.method);
+      await deps.subscriptions.unsubscribe(session, deps.catalog.resourceOwner(uri), uri);
+      return {};
+    }
+    case 'completion/complete':
+      return complete(deps.catalog, params, session, extra);
+    default:
+      throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+  }
+}
+
+async function complete(catalog: Catalog, params: Record<string, unknown>, session: ClientSession, extra: RequestExtra): Promise<Result> {
+  const ref = params.ref as Record<string, unknown> | undefined;
+  if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
+    const entry = catalog.prompt(ref.name);
+    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    return forward(entry.upstream, 'completion/complete', { ...params, ref: { ...ref, name: entry.name } }, session, extra);
+  }
+  if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
+    const upstream = catalog.templateOwner(ref.uri) ?? catalog.resourceOwner(ref.uri);
+    if (!upstream) throw new McpError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
+    return forward(upstream, 'completion/complete', params, session, extra);
+  }
+  throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
+}
+
+function resourceUpstream(catalog: Catalog, uri: string): Upstream {
+  const upstream = catalog.resourceOwner(uri);
+  if (!upstream) {
+    throw toMcpError(
+      new GatewayError(ErrorCodes.UNKNOWN_RESOURCE, `Resource not found: ${uri} (no upstream lists it or a template matching it)`),
+    );
+  }
+  return upstream;
+}
+
+async function forward(
+  upstream: Upstream,
+  method: string,
+  params: Record<string, unknown>,
+  session: ClientSession,
+  extra: RequestExtra,
+): Promise<Result> {
+  try {
+    return await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+  } catch (error) {
+    throw toMcpError(error);
+  }
+}
+
+function rethrow(error: unknown): never {
+  throw toMcpError(error);
+}
+
+function requireString(params: Record<string, unknown>, key: string, method: string): string {
+  const value = params[key];
+  if (typeof value !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.${key} (a string)`);
+  return value;
+}
+
+function withCursor<T extends Record<string, unknown>>(result: T, nextCursor: string | undefined): T & { nextCursor?: string } {
+  return nextCursor === undefined ? result : { ...result, nextCursor };
+}

@@ -1,0 +1,444 @@
+/**
+ * One upstream MCP server: connects (spawning a stdio child or reaching a URL), lists what it
+ * offers (all pages), forwards calls through a bounded queue with a per-call timeout, restarts it
+ * with exponential backoff when it dies, and reports every state change as an event.
+ *
+ * References (`${env:…}`, `${file:…}`) are resolved at every (re)start, so a rotated credential
+ * is picked up by the next restart without restarting the gateway.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  ErrorCode,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type JSONRPCRequest,
+  type Notification,
+  type Progress,
+  type RequestId,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type Result,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import PQueue from 'p-queue';
+import { z } from 'zod';
+import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import type { ServerConfig } from '../config/types.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
+import type { Redactor } from '../secrets/redactor.js';
+import type { EventSink, UpstreamState } from '../telemetry/events.js';
+import type { Logger } from '../telemetry/logger.js';
+import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
+
+/** Results are forwarded as received: validating them again would only cost time on the hot path. */
+const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
+
+/** Which of an upstream's lists changed. */
+export type ListKind = 'tools' | 'prompts' | 'resources';
+
+/** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
+export interface CallOwner {
+  /** Downstream session id. */
+  readonly session: string;
+  /** The downstream request being served, so routed messages land on its stream. */
+  readonly requestId?: RequestId;
+}
+
+/** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
+export interface UpstreamHooks {
+  /** A request the upstream sent towards the client (sampling, elicitation, roots). */
+  onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
+  /** A notification other than progress/cancellation/list_changed (logging, resource updates…). */
+  onNotification(upstream: Upstream, notification: Notification): void;
+  /** The upstream's lists were re-read (after start, restart or a list_changed notification). */
+  onListsChanged(upstream: Upstream, kinds: readonly ListKind[]): void;
+}
+
+/** Shared dependencies of all upstreams. */
+export interface UpstreamDeps {
+  readonly resolver: ReferenceResolver;
+  readonly events: EventSink;
+  readonly redactor: Redactor;
+  readonly logger: Logger;
+  readonly hooks: UpstreamHooks;
+  readonly restartInitialDelayMs: number;
+  readonly restartMaxDelayMs: number;
+}
+
+/** Options of one forwarded request. */
+export interface ForwardOptions {
+  readonly owner?: CallOwner;
+  readonly signal?: AbortSignal;
+  readonly onprogress?: (progress: Progress) => void;
+  /** Overrides the server's configured timeout. */
+  readonly timeoutMs?: number;
+}
+
+interface Connection {
+  readonly client: Client;
+  readonly io: UpstreamTransport;
+  readonly generation: number;
+  readonly resolvedValues: readonly string[];
+}
+
+const GATEWAY_CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
+/** A connection that stays up this long resets the restart backoff. */
+const STABLE_AFTER_MS = 10_000;
+const MAX_LIST_PAGES = 1000;
+const STDERR_TAIL_LINES = 20;
+
+/** One upstream MCP server and its connection lifecycle. */
+export class Upstream {
+  readonly config: ServerConfig;
+  state: UpstreamState = 'stopped';
+  lastError: string | undefined;
+  tools: readonly Tool[] = [];
+  prompts: readonly Prompt[] = [];
+  resources: readonly Resource[] = [];
+  resourceTemplates: readonly ResourceTemplate[] = [];
+  capabilities: ServerCapabilities | undefined;
+
+  private readonly deps: UpstreamDeps;
+  private readonly queue: PQueue;
+  private readonly inflight = new Map<number, CallOwner>();
+  private nextInflightId = 0;
+  private connection: Connection | undefined;
+  private generation = 0;
+  private attempt = 0;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
+  private readonly stderrTail: string[] = [];
+  private readonly relisting = new Map<ListKind, Promise<void>>();
+  private readonly relistAgain = new Set<ListKind>();
+  private firstAttempt: Promise<void> | undefined;
+
+  constructor(config: ServerConfig, deps: UpstreamDeps) {
+    this.config = config;
+    this.deps = deps;
+    this.queue = new PQueue({ concurrency: config.concurrency });
+  }
+
+  /** Server name (the servers.d file stem). */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Starts the upstream; resolves after the first attempt, whether it succeeded or not. */
+  start(): Promise<void> {
+    this.stopping = false;
+    this.firstAttempt ??= this.connect();
+    return this.firstAttempt;
+  }
+
+  /** Stops the upstream for good; pending calls fail. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.stableTimer);
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) {
+      this.removeSecrets(connection);
+      await connection.client.close().catch(() => undefined);
+    }
+    if (this.state !== 'stopped') this.setState('stopped');
+  }
+
+  /** The session that owns the request in flight here, if exactly one session has calls in flight. */
+  soleOwner(): CallOwner | undefined {
+    let owner: CallOwner | undefined;
+    for (const candidate of this.inflight.values()) {
+      if (owner && owner.session !== candidate.session) return undefined;
+      owner = candidate;
+    }
+    return owner;
+  }
+
+  /** Forwards a request through the per-upstream queue with the per-call timeout. */
+  async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
+    const connection = this.connection;
+    if (!connection || this.state !== 'ready') throw this.unavailable();
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    const queuedAt = performance.now();
+    const id = this.nextInflightId++;
+    if (options.owner) this.inflight.set(id, options.owner);
+    try {
+      return await this.queue.add(
+        () => {
+          const remaining = Math.max(1, timeoutMs - (performance.now() - queuedAt));
+          const requestOptions: RequestOptions = { timeout: remaining };
+          if (options.signal) requestOptions.signal = options.signal;
+          if (options.onprogress) requestOptions.onprogress = options.onprogress;
+          return connection.client.request({ method, params } as never, PassThroughResult, requestOptions);
+        },
+        options.signal ? { signal: options.signal } : undefined,
+      );
+    } catch (error) {
+      throw this.translate(error, method, params, options, timeoutMs, connection);
+    } finally {
+      if (options.owner) this.inflight.delete(id);
+    }
+  }
+
+  /** Number of calls queued or running. */
+  get load(): number {
+    return this.queue.size + this.queue.pending;
+  }
+
+  private translate(
+    error: unknown,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: ForwardOptions,
+    timeoutMs: number,
+    connection: Connection,
+  ): unknown {
+    const what = method === 'tools/call' && typeof params?.name === 'string' ? `${method} "${params.name}"` : method;
+    if (options.signal?.aborted) {
+      return new GatewayError(ErrorCodes.UPSTREAM_TIMEOUT, `request cancelled by the client: ${what} on upstream "${this.name}"`, {
+        cause: error,
+      });
+    }
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      return new GatewayError(
+        ErrorCodes.UPSTREAM_TIMEOUT,
+        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout); the request was cancelled`,
+        { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
+      );
+    }
+    const crashed = connection !== this.connection || connection.generation !== this.generation;
+    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+      return new GatewayError(
+        ErrorCodes.UPSTREAM_CRASHED,
+        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary()}; it is being restarted`,
+        { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
+      );
+    }
+    if (crashed && !(error instanceof McpError)) {
+      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight`, {
+        cause: error,
+      });
+    }
+    return error;
+  }
+
+  private unavailable(): GatewayError {
+    const detail = this.lastError ? `: ${this.lastError}` : '';
+    return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
+      remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
+    });
+  }
+
+  private stderrSummary(): string {
+    const last = this.stderrTail.at(-1);
+    return last ? ` (last stderr line: ${JSON.stringify(last.slice(0, 200))})` : '';
+  }
+
+  private setState(state: UpstreamState, extra: { error?: string; retry_in_ms?: number } = {}): void {
+    this.state = state;
+    if (extra.error !== undefined) this.lastError = extra.error;
+    if (state === 'ready') this.lastError = undefined;
+    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra } as const;
+    this.deps.events.emit(event);
+    const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
+    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}`);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    const generation = ++this.generation;
+    this.attempt += 1;
+    this.setState('starting');
+    let io: UpstreamTransport | undefined;
+    let client: Client | undefined;
+    let values: string[] = [];
+    try {
+      const resolved = await resolveTarget(this.config, this.deps.resolver);
+      values = resolved.values;
+      this.deps.redactor.add(values);
+      io = createUpstreamTransport(resolved.target);
+      this.watchStderr(io);
+      client = new Client(GATEWAY_CLIENT_INFO, {
+        capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
+      });
+      this.wireClient(client);
+      const connectedClient = client;
+      connectedClient.onclose = () => this.onConnectionClosed(generation);
+      connectedClient.onerror = (error) => {
+        this.deps.logger.warn({ server: this.name, err: this.deps.redactor.scrub(String(error?.message ?? error)) }, 'upstream transport error');
+      };
+      await connectedClient.connect(io.transport, { timeout: this.config.startupTimeoutMs });
+      if (generation !== this.generation || this.stopping) {
+        await connectedClient.close().catch(() => undefined);
+        return;
+      }
+      const connection: Connection = { client: connectedClient, io, generation, resolvedValues: values };
+      this.connection = connection;
+      this.capabilities = connectedClient.getServerCapabilities();
+      await this.refreshLists(['tools', 'prompts', 'resources'], connection);
+      if (generation !== this.generation) return;
+      this.setState('ready');
+      this.deps.hooks.onListsChanged(this, ['tools', 'prompts', 'resources']);
+      clearTimeout(this.stableTimer);
+      this.stableTimer = setTimeout(() => {
+        this.attempt = 0;
+      }, STABLE_AFTER_MS);
+      this.stableTimer.unref();
+    } catch (error) {
+      if (generation !== this.generation || this.stopping) return;
+      this.connection = undefined;
+      if (values.length) this.deps.redactor.remove(values);
+      const message = this.describeStartError(error);
+      await client?.close().catch(() => undefined);
+      this.setState('failed', { error: message });
+      this.scheduleRestart();
+    }
+  }
+
+  private describeStartError(error: unknown): string {
+    if (error instanceof GatewayError) return error.message;
+    const raw = error instanceof Error ? error.message : String(error);
+    let message = raw;
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;
+    } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+      message = `exited during start-up${this.stderrSummary()}`;
+    } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
+      message = `command not found: ${this.config.target.command}`;
+    }
+    return this.deps.redactor.scrub(message);
+  }
+
+  private onConnectionClosed(generation: number): void {
+    if (generation !== this.generation || this.stopping) return;
+    const connection = this.connection;
+    if (!connection) return; // closed during start-up: connect() reports it
+    this.connection = undefined;
+    this.removeSecrets(connection);
+    clearTimeout(this.stableTimer);
+    this.generation++;
+    this.setState('restarting', { error: `connection closed${this.stderrSummary()}` });
+    this.scheduleRestart();
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping) return;
+    const delay = Math.min(this.deps.restartInitialDelayMs * 2 ** Math.max(0, this.attempt - 1), this.deps.restartMaxDelayMs);
+    if (this.state !== 'restarting') this.setState('restarting', { retry_in_ms: delay });
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      void this.connect();
+    }, delay);
+    this.restartTimer.unref();
+  }
+
+  private removeSecrets(connection: Connection): void {
+    if (connection.resolvedValues.length) this.deps.redactor.remove(connection.resolvedValues);
+  }
+
+  private watchStderr(io: UpstreamTransport): void {
+    const stream = io.stderr;
+    if (!stream) return;
+    let partial = '';
+    stream.on('data', (chunk: Buffer | string) => {
+      const text = partial + chunk.toString();
+      const lines = text.split('\n');
+      partial = (lines.pop() ?? '').slice(-4096);
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        const clean = this.deps.redactor.scrub(line);
+        this.stderrTail.push(clean);
+        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+        this.deps.logger.debug({ server: this.name, stderr: clean }, 'upstream stderr');
+      }
+    });
+    stream.on('error', () => undefined);
+  }
+
+  private wireClient(client: Client): void {
+    client.fallbackRequestHandler = async (request, extra) => this.deps.hooks.onRequest(this, request, extra.signal);
+    client.fallbackNotificationHandler = async (notification) => this.deps.hooks.onNotification(this, notification);
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.relist('tools'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.relist('prompts'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.relist('resources'));
+  }
+
+  /** Re-reads one list after a list_changed notification; coalesces bursts. */
+  private relist(kind: ListKind): void {
+    const connection = this.connection;
+    if (!connection) return;
+    if (this.relisting.has(kind)) {
+      this.relistAgain.add(kind);
+      return;
+    }
+    const run = this.refreshLists([kind], connection)
+      .then(() => {
+        if (connection === this.connection) this.deps.hooks.onListsChanged(this, [kind]);
+      })
+      .catch((error: unknown) => {
+        this.deps.logger.warn({ server: this.name, kind, err: String(error) }, 're-listing after list_changed failed');
+      })
+      .finally(() => {
+        this.relisting.delete(kind);
+        if (this.relistAgain.delete(kind)) this.relist(kind);
+      });
+    this.relisting.set(kind, run);
+  }
+
+  private async refreshLists(kinds: readonly ListKind[], connection: Connection): Promise<void> {
+    const caps = connection.client.getServerCapabilities() ?? {};
+    const jobs: Promise<void>[] = [];
+    if (kinds.includes('tools') && caps.tools) {
+      jobs.push(this.listAll(connection, 'tools/list', ListToolsResultSchema, 'tools').then((items) => void (this.tools = items)));
+    }
+    if (kinds.includes('prompts') && caps.prompts) {
+      jobs.push(this.listAll(connection, 'prompts/list', ListPromptsResultSchema, 'prompts').then((items) => void (this.prompts = items)));
+    }
+    if (kinds.includes('resources') && caps.resources) {
+      jobs.push(
+        this.listAll(connection, 'resources/list', ListResourcesResultSchema, 'resources').then((items) => void (this.resources = items)),
+      );
+      jobs.push(
+        this.listAll(connection, 'resources/templates/list', ListResourceTemplatesResultSchema, 'resourceTemplates').then(
+          (items) => void (this.resourceTemplates = items),
+        ),
+      );
+    }
+    await Promise.all(jobs);
+  }
+
+  /** Reads every page of a list, guarding against cursors that never end. */
+  private async listAll<S extends z.ZodType, K extends string>(
+    connection: Connection,
+    method: string,
+    schema: S,
+    key: K,
+  ): Promise<never[]> {
+    const items: unknown[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const params = cursor === undefined ? {} : { cursor };
+      const result = (await connection.client.request({ method, params } as never, schema as never, {
+        timeout: this.config.timeoutMs,
+      })) as Record<string, unknown>;
+      const pageItems = result[key];
+      if (Array.isArray(pageItems)) items.push(...pageItems);
+      const next = result.nextCursor;
+      if (typeof next !== 'string' || next === '' || seen.has(next)) break;
+      seen.add(next);
+      cursor = next;
+    }
+    return items as never[];
+  }
+}

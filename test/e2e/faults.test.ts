@@ -1,0 +1,149 @@
+/**
+ * Faults through a real gateway: an upstream that crashes mid-call, one that hangs past its
+ * timeout, one that writes garbage on stdout, one that never finishes initialising, one that
+ * exits at start, and broken servers.d files. The healthy servers keep serving, every call leaves
+ * audit records, and malformed JSON-RPC from the client gets a JSON-RPC error.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  fixtureServer,
+  MAIN,
+  makeConfig,
+  readAudit,
+  startStdioGateway,
+  textOf,
+  waitFor,
+  waitForAudit,
+  type StdioGateway,
+  type TempConfig,
+} from '../support/gateway.js';
+
+describe('faults', () => {
+  let config: TempConfig;
+  let gateway: StdioGateway;
+  let client: Client;
+  let callsMade = 0;
+
+  async function call(name: string, args: Record<string, unknown> = {}) {
+    callsMade++;
+    return client.callTool({ name, arguments: args });
+  }
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { upstreams: { restartInitialDelay: '200ms', restartMaxDelay: '2s' } },
+      servers: {
+        echo: fixtureServer('echo', { tools: { default: 'allow' } }),
+        crash: fixtureServer('crash', { tools: { default: 'allow' } }),
+        hang: fixtureServer('hang', { tools: { default: 'allow' }, timeout: '1s' }),
+        garbage: fixtureServer('garbage', { tools: { default: 'allow' } }),
+        slowinit: fixtureServer('slowInit', { startupTimeout: '1s', tools: { default: 'allow' } }),
+        exitstart: fixtureServer('exitAtStart', { tools: { default: 'allow' } }),
+        // a YAML syntax error on line 3
+        'syntax.yaml': 'command: node\nargs: ["x"]\ntools: { default: allow\n',
+        // a wrong field type on line 2
+        'wrongfield.yaml': 'command: node\nconcurrency: lots\n',
+      },
+    });
+    gateway = await startStdioGateway(config.dir);
+    client = gateway.client;
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('serves the healthy servers and leaves the broken ones out', async () => {
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining(['echo__echo', 'crash__ok', 'crash__crash', 'hang__hang', 'garbage__ok']));
+    expect(names.some((n) => n.startsWith('slowinit__') || n.startsWith('exitstart__'))).toBe(false);
+    expect(names.some((n) => n.startsWith('syntax__') || n.startsWith('wrongfield__'))).toBe(false);
+  });
+
+  it('names file, line and field of the broken servers.d files in the log', async () => {
+    await waitFor(() => /servers\.d\/wrongfield\.yaml:2: concurrency:/.test(gateway.stderr()), 5000, () => gateway.stderr());
+    expect(gateway.stderr()).toMatch(/servers\.d\/syntax\.yaml:\d+/);
+  });
+
+  it('reports upstreams that never initialise or exit at start as failed', async () => {
+    const records = await waitForAudit(config.auditFile, (rs) =>
+      ['slowinit', 'exitstart'].every((s) => rs.some((r) => r.event === 'mcpgate.upstream.state' && r.server === s && r.state === 'failed')),
+    );
+    const slow = records.find((r) => r.server === 'slowinit' && r.state === 'failed');
+    expect(String(slow?.error)).toMatch(/initialis/);
+  });
+
+  it('fails a call in flight when its upstream crashes, naming the server, then restarts it', async () => {
+    await expect(call('crash__crash')).rejects.toThrow(/upstream "crash" exited/);
+    expect(textOf(await call('echo__echo', { message: 'still here' }))).toContain('still here');
+    await waitFor(async () => {
+      try {
+        return textOf(await call('crash__ok')) === 'ok';
+      } catch {
+        return false;
+      }
+    }, 15_000, () => 'crash upstream to come back');
+    const states = (await readAudit(config.auditFile)).filter((r) => r.event === 'mcpgate.upstream.state' && r.server === 'crash').map((r) => r.state);
+    expect(states).toEqual(expect.arrayContaining(['ready', 'restarting']));
+    expect(states.lastIndexOf('ready')).toBeGreaterThan(states.indexOf('restarting'));
+  });
+
+  it('times out a call that hangs past the server timeout and keeps the server usable', async () => {
+    const started = Date.now();
+    await expect(call('hang__hang')).rejects.toThrow(/did not answer .* within 1000 ms/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(textOf(await call('hang__ok'))).toBe('ok');
+    await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.result' && r.server === 'hang' && r.outcome === 'timeout'));
+  });
+
+  it('keeps serving an upstream that writes garbage on stdout', async () => {
+    expect(textOf(await call('garbage__ok'))).toBe('ok');
+    expect(textOf(await call('garbage__ok'))).toBe('ok');
+  });
+
+  it('leaves a decision record for every call made', async () => {
+    const records = await waitForAudit(config.auditFile, (rs) => rs.filter((r) => r.event === 'mcpgate.tool.decision').length >= callsMade);
+    const decisions = records.filter((r) => r.event === 'mcpgate.tool.decision');
+    expect(decisions.length).toBe(callsMade);
+    const results = records.filter((r) => r.event === 'mcpgate.tool.result');
+    expect(results.length).toBe(decisions.length); // all were allowed: one result each, whatever the outcome
+    expect(results.some((r) => r.server === 'crash' && r.outcome === 'protocol_error')).toBe(true);
+  });
+});
+
+describe('malformed JSON-RPC from the client', () => {
+  let config: TempConfig;
+
+  beforeAll(async () => {
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+  });
+
+  afterAll(async () => {
+    await config?.cleanup();
+  });
+
+  it('answers parse errors and invalid requests with JSON-RPC errors and keeps going', async () => {
+    const child = spawn(process.execPath, [MAIN, 'serve', '--config', config.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const lines: Array<Record<string, unknown>> = [];
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line)));
+    child.stderr.resume();
+    try {
+      child.stdin.write('this is not json\n');
+      child.stdin.write('{"jsonrpc":"2.0","id":7,"method":42}\n');
+      child.stdin.write('{"jsonrpc":"2.0","id":8,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}\n');
+      await waitFor(() => lines.length >= 3, 10_000, () => JSON.stringify(lines));
+      expect(lines[0]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+      expect(lines[1]).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32600 } });
+      expect(lines[2]).toMatchObject({ id: 8, result: { serverInfo: { name: 'mcpgate' } } });
+      child.stdin.write('{"jsonrpc":"2.0","id":9,"method":"no/such/method"}\n');
+      await waitFor(() => lines.length >= 4, 5000);
+      expect(lines[3]).toMatchObject({ id: 9, error: { code: -32601 } });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

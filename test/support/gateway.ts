@@ -1,0 +1,191 @@
+/**
+ * Test support: temp config dirs, real gateway processes (stdio and HTTP), real SDK clients,
+ * and audit-log reading. Every process started here is tracked and killed by `cleanup()`.
+ */
+import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const MAIN = join(REPO, 'dist/main.js');
+
+/** servers.d entry running one of our fixture servers (test/fixtures/servers/NAME.ts). */
+export function fixtureServer(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { command: 'node', args: ['--import', 'tsx', join(REPO, 'test/fixtures/servers', `${name}.ts`)], cwd: REPO, ...extra };
+}
+
+/** servers.d entry for the npm reference server-everything over stdio. */
+export function everythingServer(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'], ...extra };
+}
+
+/** servers.d entry for the npm reference server-memory, storing its graph in `file`. */
+export function memoryServer(file: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], env: { MEMORY_FILE_PATH: file }, ...extra };
+}
+
+/** A temporary configuration directory. */
+export interface TempConfig {
+  readonly dir: string;
+  readonly auditFile: string;
+  cleanup(): Promise<void>;
+}
+
+/** Writes gateway.yaml and servers.d files (objects become YAML; strings are written verbatim). */
+export async function makeConfig(options: {
+  servers: Record<string, Record<string, unknown> | string>;
+  gateway?: Record<string, unknown>;
+  extension?: 'yaml' | 'json';
+}): Promise<TempConfig> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-test-'));
+  const auditFile = join(dir, 'audit.log');
+  await mkdir(join(dir, 'servers.d'));
+  const gateway = { ...options.gateway, audit: { file: auditFile, ...(options.gateway?.audit as object | undefined) } };
+  await writeFile(join(dir, 'gateway.yaml'), stringify(gateway));
+  for (const [name, body] of Object.entries(options.servers)) {
+    const file = name.includes('.') ? name : `${name}.${options.extension ?? 'yaml'}`;
+    const text = typeof body === 'string' ? body : file.endsWith('.json') ? JSON.stringify(body, null, 2) : stringify(body);
+    await writeFile(join(dir, 'servers.d', file), text);
+  }
+  return { dir, auditFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A client connected to a gateway over stdio. */
+export interface StdioGateway {
+  readonly client: Client;
+  readonly transport: StdioClientTransport;
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Spawns `mcpgate serve` over stdio and connects an SDK client to it. */
+export async function startStdioGateway(dir: string, clientOptions: ClientOptions = {}, env: Record<string, string> = {}): Promise<StdioGateway> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN, 'serve', '--config', dir],
+    env: { MCPGATE_LOG_LEVEL: 'debug', ...env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const client = new Client({ name: 'mcpgate-test', version: '1.0.0' }, clientOptions);
+  await client.connect(transport);
+  return { client, transport, stderr: () => stderr, close: () => client.close() };
+}
+
+/** A gateway process serving Streamable HTTP. */
+export interface HttpGateway {
+  readonly url: URL;
+  readonly port: number;
+  readonly process: ChildProcess;
+  stderr(): string;
+  /** Connects a new SDK client session. */
+  connect(clientOptions?: ClientOptions): Promise<Client>;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** Spawns `mcpgate serve --transport http` on a free port and waits until it answers. */
+export async function startHttpGateway(dir: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<HttpGateway> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', dir, '--transport', 'http', '--port', String(port), ...extraArgs], {
+    env: { ...process.env, MCPGATE_LOG_LEVEL: 'debug', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout?.resume();
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  const clients: Client[] = [];
+  await waitFor(async () => {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`);
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    return res?.ok === true;
+  }, 20_000, () => `gateway did not start listening on ${port}: ${stderr}`);
+  return {
+    url,
+    port,
+    process: child,
+    stderr: () => stderr,
+    async connect(clientOptions: ClientOptions = {}) {
+      const client = new Client({ name: 'mcpgate-test', version: '1.0.0' }, clientOptions);
+      await client.connect(new StreamableHTTPClientTransport(url));
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => {
+          child.once('exit', r);
+          setTimeout(r, 8000).unref();
+        });
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Polls until `check` returns true; throws with `describe()` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, describe: () => string = () => 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof Error && error.message.startsWith('gateway exited')) throw error;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${describe()}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+/** An audit record (JSON line). */
+export type AuditRecord = Record<string, unknown> & { event: string };
+
+/** Reads every record of an audit log (an absent file is an empty log). */
+export async function readAudit(file: string): Promise<AuditRecord[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as AuditRecord);
+}
+
+/** Waits until the audit log holds records matching `predicate` (the writer is asynchronous). */
+export async function waitForAudit(file: string, predicate: (records: AuditRecord[]) => boolean, timeoutMs = 10_000): Promise<AuditRecord[]> {
+  let records: AuditRecord[] = [];
+  await waitFor(async () => predicate((records = await readAudit(file))), timeoutMs, () => `audit records in ${file}; have:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
+  return records;
+}
+
+/** The text of the first text content item of a tool result. */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.find((c) => c.type === 'text')?.text ?? '';
+}
