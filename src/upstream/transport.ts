@@ -28,7 +28,7 @@ export function createUpstreamTransport(target: UpstreamTarget): UpstreamTranspo
       cwd: target.cwd,
       stderr: 'pipe',
     });
-    return { transport, stderr: transport.stderr, pid: () => transport.pid };
+    return { transport, stderr: transport.stderr as NodeJS.ReadableStream | null, pid: () => transport.pid };
   }
   const headers = { ...target.headers };
   const url = new URL(target.url);

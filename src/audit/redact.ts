@@ -1,0 +1,139 @@
+/**
+ * How tool-call arguments are recorded in the audit log (`audit.arguments`). Whatever the mode,
+ * a registered secret value never reaches the log, and recording never throws: a call must not
+ * fail because its audit record could not be written the way it was configured.
+ */
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { jsonSafeCopy, type Redactor } from '../secrets/redactor.js';
+
+/** `full`: as sent (known secrets scrubbed); `redacted`: also secret-looking keys; `hash`: sha256 only; `none`. */
+export type ArgumentsMode = 'full' | 'redacted' | 'hash' | 'none';
+
+/** The argument fields of a `mcpgate.tool.decision` record. */
+export interface RecordedArguments {
+  arguments?: unknown;
+  /** Hex sha256 of {@link canonicalJson} of the arguments as sent (`hash` mode). */
+  arguments_sha256?: string;
+  /** Set when the recorded arguments were cut to fit `maxBytes`. */
+  arguments_truncated?: boolean;
+}
+
+/** Recorded when the arguments cannot be recorded at all (never expected; never thrown). */
+const UNRECORDABLE = '[unrecordable arguments]';
+
+/** Strings are never cut shorter than this while trying to fit the cap. */
+const MIN_STRING_KEEP = 16;
+
+/**
+ * The argument fields to put in an audit record.
+ * @example recordArguments({ path: 'a', token: 'x' }, 'redacted', { maxBytes: 4096, redactor })
+ * // { arguments: { path: 'a', token: '[REDACTED]' } }
+ */
+export function recordArguments(
+  args: unknown,
+  mode: ArgumentsMode,
+  opts: { maxBytes: number; redactor: Redactor },
+): RecordedArguments {
+  try {
+    switch (mode) {
+      case 'none':
+        return {};
+      case 'hash':
+        return { arguments_sha256: createHash('sha256').update(canonicalJson(args)).digest('hex') };
+      case 'full':
+      case 'redacted': {
+        const recorded = opts.redactor.scrubDeep(args, mode === 'redacted' ? { redactKey: isSecretKey } : {});
+        return recorded === undefined ? {} : capSize(recorded, opts.maxBytes);
+      }
+      default:
+        // An unknown mode records nothing rather than guess how much it may reveal.
+        return {};
+    }
+  } catch {
+    return { arguments: UNRECORDABLE };
+  }
+}
+
+/**
+ * JSON with object keys sorted at every depth (data model of {@link jsonSafeCopy}), so equal
+ * arguments give equal text, hence equal hashes, whatever order their keys were sent in.
+ * @example canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }) // '{"a":[{"c":2,"d":1}],"b":1}'
+ */
+export function canonicalJson(value: unknown): string {
+  return sortedJson(jsonSafeCopy(value));
+}
+
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    const members = Object.keys(record)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${sortedJson(record[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Words that mark a key as holding a secret, compared after splitting the key into words. */
+const SECRET_WORDS = new Set([
+  'password', 'passwd', 'pwd', 'passphrase', 'secret', 'token', 'apikey', 'authorization', 'auth',
+  'credential', 'credentials', 'cookie', 'cookies', 'jwt', 'bearer', 'privatekey', 'accesskey',
+  'secretkey', 'clientsecret', 'sessiontoken', 'accesstoken', 'refreshtoken',
+]);
+/** Two-word spellings (`api_key`, `privateKey`, `X-Api-Key`) of the joined words above. */
+const SECRET_PAIRS = new Set(['apikey', 'apikeys', 'privatekey', 'accesskey', 'secretkey', 'signingkey', 'encryptionkey']);
+
+const keyVerdicts = new Map<string, boolean>();
+
+/**
+ * Whether a key looks like it holds a secret: case-insensitive, by words, so `api_key`, `apiKey`,
+ * `X-Api-Key`, `access_token`, `client_secret`, `Authorization` and `set-cookie` do, while
+ * `max_tokens`, `author` and `keyword` do not.
+ */
+export function isSecretKey(key: string): boolean {
+  const known = keyVerdicts.get(key);
+  if (known !== undefined) return known;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+  const verdict =
+    words.some((word) => SECRET_WORDS.has(word)) ||
+    words.some((word, i) => i > 0 && SECRET_PAIRS.has(`${words[i - 1]}${word}`));
+  // Keys come from agents; bound the memo so it cannot grow without limit.
+  if (keyVerdicts.size >= 4096) keyVerdicts.clear();
+  keyVerdicts.set(key, verdict);
+  return verdict;
+}
+
+/**
+ * Fits a JSON-safe value into `maxBytes` of JSON: first by cutting ever shorter long strings,
+ * then, if the structure itself is too big, by a `{_truncated, preview}` placeholder.
+ */
+function capSize(value: unknown, maxBytes: number): RecordedArguments {
+  const json = JSON.stringify(value);
+  if (Buffer.byteLength(json) <= maxBytes) return { arguments: value };
+  for (let limit = Math.floor(maxBytes / 2); limit >= MIN_STRING_KEEP; limit = Math.floor(limit / 2)) {
+    const cut = jsonSafeCopy(value, { mapString: (text) => cutString(text, limit) });
+    if (Buffer.byteLength(JSON.stringify(cut)) <= maxBytes) return { arguments: cut, arguments_truncated: true };
+  }
+  return { arguments: { _truncated: true, preview: sliceChars(json, maxBytes) }, arguments_truncated: true };
+}
+
+/** `text` cut to `limit` characters plus `…[truncated N chars]`, when that makes it shorter. */
+function cutString(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  const kept = sliceChars(text, limit);
+  const suffix = `…[truncated ${text.length - kept.length} chars]`;
+  return kept.length + suffix.length < text.length ? kept + suffix : text;
+}
+
+/** The first `count` UTF-16 units of `text`, one fewer if that would split a surrogate pair. */
+function sliceChars(text: string, count: number): string {
+  const code = text.charCodeAt(count - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? count - 1 : count);
+}
