@@ -25,7 +25,8 @@ export class AuditLog implements EventSink {
       {
         base: null,
         messageKey: 'message',
-        timestamp: () => `,"time":"${new Date().toISOString()}"`,
+        // With the level formatter emptied, pino writes the timestamp first: no leading comma.
+        timestamp: () => `"time":"${new Date().toISOString()}"`,
         formatters: { level: () => ({}) },
       },
       this.destination,

@@ -53,6 +53,8 @@ export class ClientSession {
   /** Resource URIs this session subscribed to. */
   readonly subscriptions = new Set<string>();
   calls = 0;
+  /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
+  initialized = false;
   private logLevel: LoggingLevel | undefined;
   private closed = false;
 
@@ -76,7 +78,10 @@ export class ClientSession {
       return {};
     });
     this.server.fallbackRequestHandler = (request, extra) => dispatcher.dispatch(this, request, extra);
-    this.server.oninitialized = () => dispatcher.opened(this);
+    this.server.oninitialized = () => {
+      this.initialized = true;
+      dispatcher.opened(this);
+    };
     this.server.onclose = () => {
       if (this.closed) return;
       this.closed = true;
@@ -108,7 +113,7 @@ export class ClientSession {
 
   /** Sends a notification, tied to a client request when given (Streamable HTTP routes it onto that request's stream). */
   notify(notification: Notification, relatedRequestId?: RequestId): void {
-    if (this.closed) return;
+    if (this.closed || (!this.initialized && relatedRequestId === undefined)) return;
     const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
     this.server.notification(notification as ServerNotification, options).catch(() => undefined);
   }
