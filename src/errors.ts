@@ -55,9 +55,26 @@ export const GatewayRpcCodes = {
   upstreamTimeout: ErrorCode.RequestTimeout,
 } as const;
 
-/** Maps any error to the McpError the downstream client receives; never leaks a stack. */
-export function toMcpError(error: unknown): McpError {
-  if (error instanceof McpError) return error;
+/**
+ * A JSON-RPC error for the client. Unlike the SDK's McpError its message carries no
+ * "MCP error N:" prefix, which the client's SDK adds again on its side.
+ */
+export class WireError extends Error {
+  readonly code: number;
+  readonly data: unknown;
+
+  constructor(code: number, message: string, data?: unknown) {
+    super(message);
+    this.name = 'WireError';
+    this.code = code;
+    this.data = data;
+  }
+}
+
+/** Maps any error to the JSON-RPC error the downstream client receives; never leaks a stack. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof WireError) return error;
+  if (error instanceof McpError) return new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
   if (error instanceof GatewayError) {
     const rpc =
       error.code === ErrorCodes.UPSTREAM_CRASHED
@@ -71,8 +88,8 @@ export function toMcpError(error: unknown): McpError {
                 error.code === ErrorCodes.UNKNOWN_RESOURCE
               ? ErrorCode.InvalidParams
               : ErrorCode.InternalError;
-    return new McpError(rpc, error.message, { code: error.code });
+    return new WireError(rpc, error.message, { code: error.code });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new McpError(ErrorCode.InternalError, message);
+  return new WireError(ErrorCode.InternalError, message);
 }

@@ -3,7 +3,7 @@
  * the client sessions, and routes what upstreams send back (requests, logging, updates,
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
-import { ErrorCode, McpError, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import { Catalog } from './catalog/catalog.js';
@@ -17,6 +17,7 @@ import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+import { WireError } from './errors.js';
 
 /** Options of a gateway instance. */
 export interface GatewayOptions {
@@ -172,7 +173,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     const owner = upstream.soleOwner();
     const session = owner ? this.sessions.get(owner.session) : undefined;
     if (!owner || !session) {
-      throw new McpError(
+      throw new WireError(
         ErrorCode.InvalidRequest,
         `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
       );

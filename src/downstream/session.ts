@@ -8,7 +8,6 @@ import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/proto
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
-  McpError,
   SetLevelRequestSchema,
   type JSONRPCRequest,
   type LoggingLevel,
@@ -20,6 +19,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { WireError } from '../errors.js';
 
 /** What the SDK hands a request handler. */
 export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -56,6 +56,9 @@ export class ClientSession {
   /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
   initialized = false;
   private logLevel: LoggingLevel | undefined;
+  /** Notifications handed to the SDK but not yet written: results must not overtake them. */
+  private pendingNotifications = 0;
+  private lastNotification: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string }) {
@@ -115,7 +118,22 @@ export class ClientSession {
   notify(notification: Notification, relatedRequestId?: RequestId): void {
     if (this.closed || (!this.initialized && relatedRequestId === undefined)) return;
     const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
-    this.server.notification(notification as ServerNotification, options).catch(() => undefined);
+    this.pendingNotifications++;
+    this.lastNotification = this.server
+      .notification(notification as ServerNotification, options)
+      .catch(() => undefined)
+      .finally(() => {
+        this.pendingNotifications--;
+      });
+  }
+
+  /**
+   * Waits until every notification sent so far is written. A forwarded result awaits this, so a
+   * progress or log notification the upstream sent before its result also reaches the client
+   * before the result (the SDK sends notifications asynchronously). Free when nothing is pending.
+   */
+  drain(): Promise<void> | undefined {
+    return this.pendingNotifications > 0 ? this.lastNotification : undefined;
   }
 
   /** Forwards a logging message if it passes this session's `logging/setLevel` threshold. */
@@ -132,7 +150,7 @@ export class ClientSession {
   async forwardRequest(request: JSONRPCRequest, signal: AbortSignal, relatedRequestId?: RequestId): Promise<Result> {
     const needed = CAPABILITY_FOR[request.method];
     if (needed && this.clientCapabilities[needed] === undefined) {
-      throw new McpError(ErrorCode.InvalidRequest, `the client of this gateway session does not support ${request.method} (no "${needed}" capability)`);
+      throw new WireError(ErrorCode.InvalidRequest, `the client of this gateway session does not support ${request.method} (no "${needed}" capability)`);
     }
     return this.server.request({ method: request.method, params: request.params } as ServerRequest, PassThroughResult, {
       signal,

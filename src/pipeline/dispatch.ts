@@ -3,10 +3,10 @@
  * (paginated), `tools/call` runs the tool-call pipeline, and prompts, resources and completions
  * are forwarded to the upstream that owns them, under the upstream's own names.
  */
-import { ErrorCode, McpError, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
-import { ErrorCodes, GatewayError, toMcpError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -17,8 +17,6 @@ export interface DispatchDeps extends ToolCallDeps {
   readonly catalog: Catalog;
   readonly subscriptions: Subscriptions;
   readonly pageSize: number;
-  /** Resolves once the first start of every upstream has settled (bounded), so early lists are complete. */
-  ready(): Promise<void>;
 }
 
 /** Answers one client request. */
@@ -50,7 +48,7 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
     case 'prompts/get': {
       const name = requireString(params, 'name', request.method);
       const entry = deps.catalog.prompt(name);
-      if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
       return forward(entry.upstream, request.method, { ...params, name: entry.name }, session, extra);
     }
     case 'resources/read': {
@@ -70,7 +68,7 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
     case 'completion/complete':
       return complete(deps.catalog, params, session, extra);
     default:
-      throw new McpError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+      throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
   }
 }
 
@@ -78,21 +76,21 @@ async function complete(catalog: Catalog, params: Record<string, unknown>, sessi
   const ref = params.ref as Record<string, unknown> | undefined;
   if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
     const entry = catalog.prompt(ref.name);
-    if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
     return forward(entry.upstream, 'completion/complete', { ...params, ref: { ...ref, name: entry.name } }, session, extra);
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
     const upstream = catalog.templateOwner(ref.uri) ?? catalog.resourceOwner(ref.uri);
-    if (!upstream) throw new McpError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
+    if (!upstream) throw new WireError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
     return forward(upstream, 'completion/complete', params, session, extra);
   }
-  throw new McpError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
+  throw new WireError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
 }
 
 function resourceUpstream(catalog: Catalog, uri: string): Upstream {
   const upstream = catalog.resourceOwner(uri);
   if (!upstream) {
-    throw toMcpError(
+    throw toWireError(
       new GatewayError(ErrorCodes.UNKNOWN_RESOURCE, `Resource not found: ${uri} (no upstream lists it or a template matching it)`),
     );
   }
@@ -107,19 +105,21 @@ async function forward(
   extra: RequestExtra,
 ): Promise<Result> {
   try {
-    return await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+    const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+    await session.drain();
+    return result;
   } catch (error) {
-    throw toMcpError(error);
+    throw toWireError(error);
   }
 }
 
 function rethrow(error: unknown): never {
-  throw toMcpError(error);
+  throw toWireError(error);
 }
 
 function requireString(params: Record<string, unknown>, key: string, method: string): string {
   const value = params[key];
-  if (typeof value !== 'string') throw new McpError(ErrorCode.InvalidParams, `${method} needs params.${key} (a string)`);
+  if (typeof value !== 'string') throw new WireError(ErrorCode.InvalidParams, `${method} needs params.${key} (a string)`);
   return value;
 }
 

@@ -10,7 +10,7 @@
  */
 import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
-import { ErrorCodes, GatewayError, toMcpError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -24,6 +24,8 @@ export interface ToolCallDeps {
   readonly argumentsMode: ArgumentsMode;
   readonly maxArgumentBytes: number;
   nextCallId(): string;
+  /** Resolves once the first start of every upstream has settled (bounded). */
+  ready(): Promise<void>;
 }
 
 /** Runs one `tools/call` through every stage; always leaves its audit records. */
@@ -31,15 +33,19 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   const params = (request.params ?? {}) as Record<string, unknown>;
   const name = params.name;
   const args = params.arguments;
-  if (typeof name !== 'string') throw new McpError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
+  if (typeof name !== 'string') throw new WireError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
-    throw new McpError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
+    throw new WireError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
   }
   session.calls++;
   const call = deps.nextCallId();
 
-  // 1. catalog
-  const entry = deps.catalog.tool(name);
+  // 1. catalog (a miss in the first seconds may be an upstream still starting: wait, bounded)
+  let entry = deps.catalog.tool(name);
+  if (!entry) {
+    await deps.ready();
+    entry = deps.catalog.tool(name);
+  }
   if (!entry) {
     deps.events.emit({
       event: 'mcpgate.tool.decision',
@@ -53,7 +59,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
       reason: `unknown tool "${name}"`,
       approval_wait_ms: 0,
     });
-    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   }
 
   // 2. policy
@@ -115,10 +121,11 @@ async function forward(
     const toolResult = result as CallToolResult;
     outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     size = resultSize(toolResult);
+    await session.drain();
     return result;
   } catch (caught) {
     outcome = classify(caught, extra.signal);
-    const mcpError = toMcpError(caught);
+    const mcpError = toWireError(caught);
     error = deps.redactor.scrub(mcpError.message);
     throw mcpError;
   } finally {

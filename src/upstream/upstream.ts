@@ -15,6 +15,7 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   McpError,
+  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -110,6 +111,11 @@ export class Upstream {
   private readonly deps: UpstreamDeps;
   private readonly queue: PQueue;
   private readonly inflight = new Map<number, CallOwner>();
+  /**
+   * Progress callbacks by the token we put in the upstream request. Routed here rather than by the
+   * SDK, which drops a progress notification that is processed after the result it precedes.
+   */
+  private readonly progress = new Map<string, (progress: Progress) => void>();
   private nextInflightId = 0;
   private connection: Connection | undefined;
   private generation = 0;
@@ -172,14 +178,21 @@ export class Upstream {
     const queuedAt = performance.now();
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
+    let progressToken: string | undefined;
+    let sent = params;
+    if (options.onprogress) {
+      progressToken = `mcpgate-${id}`;
+      this.progress.set(progressToken, options.onprogress);
+      const meta = (params?._meta ?? {}) as Record<string, unknown>;
+      sent = { ...params, _meta: { ...meta, progressToken } };
+    }
     try {
       return await this.queue.add(
         () => {
           const remaining = Math.max(1, timeoutMs - (performance.now() - queuedAt));
           const requestOptions: RequestOptions = { timeout: remaining };
           if (options.signal) requestOptions.signal = options.signal;
-          if (options.onprogress) requestOptions.onprogress = options.onprogress;
-          return connection.client.request({ method, params } as never, PassThroughResult, requestOptions);
+          return connection.client.request({ method, params: sent } as never, PassThroughResult, requestOptions);
         },
         options.signal ? { signal: options.signal } : undefined,
       );
@@ -187,6 +200,7 @@ export class Upstream {
       throw this.translate(error, method, params, options, timeoutMs, connection);
     } finally {
       if (options.owner) this.inflight.delete(id);
+      if (progressToken !== undefined) this.progress.delete(progressToken);
     }
   }
 
@@ -368,6 +382,10 @@ export class Upstream {
   private wireClient(client: Client): void {
     client.fallbackRequestHandler = async (request, extra) => this.deps.hooks.onRequest(this, request, extra.signal);
     client.fallbackNotificationHandler = async (notification) => this.deps.hooks.onNotification(this, notification);
+    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
+      const { progressToken, ...progress } = notification.params;
+      this.progress.get(String(progressToken))?.(progress);
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.relist('tools'));
     client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.relist('prompts'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.relist('resources'));

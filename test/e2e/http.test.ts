@@ -2,6 +2,7 @@
  * The Streamable HTTP listener: many concurrent sessions each with their own state,
  * DNS-rebinding protection (Host and Origin), unknown sessions, and the health endpoint.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, startHttpGateway, textOf, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
@@ -39,16 +40,28 @@ describe('Streamable HTTP listener', () => {
     results.forEach((result, i) => expect(textOf(result)).toContain(`session ${i}`));
     const ids = clients.map((c) => (c.transport as { sessionId?: string } | undefined)?.sessionId);
     expect(new Set(ids).size).toBe(8);
-    const health = await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json();
+    const health = (await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json()) as { sessions: number; upstreams: unknown };
     expect(health.sessions).toBeGreaterThanOrEqual(8);
     expect(health.upstreams).toEqual({ echo: 'ready' });
     await Promise.all(clients.map((c) => c.close()));
   });
 
   it('rejects a foreign Host header (DNS rebinding) with 403', async () => {
-    const res = await initialize({ host: 'evil.example:80' });
-    expect(res.status).toBe(403);
-    expect((await res.json()).error.message).toMatch(/Host/);
+    // fetch() may not set Host; a raw request can, as a rebinding page's browser would.
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: gateway.port, path: '/mcp', method: 'POST', headers: { host: 'evil.example', 'content-type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
+      req.on('error', reject);
+      req.end('{}');
+    });
+    expect(status).toBe(403);
+    expect((JSON.parse(body) as { error: { message: string } }).error.message).toMatch(/Host "evil.example" is not allowed/);
   });
 
   it('rejects a foreign Origin with 403 and accepts a loopback one', async () => {
@@ -82,6 +95,6 @@ describe('Streamable HTTP listener', () => {
       body: '{not json',
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.code).toBe(-32700);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
 });
