@@ -1,7 +1,8 @@
 /**
  * The local audit log: one JSON line per CONTRACT event, appended through pino's asynchronous
- * writer so a tool call never waits on the disk. `close()` flushes what is buffered.
- * (Hash chaining and rotation arrive with the tamper-evident audit issue.)
+ * writer. Events are queued and serialised after the current event-loop turn, so a tool call
+ * never waits for the audit writer: its response leaves first. `close()` flushes everything.
+ * (Hash chaining, rotation and the fsync policy arrive with the tamper-evident audit issue.)
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +17,14 @@ export class AuditLog implements EventSink {
   private readonly destination: Destination;
   private readonly logger: Logger;
   private closed = false;
+  private queue: GatewayEvent[] = [];
+  private scheduled = false;
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    for (const event of batch) this.logger.info(event);
+  };
 
   constructor(file: string) {
     this.file = file;
@@ -35,12 +44,17 @@ export class AuditLog implements EventSink {
 
   emit(event: GatewayEvent): void {
     if (this.closed) return;
-    this.logger.info(event);
+    this.queue.push(event);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
   }
 
-  /** Flushes buffered records to disk. */
+  /** Writes queued records and flushes buffered ones to disk. */
   flush(): void {
     if (this.closed) return;
+    this.drain();
     try {
       this.destination.flushSync();
     } catch {

@@ -7,6 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { UpstreamTarget } from '../config/types.js';
 
 /** A connected-to-be transport plus what we need to observe its process. */
@@ -28,6 +29,7 @@ export function createUpstreamTransport(target: UpstreamTarget): UpstreamTranspo
       cwd: target.cwd,
       stderr: 'pipe',
     });
+    corkSends(transport);
     return { transport, stderr: transport.stderr as NodeJS.ReadableStream | null, pid: () => transport.pid };
   }
   const headers = { ...target.headers };
@@ -43,4 +45,30 @@ export function createUpstreamTransport(target: UpstreamTarget): UpstreamTranspo
     },
   });
   return { transport, stderr: null, pid: () => null };
+}
+
+/**
+ * Messages sent to a stdio child in the same tick leave in one writev instead of one write
+ * syscall each (under load, the single largest cost of forwarding). The child's stdin is not
+ * public in the SDK transport; without it, sends are simply not batched.
+ */
+function corkSends(transport: StdioClientTransport): void {
+  const send = transport.send.bind(transport);
+  let corked: NodeJS.WritableStream | undefined;
+  const uncork = () => {
+    const stream = corked as (NodeJS.WritableStream & { uncork(): void }) | undefined;
+    corked = undefined;
+    stream?.uncork();
+  };
+  transport.send = (message: JSONRPCMessage) => {
+    if (!corked) {
+      const stdin = (transport as unknown as { _process?: { stdin?: NodeJS.WritableStream & { cork(): void } } })._process?.stdin;
+      if (stdin && typeof stdin.cork === 'function') {
+        stdin.cork();
+        corked = stdin;
+        process.nextTick(uncork);
+      }
+    }
+    return send(message);
+  };
 }

@@ -96,6 +96,8 @@ const GATEWAY_CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
 const STABLE_AFTER_MS = 10_000;
 const MAX_LIST_PAGES = 1000;
 const STDERR_TAIL_LINES = 20;
+/** How long a stdio upstream may take to exit on its own at shutdown before SIGTERM. */
+const STOP_GRACE_MS = 300;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -155,7 +157,19 @@ export class Upstream {
     this.connection = undefined;
     if (connection) {
       this.removeSecrets(connection);
+      // Most stdio servers ignore the end of stdin; the SDK would wait 2 s before SIGTERM.
+      const pid = connection.io.pid();
+      const grace = pid
+        ? setTimeout(() => {
+            try {
+              process.kill(pid, 'SIGTERM');
+            } catch {
+              // already gone
+            }
+          }, STOP_GRACE_MS)
+        : undefined;
       await connection.client.close().catch(() => undefined);
+      clearTimeout(grace);
     }
     if (this.state !== 'stopped') this.setState('stopped');
   }

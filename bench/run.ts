@@ -1,0 +1,158 @@
+/**
+ * Benchmark: the same tool call made (a) directly by an SDK client to a stdio upstream, (b)
+ * through the naive SDK pass-through proxy (calibration), and (c) through mcpgate with policy
+ * and audit on — p50/p99 latency and calls/s at several concurrency levels, plus gateway RSS,
+ * with ratios gateway/direct. Run: `npm run bench` (`-- --quick` for a short run).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { measure, warmUp, type Cell, type Workload } from './measure.js';
+
+const REPO = resolve(import.meta.dirname, '..');
+const MAIN = join(REPO, 'dist/main.js');
+const ECHO = join(REPO, 'test/fixtures/servers/echo.ts');
+const quick = process.argv.includes('--quick');
+const LEVELS = [1, 16, 64, 128];
+const DURATION_MS = quick ? 700 : 2500;
+const WARMUP = quick ? 100 : 300;
+/**
+ * The upstream: server-everything's `echo` (a real reference server) by default; `--upstream fixture`
+ * uses our minimal low-level echo fixture, the worst case for the ratio (near-zero upstream cost).
+ */
+const fixtureUpstream = process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fixture';
+const UPSTREAM = fixtureUpstream
+  ? [process.execPath, '--import', 'tsx', ECHO]
+  : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
+
+type Target = 'direct' | 'naive' | 'gateway';
+
+interface Connected {
+  readonly client: Client;
+  readonly transport: StdioClientTransport;
+  readonly workload: Workload;
+}
+
+async function connect(target: Target, configDir: string): Promise<Connected> {
+  const [command, ...upstreamArgs] = UPSTREAM as [string, ...string[]];
+  const params =
+    target === 'direct'
+      ? { command, args: upstreamArgs }
+      : target === 'naive'
+        ? { command, args: ['--import', 'tsx', join(REPO, 'bench/naiveProxy.ts'), command, ...upstreamArgs] }
+        : { command, args: [MAIN, 'serve', '--config', configDir], env: { MCPGATE_LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) } };
+  const transport = new StdioClientTransport({ ...params, cwd: REPO, stderr: 'inherit' });
+  const client = new Client({ name: `bench-${target}`, version: '1.0.0' });
+  await client.connect(transport);
+  const name = target === 'gateway' ? 'echo__echo' : 'echo';
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  if (!tools.includes(name)) throw new Error(`${target}: tool ${name} not listed (have ${tools.join(', ')})`);
+  return { client, transport, workload: { name, arguments: { message: 'hello benchmark' } } };
+}
+
+async function rssMiB(pid: number | null): Promise<number> {
+  if (!pid) return Number.NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+  return kib / 1024;
+}
+
+async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
+  await mkdir(join(dir, 'servers.d'));
+  const auditFile = join(dir, 'audit.log');
+  // Policy and audit on: an allow rule, an argument-conditional deny that is evaluated on every call.
+  await writeFile(join(dir, 'gateway.yaml'), `audit:\n  file: ${JSON.stringify(auditFile)}\n  arguments: redacted\n`);
+  await writeFile(
+    join(dir, 'servers.d', 'echo.yaml'),
+    [
+      `command: ${JSON.stringify(UPSTREAM[0])}`,
+      `args: ${JSON.stringify(UPSTREAM.slice(1))}`,
+      `cwd: ${JSON.stringify(REPO)}`,
+      'concurrency: 256',
+      'tools:',
+      '  default: deny',
+      '  allow: ["echo"]',
+      '  deny:',
+      '    - { tool: "echo", args: { message: "forbidden*" }, reason: "benchmark rule" }',
+      '',
+    ].join('\n'),
+  );
+  return { dir, auditFile };
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+async function main(): Promise<void> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm run bench does)`);
+  const { dir, auditFile } = await writeGatewayConfig();
+  const targets: Target[] = ['direct', 'naive', 'gateway'];
+  const results = new Map<string, Cell>();
+  let gatewayRss = 0;
+  const connected = new Map<Target, Connected>();
+  try {
+    for (const target of targets) {
+      const c = await connect(target, dir);
+      connected.set(target, c);
+      await warmUp(c.client, c.workload, WARMUP);
+    }
+    for (const [i, level] of LEVELS.entries()) {
+      // rotate the order per level so drift does not always favour the same target
+      const order = targets.map((_, k) => targets[(k + i) % targets.length] as Target);
+      for (const target of order) {
+        const c = connected.get(target) as Connected;
+        results.set(`${target}:${level}`, await measure(c.client, c.workload, level, DURATION_MS));
+        if (target === 'gateway') gatewayRss = Math.max(gatewayRss, await rssMiB(c.transport.pid));
+      }
+    }
+  } finally {
+    for (const c of connected.values()) await c.client.close().catch(() => undefined);
+  }
+  const auditLines = (await readFile(auditFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  await rm(dir, { recursive: true, force: true });
+
+  const rows = LEVELS.map((level) => {
+    const d = results.get(`direct:${level}`) as Cell;
+    const n = results.get(`naive:${level}`) as Cell;
+    const g = results.get(`gateway:${level}`) as Cell;
+    return { level, d, n, g, p50Ratio: g.p50 / d.p50, tputRatio: g.perSecond / d.perSecond, naiveP50: n.p50 / d.p50, naiveTput: n.perSecond / d.perSecond };
+  });
+  const header = ['conc', 'direct p50', 'gw p50', 'p50 ratio', 'direct p99', 'gw p99', 'direct/s', 'gw/s', 'tput ratio', 'naive p50 ratio', 'naive tput ratio'];
+  const table = rows.map((r) => [
+    String(r.level),
+    `${fmt(r.d.p50, 3)}ms`,
+    `${fmt(r.g.p50, 3)}ms`,
+    fmt(r.p50Ratio),
+    `${fmt(r.d.p99, 3)}ms`,
+    `${fmt(r.g.p99, 3)}ms`,
+    fmt(r.d.perSecond, 0),
+    fmt(r.g.perSecond, 0),
+    fmt(r.tputRatio),
+    fmt(r.naiveP50),
+    fmt(r.naiveTput),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
+  console.log(`\nmcpgate benchmark — ${fixtureUpstream ? 'echo fixture (minimal upstream)' : 'server-everything echo'} over stdio, ${DURATION_MS} ms per cell, node ${process.version}`);
+  console.log(line(header));
+  for (const row of table) console.log(line(row));
+  console.log(`gateway RSS (max): ${fmt(gatewayRss, 1)} MiB; audit records written: ${auditLines}`);
+  const c1 = rows.find((r) => r.level === 1);
+  const high = rows.filter((r) => r.level >= 64);
+  const p50Ok = (c1?.p50Ratio ?? Number.POSITIVE_INFINITY) <= 2.0;
+  const tputOk = high.every((r) => r.tputRatio >= 0.7);
+  console.log(`target p50 ratio ≤ 2.0 at c=1: ${fmt(c1?.p50Ratio ?? Number.NaN)} ${p50Ok ? 'PASS' : 'FAIL'}`);
+  console.log(`target throughput ratio ≥ 0.7 at c≥64: ${high.map((r) => `c=${r.level} ${fmt(r.tputRatio)}`).join(', ')} ${tputOk ? 'PASS' : 'FAIL'}`);
+  await writeFile(
+    join(REPO, 'bench/results.json'),
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, gatewayRssMiB: gatewayRss, rows }, null, 2)}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
