@@ -56,6 +56,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     const io = new StdioServerLineTransport();
     // The SDK chains this handler before its own: the client went away, so the gateway stops.
     io.onclose = () => void stop!();
+    session.enableFastPath(io);
     await session.connect(io);
     logger.info({ config: config.dir, servers: gateway.upstreams.size }, 'mcpgate serving MCP on stdio');
   } else {

@@ -9,6 +9,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   ErrorCode,
   SetLevelRequestSchema,
+  type JSONRPCMessage,
   type JSONRPCRequest,
   type LoggingLevel,
   type Notification,
@@ -19,10 +20,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { WireError } from '../errors.js';
+import { toWireError, WireError } from '../errors.js';
 
-/** What the SDK hands a request handler. */
-export type RequestExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/**
+ * What a request handler needs of its request's context: the part of the SDK's
+ * RequestHandlerExtra the gateway uses, so the stdio fast path can supply it without the SDK.
+ */
+export type RequestExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'signal' | 'requestId' | '_meta'>;
 
 /** The gateway side of a session: everything a session cannot answer itself. */
 export interface SessionDispatcher {
@@ -32,6 +36,14 @@ export interface SessionDispatcher {
   opened(session: ClientSession): void;
   /** The transport closed. */
   closed(session: ClientSession): void;
+}
+
+/** A transport that can hand `tools/call` requests straight to the session. */
+export interface FastPathHost {
+  /** Returns the response to send (undefined: none, the request was cancelled), or undefined to decline. */
+  fastRequest?: (request: JSONRPCRequest) => Promise<JSONRPCMessage | undefined> | undefined;
+  /** A `notifications/cancelled` for a request id. */
+  fastCancel?: (requestId: RequestId) => void;
 }
 
 const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
@@ -60,11 +72,14 @@ export class ClientSession {
   private pendingNotifications = 0;
   private lastNotification: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly dispatcher: SessionDispatcher;
+  private readonly fastInflight = new Map<RequestId, AbortController>();
 
   constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string }) {
     this.id = options.id ?? randomUUID();
     this.transportKind = options.transportKind;
     const dispatcher = options.dispatcher;
+    this.dispatcher = dispatcher;
     this.server = new Server(GATEWAY_SERVER_INFO, {
       capabilities: {
         tools: { listChanged: true },
@@ -95,6 +110,36 @@ export class ClientSession {
   /** Binds the session to its transport and starts it. */
   connect(transport: Transport): Promise<void> {
     return this.server.connect(transport);
+  }
+
+  /**
+   * Lets the transport hand `tools/call` requests of an initialised session straight to the
+   * dispatcher, skipping the SDK's per-request machinery; the answer is the same JSON-RPC
+   * response the SDK would write, and cancellation works the same way.
+   */
+  enableFastPath(host: FastPathHost): void {
+    host.fastRequest = (request) => (this.initialized && request.method === 'tools/call' ? this.fastCall(request) : undefined);
+    host.fastCancel = (requestId) => this.fastInflight.get(requestId)?.abort('cancelled by the client');
+  }
+
+  private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | undefined> {
+    const controller = new AbortController();
+    this.fastInflight.set(request.id, controller);
+    const meta = (request.params as { _meta?: RequestExtra['_meta'] } | undefined)?._meta;
+    try {
+      const result = await this.dispatcher.dispatch(this, request, { signal: controller.signal, requestId: request.id, _meta: meta });
+      return { jsonrpc: '2.0', id: request.id, result } as JSONRPCMessage;
+    } catch (error) {
+      if (controller.signal.aborted) return undefined; // cancelled requests get no response (as in the SDK)
+      const wire = toWireError(error);
+      return {
+        jsonrpc: '2.0',
+        id: request.id,
+        error: { code: wire.code, message: wire.message, ...(wire.data === undefined ? {} : { data: wire.data }) },
+      } as JSONRPCMessage;
+    } finally {
+      this.fastInflight.delete(request.id);
+    }
   }
 
   /** Closes the session's transport. */

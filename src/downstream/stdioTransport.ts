@@ -2,15 +2,20 @@
  * Newline-delimited JSON-RPC over stdin/stdout for the client-facing side. Unlike the SDK's stdio
  * server transport, a malformed line is answered with a JSON-RPC error (-32700 parse error,
  * -32600 invalid request) instead of being dropped silently, so a client learns what went wrong.
+ * `tools/call` requests can take a fast path past the SDK's generic request handling (see
+ * `ClientSession.enableFastPath`): the hot path of a gateway is one tool call after another.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { FastPathHost } from './session.js';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 
 /** The stdio transport of `mcpgate serve`. */
-export class StdioServerLineTransport implements Transport {
+export class StdioServerLineTransport implements Transport, FastPathHost {
   onmessage?: (message: JSONRPCMessage) => void;
+  fastRequest?: FastPathHost['fastRequest'];
+  fastCancel?: FastPathHost['fastCancel'];
   onerror?: (error: Error) => void;
   onclose?: () => void;
   private lines: Interface | undefined;
@@ -37,12 +42,26 @@ export class StdioServerLineTransport implements Transport {
       this.reply(null, -32700, 'Parse error: the line is not valid JSON');
       return;
     }
+    if (this.fastRequest && isToolCall(value)) {
+      const pending = this.fastRequest(value);
+      if (pending) {
+        pending.then((response) => {
+          if (response) void this.send(response);
+        });
+        return;
+      }
+    }
     const parsed = JSONRPCMessageSchema.safeParse(value);
     if (!parsed.success) {
       const id = typeof value === 'object' && value !== null && 'id' in value ? (value as { id: unknown }).id : null;
       const usableId = typeof id === 'string' || typeof id === 'number' ? id : null;
       this.reply(usableId, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response');
       return;
+    }
+    const message = parsed.data as { method?: unknown; params?: { requestId?: unknown } };
+    if (message.method === 'notifications/cancelled' && this.fastCancel) {
+      const id = message.params?.requestId;
+      if (typeof id === 'string' || typeof id === 'number') this.fastCancel(id);
     }
     this.onmessage?.(parsed.data);
   }
@@ -77,4 +96,16 @@ export class StdioServerLineTransport implements Transport {
     this.lines?.close();
     this.onclose?.();
   }
+}
+
+/** A well-formed `tools/call` request (the fast path checks name and arguments itself). */
+function isToolCall(value: unknown): value is JSONRPCRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
+  return (
+    message.jsonrpc === '2.0' &&
+    message.method === 'tools/call' &&
+    (typeof message.id === 'string' || typeof message.id === 'number') &&
+    (message.params === undefined || (typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)))
+  );
 }

@@ -15,10 +15,10 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
   McpError,
-  ProgressNotificationSchema,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
+  type JSONRPCMessage,
   type JSONRPCRequest,
   type Notification,
   type Progress,
@@ -84,6 +84,16 @@ export interface ForwardOptions {
   readonly timeoutMs?: number;
 }
 
+interface RawResponse {
+  readonly result?: unknown;
+  readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
+}
+
+interface PendingRequest {
+  settle(message: RawResponse): void;
+  fail(error: unknown): void;
+}
+
 interface Connection {
   readonly client: Client;
   readonly io: UpstreamTransport;
@@ -114,11 +124,14 @@ export class Upstream {
   private readonly queue: PQueue;
   private readonly inflight = new Map<number, CallOwner>();
   /**
-   * Progress callbacks by the token we put in the upstream request. Routed here rather than by the
-   * SDK, which drops a progress notification that is processed after the result it precedes.
+   * Progress callbacks by the token we put in the upstream request, routed in wire order by
+   * `interceptResponses` (the SDK defers notifications, so a result could overtake its progress).
    */
   private readonly progress = new Map<string, (progress: Progress) => void>();
+  /** Forwarded requests awaiting their response, by the gateway's own request id (see `send`). */
+  private readonly pending = new Map<string, PendingRequest>();
   private nextInflightId = 0;
+  private nextRequestId = 0;
   private connection: Connection | undefined;
   private generation = 0;
   private attempt = 0;
@@ -170,6 +183,7 @@ export class Upstream {
         : undefined;
       await connection.client.close().catch(() => undefined);
       clearTimeout(grace);
+      this.failPending();
     }
     if (this.state !== 'stopped') this.setState('stopped');
   }
@@ -204,9 +218,7 @@ export class Upstream {
       return await this.queue.add(
         () => {
           const remaining = Math.max(1, timeoutMs - (performance.now() - queuedAt));
-          const requestOptions: RequestOptions = { timeout: remaining };
-          if (options.signal) requestOptions.signal = options.signal;
-          return connection.client.request({ method, params: sent } as never, PassThroughResult, requestOptions);
+          return this.send(connection, method, sent, remaining, options.signal);
         },
         options.signal ? { signal: options.signal } : undefined,
       );
@@ -216,6 +228,90 @@ export class Upstream {
       if (options.owner) this.inflight.delete(id);
       if (progressToken !== undefined) this.progress.delete(progressToken);
     }
+  }
+
+  /**
+   * Sends one forwarded request straight to the transport under a gateway-owned string id and
+   * settles it from the response, bypassing the SDK's generic request machinery (timers, abort
+   * listeners, result schema) which costs more than the forwarding itself. Timeout and
+   * cancellation send `notifications/cancelled` upstream, as the SDK would.
+   */
+  private send(connection: Connection, method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Result> {
+    return new Promise<Result>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const id = `mcpgate-${this.nextRequestId++}`;
+      const cancelUpstream = (reason: string) => {
+        connection.io.transport
+          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+          .catch(() => undefined);
+      };
+      const onAbort = () => {
+        finish();
+        cancelUpstream(String(signal?.reason ?? 'cancelled by the client'));
+        reject(signal?.reason);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        cancelUpstream('timeout');
+        reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs }));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        settle: (message) => {
+          finish();
+          if (message.error) reject(new McpError(message.error.code, message.error.message, message.error.data));
+          else resolve(message.result as Result);
+        },
+        fail: (error) => {
+          finish();
+          reject(error);
+        },
+      });
+      connection.io.transport.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch((error: unknown) => {
+        this.pending.get(id)?.fail(error);
+      });
+    });
+  }
+
+  /** Routes responses to `send`'s requests; everything else goes to the SDK client. */
+  private interceptResponses(connection: Connection): void {
+    const transport = connection.io.transport;
+    const sdkOnMessage = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const id = (message as { id?: unknown }).id;
+      if (typeof id === 'string' && !('method' in message)) {
+        const pending = this.pending.get(id);
+        if (pending) {
+          pending.settle(message as RawResponse);
+          return;
+        }
+      } else if ((message as { method?: unknown }).method === 'notifications/progress') {
+        // Handled here, in wire order: the SDK would defer it past the response that follows it.
+        const { progressToken, ...progress } = ((message as { params?: Record<string, unknown> }).params ?? {}) as Progress & {
+          progressToken?: unknown;
+        };
+        const callback = this.progress.get(String(progressToken));
+        if (callback) {
+          callback(progress);
+          return;
+        }
+      }
+      sdkOnMessage?.(message, extra);
+    };
+  }
+
+  /** Fails every forwarded request still waiting on a connection that is gone. */
+  private failPending(): void {
+    const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+    for (const pending of [...this.pending.values()]) pending.fail(error);
   }
 
   /** Number of calls queued or running. */
@@ -311,6 +407,7 @@ export class Upstream {
         return;
       }
       const connection: Connection = { client: connectedClient, io, generation, resolvedValues: values };
+      this.interceptResponses(connection);
       this.connection = connection;
       this.capabilities = connectedClient.getServerCapabilities();
       await this.refreshLists(['tools', 'prompts', 'resources'], connection);
@@ -352,6 +449,7 @@ export class Upstream {
     const connection = this.connection;
     if (!connection) return; // closed during start-up: connect() reports it
     this.connection = undefined;
+    this.failPending();
     this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
@@ -396,10 +494,6 @@ export class Upstream {
   private wireClient(client: Client): void {
     client.fallbackRequestHandler = async (request, extra) => this.deps.hooks.onRequest(this, request, extra.signal);
     client.fallbackNotificationHandler = async (notification) => this.deps.hooks.onNotification(this, notification);
-    client.setNotificationHandler(ProgressNotificationSchema, (notification) => {
-      const { progressToken, ...progress } = notification.params;
-      this.progress.get(String(progressToken))?.(progress);
-    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.relist('tools'));
     client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.relist('prompts'));
     client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.relist('resources'));

@@ -51,9 +51,13 @@ describe('policy on real calls', () => {
   /** Calls a tool and returns its result plus the decision record the call wrote. */
   async function callAndAudit(name: string, args: Record<string, unknown>) {
     const result = await client.callTool({ name, arguments: args });
-    const records = await waitForAudit(config.auditFile, (rs) =>
-      rs.some((r) => r.event === 'mcpgate.tool.decision' && r.public_name === name && JSON.stringify(r.arguments) === JSON.stringify(args)),
-    );
+    // the decision is written before the call is forwarded, the result after it: wait for both
+    const records = await waitForAudit(config.auditFile, (rs) => {
+      const decision = rs.find(
+        (r) => r.event === 'mcpgate.tool.decision' && r.public_name === name && JSON.stringify(r.arguments) === JSON.stringify(args),
+      );
+      return decision !== undefined && (decision.decision !== 'allow' || rs.some((r) => r.event === 'mcpgate.tool.result' && r.call === decision.call));
+    });
     const decision = records.filter((r) => r.event === 'mcpgate.tool.decision' && r.public_name === name).at(-1) as AuditRecord;
     const results = records.filter((r) => r.event === 'mcpgate.tool.result' && r.call === decision.call);
     return { result, decision, results };
