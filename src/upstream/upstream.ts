@@ -106,8 +106,6 @@ const GATEWAY_CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
 const STABLE_AFTER_MS = 10_000;
 const MAX_LIST_PAGES = 1000;
 const STDERR_TAIL_LINES = 20;
-/** How long a stdio upstream may take to exit on its own at shutdown before SIGTERM. */
-const STOP_GRACE_MS = 300;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -170,19 +168,7 @@ export class Upstream {
     this.connection = undefined;
     if (connection) {
       this.removeSecrets(connection);
-      // Most stdio servers ignore the end of stdin; the SDK would wait 2 s before SIGTERM.
-      const pid = connection.io.pid();
-      const grace = pid
-        ? setTimeout(() => {
-            try {
-              process.kill(pid, 'SIGTERM');
-            } catch {
-              // already gone
-            }
-          }, STOP_GRACE_MS)
-        : undefined;
       await connection.client.close().catch(() => undefined);
-      clearTimeout(grace);
       this.failPending();
     }
     if (this.state !== 'stopped') this.setState('stopped');
@@ -344,7 +330,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary()}; it is being restarted`,
+        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
         { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
       );
     }
@@ -363,9 +349,12 @@ export class Upstream {
     });
   }
 
-  private stderrSummary(): string {
+  private stderrSummary(io?: UpstreamTransport): string {
+    const exit = io?.exit();
+    const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
     const last = this.stderrTail.at(-1);
-    return last ? ` (last stderr line: ${JSON.stringify(last.slice(0, 200))})` : '';
+    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
+    return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
   private setState(state: UpstreamState, extra: { error?: string; retry_in_ms?: number } = {}): void {
@@ -453,7 +442,7 @@ export class Upstream {
     this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
-    this.setState('restarting', { error: `connection closed${this.stderrSummary()}` });
+    this.setState('restarting', { error: `connection closed${this.stderrSummary(connection.io)}` });
     this.scheduleRestart();
   }
 

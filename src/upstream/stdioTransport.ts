@@ -1,0 +1,135 @@
+/**
+ * The client side of a stdio upstream: spawns the server and speaks newline-delimited JSON-RPC
+ * on its stdin/stdout. Compared with the SDK's StdioClientTransport it batches writes made in
+ * the same tick into one writev, leaves schema validation to the layer that dispatches a
+ * message (responses to forwarded calls need none), exposes how the process ended, and stops a
+ * server that ignores the end of stdin after a short grace period instead of two seconds.
+ */
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { PassThrough } from 'node:stream';
+
+/** How to start a stdio upstream. */
+export interface StdioSpawnOptions {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Added to the SDK's minimal inherited environment (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly cwd: string;
+}
+
+const STOP_GRACE_MS = 300;
+const KILL_AFTER_MS = 2000;
+/** A line longer than this is not a message we can use; dropping it bounds memory. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** A spawned stdio MCP server as an SDK Transport. */
+export class StdioUpstreamTransport implements Transport {
+  onmessage?: (message: JSONRPCMessage) => void;
+  onerror?: (error: Error) => void;
+  onclose?: () => void;
+  /** The child's stderr, piped so the gateway can log (and scrub) it. */
+  readonly stderr = new PassThrough();
+  /** How the process ended, once it has. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private child: ChildProcess | undefined;
+  private buffer = '';
+  private corked = false;
+
+  constructor(private readonly options: StdioSpawnOptions) {}
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.options.command, [...this.options.args], {
+        env: { ...getDefaultEnvironment(), ...this.options.env },
+        cwd: this.options.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        shell: false,
+        windowsHide: true,
+      });
+      this.child = child;
+      child.once('spawn', () => resolve());
+      child.once('error', (error) => {
+        reject(error);
+        this.onerror?.(error);
+      });
+      child.once('close', (code, signal) => {
+        this.exit = { code, signal };
+        this.child = undefined;
+        this.onclose?.();
+      });
+      child.stdin?.on('error', (error) => this.onerror?.(error));
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (chunk: string) => this.receive(chunk));
+      child.stdout?.on('error', (error) => this.onerror?.(error));
+      child.stderr?.pipe(this.stderr);
+    });
+  }
+
+  private receive(chunk: string): void {
+    this.buffer += chunk;
+    let newline = this.buffer.indexOf('\n');
+    while (newline !== -1) {
+      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
+      this.buffer = this.buffer.slice(newline + 1);
+      if (line.trim() !== '') this.parse(line);
+      newline = this.buffer.indexOf('\n');
+    }
+    if (this.buffer.length > MAX_LINE_BYTES) {
+      this.buffer = '';
+      this.onerror?.(new Error(`dropped a line of more than ${MAX_LINE_BYTES} bytes from the upstream's stdout`));
+    }
+  }
+
+  private parse(line: string): void {
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      this.onerror?.(new Error(`ignored a line that is not JSON on the upstream's stdout: ${JSON.stringify(line.slice(0, 80))}`));
+      return;
+    }
+    if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+      this.onerror?.(new Error(`ignored a line that is not JSON-RPC 2.0 on the upstream's stdout: ${JSON.stringify(line.slice(0, 80))}`));
+      return;
+    }
+    this.onmessage?.(message as JSONRPCMessage);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || stdin.destroyed) return Promise.reject(new Error('Not connected'));
+    // Messages sent in the same tick leave in one writev instead of a write syscall each.
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        stdin.uncork();
+      });
+    }
+    return new Promise((resolve) => {
+      if (stdin.write(`${JSON.stringify(message)}\n`)) resolve();
+      else stdin.once('drain', resolve);
+    });
+  }
+
+  /** Ends stdin; a server that does not exit within a grace period gets SIGTERM, then SIGKILL. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+    child.stdin?.end();
+    if (await within(STOP_GRACE_MS)) return;
+    child.kill('SIGTERM');
+    if (await within(KILL_AFTER_MS)) return;
+    child.kill('SIGKILL');
+  }
+}
