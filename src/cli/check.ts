@@ -1,10 +1,63 @@
-/** PLACEHOLDER (minimal) — to be replaced by the full implementation. */
-import { loadConfig } from '../config/load.js';
-import { formatProblem } from '../config/types.js';
+/**
+ * `mcpgate check`: validate the whole configuration without starting anything. Prints one line
+ * per server and `file:line: field: message` per problem; exit 1 on any error. References are
+ * resolved to prove they can be, but no value is ever printed.
+ */
+import { loadConfigReport } from '../config/load.js';
+import { defaultResolver, resolveTarget } from '../config/references.js';
+import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
+import { GatewayError } from '../errors.js';
 
-export async function checkCommand(opts: { configDir: string; out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number> {
-  const config = await loadConfig(opts.configDir);
-  for (const s of config.servers) opts.out.write(`ok      ${s.name}\n`);
-  for (const p of config.problems) opts.out.write(`${formatProblem(p)}\n`);
-  return config.problems.some((p) => p.severity === 'error') ? 1 : 0;
+/** Options of `mcpgate check`. */
+export interface CheckOptions {
+  readonly configDir: string;
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream;
+}
+
+/** Validates the configuration; returns the exit code. */
+export async function checkCommand(options: CheckOptions): Promise<number> {
+  const report = await loadConfigReport(options.configDir);
+  const problems: ConfigProblem[] = [...report.problems];
+  const servers = report.config?.servers ?? [];
+  if (report.config) {
+    const resolver = defaultResolver(report.config.dir);
+    for (const server of servers) {
+      try {
+        await resolveTarget(server, resolver);
+      } catch (error) {
+        const message = error instanceof GatewayError ? error.message : String(error);
+        problems.push({ file: server.file, message, server: server.name, severity: 'error' });
+      }
+    }
+  }
+  const failed = new Set(problems.filter((p) => p.server !== undefined && p.severity === 'error').map((p) => p.server));
+  for (const server of servers) {
+    options.out.write(`${failed.has(server.name) ? 'error' : server.enabled ? 'ok' : 'disabled'}`.padEnd(9) + `${server.name}  ${describe(server)}\n`);
+  }
+  for (const name of [...failed].filter((name) => !servers.some((s) => s.name === name))) {
+    options.out.write(`${'error'.padEnd(9)}${name}\n`);
+  }
+  for (const problem of problems) options.out.write(`${formatProblem(problem)}\n`);
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)\n` : `${errors} problem(s) found\n`);
+  return errors === 0 ? 0 : 1;
+}
+
+function describe(server: ServerConfig): string {
+  const target = server.target;
+  // Show the shape, not resolved values: references stay as written.
+  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${safeUrl(target.url)})`;
+}
+
+function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }

@@ -1,47 +1,283 @@
-/** PLACEHOLDER (minimal) — to be replaced by the full implementation with line numbers. */
-import { readdir, readFile } from 'node:fs/promises';
+/**
+ * Loads a configuration directory: parse (YAML, or JSON as YAML) → validate (zod) → check
+ * (references, rule patterns, global rule form) → normalise → freeze. Every problem names file,
+ * line and field. A broken servers.d file leaves only that server out; a broken gateway.yaml
+ * stops the gateway (its global policy must never be silently ignored).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, resolve } from 'node:path';
-import { parse } from 'yaml';
-import { durationToMs, GatewayFileSchema, ServerFileSchema } from './schema.js';
-import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig } from './types.js';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
+import { valuePatternError } from '../policy/glob.js';
+import { findReferences } from './references.js';
+import {
+  durationToMs,
+  GatewayFileSchema,
+  SERVER_NAME_PATTERN,
+  ServerFileSchema,
+  type GatewayFile,
+  type RuleInput,
+  type ServerFile,
+  type ToolPolicyInput,
+} from './schema.js';
+import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule } from './types.js';
 
-function section(p: { default?: 'allow' | 'ask' | 'deny'; allow: unknown[]; ask: unknown[]; deny: unknown[] }, source: string, base: string): PolicySection {
-  const rules = (k: 'allow' | 'ask' | 'deny') => p[k].map((rule, i) => ({ rule: rule as never, source, where: `${base}.${k}[${i}]` }));
-  return { ...(p.default ? { default: p.default, defaultSource: { source, where: `${base}.default` } } : {}), allow: rules('allow'), ask: rules('ask'), deny: rules('deny') };
+const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
+const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
+
+type Path = readonly (string | number)[];
+
+/** A parsed file that can say on which line a field is. */
+interface ParsedFile {
+  readonly file: string;
+  readonly value: unknown;
+  lineOf(path: Path): number | undefined;
 }
 
+/** Everything found in a directory, with problems instead of exceptions (for `mcpgate check`). */
+export interface ConfigReport {
+  readonly config?: GatewayConfig;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** Loads and validates a directory; throws CONFIG_INVALID when gateway.yaml is broken. */
 export async function loadConfig(dir: string): Promise<GatewayConfig> {
-  dir = resolve(dir);
-  const problems: ConfigProblem[] = [];
-  let gwRaw: unknown = {};
-  try { gwRaw = parse(await readFile(join(dir, 'gateway.yaml'), 'utf8')) ?? {}; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; }
-  const gw = GatewayFileSchema.parse(gwRaw);
-  const servers: ServerConfig[] = [];
-  const files = await readdir(join(dir, 'servers.d')).catch(() => [] as string[]);
-  for (const f of files.sort()) {
-    if (!['.yaml', '.yml', '.json'].includes(extname(f))) continue;
-    const file = `servers.d/${f}`;
-    const name = basename(f, extname(f));
-    try {
-      const s = ServerFileSchema.parse(parse(await readFile(join(dir, file), 'utf8')));
-      const target = s.command
-        ? { kind: 'stdio' as const, command: s.command.includes('/') && !isAbsolute(s.command) ? resolve(dir, s.command) : s.command, args: s.args, env: s.env, cwd: resolve(dir, s.cwd ?? '.') }
-        : { kind: s.url ? ('http' as const) : ('sse' as const), url: (s.url ?? s.sse) as string, headers: s.headers };
-      servers.push({ name, file, target, enabled: s.enabled, timeoutMs: durationToMs(s.timeout), startupTimeoutMs: durationToMs(s.startupTimeout), concurrency: s.concurrency, prefix: s.prefix ?? name, tools: section(s.tools, file, 'tools'), ...(s.description ? { description: s.description } : {}) });
-    } catch (e) {
-      problems.push({ file, message: String((e as Error).message).slice(0, 300), server: name, severity: 'error' });
-    }
+  const report = await loadConfigReport(dir);
+  if (!report.config) {
+    const lines = report.problems.filter((p) => p.server === undefined && p.severity === 'error').map(formatProblem);
+    throw new GatewayError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`, {
+      remedy: 'fix the fields named above; `mcpgate check` lists every problem',
+    });
   }
-  if (!gwRaw && false) throw new GatewayError(ErrorCodes.CONFIG_INVALID, 'x');
+  return report.config;
+}
+
+/** Loads a directory, reporting every problem; `config` is absent only if gateway.yaml is broken. */
+export async function loadConfigReport(dir: string): Promise<ConfigReport> {
+  const root = resolve(dir);
+  const info = await stat(root).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new GatewayError(ErrorCodes.CONFIG_NOT_FOUND, `configuration directory ${root} does not exist`, {
+      remedy: 'pass --config DIR or set MCPGATE_CONFIG',
+    });
+  }
+  const problems: ConfigProblem[] = [];
+  const gateway = await loadGatewayFile(root, problems);
+  const servers = await loadServers(root, problems);
+  if (!gateway) return { problems };
+  return { config: deepFreeze(normaliseGateway(root, gateway.value, gateway.parsed, servers, problems)), problems };
+}
+
+async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
+  for (const name of GATEWAY_FILES) {
+    const text = await readFile(join(root, name), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const parsed = parseFile(name, text, problems);
+    if (!parsed) return undefined;
+    const value = validate(parsed, GatewayFileSchema, problems);
+    if (!value) return undefined;
+    const before = problems.length;
+    checkRules(parsed, value.policy, ['policy'], true, problems);
+    return problems.length > before ? undefined : { value, parsed };
+  }
+  return { value: GatewayFileSchema.parse({}) };
+}
+
+async function loadServers(root: string, problems: ConfigProblem[]): Promise<ServerConfig[]> {
+  const entries = await readdir(join(root, 'servers.d')).catch(() => [] as string[]);
+  const servers: ServerConfig[] = [];
+  const seen = new Map<string, string>();
+  for (const entry of entries.sort()) {
+    const extension = extname(entry);
+    if (!SERVER_EXTENSIONS.includes(extension)) continue;
+    const file = `servers.d/${entry}`;
+    const name = basename(entry, extension);
+    const local: ConfigProblem[] = [];
+    if (!SERVER_NAME_PATTERN.test(name)) {
+      local.push({ file, message: `server name "${name}" (the file name) must match [a-z0-9][a-z0-9_-]*`, severity: 'error' });
+    } else if (seen.has(name)) {
+      local.push({ file, message: `server "${name}" is already defined by ${seen.get(name)}`, severity: 'error' });
+    }
+    const text = await readFile(join(root, file), 'utf8');
+    const parsed = parseFile(file, text, local);
+    const value = parsed ? validate(parsed, ServerFileSchema, local) : undefined;
+    if (parsed && value) {
+      checkRules(parsed, value.tools, ['tools'], false, local);
+      checkReferences(parsed, value, local);
+    }
+    if (!seen.has(name)) seen.set(name, file);
+    if (local.length > 0 || !value) {
+      problems.push(...local.map((p) => ({ ...p, server: name })));
+      continue;
+    }
+    servers.push(normaliseServer(root, name, file, value, parsed as ParsedFile));
+  }
+  return servers;
+}
+
+/** Parses YAML (JSON is YAML) keeping positions; syntax errors become problems. */
+function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const line = error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line;
+      problems.push({ file, line, message: `syntax error: ${firstLine(error.message)}`, severity: 'error' });
+    }
+    return undefined;
+  }
+  const value = doc.toJS() ?? {};
+  return { file, value, lineOf: (path) => lineOf(doc, lineCounter, path) };
+}
+
+function lineOf(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return lineCounter.linePos(range[0]).line;
+  }
+  return undefined;
+}
+
+/** The line of a key inside a map (for unknown keys). */
+function lineOfKey(parsed: ParsedFile, path: Path, key: string): number | undefined {
+  return parsed.lineOf([...path, key]) ?? parsed.lineOf(path);
+}
+
+function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
+  const result = schema.safeParse(parsed.value);
+  if (result.success) return result.data;
+  for (const issue of (result.error as ZodError).issues) {
+    const path = issue.path as (string | number)[];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        problems.push({
+          file: parsed.file,
+          line: lineOfKey(parsed, path, key),
+          field: fieldName([...path, key]),
+          message: 'unknown field (see docs/config.md for the fields this file accepts)',
+          severity: 'error',
+        });
+      }
+      continue;
+    }
+    problems.push({ file: parsed.file, line: parsed.lineOf(path), field: fieldName(path) || undefined, message: issue.message, severity: 'error' });
+  }
+  return undefined;
+}
+
+/** Rule checks zod cannot express: global rules name `server/tool`; arg patterns must compile. */
+function checkRules(parsed: ParsedFile, policy: ToolPolicyInput, base: Path, global: boolean, problems: ConfigProblem[]): void {
+  for (const kind of ['allow', 'ask', 'deny'] as const) {
+    policy[kind].forEach((rule, index) => {
+      const path = [...base, kind, index];
+      const tool = typeof rule === 'string' ? rule : rule.tool;
+      if (global && !tool.includes('/')) {
+        problems.push({
+          file: parsed.file,
+          line: parsed.lineOf(path),
+          field: fieldName(typeof rule === 'string' ? path : [...path, 'tool']),
+          message: `global rules name "server/tool" (e.g. "*/${tool}" or "github/${tool}")`,
+          severity: 'error',
+        });
+      }
+      if (typeof rule !== 'string') {
+        for (const [arg, pattern] of Object.entries(rule.args ?? {})) {
+          const error = valuePatternError(pattern);
+          if (error) problems.push({ file: parsed.file, line: parsed.lineOf([...path, 'args', arg]), field: fieldName([...path, 'args', arg]), message: error, severity: 'error' });
+        }
+      }
+    });
+  }
+}
+
+/** Reference syntax in env, headers, args, url/sse is checked at load time. */
+function checkReferences(parsed: ParsedFile, server: ServerFile, problems: ConfigProblem[]): void {
+  const check = (value: string, path: Path) => {
+    try {
+      findReferences(value);
+    } catch (error) {
+      problems.push({ file: parsed.file, line: parsed.lineOf(path), field: fieldName(path), message: (error as Error).message, severity: 'error' });
+    }
+  };
+  for (const [key, value] of Object.entries(server.env)) check(value, ['env', key]);
+  for (const [key, value] of Object.entries(server.headers)) check(value, ['headers', key]);
+  server.args.forEach((value, index) => check(value, ['args', index]));
+  if (server.url) check(server.url, ['url']);
+  if (server.sse) check(server.sse, ['sse']);
+}
+
+function normaliseServer(root: string, name: string, file: string, value: ServerFile, parsed: ParsedFile): ServerConfig {
+  const target: ServerConfig['target'] = value.command
+    ? {
+        kind: 'stdio',
+        command: value.command.includes('/') && !isAbsolute(value.command) ? resolve(root, value.command) : value.command,
+        args: value.args,
+        env: value.env,
+        cwd: resolve(root, value.cwd ?? '.'),
+      }
+    : value.url
+      ? { kind: 'http', url: value.url, headers: value.headers }
+      : { kind: 'sse', url: value.sse as string, headers: value.headers };
   return {
-    dir,
-    listen: gw.listen,
-    policy: { ...section(gw.policy, 'gateway.yaml', 'policy'), showDenied: gw.policy.showDenied },
-    audit: { ...gw.audit, file: resolve(dir, gw.audit.file) },
-    upstreams: { restartInitialDelayMs: durationToMs(gw.upstreams.restartInitialDelay), restartMaxDelayMs: durationToMs(gw.upstreams.restartMaxDelay) },
-    catalog: gw.catalog,
+    name,
+    file,
+    ...(value.description ? { description: value.description } : {}),
+    target,
+    enabled: value.enabled,
+    timeoutMs: durationToMs(value.timeout),
+    startupTimeoutMs: durationToMs(value.startupTimeout),
+    concurrency: value.concurrency,
+    prefix: value.prefix ?? name,
+    tools: policySection(value.tools, file, ['tools'], parsed),
+  };
+}
+
+function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): GatewayConfig {
+  return {
+    dir: root,
+    listen: value.listen,
+    policy: { ...policySection(value.policy, parsed?.file ?? 'gateway.yaml', ['policy'], parsed), showDenied: value.policy.showDenied },
+    audit: { ...value.audit, file: resolve(root, value.audit.file) },
+    upstreams: {
+      restartInitialDelayMs: durationToMs(value.upstreams.restartInitialDelay),
+      restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
+    },
+    catalog: value.catalog,
     servers,
     problems,
   };
 }
+
+function policySection(policy: ToolPolicyInput, source: string, base: Path, parsed: ParsedFile | undefined): PolicySection {
+  const rules = (kind: 'allow' | 'ask' | 'deny'): SourcedRule[] =>
+    policy[kind].map((rule: RuleInput, index) => {
+      const line = parsed?.lineOf([...base, kind, index]);
+      return { rule, source, where: `${fieldName(base)}.${kind}[${index}]`, ...(line === undefined ? {} : { line }) };
+    });
+  return {
+    ...(policy.default ? { default: policy.default, defaultSource: { source, where: `${fieldName(base)}.default` } } : {}),
+    allow: rules('allow'),
+    ask: rules('ask'),
+    deny: rules('deny'),
+  };
+}
+
+/** `['tools', 'deny', 1, 'args']` → `tools.deny[1].args` */
+export function fieldName(path: Path): string {
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+

@@ -1,51 +1,123 @@
-/** PLACEHOLDER (minimal) — to be replaced by the full implementation. */
+/**
+ * `${kind:NAME}` references in servers.d values (`env`, `headers`, `args`, `url`/`sse`), resolved
+ * when an upstream (re)starts. Kinds: `env` (the gateway's environment), `file` (a file's
+ * contents, one trailing newline trimmed; relative to the config dir), `secret` (OS keychain:
+ * not supported yet). `$${` is a literal `${`. Errors name the reference, never a value.
+ */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import type { ServerConfig, UpstreamTarget } from './types.js';
 
-export interface ReferenceResolver {
-  resolve(kind: 'env' | 'file' | 'secret', name: string, server: ServerConfig): Promise<string>;
+/** The reference kinds. */
+export type ReferenceKind = 'env' | 'file' | 'secret';
+
+/** One reference found in a value. */
+export interface Reference {
+  readonly kind: ReferenceKind;
+  readonly name: string;
 }
 
-export function defaultResolver(configDir: string): ReferenceResolver {
+/** Supplies the value of a reference. */
+export interface ReferenceResolver {
+  resolve(kind: ReferenceKind, name: string, server: ServerConfig): Promise<string>;
+}
+
+const KINDS = new Set<ReferenceKind>(['env', 'file', 'secret']);
+/** `$${` (escape) or `${…}`. */
+const TOKEN = /\$\$\{|\$\{([^}]*)\}/g;
+
+/** Lists the references in a value; throws a GatewayError naming a malformed one. */
+export function findReferences(value: string): Reference[] {
+  const found: Reference[] = [];
+  for (const match of value.matchAll(TOKEN)) {
+    if (match[0] === '$${') continue;
+    found.push(parseReference(match[1] ?? ''));
+  }
+  const unterminated = value.replace(TOKEN, '').indexOf('${');
+  if (unterminated !== -1) {
+    throw new GatewayError(ErrorCodes.CONFIG_INVALID, 'unterminated reference: "${" without a closing "}" (write $${ for a literal ${)');
+  }
+  return found;
+}
+
+function parseReference(body: string): Reference {
+  const colon = body.indexOf(':');
+  const kind = body.slice(0, colon) as ReferenceKind;
+  const name = body.slice(colon + 1);
+  if (colon === -1 || !KINDS.has(kind)) {
+    throw new GatewayError(ErrorCodes.CONFIG_INVALID, `unknown reference \${${body}}: use \${env:NAME}, \${file:PATH} or \${secret:NAME}`);
+  }
+  if (name.trim() === '') throw new GatewayError(ErrorCodes.CONFIG_INVALID, `empty reference \${${kind}:}: name what it refers to`);
+  return { kind, name };
+}
+
+/** Replaces every reference in `value`; collects the resolved values. */
+async function substitute(value: string, server: ServerConfig, resolver: ReferenceResolver, values: string[]): Promise<string> {
+  if (!value.includes('${')) return value;
+  findReferences(value); // reject malformed input before resolving anything
+  let out = '';
+  let last = 0;
+  for (const match of value.matchAll(TOKEN)) {
+    out += value.slice(last, match.index);
+    last = (match.index ?? 0) + match[0].length;
+    if (match[0] === '$${') {
+      out += '${';
+      continue;
+    }
+    const ref = parseReference(match[1] ?? '');
+    const resolved = await resolver.resolve(ref.kind, ref.name, server);
+    values.push(resolved);
+    out += resolved;
+  }
+  return out + value.slice(last);
+}
+
+/** The target of a server with every reference replaced, and the resolved values (for redaction). */
+export async function resolveTarget(server: ServerConfig, resolver: ReferenceResolver): Promise<{ target: UpstreamTarget; values: string[] }> {
+  const values: string[] = [];
+  const target = server.target;
+  const sub = (value: string) => substitute(value, server, resolver, values);
+  if (target.kind === 'stdio') {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(target.env)) env[key] = await sub(value);
+    const args: string[] = [];
+    for (const arg of target.args) args.push(await sub(arg));
+    return { target: { ...target, env, args }, values };
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(target.headers)) headers[key] = await sub(value);
+  return { target: { ...target, url: await sub(target.url), headers }, values };
+}
+
+/** Resolves `env` from the gateway's environment and `file` from disk; `secret` is not supported yet. */
+export function defaultResolver(configDir: string, env: NodeJS.ProcessEnv = process.env): ReferenceResolver {
   return {
     async resolve(kind, name, server) {
       if (kind === 'env') {
-        const v = process.env[name];
-        if (v === undefined) throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `server "${server.name}": \${env:${name}} is not set`);
-        return v;
+        const value = env[name];
+        if (value === undefined) {
+          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `server "${server.name}": \${env:${name}} is not set`, {
+            remedy: `set ${name} in the gateway's environment, or change ${server.file}`,
+          });
+        }
+        return value;
       }
-      if (kind === 'file') return (await readFile(isAbsolute(name) ? name : resolve(configDir, name), 'utf8')).replace(/\r?\n$/, '');
-      throw new GatewayError(ErrorCodes.REFERENCE_UNSUPPORTED, `server "${server.name}": \${secret:${name}} references are not supported yet`);
+      if (kind === 'file') {
+        const path = isAbsolute(name) ? name : resolve(configDir, name);
+        try {
+          return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code ?? 'error';
+          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `server "${server.name}": \${file:${name}} cannot be read (${code})`, {
+            remedy: `create ${path} readable by the gateway, or change ${server.file}`,
+          });
+        }
+      }
+      throw new GatewayError(
+        ErrorCodes.REFERENCE_UNSUPPORTED,
+        `server "${server.name}": \${secret:${name}} references are not supported yet (keychain support is coming); use \${env:…} or \${file:…}`,
+      );
     },
   };
-}
-
-const REF = /\$\{(env|file|secret):([^}]+)\}/g;
-
-export async function resolveTarget(server: ServerConfig, resolver: ReferenceResolver): Promise<{ target: UpstreamTarget; values: string[] }> {
-  const values: string[] = [];
-  const sub = async (text: string) => {
-    let out = '';
-    let last = 0;
-    for (const m of text.matchAll(REF)) {
-      const v = await resolver.resolve(m[1] as 'env', m[2] as string, server);
-      values.push(v);
-      out += text.slice(last, m.index) + v;
-      last = (m.index ?? 0) + m[0].length;
-    }
-    return out + text.slice(last);
-  };
-  const t = server.target;
-  if (t.kind === 'stdio') {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(t.env)) env[k] = await sub(v);
-    const args: string[] = [];
-    for (const a of t.args) args.push(await sub(a));
-    return { target: { ...t, env, args }, values };
-  }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(t.headers)) headers[k] = await sub(v);
-  return { target: { ...t, url: await sub(t.url), headers }, values };
 }
