@@ -134,6 +134,7 @@ export class HttpListener {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: new BoundedEventStore(),
+      retryInterval: 1000,
       onsessioninitialized: (sid) => {
         this.sessions.set(sid, { transport, session });
       },
