@@ -209,7 +209,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   private reportCollision(collision: { kind: string; name: string; kept: string; dropped: string }): void {
     this.logger.error(
-      collision,
+      { kind: collision.kind, public_name: collision.name, kept: collision.kept, dropped: collision.dropped },
       `config error: ${collision.kind} name "${collision.name}" is offered by both "${collision.kept}" and "${collision.dropped}"; "${collision.dropped}"'s is left out — give one of them a distinct \`prefix\``,
     );
   }

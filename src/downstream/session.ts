@@ -68,9 +68,9 @@ export class ClientSession {
   /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
   initialized = false;
   private logLevel: LoggingLevel | undefined;
-  /** Notifications handed to the SDK but not yet written: results must not overtake them. */
-  private pendingNotifications = 0;
+  /** The last notification handed to the SDK: results must not overtake it. */
   private lastNotification: Promise<void> = Promise.resolve();
+  private notifiedSinceDrain = false;
   private closed = false;
   private readonly dispatcher: SessionDispatcher;
   private readonly fastInflight = new Map<RequestId, AbortController>();
@@ -163,13 +163,10 @@ export class ClientSession {
   notify(notification: Notification, relatedRequestId?: RequestId): void {
     if (this.closed || (!this.initialized && relatedRequestId === undefined)) return;
     const options = relatedRequestId === undefined ? undefined : { relatedRequestId };
-    this.pendingNotifications++;
+    this.notifiedSinceDrain = true;
     this.lastNotification = this.server
       .notification(notification as ServerNotification, options)
-      .catch(() => undefined)
-      .finally(() => {
-        this.pendingNotifications--;
-      });
+      .catch(() => undefined);
   }
 
   /**
@@ -178,7 +175,11 @@ export class ClientSession {
    * before the result (the SDK sends notifications asynchronously). Free when nothing is pending.
    */
   drain(): Promise<void> | undefined {
-    return this.pendingNotifications > 0 ? this.lastNotification : undefined;
+    if (!this.notifiedSinceDrain) return undefined;
+    this.notifiedSinceDrain = false;
+    // Also let the notification leave in an earlier write than the result: the SDK client handles
+    // notifications a microtask late, so one read holding both would drop the notification.
+    return this.lastNotification.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
   /** Forwards a logging message if it passes this session's `logging/setLevel` threshold. */
