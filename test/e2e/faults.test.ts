@@ -87,9 +87,17 @@ describe('faults', () => {
         return false;
       }
     }, 15_000, () => 'crash upstream to come back');
-    const states = (await readAudit(config.auditFile)).filter((r) => r.event === 'mcpgate.upstream.state' && r.server === 'crash').map((r) => r.state);
-    expect(states).toEqual(expect.arrayContaining(['ready', 'restarting']));
-    expect(states.lastIndexOf('ready')).toBeGreaterThan(states.indexOf('restarting'));
+    // the audit writer buffers for up to 200 ms: wait for the restart's records
+    const crashStates = (rs: Awaited<ReturnType<typeof readAudit>>) =>
+      rs.filter((r) => r.event === 'mcpgate.upstream.state' && r.server === 'crash').map((r) => r.state);
+    const states = crashStates(
+      await waitForAudit(config.auditFile, (rs) => {
+        const s = crashStates(rs);
+        return s.includes('restarting') && s.lastIndexOf('ready') > s.indexOf('restarting');
+      }),
+    );
+    expect(states.slice(0, 2)).toEqual(['starting', 'ready']);
+    expect(states.indexOf('restarting')).toBeGreaterThan(1);
   });
 
   it('times out a call that hangs past the server timeout and keeps the server usable', async () => {
