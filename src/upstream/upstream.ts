@@ -7,23 +7,17 @@
  * is picked up by the next restart without restarting the gateway.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import {
   ErrorCode,
-  ListPromptsResultSchema,
-  ListResourcesResultSchema,
-  ListResourceTemplatesResultSchema,
-  ListToolsResultSchema,
   McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
-  type JSONRPCMessage,
   type JSONRPCRequest,
   type Notification,
   type Progress,
-  type RequestId,
   type Prompt,
+  type RequestId,
   type Resource,
   type ResourceTemplate,
   type Result,
@@ -31,20 +25,17 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import PQueue from 'p-queue';
-import { z } from 'zod';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
+import { Forwarder } from './forwarder.js';
+import { readLists, type ListKind } from './lists.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
 
-/** Results are forwarded as received: validating them again would only cost time on the hot path. */
-const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
-
-/** Which of an upstream's lists changed. */
-export type ListKind = 'tools' | 'prompts' | 'resources';
+export type { ListKind };
 
 /** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
 export interface CallOwner {
@@ -84,18 +75,9 @@ export interface ForwardOptions {
   readonly timeoutMs?: number;
 }
 
-interface RawResponse {
-  readonly result?: unknown;
-  readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
-}
-
-interface PendingRequest {
-  settle(message: RawResponse): void;
-  fail(error: unknown): void;
-}
-
 interface Connection {
   readonly client: Client;
+  readonly forwarder: Forwarder;
   readonly io: UpstreamTransport;
   readonly generation: number;
   readonly resolvedValues: readonly string[];
@@ -104,7 +86,6 @@ interface Connection {
 const GATEWAY_CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
-const MAX_LIST_PAGES = 1000;
 const STDERR_TAIL_LINES = 20;
 
 /** One upstream MCP server and its connection lifecycle. */
@@ -121,15 +102,7 @@ export class Upstream {
   private readonly deps: UpstreamDeps;
   private readonly queue: PQueue;
   private readonly inflight = new Map<number, CallOwner>();
-  /**
-   * Progress callbacks by the token we put in the upstream request, routed in wire order by
-   * `interceptResponses` (the SDK defers notifications, so a result could overtake its progress).
-   */
-  private readonly progress = new Map<string, (progress: Progress) => void>();
-  /** Forwarded requests awaiting their response, by the gateway's own request id (see `send`). */
-  private readonly pending = new Map<string, PendingRequest>();
   private nextInflightId = 0;
-  private nextRequestId = 0;
   private connection: Connection | undefined;
   private generation = 0;
   private attempt = 0;
@@ -169,7 +142,7 @@ export class Upstream {
     if (connection) {
       this.removeSecrets(connection);
       await connection.client.close().catch(() => undefined);
-      this.failPending();
+      connection.forwarder.failAll();
     }
     if (this.state !== 'stopped') this.setState('stopped');
   }
@@ -192,117 +165,21 @@ export class Upstream {
     const queuedAt = performance.now();
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
-    let progressToken: string | undefined;
-    let sent = params;
-    if (options.onprogress) {
-      progressToken = `mcpgate-${id}`;
-      this.progress.set(progressToken, options.onprogress);
-      const meta = (params?._meta ?? {}) as Record<string, unknown>;
-      sent = { ...params, _meta: { ...meta, progressToken } };
-    }
     try {
       return await this.queue.add(
-        () => {
-          const remaining = Math.max(1, timeoutMs - (performance.now() - queuedAt));
-          return this.send(connection, method, sent, remaining, options.signal);
-        },
+        () =>
+          connection.forwarder.request(method, params, {
+            timeoutMs: Math.max(1, timeoutMs - (performance.now() - queuedAt)),
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+          }),
         options.signal ? { signal: options.signal } : undefined,
       );
     } catch (error) {
       throw this.translate(error, method, params, options, timeoutMs, connection);
     } finally {
       if (options.owner) this.inflight.delete(id);
-      if (progressToken !== undefined) this.progress.delete(progressToken);
     }
-  }
-
-  /**
-   * Sends one forwarded request straight to the transport under a gateway-owned string id and
-   * settles it from the response, bypassing the SDK's generic request machinery (timers, abort
-   * listeners, result schema) which costs more than the forwarding itself. Timeout and
-   * cancellation send `notifications/cancelled` upstream, as the SDK would.
-   */
-  private send(connection: Connection, method: string, params: unknown, timeoutMs: number, signal?: AbortSignal): Promise<Result> {
-    return new Promise<Result>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const id = `mcpgate-${this.nextRequestId++}`;
-      const cancelUpstream = (reason: string) => {
-        connection.io.transport
-          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
-          .catch(() => undefined);
-      };
-      const onAbort = () => {
-        finish();
-        cancelUpstream(String(signal?.reason ?? 'cancelled by the client'));
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        cancelUpstream('timeout');
-        reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs }));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(id);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        settle: (message) => {
-          finish();
-          if (message.error) reject(new McpError(message.error.code, message.error.message, message.error.data));
-          else resolve(message.result as Result);
-        },
-        fail: (error) => {
-          finish();
-          reject(error);
-        },
-      });
-      connection.io.transport.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch((error: unknown) => {
-        this.pending.get(id)?.fail(error);
-      });
-    });
-  }
-
-  /** Routes responses to `send`'s requests; everything else goes to the SDK client. */
-  private interceptResponses(connection: Connection): void {
-    const transport = connection.io.transport;
-    const sdkOnMessage = transport.onmessage;
-    transport.onmessage = (message, extra) => {
-      const id = (message as { id?: unknown }).id;
-      if (typeof id === 'string' && !('method' in message)) {
-        const pending = this.pending.get(id);
-        if (pending) {
-          pending.settle(message as RawResponse);
-          return;
-        }
-      } else if ((message as { method?: unknown }).method === 'notifications/progress') {
-        // Handled here, in wire order: the SDK would defer it past the response that follows it.
-        const { progressToken, ...progress } = ((message as { params?: Record<string, unknown> }).params ?? {}) as Progress & {
-          progressToken?: unknown;
-        };
-        const callback = this.progress.get(String(progressToken));
-        if (callback) {
-          callback(progress);
-          return;
-        }
-      }
-      sdkOnMessage?.(message, extra);
-    };
-  }
-
-  /** Fails every forwarded request still waiting on a connection that is gone. */
-  private failPending(): void {
-    const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
-    for (const pending of [...this.pending.values()]) pending.fail(error);
-  }
-
-  /** Number of calls queued or running. */
-  get load(): number {
-    return this.queue.size + this.queue.pending;
   }
 
   private translate(
@@ -395,8 +272,7 @@ export class Upstream {
         await connectedClient.close().catch(() => undefined);
         return;
       }
-      const connection: Connection = { client: connectedClient, io, generation, resolvedValues: values };
-      this.interceptResponses(connection);
+      const connection: Connection = { client: connectedClient, forwarder: new Forwarder(io.transport), io, generation, resolvedValues: values };
       this.connection = connection;
       this.capabilities = connectedClient.getServerCapabilities();
       await this.refreshLists(['tools', 'prompts', 'resources'], connection);
@@ -438,7 +314,7 @@ export class Upstream {
     const connection = this.connection;
     if (!connection) return; // closed during start-up: connect() reports it
     this.connection = undefined;
-    this.failPending();
+    connection.forwarder.failAll();
     this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
@@ -511,49 +387,10 @@ export class Upstream {
   }
 
   private async refreshLists(kinds: readonly ListKind[], connection: Connection): Promise<void> {
-    const caps = connection.client.getServerCapabilities() ?? {};
-    const jobs: Promise<void>[] = [];
-    if (kinds.includes('tools') && caps.tools) {
-      jobs.push(this.listAll(connection, 'tools/list', ListToolsResultSchema, 'tools').then((items) => void (this.tools = items)));
-    }
-    if (kinds.includes('prompts') && caps.prompts) {
-      jobs.push(this.listAll(connection, 'prompts/list', ListPromptsResultSchema, 'prompts').then((items) => void (this.prompts = items)));
-    }
-    if (kinds.includes('resources') && caps.resources) {
-      jobs.push(
-        this.listAll(connection, 'resources/list', ListResourcesResultSchema, 'resources').then((items) => void (this.resources = items)),
-      );
-      jobs.push(
-        this.listAll(connection, 'resources/templates/list', ListResourceTemplatesResultSchema, 'resourceTemplates').then(
-          (items) => void (this.resourceTemplates = items),
-        ),
-      );
-    }
-    await Promise.all(jobs);
-  }
-
-  /** Reads every page of a list, guarding against cursors that never end. */
-  private async listAll<S extends z.ZodType, K extends string>(
-    connection: Connection,
-    method: string,
-    schema: S,
-    key: K,
-  ): Promise<never[]> {
-    const items: unknown[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const params = cursor === undefined ? {} : { cursor };
-      const result = (await connection.client.request({ method, params } as never, schema as never, {
-        timeout: this.config.timeoutMs,
-      })) as Record<string, unknown>;
-      const pageItems = result[key];
-      if (Array.isArray(pageItems)) items.push(...pageItems);
-      const next = result.nextCursor;
-      if (typeof next !== 'string' || next === '' || seen.has(next)) break;
-      seen.add(next);
-      cursor = next;
-    }
-    return items as never[];
+    const lists = await readLists(connection.client, kinds, this.config.timeoutMs);
+    if (lists.tools) this.tools = lists.tools;
+    if (lists.prompts) this.prompts = lists.prompts;
+    if (lists.resources) this.resources = lists.resources;
+    if (lists.resourceTemplates) this.resourceTemplates = lists.resourceTemplates;
   }
 }
