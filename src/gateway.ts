@@ -197,13 +197,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.logger.debug({ server: upstream.name, method: notification.method }, 'upstream notification not forwarded');
   }
 
-  onListsChanged(upstream: Upstream, kinds: readonly ListKind[]): void {
-    this.catalog.rebuild();
+  onListsChanged(upstream: Upstream, _kinds: readonly ListKind[]): void {
+    // Clients hear only about public lists that really changed (an upstream restart that lists
+    // the same tools, or a change hidden by policy, is not news).
+    const changed = this.catalog.rebuild();
     for (const collision of this.catalog.collisions) {
       if (collision.kept === upstream.name || collision.dropped === upstream.name) this.reportCollision(collision);
     }
     for (const session of this.sessions.values()) {
-      for (const kind of kinds) session.notify({ method: LIST_CHANGED[kind] });
+      for (const kind of changed) session.notify({ method: LIST_CHANGED[kind] });
     }
   }
 

@@ -76,8 +76,9 @@ export class Catalog {
     this.rebuild();
   }
 
-  /** Rebuilds every map from the upstreams' current lists. */
-  rebuild(): void {
+  /** Rebuilds every map from the upstreams' current lists; returns which public lists changed. */
+  rebuild(): Set<'tools' | 'prompts' | 'resources'> {
+    const before = this.signatures();
     const tools = new Map<string, ToolEntry>();
     const prompts = new Map<string, PromptEntry>();
     const resources = new Map<string, Upstream>();
@@ -135,6 +136,21 @@ export class Catalog {
     this.templateList = templateList;
     this.collisions = collisions;
     this.version++;
+    const after = this.signatures();
+    const changed = new Set<'tools' | 'prompts' | 'resources'>();
+    if (after.tools !== before.tools) changed.add('tools');
+    if (after.prompts !== before.prompts) changed.add('prompts');
+    if (after.resources !== before.resources) changed.add('resources');
+    return changed;
+  }
+
+  /** Comparable renderings of the public lists (rebuilds are rare: not on the hot path). */
+  private signatures(): { tools: string; prompts: string; resources: string } {
+    return {
+      tools: JSON.stringify(this.visibleTools),
+      prompts: JSON.stringify(this.promptList),
+      resources: JSON.stringify([this.resourceList, this.templateList]),
+    };
   }
 
   /** The tool behind a public name. */
