@@ -24,7 +24,6 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import PQueue from 'p-queue';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
@@ -32,6 +31,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import { Forwarder } from './forwarder.js';
+import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
 
@@ -100,7 +100,7 @@ export class Upstream {
   capabilities: ServerCapabilities | undefined;
 
   private readonly deps: UpstreamDeps;
-  private readonly queue: PQueue;
+  private readonly limiter: Limiter;
   private readonly inflight = new Map<number, CallOwner>();
   private nextInflightId = 0;
   private connection: Connection | undefined;
@@ -117,7 +117,7 @@ export class Upstream {
   constructor(config: ServerConfig, deps: UpstreamDeps) {
     this.config = config;
     this.deps = deps;
-    this.queue = new PQueue({ concurrency: config.concurrency });
+    this.limiter = new Limiter(config.concurrency);
   }
 
   /** Server name (the servers.d file stem). */
@@ -166,14 +166,14 @@ export class Upstream {
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
     try {
-      return await this.queue.add(
+      return await this.limiter.run(
         () =>
           connection.forwarder.request(method, params, {
             timeoutMs: Math.max(1, timeoutMs - (performance.now() - queuedAt)),
             ...(options.signal ? { signal: options.signal } : {}),
             ...(options.onprogress ? { onprogress: options.onprogress } : {}),
           }),
-        options.signal ? { signal: options.signal } : undefined,
+        options.signal,
       );
     } catch (error) {
       throw this.translate(error, method, params, options, timeoutMs, connection);
