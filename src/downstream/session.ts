@@ -21,12 +21,15 @@ import {
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toWireError, WireError } from '../errors.js';
+import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
 
 /**
  * What a request handler needs of its request's context: the part of the SDK's
  * RequestHandlerExtra the gateway uses, so the stdio fast path can supply it without the SDK.
  */
-export type RequestExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'signal' | 'requestId' | '_meta'>;
+export type RequestExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'requestId' | '_meta'> & {
+  readonly signal: CancelSignal;
+};
 
 /** The gateway side of a session: everything a session cannot answer itself. */
 export interface SessionDispatcher {
@@ -73,7 +76,7 @@ export class ClientSession {
   private notifiedSinceDrain = false;
   private closed = false;
   private readonly dispatcher: SessionDispatcher;
-  private readonly fastInflight = new Map<RequestId, AbortController>();
+  private readonly fastInflight = new Map<RequestId, CallSignal>();
 
   constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string }) {
     this.id = options.id ?? randomUUID();
@@ -123,14 +126,14 @@ export class ClientSession {
   }
 
   private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | undefined> {
-    const controller = new AbortController();
-    this.fastInflight.set(request.id, controller);
+    const signal = new CallSignal();
+    this.fastInflight.set(request.id, signal);
     const meta = (request.params as { _meta?: RequestExtra['_meta'] } | undefined)?._meta;
     try {
-      const result = await this.dispatcher.dispatch(this, request, { signal: controller.signal, requestId: request.id, _meta: meta });
+      const result = await this.dispatcher.dispatch(this, request, { signal, requestId: request.id, _meta: meta });
       return { jsonrpc: '2.0', id: request.id, result } as JSONRPCMessage;
     } catch (error) {
-      if (controller.signal.aborted) return undefined; // cancelled requests get no response (as in the SDK)
+      if (signal.aborted) return undefined; // cancelled requests get no response (as in the SDK)
       const wire = toWireError(error);
       return {
         jsonrpc: '2.0',

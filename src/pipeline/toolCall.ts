@@ -15,6 +15,7 @@ import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
+import type { CancelSignal } from '../upstream/cancelSignal.js';
 
 /** What the tool-call pipeline needs from the gateway. */
 export interface ToolCallDeps {
@@ -160,7 +161,7 @@ function deniedResult(entry: ToolEntry, decision: 'ask' | 'deny', reason: string
   return { content: [{ type: 'text', text }], isError: true };
 }
 
-function classify(error: unknown, signal: AbortSignal): CallOutcome {
+function classify(error: unknown, signal: CancelSignal): CallOutcome {
   if (signal.aborted) return 'cancelled';
   if (error instanceof GatewayError && error.code === ErrorCodes.UPSTREAM_TIMEOUT) return 'timeout';
   if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) return 'timeout';

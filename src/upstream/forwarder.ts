@@ -8,6 +8,7 @@
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type JSONRPCMessage, type Progress, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { CancelSignal } from './cancelSignal.js';
 
 interface RawResponse {
   readonly result?: unknown;
@@ -22,7 +23,7 @@ interface Pending {
 /** Options of one forwarded request. */
 export interface ForwardRequestOptions {
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   readonly onprogress?: (progress: Progress) => void;
 }
 

@@ -30,6 +30,7 @@ import { ErrorCodes, GatewayError } from '../errors.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { CancelSignal } from './cancelSignal.js';
 import { Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
@@ -69,7 +70,7 @@ export interface UpstreamDeps {
 /** Options of one forwarded request. */
 export interface ForwardOptions {
   readonly owner?: CallOwner;
-  readonly signal?: AbortSignal;
+  readonly signal?: CancelSignal;
   readonly onprogress?: (progress: Progress) => void;
   /** Overrides the server's configured timeout. */
   readonly timeoutMs?: number;
