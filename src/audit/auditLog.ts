@@ -23,6 +23,8 @@ export class AuditLog implements EventSink {
   private queue: GatewayEvent[] = [];
   private times: number[] = [];
   private scheduled = false;
+  private lastTime = 0;
+  private lastIso = '';
   private readonly drain = (): void => {
     this.scheduled = false;
     if (this.queue.length === 0) return;
@@ -32,7 +34,13 @@ export class AuditLog implements EventSink {
     this.times = [];
     let lines = '';
     for (let i = 0; i < batch.length; i++) {
-      lines += `{"time":"${new Date(times[i] as number).toISOString()}",${JSON.stringify(batch[i]).slice(1)}\n`;
+      const time = times[i] as number;
+      // Many records share a millisecond: format each distinct time once.
+      if (time !== this.lastTime) {
+        this.lastTime = time;
+        this.lastIso = new Date(time).toISOString();
+      }
+      lines += `{"time":"${this.lastIso}",${JSON.stringify(batch[i]).slice(1)}\n`;
     }
     this.destination.write(lines);
   };
