@@ -4,7 +4,8 @@
  * request machinery (timers and abort listeners per request, result schema parsing), which
  * costs more than the forwarding itself, and handles progress in wire order (the SDK defers
  * notifications, so a result could overtake the progress sent before it). Timeout and
- * cancellation send `notifications/cancelled` upstream, as the SDK would.
+ * cancellation send `notifications/cancelled` upstream, as the SDK would. Deadlines are checked
+ * by one sweep timer per connection rather than a timer per request.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type JSONRPCMessage, type Progress, type Result } from '@modelcontextprotocol/sdk/types.js';
@@ -15,16 +16,27 @@ interface RawResponse {
   readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
 }
 
-interface Pending {
-  settle(message: RawResponse): void;
-  fail(error: unknown): void;
-}
+/** How often deadlines are checked: a timeout fires at most this much late. */
+const SWEEP_MS = 50;
 
-/** Options of one forwarded request. */
-export interface ForwardRequestOptions {
-  readonly timeoutMs: number;
-  readonly signal?: CancelSignal;
-  readonly onprogress?: (progress: Progress) => void;
+/** One request waiting for its response. */
+class Pending {
+  constructor(
+    readonly forwarder: Forwarder,
+    readonly id: string,
+    readonly deadline: number,
+    readonly timeoutMs: number,
+    readonly resolve: (result: Result) => void,
+    readonly reject: (error: unknown) => void,
+    readonly signal: CancelSignal | undefined,
+  ) {}
+
+  /** Bound once per request: the abort listener. */
+  readonly onAbort = (): void => {
+    this.forwarder.finish(this);
+    this.forwarder.cancelUpstream(this.id, String(this.signal?.reason ?? 'cancelled by the client'));
+    this.reject(this.signal?.reason);
+  };
 }
 
 /** The forwarding side of one upstream connection. */
@@ -32,6 +44,7 @@ export class Forwarder {
   private readonly pending = new Map<string, Pending>();
   private readonly progress = new Map<string, (progress: Progress) => void>();
   private next = 0;
+  private sweeper: NodeJS.Timeout | undefined;
 
   /** Takes over the transport's responses to forwarded requests; everything else reaches the SDK. */
   constructor(private readonly transport: Transport) {
@@ -42,8 +55,13 @@ export class Forwarder {
   }
 
   /** Sends `method` with `params`, resolving with the upstream's result or rejecting with its error. */
-  request(method: string, params: Record<string, unknown> | undefined, options: ForwardRequestOptions): Promise<Result> {
-    const { signal, timeoutMs } = options;
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    timeoutMs: number,
+    signal?: CancelSignal,
+    onprogress?: (progress: Progress) => void,
+  ): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason);
@@ -51,52 +69,55 @@ export class Forwarder {
       }
       const id = `mcpgate-${this.next++}`;
       let sent = params;
-      if (options.onprogress) {
-        this.progress.set(id, options.onprogress);
+      if (onprogress) {
+        this.progress.set(id, onprogress);
         sent = { ...params, _meta: { ...(params?._meta as Record<string, unknown> | undefined), progressToken: id } };
       }
-      const cancelUpstream = (reason: string) => {
-        this.transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } }).catch(() => undefined);
-      };
-      const onAbort = () => {
-        finish();
-        cancelUpstream(String(signal?.reason ?? 'cancelled by the client'));
-        reject(signal?.reason);
-      };
-      const timer = setTimeout(() => {
-        finish();
-        cancelUpstream('timeout');
-        reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: timeoutMs }));
-      }, timeoutMs);
-      const finish = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(id);
-        this.progress.delete(id);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        settle: (message) => {
-          finish();
-          if (message.error) reject(new McpError(message.error.code, message.error.message, message.error.data));
-          else resolve(message.result as Result);
-        },
-        fail: (error) => {
-          finish();
-          reject(error);
-        },
-      });
+      const pending = new Pending(this, id, Date.now() + timeoutMs, timeoutMs, resolve, reject, signal);
+      this.pending.set(id, pending);
+      signal?.addEventListener('abort', pending.onAbort, { once: true });
+      this.sweeper ??= setInterval(this.sweep, SWEEP_MS).unref();
       this.transport.send({ jsonrpc: '2.0', id, method, params: sent } as JSONRPCMessage).catch((error: unknown) => {
-        this.pending.get(id)?.fail(error);
+        if (this.pending.get(id) !== pending) return;
+        this.finish(pending);
+        reject(error);
       });
     });
   }
 
-  /** Fails every request still waiting (the connection is gone). */
+  /** Fails every request still waiting (the connection is gone) and stops the sweep. */
   failAll(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
     const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
-    for (const pending of [...this.pending.values()]) pending.fail(error);
+    for (const pending of [...this.pending.values()]) {
+      this.finish(pending);
+      pending.reject(error);
+    }
   }
+
+  /** Forgets a request (answered, timed out, cancelled or failed). */
+  finish(pending: Pending): void {
+    this.pending.delete(pending.id);
+    this.progress.delete(pending.id);
+    pending.signal?.removeEventListener('abort', pending.onAbort);
+  }
+
+  /** Tells the upstream to stop working on a request. */
+  cancelUpstream(id: string, reason: string): void {
+    this.transport.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } }).catch(() => undefined);
+  }
+
+  private readonly sweep = (): void => {
+    if (this.pending.size === 0) return;
+    const now = Date.now();
+    for (const pending of [...this.pending.values()]) {
+      if (pending.deadline > now) continue;
+      this.finish(pending);
+      this.cancelUpstream(pending.id, 'timeout');
+      pending.reject(new McpError(ErrorCode.RequestTimeout, 'Request timed out', { timeout: pending.timeoutMs }));
+    }
+  };
 
   /** Handles a response or progress notification that belongs to a forwarded request. */
   private intercept(message: JSONRPCMessage): boolean {
@@ -104,7 +125,10 @@ export class Forwarder {
     if (typeof raw.id === 'string' && raw.method === undefined) {
       const pending = this.pending.get(raw.id);
       if (!pending) return false;
-      pending.settle(message as RawResponse);
+      this.finish(pending);
+      const response = message as RawResponse;
+      if (response.error) pending.reject(new McpError(response.error.code, response.error.message, response.error.data));
+      else pending.resolve(response.result as Result);
       return true;
     }
     if (raw.method === 'notifications/progress') {

@@ -163,17 +163,12 @@ export class Upstream {
     const connection = this.connection;
     if (!connection || this.state !== 'ready') throw this.unavailable();
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
-    const queuedAt = performance.now();
+    const queuedAt = Date.now();
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
     try {
       return await this.limiter.run(
-        () =>
-          connection.forwarder.request(method, params, {
-            timeoutMs: Math.max(1, timeoutMs - (performance.now() - queuedAt)),
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onprogress ? { onprogress: options.onprogress } : {}),
-          }),
+        () => connection.forwarder.request(method, params, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress),
         options.signal,
       );
     } catch (error) {
