@@ -17,8 +17,9 @@ const MAIN = join(REPO, 'dist/main.js');
 const ECHO = join(REPO, 'test/fixtures/servers/echo.ts');
 const quick = process.argv.includes('--quick');
 const LEVELS = [1, 16, 64, 128];
-const DURATION_MS = quick ? 700 : 2500;
+const DURATION_MS = quick ? 700 : 5000;
 const WARMUP = quick ? 100 : 300;
+const ROUNDS = quick ? 1 : 5;
 /**
  * The upstream: server-everything's `echo` (a real reference server) by default; `--upstream fixture`
  * uses our minimal low-level echo fixture, the worst case for the ratio (near-zero upstream cost).
@@ -84,6 +85,20 @@ async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }>
   return { dir, auditFile };
 }
 
+/** The median of each metric over rounds. */
+function medianCell(cells: readonly Cell[]): Cell {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+  };
+  return {
+    calls: cells.reduce((sum, c) => sum + c.calls, 0),
+    p50: median(cells.map((c) => c.p50)),
+    p99: median(cells.map((c) => c.p99)),
+    perSecond: median(cells.map((c) => c.perSecond)),
+  };
+}
+
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
@@ -99,14 +114,19 @@ async function main(): Promise<void> {
       connected.set(target, c);
       await warmUp(c.client, c.workload, WARMUP);
     }
-    for (const [i, level] of LEVELS.entries()) {
-      // rotate the order per level so drift does not always favour the same target
-      const order = targets.map((_, k) => targets[(k + i) % targets.length] as Target);
-      for (const target of order) {
-        const c = connected.get(target) as Connected;
-        results.set(`${target}:${level}`, await measure(c.client, c.workload, level, DURATION_MS));
-        if (target === 'gateway') gatewayRss = Math.max(gatewayRss, await rssMiB(c.transport.pid));
+    for (const level of LEVELS) {
+      // Several short rounds per level, targets interleaved in rotating order, median taken:
+      // machine drift (other tenants, CPU frequency) then affects all targets alike.
+      const rounds = new Map<Target, Cell[]>(targets.map((t) => [t, []]));
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = targets.map((_, k) => targets[(k + round) % targets.length] as Target);
+        for (const target of order) {
+          const c = connected.get(target) as Connected;
+          rounds.get(target)?.push(await measure(c.client, c.workload, level, DURATION_MS / ROUNDS));
+          if (target === 'gateway') gatewayRss = Math.max(gatewayRss, await rssMiB(c.transport.pid));
+        }
       }
+      for (const target of targets) results.set(`${target}:${level}`, medianCell(rounds.get(target) ?? []));
     }
   } finally {
     for (const c of connected.values()) await c.client.close().catch(() => undefined);
@@ -136,7 +156,9 @@ async function main(): Promise<void> {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-  console.log(`\nmcpgate benchmark — ${fixtureUpstream ? 'echo fixture (minimal upstream)' : 'server-everything echo'} over stdio, ${DURATION_MS} ms per cell, node ${process.version}`);
+  console.log(
+    `\nmcpgate benchmark — ${fixtureUpstream ? 'echo fixture (minimal upstream)' : 'server-everything echo'} over stdio, ${DURATION_MS} ms per cell in ${ROUNDS} interleaved round(s) (medians), node ${process.version}`,
+  );
   console.log(line(header));
   for (const row of table) console.log(line(row));
   console.log(`gateway RSS (max): ${fmt(gatewayRss, 1)} MiB; audit records written: ${auditLines}`);
