@@ -43,6 +43,8 @@ export function recordArguments(
         return { arguments_sha256: createHash('sha256').update(canonicalJson(args)).digest('hex') };
       case 'full':
       case 'redacted': {
+        // Hot path: most arguments are small and hold nothing to redact; record them as they are.
+        if (asIs(args, mode === 'redacted', opts.redactor, opts.maxBytes)) return { arguments: args };
         const recorded = opts.redactor.scrubDeep(args, mode === 'redacted' ? { redactKey: isSecretKey } : {});
         return recorded === undefined ? {} : capSize(recorded, opts.maxBytes);
       }
@@ -52,6 +54,50 @@ export function recordArguments(
     }
   } catch {
     return { arguments: UNRECORDABLE };
+  }
+}
+
+function asIs(args: unknown, keys: boolean, redactor: Redactor, maxBytes: number): boolean {
+  try {
+    return recordableAsIs(args, keys, redactor, { left: maxBytes / 2 }, 0);
+  } catch {
+    return false; // e.g. a Proxy whose traps throw: the careful path knows what to do
+  }
+}
+
+/**
+ * True when `value` is a plain JSON tree (as parsed from a request) with no secret-looking key
+ * (when `keys`), no known secret value in any string, and clearly under the size cap: then it can
+ * be recorded without a copy. Anything unusual answers false and takes the careful path.
+ */
+function recordableAsIs(value: unknown, keys: boolean, redactor: Redactor, budget: { left: number }, depth: number): boolean {
+  if (depth > 32) return false;
+  switch (typeof value) {
+    case 'string':
+      budget.left -= value.length + 2;
+      return budget.left >= 0 && (redactor.size === 0 || redactor.scrub(value) === value);
+    case 'number':
+    case 'boolean':
+      budget.left -= 8;
+      return budget.left >= 0;
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!recordableAsIs(item, keys, redactor, budget, depth + 1)) return false;
+        return true;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (!Object.hasOwn(value, key) || key === '__proto__') return false;
+        budget.left -= key.length + 4;
+        if ((keys && isSecretKey(key)) || (redactor.size > 0 && redactor.scrub(key) !== key)) return false;
+        if (!recordableAsIs((value as Record<string, unknown>)[key], keys, redactor, budget, depth + 1)) return false;
+      }
+      return budget.left >= 0;
+    }
+    default:
+      return false;
   }
 }
 

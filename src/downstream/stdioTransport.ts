@@ -8,7 +8,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { FastPathHost } from './session.js';
-import { createInterface, type Interface } from 'node:readline';
+import { LineSplitter } from '../jsonLines.js';
 import type { Readable, Writable } from 'node:stream';
 
 /** The stdio transport of `mcpgate serve`. */
@@ -18,8 +18,11 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   fastCancel?: FastPathHost['fastCancel'];
   onerror?: (error: Error) => void;
   onclose?: () => void;
-  private lines: Interface | undefined;
   private closed = false;
+  private readonly lines = new LineSplitter(
+    (line) => this.receive(line),
+    () => this.reply(null, -32700, 'Parse error: a line longer than the gateway accepts was dropped'),
+  );
 
   constructor(
     private readonly input: Readable = process.stdin,
@@ -27,14 +30,15 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   ) {}
 
   async start(): Promise<void> {
-    this.lines = createInterface({ input: this.input, crlfDelay: Number.POSITIVE_INFINITY });
-    this.lines.on('line', (line) => this.receive(line));
-    this.lines.on('close', () => void this.close());
+    this.input.setEncoding('utf8');
+    this.input.on('data', (chunk: string) => this.lines.push(chunk));
+    this.input.on('end', () => void this.close());
+    this.input.on('close', () => void this.close());
+    this.input.on('error', (error: Error) => this.onerror?.(error));
     this.output.on('error', (error: Error) => this.onerror?.(error));
   }
 
   private receive(line: string): void {
-    if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -93,7 +97,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.lines?.close();
+    this.input.pause();
     this.onclose?.();
   }
 }

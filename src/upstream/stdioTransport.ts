@@ -10,6 +10,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
+import { LineSplitter, MAX_LINE_CHARS } from '../jsonLines.js';
 
 /** How to start a stdio upstream. */
 export interface StdioSpawnOptions {
@@ -22,8 +23,6 @@ export interface StdioSpawnOptions {
 
 const STOP_GRACE_MS = 300;
 const KILL_AFTER_MS = 2000;
-/** A line longer than this is not a message we can use; dropping it bounds memory. */
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** A spawned stdio MCP server as an SDK Transport. */
 export class StdioUpstreamTransport implements Transport {
@@ -35,7 +34,10 @@ export class StdioUpstreamTransport implements Transport {
   /** How the process ended, once it has. */
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private child: ChildProcess | undefined;
-  private buffer = '';
+  private readonly lines = new LineSplitter(
+    (line) => this.parse(line),
+    () => this.onerror?.(new Error(`dropped a line of more than ${MAX_LINE_CHARS} characters from the upstream's stdout`)),
+  );
   private corked = false;
 
   constructor(private readonly options: StdioSpawnOptions) {}
@@ -66,25 +68,10 @@ export class StdioUpstreamTransport implements Transport {
       });
       child.stdin?.on('error', (error) => this.onerror?.(error));
       child.stdout?.setEncoding('utf8');
-      child.stdout?.on('data', (chunk: string) => this.receive(chunk));
+      child.stdout?.on('data', (chunk: string) => this.lines.push(chunk));
       child.stdout?.on('error', (error) => this.onerror?.(error));
       child.stderr?.pipe(this.stderr);
     });
-  }
-
-  private receive(chunk: string): void {
-    this.buffer += chunk;
-    let newline = this.buffer.indexOf('\n');
-    while (newline !== -1) {
-      const line = this.buffer.slice(0, newline).replace(/\r$/, '');
-      this.buffer = this.buffer.slice(newline + 1);
-      if (line.trim() !== '') this.parse(line);
-      newline = this.buffer.indexOf('\n');
-    }
-    if (this.buffer.length > MAX_LINE_BYTES) {
-      this.buffer = '';
-      this.onerror?.(new Error(`dropped a line of more than ${MAX_LINE_BYTES} bytes from the upstream's stdout`));
-    }
   }
 
   private parse(line: string): void {
