@@ -19,31 +19,29 @@ export interface DispatchDeps extends ToolCallDeps {
   readonly pageSize: number;
 }
 
+/** The catalog lists served from memory, with the result key each goes under. */
+type ListReader = (catalog: Catalog) => [string, readonly unknown[]];
+const LISTS: Record<'tools/list' | 'prompts/list' | 'resources/list' | 'resources/templates/list', ListReader> = {
+  'tools/list': (catalog) => ['tools', catalog.listTools()],
+  'prompts/list': (catalog) => ['prompts', catalog.listPrompts()],
+  'resources/list': (catalog) => ['resources', catalog.listResources()],
+  'resources/templates/list': (catalog) => ['resourceTemplates', catalog.listResourceTemplates()],
+};
+
 /** Answers one client request. */
 export async function dispatch(deps: DispatchDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
   const params = (request.params ?? {}) as Record<string, unknown>;
   switch (request.method) {
     case 'tools/call':
       return callTool(deps, session, request, extra);
-    case 'tools/list': {
-      await deps.ready();
-      const page = paginate(deps.catalog.listTools(), params.cursor, deps.pageSize);
-      return withCursor({ tools: page.items }, page.nextCursor);
-    }
-    case 'prompts/list': {
-      await deps.ready();
-      const page = paginate(deps.catalog.listPrompts(), params.cursor, deps.pageSize);
-      return withCursor({ prompts: page.items }, page.nextCursor);
-    }
-    case 'resources/list': {
-      await deps.ready();
-      const page = paginate(deps.catalog.listResources(), params.cursor, deps.pageSize);
-      return withCursor({ resources: page.items }, page.nextCursor);
-    }
+    case 'tools/list':
+    case 'prompts/list':
+    case 'resources/list':
     case 'resources/templates/list': {
       await deps.ready();
-      const page = paginate(deps.catalog.listResourceTemplates(), params.cursor, deps.pageSize);
-      return withCursor({ resourceTemplates: page.items }, page.nextCursor);
+      const [key, items] = LISTS[request.method](deps.catalog);
+      const page = paginate(items, params.cursor, deps.pageSize);
+      return withCursor({ [key]: page.items }, page.nextCursor);
     }
     case 'prompts/get': {
       const name = requireString(params, 'name', request.method);
