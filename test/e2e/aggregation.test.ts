@@ -5,6 +5,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   CreateMessageRequestSchema,
+  ListRootsRequestSchema,
   LoggingMessageNotificationSchema,
   ToolListChangedNotificationSchema,
   type LoggingMessageNotification,
@@ -47,7 +48,7 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
         notes: fixtureServer('notes', { tools: { default: 'allow' }, env: { NOTES_PAGE_SIZE: '2' } }),
       },
     });
-    const clientOptions = { capabilities: { sampling: {} } };
+    const clientOptions = { capabilities: { sampling: {}, roots: {} } };
     if (transport === 'stdio') {
       const gateway = await startStdioGateway(config.dir, clientOptions);
       client = gateway.client;
@@ -62,6 +63,7 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
       model: 'test-model',
       content: { type: 'text', text: `sampled answer to ${request.params.messages.length} message(s)` },
     }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: `file:///tmp/root-of-${transport}`, name: 'test root' }] }));
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       toolListChanges.push(Date.now());
     });
@@ -146,6 +148,11 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
     const result = await client.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'say hi', maxTokens: 5 } });
     expect(textOf(result)).toContain('sampled answer to 1 message(s)');
     expect(textOf(result)).toContain('test-model');
+  });
+
+  it('routes a roots/list request from the upstream to the client that made the call', async () => {
+    const result = await client.callTool({ name: 'everything__get-roots-list', arguments: {} });
+    expect(textOf(result)).toContain(`file:///tmp/root-of-${transport}`);
   });
 
   it('propagates tools/list_changed after re-listing the upstream', async () => {
