@@ -70,7 +70,8 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   const allowed = verdict.decision === 'allow';
   const reason = verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
 
-  // 4. record the decision
+  // 4. record the decision (one fixed shape: absent fields are undefined, which JSON leaves out)
+  const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
   deps.events.emit({
     event: 'mcpgate.tool.decision',
     session: session.id,
@@ -80,10 +81,12 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     public_name: entry.publicName,
     decision: verdict.decision,
     decided_by: verdict.decidedBy,
-    ...(verdict.rule ? { rule: ruleText(verdict.rule) } : {}),
+    rule: verdict.rule ? ruleText(verdict.rule) : undefined,
     reason,
     approval_wait_ms: 0,
-    ...recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor }),
+    arguments: recorded.arguments,
+    arguments_sha256: recorded.arguments_sha256,
+    arguments_truncated: recorded.arguments_truncated,
   });
   if (!allowed) return deniedResult(entry, verdict.decision, reason);
 
@@ -140,7 +143,7 @@ async function forward(
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
       outcome,
       result_size: size,
-      ...(error === undefined ? {} : { error }),
+      error,
     });
   }
 }
@@ -149,8 +152,16 @@ function askReason(reason: string): string {
   return reason.startsWith('approval required') ? reason : `approval required: ${reason}`;
 }
 
+const ruleTexts = new WeakMap<object, string>();
+
+/** `file field (rule)`, built once per rule: verdicts and their rules are shared and immutable. */
 function ruleText(rule: { source: string; where: string; text: string }): string {
-  return `${rule.source} ${rule.where} (${rule.text})`;
+  let text = ruleTexts.get(rule);
+  if (text === undefined) {
+    text = `${rule.source} ${rule.where} (${rule.text})`;
+    ruleTexts.set(rule, text);
+  }
+  return text;
 }
 
 function deniedResult(entry: ToolEntry, decision: 'ask' | 'deny', reason: string): CallToolResult {
