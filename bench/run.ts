@@ -7,28 +7,16 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { measure, warmUp, type Cell, type Workload } from './measure.js';
+import { fixtureUpstream, MAIN, REPO, rssMiB, UPSTREAM, writeGatewayConfig } from './setup.js';
 
-const REPO = resolve(import.meta.dirname, '..');
-const MAIN = join(REPO, 'dist/main.js');
-const ECHO = join(REPO, 'test/fixtures/servers/echo.ts');
 const quick = process.argv.includes('--quick');
 const LEVELS = [1, 16, 64, 128];
 const DURATION_MS = quick ? 700 : 5000;
 const WARMUP = quick ? 100 : 300;
 const ROUNDS = quick ? 1 : 5;
-/**
- * The upstream: server-everything's `echo` (a real reference server) by default; `--upstream fixture`
- * uses our minimal low-level echo fixture, the worst case for the ratio (near-zero upstream cost).
- */
-const fixtureUpstream = process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fixture';
-const UPSTREAM = fixtureUpstream
-  ? [process.execPath, '--import', 'tsx', ECHO]
-  : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
-
 type Target = 'direct' | 'naive' | 'gateway';
 
 interface Connected {
@@ -52,37 +40,6 @@ async function connect(target: Target, configDir: string): Promise<Connected> {
   const tools = (await client.listTools()).tools.map((t) => t.name);
   if (!tools.includes(name)) throw new Error(`${target}: tool ${name} not listed (have ${tools.join(', ')})`);
   return { client, transport, workload: { name, arguments: { message: 'hello benchmark' } } };
-}
-
-async function rssMiB(pid: number | null): Promise<number> {
-  if (!pid) return Number.NaN;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-  return kib / 1024;
-}
-
-async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
-  await mkdir(join(dir, 'servers.d'));
-  const auditFile = join(dir, 'audit.log');
-  // Policy and audit on: an allow rule, an argument-conditional deny that is evaluated on every call.
-  await writeFile(join(dir, 'gateway.yaml'), `audit:\n  file: ${JSON.stringify(auditFile)}\n  arguments: redacted\n`);
-  await writeFile(
-    join(dir, 'servers.d', 'echo.yaml'),
-    [
-      `command: ${JSON.stringify(UPSTREAM[0])}`,
-      `args: ${JSON.stringify(UPSTREAM.slice(1))}`,
-      `cwd: ${JSON.stringify(REPO)}`,
-      'concurrency: 256',
-      'tools:',
-      '  default: deny',
-      '  allow: ["echo"]',
-      '  deny:',
-      '    - { tool: "echo", args: { message: "forbidden*" }, reason: "benchmark rule" }',
-      '',
-    ].join('\n'),
-  );
-  return { dir, auditFile };
 }
 
 /** The median of each metric over rounds. */

@@ -1,0 +1,39 @@
+/**
+ * Gateway CPU per forwarded call: a steadier measure than latency and throughput ratios on a
+ * shared machine (it does not depend on how the client and upstream are scheduled). Drives the
+ * gateway at concurrency 64 for a few seconds and reads its user+system time from /proc.
+ * Run: `npm run bench:cpu` (Linux).
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { readFile, rm } from 'node:fs/promises';
+import { measure, warmUp } from './measure.js';
+import { MAIN, REPO, writeGatewayConfig } from './setup.js';
+
+const CONCURRENCY = 64;
+const DURATION_MS = 3000;
+const RUNS = 3;
+
+async function cpuTicks(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 Hz)
+}
+
+const { dir } = await writeGatewayConfig();
+try {
+  for (let run = 1; run <= RUNS; run++) {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn' }, cwd: REPO });
+    const client = new Client({ name: 'bench-cpu', version: '1.0.0' });
+    await client.connect(transport);
+    const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
+    await warmUp(client, workload, 2000);
+    const pid = transport.pid as number;
+    const before = await cpuTicks(pid);
+    const cell = await measure(client, workload, CONCURRENCY, DURATION_MS);
+    const usedMicros = ((await cpuTicks(pid)) - before) * 10_000;
+    console.log(`run ${run}: ${Math.round(cell.perSecond)} calls/s, gateway CPU ${(usedMicros / cell.calls).toFixed(1)} µs per call`);
+    await client.close();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,53 @@
+/**
+ * What the benchmarks share: the upstream they measure, and a gateway config dir with policy
+ * (an allow rule and an argument-conditional deny evaluated on every call) and audit on.
+ */
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '..');
+export const MAIN = join(REPO, 'dist/main.js');
+const ECHO = join(REPO, 'test/fixtures/servers/echo.ts');
+
+/**
+ * The upstream: server-everything's `echo` (a real reference server) by default; `--upstream fixture`
+ * uses our minimal low-level echo fixture, the worst case for the ratio (near-zero upstream cost).
+ */
+export const fixtureUpstream = process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fixture';
+export const UPSTREAM = fixtureUpstream
+  ? [process.execPath, '--import', 'tsx', ECHO]
+  : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
+
+
+/** Writes a temporary gateway config fronting UPSTREAM as server `echo`. */
+export async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
+  await mkdir(join(dir, 'servers.d'));
+  const auditFile = join(dir, 'audit.log');
+  // Policy and audit on: an allow rule, an argument-conditional deny that is evaluated on every call.
+  await writeFile(join(dir, 'gateway.yaml'), `audit:\n  file: ${JSON.stringify(auditFile)}\n  arguments: redacted\n`);
+  await writeFile(
+    join(dir, 'servers.d', 'echo.yaml'),
+    [
+      `command: ${JSON.stringify(UPSTREAM[0])}`,
+      `args: ${JSON.stringify(UPSTREAM.slice(1))}`,
+      `cwd: ${JSON.stringify(REPO)}`,
+      'concurrency: 256',
+      'tools:',
+      '  default: deny',
+      '  allow: ["echo"]',
+      '  deny:',
+      '    - { tool: "echo", args: { message: "forbidden*" }, reason: "benchmark rule" }',
+      '',
+    ].join('\n'),
+  );
+  return { dir, auditFile };
+}
+
+/** Resident memory of a process in MiB (Linux). */
+export async function rssMiB(pid: number | null): Promise<number> {
+  if (!pid) return Number.NaN;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
+}
