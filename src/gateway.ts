@@ -17,7 +17,7 @@ import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
-import { WireError } from './errors.js';
+import { ErrorCodes, WireError } from './errors.js';
 
 /** Options of a gateway instance. */
 export interface GatewayOptions {
@@ -176,6 +176,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       throw new WireError(
         ErrorCode.InvalidRequest,
         `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
+        { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE },
       );
     }
     return session.forwardRequest(request, signal, owner.requestId);
