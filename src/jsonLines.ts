@@ -38,3 +38,25 @@ export class LineSplitter {
     }
   }
 }
+
+/** The exact line a forwarded result arrived in, and the upstream request id it answered. */
+const rawResults = new WeakMap<object, { readonly line: string; readonly id: string }>();
+
+/** Remembers the line a response's result object was parsed from (upstream side). */
+export function rememberRawResult(result: object, line: string, id: string): void {
+  rawResults.set(result, { line, id });
+}
+
+/**
+ * The response line for `clientId` built from the upstream's own line by rewriting only the
+ * trailing id, so a result forwarded unchanged is not serialised a second time. Undefined when
+ * the result object did not come from such a line or the line is not shaped `{…,"id":"…"}`
+ * (the caller then serialises as usual). Never use it for a result that was modified.
+ */
+export function spliceResponse(result: object, clientId: string | number): string | undefined {
+  const raw = rawResults.get(result);
+  if (!raw) return undefined;
+  const suffix = `,"id":${JSON.stringify(raw.id)}}`;
+  if (!raw.line.endsWith(suffix)) return undefined;
+  return `${raw.line.slice(0, raw.line.length - suffix.length)},"id":${JSON.stringify(clientId)}}`;
+}

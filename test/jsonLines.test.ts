@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, MAX_LINE_CHARS } from '../src/jsonLines.js';
+import { LineSplitter, MAX_LINE_CHARS, rememberRawResult, spliceResponse } from '../src/jsonLines.js';
 
 describe('LineSplitter', () => {
   it('splits chunks into lines across chunk boundaries, dropping blank lines and \\r', () => {
@@ -20,5 +20,25 @@ describe('LineSplitter', () => {
     expect(overflows).toBe(1);
     splitter.push('ok\n');
     expect(lines).toEqual(['ok']);
+  });
+});
+
+describe('spliceResponse', () => {
+  it('rewrites only the trailing id of the line a result came from', () => {
+    const line = '{"result":{"content":[{"type":"text","text":"id \\"mcpgate-7\\" inside"}]},"jsonrpc":"2.0","id":"mcpgate-7"}';
+    const message = JSON.parse(line) as { result: object };
+    rememberRawResult(message.result, line, 'mcpgate-7');
+    const spliced = spliceResponse(message.result, 42);
+    expect(spliced).toBe('{"result":{"content":[{"type":"text","text":"id \\"mcpgate-7\\" inside"}]},"jsonrpc":"2.0","id":42}');
+    expect(JSON.parse(spliced as string)).toEqual({ ...JSON.parse(line), id: 42 });
+    expect(JSON.parse(spliceResponse(message.result, 'client-1') as string).id).toBe('client-1');
+  });
+
+  it('declines results it has no line for, or lines not ending in the id', () => {
+    expect(spliceResponse({}, 1)).toBeUndefined();
+    const line = '{"jsonrpc":"2.0","id":"mcpgate-8","result":{}}';
+    const message = JSON.parse(line) as { result: object };
+    rememberRawResult(message.result, line, 'mcpgate-8');
+    expect(spliceResponse(message.result, 1)).toBeUndefined();
   });
 });

@@ -21,6 +21,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toWireError, WireError } from '../errors.js';
+import { spliceResponse } from '../jsonLines.js';
 import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
 
 /**
@@ -43,8 +44,11 @@ export interface SessionDispatcher {
 
 /** A transport that can hand `tools/call` requests straight to the session. */
 export interface FastPathHost {
-  /** Returns the response to send (undefined: none, the request was cancelled), or undefined to decline. */
-  fastRequest?: (request: JSONRPCRequest) => Promise<JSONRPCMessage | undefined> | undefined;
+  /**
+   * Returns the response to send (a message, or an already serialised line; undefined: none, the
+   * request was cancelled), or undefined to decline the request.
+   */
+  fastRequest?: (request: JSONRPCRequest) => Promise<JSONRPCMessage | string | undefined> | undefined;
   /** A `notifications/cancelled` for a request id. */
   fastCancel?: (requestId: RequestId) => void;
 }
@@ -125,13 +129,13 @@ export class ClientSession {
     host.fastCancel = (requestId) => this.fastInflight.get(requestId)?.abort('cancelled by the client');
   }
 
-  private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | undefined> {
+  private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | string | undefined> {
     const signal = new CallSignal();
     this.fastInflight.set(request.id, signal);
     const meta = (request.params as { _meta?: RequestExtra['_meta'] } | undefined)?._meta;
     try {
       const result = await this.dispatcher.dispatch(this, request, { signal, requestId: request.id, _meta: meta });
-      return { jsonrpc: '2.0', id: request.id, result } as JSONRPCMessage;
+      return spliceResponse(result, request.id) ?? ({ jsonrpc: '2.0', id: request.id, result } as JSONRPCMessage);
     } catch (error) {
       if (signal.aborted) return undefined; // cancelled requests get no response (as in the SDK)
       const wire = toWireError(error);

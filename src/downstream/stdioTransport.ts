@@ -50,7 +50,8 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
       const pending = this.fastRequest(value);
       if (pending) {
         pending.then((response) => {
-          if (response) void this.send(response);
+          if (typeof response === 'string') void this.write(response);
+          else if (response) void this.send(response);
         });
         return;
       }
@@ -75,6 +76,11 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
+    return this.write(JSON.stringify(message));
+  }
+
+  /** Writes one serialised message as a line. */
+  private write(line: string): Promise<void> {
     if (this.closed) return Promise.resolve();
     // Writes made in the same tick leave in one writev: under load this saves a syscall per message.
     if (!this.corked) {
@@ -83,7 +89,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
       process.nextTick(this.uncork);
     }
     return new Promise((resolve) => {
-      if (this.output.write(`${JSON.stringify(message)}\n`)) resolve();
+      if (this.output.write(`${line}\n`)) resolve();
       else this.output.once('drain', resolve);
     });
   }

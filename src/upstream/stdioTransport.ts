@@ -10,7 +10,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { LineSplitter, MAX_LINE_CHARS } from '../jsonLines.js';
+import { LineSplitter, MAX_LINE_CHARS, rememberRawResult } from '../jsonLines.js';
 
 /** How to start a stdio upstream. */
 export interface StdioSpawnOptions {
@@ -86,6 +86,8 @@ export class StdioUpstreamTransport implements Transport {
       this.onerror?.(new Error(`ignored a line that is not JSON-RPC 2.0 on the upstream's stdout: ${JSON.stringify(line.slice(0, 80))}`));
       return;
     }
+    const { id, result } = message as { id?: unknown; result?: unknown };
+    if (typeof id === 'string' && typeof result === 'object' && result !== null) rememberRawResult(result, line, id);
     this.onmessage?.(message as JSONRPCMessage);
   }
 
