@@ -198,7 +198,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.logger.debug({ server: upstream.name, method: notification.method }, 'upstream notification not forwarded');
   }
 
-  onListsChanged(upstream: Upstream, _kinds: readonly ListKind[]): void {
+  onListsChanged(upstream: Upstream): void {
     // Clients hear only about public lists that really changed (an upstream restart that lists
     // the same tools, or a change hidden by policy, is not news).
     const changed = this.catalog.rebuild();

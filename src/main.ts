@@ -5,9 +5,11 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkCommand } from './cli/check.js';
+import { configDirFrom } from './cli/configDir.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
 import { GatewayError, UsageError } from './errors.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
 
@@ -68,7 +70,7 @@ async function run(argv: readonly string[]): Promise<number> {
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...rest] = parsed.positionals;
   if (values.version) {
-    process.stdout.write('mcpgate 0.1.0\n');
+    process.stdout.write(`${GATEWAY_NAME} ${GATEWAY_VERSION}\n`);
     return 0;
   }
   if (!command || command === 'help') {
@@ -102,14 +104,10 @@ async function run(argv: readonly string[]): Promise<number> {
         requirements: values.requirements as string | undefined,
       });
     case 'check':
-      return checkCommand({ configDir: configDirFromFlag(config), out: process.stdout, err: process.stderr });
+      return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
     default:
       return toolsCommand({ config, json: values.json === true, out: process.stdout, err: process.stderr });
   }
-}
-
-function configDirFromFlag(flag: string | undefined): string {
-  return flag ?? process.env.MCPGATE_CONFIG ?? process.cwd();
 }
 
 function isUsageError(error: unknown): boolean {

@@ -51,8 +51,6 @@ export interface CatalogOptions {
 
 /** The aggregated view over all upstreams. */
 export class Catalog {
-  /** Increases on every rebuild. */
-  version = 0;
   collisions: readonly NameCollision[] = [];
   private readonly options: CatalogOptions;
   private upstreams: readonly Upstream[] = [];
@@ -91,23 +89,21 @@ export class Catalog {
       // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
       const prefix = upstream.config.prefix;
       for (const tool of upstream.tools) {
-        const name = publicName(prefix, tool.name);
-        const kept = tools.get(name);
-        if (kept) {
-          collisions.push({ kind: 'tool', name, kept: kept.upstream.name, dropped: upstream.name });
-          continue;
-        }
-        const policy = this.options.policy.forTool(upstream.config, tool.name);
-        tools.set(name, { publicName: name, upstream, name: tool.name, publicTool: { ...tool, name }, policy });
+        claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => ({
+          publicName: name,
+          upstream,
+          name: tool.name,
+          publicTool: { ...tool, name },
+          policy: this.options.policy.forTool(upstream.config, tool.name),
+        }));
       }
       for (const prompt of upstream.prompts) {
-        const name = publicName(prefix, prompt.name);
-        const kept = prompts.get(name);
-        if (kept) {
-          collisions.push({ kind: 'prompt', name, kept: kept.upstream.name, dropped: upstream.name });
-          continue;
-        }
-        prompts.set(name, { publicName: name, upstream, name: prompt.name, publicPrompt: { ...prompt, name } });
+        claim(prompts, 'prompt', publicName(prefix, prompt.name), upstream, collisions, (name) => ({
+          publicName: name,
+          upstream,
+          name: prompt.name,
+          publicPrompt: { ...prompt, name },
+        }));
       }
       for (const resource of upstream.resources) {
         const kept = resources.get(resource.uri);
@@ -135,7 +131,6 @@ export class Catalog {
     this.resourceList = resourceList;
     this.templateList = templateList;
     this.collisions = collisions;
-    this.version++;
     const after = this.signatures();
     const changed = new Set<'tools' | 'prompts' | 'resources'>();
     if (after.tools !== before.tools) changed.add('tools');
@@ -199,6 +194,20 @@ export class Catalog {
   listResourceTemplates(): readonly ResourceTemplate[] {
     return this.templateList;
   }
+}
+
+/** Adds an entry under a public name unless an earlier upstream has it (then records the collision). */
+function claim<E extends { readonly upstream: Upstream }>(
+  map: Map<string, E>,
+  kind: 'tool' | 'prompt',
+  name: string,
+  upstream: Upstream,
+  collisions: NameCollision[],
+  make: (name: string) => E,
+): void {
+  const kept = map.get(name);
+  if (kept) collisions.push({ kind, name, kept: kept.upstream.name, dropped: upstream.name });
+  else map.set(name, make(name));
 }
 
 function compileTemplate(uriTemplate: string): UriTemplate | undefined {

@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { toWireError, WireError } from '../errors.js';
 import { spliceResponse } from '../jsonLines.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
 
 /**
@@ -61,7 +62,7 @@ const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning
 const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** Server identity advertised to clients. */
-export const GATEWAY_SERVER_INFO = { name: 'mcpgate', version: '0.1.0' } as const;
+export const GATEWAY_SERVER_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION } as const;
 
 /** One downstream MCP session. */
 export class ClientSession {

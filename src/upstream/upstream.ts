@@ -35,6 +35,7 @@ import { Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 export type { ListKind };
 
@@ -53,7 +54,7 @@ export interface UpstreamHooks {
   /** A notification other than progress/cancellation/list_changed (logging, resource updates…). */
   onNotification(upstream: Upstream, notification: Notification): void;
   /** The upstream's lists were re-read (after start, restart or a list_changed notification). */
-  onListsChanged(upstream: Upstream, kinds: readonly ListKind[]): void;
+  onListsChanged(upstream: Upstream): void;
 }
 
 /** Shared dependencies of all upstreams. */
@@ -84,7 +85,7 @@ interface Connection {
   readonly resolvedValues: readonly string[];
 }
 
-const GATEWAY_CLIENT_INFO = { name: 'mcpgate', version: '0.1.0' };
+const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
 const STDERR_TAIL_LINES = 20;
@@ -274,7 +275,7 @@ export class Upstream {
       await this.refreshLists(['tools', 'prompts', 'resources'], connection);
       if (generation !== this.generation) return;
       this.setState('ready');
-      this.deps.hooks.onListsChanged(this, ['tools', 'prompts', 'resources']);
+      this.deps.hooks.onListsChanged(this);
       clearTimeout(this.stableTimer);
       this.stableTimer = setTimeout(() => {
         this.attempt = 0;
@@ -370,7 +371,7 @@ export class Upstream {
     }
     const run = this.refreshLists([kind], connection)
       .then(() => {
-        if (connection === this.connection) this.deps.hooks.onListsChanged(this, [kind]);
+        if (connection === this.connection) this.deps.hooks.onListsChanged(this);
       })
       .catch((error: unknown) => {
         this.deps.logger.warn({ server: this.name, kind, err: String(error) }, 're-listing after list_changed failed');

@@ -77,6 +77,16 @@ describe('faults', () => {
     expect(String(slow?.error)).toMatch(/initialis/);
   });
 
+  it('retries a failing upstream with exponential backoff up to the configured ceiling', async () => {
+    // exitstart fails every attempt: restartInitialDelay 200ms doubling, capped at restartMaxDelay 2s
+    const delays = (rs: Awaited<ReturnType<typeof readAudit>>) =>
+      rs.filter((r) => r.event === 'mcpgate.upstream.state' && r.server === 'exitstart' && r.state === 'restarting').map((r) => r.retry_in_ms);
+    const records = await waitForAudit(config.auditFile, (rs) => delays(rs).length >= 4, 15_000);
+    expect(delays(records).slice(0, 4)).toEqual([200, 400, 800, 1600]);
+    const failed = records.find((r) => r.server === 'exitstart' && r.state === 'failed');
+    expect(String(failed?.error)).toMatch(/exit code 1|exited during start-up/);
+  });
+
   it('fails a call in flight when its upstream crashes, naming the server, then restarts it', async () => {
     await expect(call('crash__crash')).rejects.toThrow(/upstream "crash" exited/);
     expect(textOf(await call('echo__echo', { message: 'still here' }))).toContain('still here');
