@@ -2,17 +2,22 @@
  * Gateway CPU per forwarded call: a steadier measure than latency and throughput ratios on a
  * shared machine (it does not depend on how the client and upstream are scheduled). Drives the
  * gateway at concurrency 64 for a few seconds and reads its user+system time from /proc.
- * Run: `npm run bench:cpu` (Linux).
+ * Run: `npm run bench:cpu` (Linux). Options: `-- --concurrency N` (default 64), `-- --runs N`
+ * (default 3), `-- --profile DIR` (write a V8 .cpuprofile of each gateway run into DIR, for
+ * Chrome DevTools or `node --cpu-prof` tooling).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readFile, rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { measure, warmUp } from './measure.js';
 import { MAIN, REPO, writeGatewayConfig } from './setup.js';
 
-const CONCURRENCY = 64;
+const { values: options } = parseArgs({ options: { concurrency: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, profile: { type: 'string' } } });
+const CONCURRENCY = Number(options.concurrency);
 const DURATION_MS = 3000;
-const RUNS = 3;
+const RUNS = Number(options.runs);
+const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
 
 async function cpuTicks(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
@@ -22,7 +27,7 @@ async function cpuTicks(pid: number): Promise<number> {
 const { dir } = await writeGatewayConfig();
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn' }, cwd: REPO });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [...profile, MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn' }, cwd: REPO });
     const client = new Client({ name: 'bench-cpu', version: '1.0.0' });
     await client.connect(transport);
     const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { measure, warmUp, type Cell, type Workload } from './measure.js';
-import { fixtureUpstream, MAIN, REPO, rssMiB, UPSTREAM, writeGatewayConfig } from './setup.js';
+import { childPid, cpuMicros, fixtureUpstream, MAIN, REPO, rssMiB, UPSTREAM, writeGatewayConfig } from './setup.js';
 
 const quick = process.argv.includes('--quick');
 const LEVELS = [1, 16, 64, 128];
@@ -18,6 +18,14 @@ const DURATION_MS = quick ? 700 : 5000;
 const WARMUP = quick ? 100 : 300;
 const ROUNDS = quick ? 1 : 5;
 type Target = 'direct' | 'naive' | 'gateway';
+
+/** CPU µs per call spent by the client (this process), the middle process (proxy or gateway) and the upstream. */
+interface CpuShare {
+  client: number;
+  middle: number;
+  upstream: number;
+  calls: number;
+}
 
 interface Connected {
   readonly client: Client;
@@ -65,6 +73,7 @@ async function main(): Promise<void> {
   const results = new Map<string, Cell>();
   let gatewayRss = 0;
   const connected = new Map<Target, Connected>();
+  const cpu = new Map<string, CpuShare>();
   try {
     for (const target of targets) {
       const c = await connect(target, dir);
@@ -79,7 +88,18 @@ async function main(): Promise<void> {
         const order = targets.map((_, k) => targets[(k + round) % targets.length] as Target);
         for (const target of order) {
           const c = connected.get(target) as Connected;
-          rounds.get(target)?.push(await measure(c.client, c.workload, level, DURATION_MS / ROUNDS));
+          const middlePid = target === 'direct' ? undefined : (c.transport.pid ?? undefined);
+          const upstreamPid = target === 'direct' ? (c.transport.pid ?? undefined) : await childPid(middlePid);
+          const before = [process.cpuUsage(), await cpuMicros(middlePid), await cpuMicros(upstreamPid)] as const;
+          const cell = await measure(c.client, c.workload, level, DURATION_MS / ROUNDS);
+          const clientUsage = process.cpuUsage(before[0]);
+          const share = cpu.get(`${target}:${level}`) ?? { client: 0, middle: 0, upstream: 0, calls: 0 };
+          share.client += clientUsage.user + clientUsage.system;
+          share.middle += target === 'direct' ? 0 : (await cpuMicros(middlePid)) - before[1];
+          share.upstream += (await cpuMicros(upstreamPid)) - before[2];
+          share.calls += cell.calls;
+          cpu.set(`${target}:${level}`, share);
+          rounds.get(target)?.push(cell);
           if (target === 'gateway') gatewayRss = Math.max(gatewayRss, await rssMiB(c.transport.pid));
         }
       }
@@ -118,6 +138,16 @@ async function main(): Promise<void> {
   );
   console.log(line(header));
   for (const row of table) console.log(line(row));
+  console.log('\nCPU µs per call (client / proxy or gateway / upstream = total), summed over rounds:');
+  for (const level of LEVELS) {
+    const parts = targets.map((target) => {
+      const s = cpu.get(`${target}:${level}`);
+      if (!s || s.calls === 0) return `${target} -`;
+      const [c, m, u] = [s.client / s.calls, s.middle / s.calls, s.upstream / s.calls];
+      return `${target} ${fmt(c, 1)} / ${fmt(m, 1)} / ${fmt(u, 1)} = ${fmt(c + m + u, 1)}`;
+    });
+    console.log(`  c=${level}: ${parts.join('   ')}`);
+  }
   console.log(`gateway RSS (max): ${fmt(gatewayRss, 1)} MiB; audit records written: ${auditLines}`);
   const c1 = rows.find((r) => r.level === 1);
   const high = rows.filter((r) => r.level >= 64);
@@ -127,7 +157,7 @@ async function main(): Promise<void> {
   console.log(`target throughput ratio ≥ 0.7 at c≥64: ${high.map((r) => `c=${r.level} ${fmt(r.tputRatio)}`).join(', ')} ${tputOk ? 'PASS' : 'FAIL'}`);
   await writeFile(
     join(REPO, 'bench/results.json'),
-    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, gatewayRssMiB: gatewayRss, rows }, null, 2)}\n`,
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, gatewayRssMiB: gatewayRss, rows, cpuMicrosPerCall: Object.fromEntries(cpu) }, null, 2)}\n`,
   );
 }
 

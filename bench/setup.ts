@@ -51,3 +51,19 @@ export async function rssMiB(pid: number | null): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN) / 1024;
 }
+
+/** CPU time (user + system, µs) of a process, from /proc (Linux; NaN elsewhere). */
+export async function cpuMicros(pid: number | undefined): Promise<number> {
+  if (!pid) return Number.NaN;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000; // utime + stime, 100 Hz ticks
+}
+
+/** The first child process of `pid` (the upstream a proxy or the gateway spawned), if any. */
+export async function childPid(pid: number | undefined): Promise<number | undefined> {
+  if (!pid) return undefined;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  const first = Number(children.trim().split(/\s+/)[0]);
+  return Number.isInteger(first) && first > 0 ? first : undefined;
+}
