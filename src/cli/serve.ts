@@ -44,6 +44,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     stop = async () => {
       if (stopping) return;
       stopping = true;
+      await gateway.approvals.shutdown(); // pending approvals are denied while their clients are still connected
       await listener?.close();
       await gateway.close();
       resolve();
