@@ -155,7 +155,9 @@ export class ApprovalBroker {
     if (!controllers) this.waits.set(session.id, (controllers = new Set()));
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(new WaitEnded('timeout')), this.options.config.timeoutMs);
-    const onCancel = () => controller.abort(new WaitEnded(session.isClosed ? 'disconnected' : 'cancelled'));
+    // A closing transport aborts its requests before the session hears of the close: look a
+    // microtask later, so a disconnect is recorded as one rather than as a cancellation.
+    const onCancel = () => queueMicrotask(() => controller.abort(new WaitEnded(session.isClosed ? 'disconnected' : 'cancelled')));
     ctx.signal.addEventListener('abort', onCancel);
     if (ctx.signal.aborted) onCancel();
     try {
