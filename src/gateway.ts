@@ -96,6 +96,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       argumentsMode: this.config.audit.arguments as ArgumentsMode,
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       logger: this.logger,
+      resolver,
     });
     if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {

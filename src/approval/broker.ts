@@ -9,7 +9,8 @@ import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ToolEntry } from '../catalog/catalog.js';
-import type { ApprovalChannel, ApprovalConfig } from '../config/types.js';
+import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
 import type { ClientSession } from '../downstream/session.js';
 import { describeRule, type Verdict } from '../policy/policy.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -21,7 +22,7 @@ import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js'
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
 import { ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
-import { createReviewer, type Reviewer, type SamplingRequester } from './reviewer.js';
+import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
 import { summariseArguments } from './summary.js';
 
@@ -46,8 +47,8 @@ export interface ApprovalBrokerOptions {
   readonly argumentsMode: ArgumentsMode;
   readonly maxArgumentBytes: number;
   readonly logger: Logger;
-  /** Resolved webhook headers (references resolved by the gateway). */
-  readonly reviewerHeaders?: Readonly<Record<string, string>>;
+  /** Resolves `${env:}`/`${file:}` references in the webhook reviewer's headers. */
+  readonly resolver: ReferenceResolver;
 }
 
 const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
@@ -76,13 +77,31 @@ export class ApprovalBroker {
       this.always = new AlwaysRules(config.rulesFile, options.configDir, (message) => options.logger.error({ file: config.rulesFile }, message));
     }
     if (config.autoReview) {
-      this.reviewer = createReviewer(config.autoReview, options.reviewerHeaders);
+      this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? this.webhookHeaders(config.autoReview) : undefined);
       this.recent = new RecentCalls(config.autoReview.recentCalls);
     }
     const channels = [config.channel, ...options.serverChannels.values()];
     if (channels.some((channel) => channel === 'auto' || channel === 'queue')) {
       this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger });
     }
+  }
+
+  /** The webhook's headers, references resolved on first use (and registered for redaction). */
+  private webhookHeaders(review: { url: string; headers: Readonly<Record<string, string>> }): HeaderSource {
+    let resolved: Promise<Readonly<Record<string, string>>> | undefined;
+    const pseudo = {
+      name: 'approval.autoReview',
+      file: 'gateway.yaml',
+      target: { kind: 'http' as const, url: review.url, headers: review.headers },
+    } as unknown as ServerConfig;
+    return () =>
+      (resolved ??= resolveTarget(pseudo, this.options.resolver).then(({ target, values }) => {
+        this.options.redactor.add(values);
+        return (target as { headers: Readonly<Record<string, string>> }).headers;
+      })).catch((error: unknown) => {
+        resolved = undefined;
+        throw error;
+      });
   }
 
   /** Loads the approved-rules file and opens the admin endpoint (for `mcpgate approvals`). */
@@ -271,7 +290,7 @@ export class ApprovalBroker {
       ...recorded,
       ...(tool.annotations ? { annotations: tool.annotations } : {}),
       ...(tool.description ? { description: tool.description } : {}),
-      asking_rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : 'default',
+      asking_rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason,
       reason: ctx.verdict.reason,
       session: { id: ctx.session.id, ...(ctx.session.clientInfo.name ? { client: ctx.session.clientInfo.name } : {}) },
       recent_calls: this.recent?.of(ctx.session.id) ?? [],

@@ -5,6 +5,7 @@
  * sampling. Verdicts are strict JSON (`outcome`, `risk_level`, `rationale`); anything else is an
  * escalation. A reviewer can only approve an ask: it is never consulted for allow or deny.
  */
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { AutoReviewConfig } from '../config/types.js';
@@ -45,10 +46,17 @@ export type Reviewer = (input: ReviewInput, signal: AbortSignal, sample: Samplin
 
 const MAX_OUTPUT = 64 * 1024;
 
+/** Supplies the webhook's headers with their references resolved. */
+export type HeaderSource = () => Promise<Readonly<Record<string, string>>>;
+
 /** Builds the configured reviewer; each review is bounded by `timeoutMs`. */
-export function createReviewer(config: AutoReviewConfig, headers: Readonly<Record<string, string>> = {}): Reviewer {
+export function createReviewer(config: AutoReviewConfig, headers?: HeaderSource): Reviewer {
   const run: Reviewer =
-    config.kind === 'command' ? commandReviewer(config.command) : config.kind === 'url' ? webhookReviewer(config.url, headers) : samplingReviewer();
+    config.kind === 'command'
+      ? commandReviewer(config.command)
+      : config.kind === 'url'
+        ? webhookReviewer(config.url, headers ?? (async () => config.headers))
+        : samplingReviewer();
   return async (input, signal, sample) => {
     const timeout = AbortSignal.timeout(config.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
@@ -79,7 +87,8 @@ function commandReviewer(command: readonly string[]): Reviewer {
   return (input, signal) =>
     new Promise<ReviewResult>((resolve, reject) => {
       const [file, ...args] = command as [string, ...string[]];
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], signal, killSignal: 'SIGKILL' });
+      // Like a stdio upstream, the reviewer inherits only a minimal environment (no gateway secrets).
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: getDefaultEnvironment(), signal, killSignal: 'SIGKILL' });
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -99,11 +108,11 @@ function commandReviewer(command: readonly string[]): Reviewer {
     });
 }
 
-function webhookReviewer(url: string, headers: Readonly<Record<string, string>>): Reviewer {
+function webhookReviewer(url: string, headers: HeaderSource): Reviewer {
   return async (input, signal) => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(await headers()) },
       body: JSON.stringify(input),
       signal,
       redirect: 'error',
