@@ -116,7 +116,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
   start(): Promise<void> {
-    void this.approvals.start();
     this.startup = Promise.all([...this.upstreams.values()].map((upstream) => upstream.start())).then(() => undefined);
     return this.startup;
   }

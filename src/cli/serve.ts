@@ -37,6 +37,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   }
   const gateway = new Gateway({ config, logger });
   void gateway.start();
+  await gateway.approvals.start(); // the approval queue's admin endpoint (mcpgate approvals/approve/deny)
 
   let stop: () => Promise<void>;
   const stopped = new Promise<void>((resolve) => {

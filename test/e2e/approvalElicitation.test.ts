@@ -8,7 +8,7 @@ import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@mod
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, startHttpGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 /** A client whose user answers elicitations with `answer` (or never, when it returns undefined). */
 async function elicitingClient(gateway: HttpGateway, answer: (request: ElicitRequest) => ElicitResult | undefined) {
@@ -177,5 +177,25 @@ describe('approval by elicitation with persistence forbidden', () => {
     expect(eliciting.asked).toHaveLength(1); // same arguments: remembered
     await client.callTool({ name: 'echo__echo', arguments: { message: 'different' } });
     expect(eliciting.asked).toHaveLength(2); // other arguments: asked again
+  });
+});
+
+describe('approval by elicitation over stdio', () => {
+  it('asks the stdio client and runs the call it approves', async () => {
+    const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) } });
+    const gateway = await startStdioGateway(config.dir, { capabilities: { elicitation: {} } });
+    try {
+      let asked = 0;
+      gateway.client.setRequestHandler(ElicitRequestSchema, async () => {
+        asked++;
+        return choose('once');
+      });
+      expect(textOf(await gateway.client.callTool({ name: 'echo__echo', arguments: { message: 'over-stdio' } }))).toBe('over-stdio');
+      expect(asked).toBe(1);
+      expect(await decisionOf(config.auditFile, 'over-stdio')).toMatchObject({ decision: 'allow', decided_by: 'user', approval_channel: 'elicitation' });
+    } finally {
+      await gateway.close();
+      await config.cleanup();
+    }
   });
 });
