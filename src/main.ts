@@ -132,7 +132,7 @@ async function run(argv: readonly string[]): Promise<number> {
         requirements: values.requirements as string | undefined,
       });
     case 'approvals':
-      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, json: values.json === true });
+      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true });
     case 'approve':
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':

@@ -43,24 +43,32 @@ export async function findGateways(dir: string): Promise<AdminTarget[]> {
   return targets;
 }
 
-/** Every pending approval of every gateway, oldest first. */
-export async function listApprovals(targets: readonly AdminTarget[]): Promise<GatewayApproval[]> {
-  const lists = await Promise.all(
+/** Every pending approval of every reachable gateway, oldest first, and why any gateway could not be asked. */
+export async function listApprovals(targets: readonly AdminTarget[]): Promise<{ approvals: GatewayApproval[]; problems: string[] }> {
+  const settled = await Promise.allSettled(
     targets.map(async (target) => {
       const body = ListSchema.parse(await call(target, 'GET', '/approvals'));
       return body.approvals.map((approval) => ({ ...approval, gateway_pid: target.pid }));
     }),
   );
-  return lists.flat().sort((a, b) => b.age_ms - a.age_ms);
+  const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (failures.length === settled.length) throw failures[0];
+  const approvals = settled.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
+  return { approvals: approvals.sort((a, b) => b.age_ms - a.age_ms), problems: failures.map((error) => (error instanceof Error ? error.message : String(error))) };
 }
 
-/** Answers the pending approval `id`, wherever it waits. */
+/** Answers the pending approval `id`, wherever it waits (gateways that cannot be reached are skipped). */
 export async function answerApproval(targets: readonly AdminTarget[], id: string, answer: QueueAnswer): Promise<void> {
   if (!/^[0-9a-f]{1,32}$/.test(id)) throw new GatewayError(ErrorCodes.APPROVAL_NOT_FOUND, `"${id}" is not an approval id`, { remedy: 'copy the ID column of `mcpgate approvals`' });
+  let unreachable: unknown;
   for (const target of targets) {
-    const status = await call(target, 'POST', `/approvals/${id}`, answer, true);
-    if (status === 200) return;
+    try {
+      if ((await call(target, 'POST', `/approvals/${id}`, answer, true)) === 200) return;
+    } catch (error) {
+      unreachable ??= error;
+    }
   }
+  if (unreachable && targets.length === 1) throw unreachable;
   throw new GatewayError(ErrorCodes.APPROVAL_NOT_FOUND, `no pending approval with id ${id}`, {
     remedy: 'it may have been answered, timed out or been cancelled; `mcpgate approvals` lists what is pending',
   });

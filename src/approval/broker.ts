@@ -134,6 +134,7 @@ export class ApprovalBroker {
   async shutdown(): Promise<void> {
     this.closing = true;
     for (const controllers of this.waits.values()) for (const controller of controllers) controller.abort(new WaitEnded('shutdown'));
+    if (this.inflight.size === 0) return;
     await Promise.all([...this.inflight]);
     // let the denied results be written before the transports close
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
@@ -161,7 +162,7 @@ export class ApprovalBroker {
     const channel = this.options.serverChannels.get(entry.upstream.name) ?? this.options.config.channel;
     if (channel === 'none') return deny(verdict.decidedBy, `${asked}; no approval channel is configured (approval.channel: none)`, 0, 'none');
     const human =
-      channel !== 'queue' && session.clientCapabilities.elicitation !== undefined
+      channel !== 'queue' && supportsFormElicitation(session.clientCapabilities)
         ? 'elicitation'
         : channel !== 'elicitation' && this.admin?.listening
           ? 'queue'
@@ -195,7 +196,7 @@ export class ApprovalBroker {
         const why =
           channel === 'elicitation'
             ? 'the client does not support elicitation (approval.channel: elicitation)'
-            : 'no approval channel is available (the approval queue could not start)';
+            : 'no approval channel is available (the approval queue is not running)';
         return deny(verdict.decidedBy, `${asked}; ${escalated ? `${escalated}; ` : ''}${why}`, waited(), 'none');
       }
       const answer = human === 'elicitation' ? await this.elicit(ctx, controller.signal) : await this.enqueue(ctx, controller.signal);
@@ -306,6 +307,13 @@ export class ApprovalBroker {
         relatedRequestId: ctx.requestId,
       });
   }
+}
+
+/** Form-mode elicitation: `elicitation: {}` (the 2025-06-18 form) or `elicitation: { form: {} }`. */
+function supportsFormElicitation(capabilities: Record<string, unknown>): boolean {
+  const elicitation = capabilities.elicitation as Record<string, unknown> | undefined;
+  if (elicitation === undefined || elicitation === null || typeof elicitation !== 'object') return false;
+  return elicitation.form !== undefined || elicitation.url === undefined;
 }
 
 function deny(decidedBy: ApprovalAnswer['decidedBy'], reason: string, waitMs: number, via: ApprovalAnswer['via']): ApprovalAnswer {

@@ -12,12 +12,14 @@ import { UsageError } from '../errors.js';
 export interface ApprovalsOptions {
   readonly configDir: string;
   readonly out: Writable;
+  readonly err?: Writable;
 }
 
 /** `mcpgate approvals [--json]` */
 export async function approvalsCommand(options: ApprovalsOptions & { json: boolean }): Promise<number> {
   const config = await loadConfig(options.configDir);
-  const approvals = await listApprovals(await findGateways(config.approval.adminDir));
+  const { approvals, problems } = await listApprovals(await findGateways(config.approval.adminDir));
+  for (const problem of problems) options.err?.write(`mcpgate: warning: ${problem}\n`);
   if (options.json) {
     options.out.write(`${JSON.stringify(approvals, null, 2)}\n`);
     return 0;
