@@ -111,6 +111,14 @@ describe('approval by elicitation', () => {
     expect(records.filter((r) => r.event === 'mcpgate.tool.result' && r.call === decision.call)).toHaveLength(0);
   });
 
+  it('an elicitation request that fails is a deny with the reason (fail closed)', async () => {
+    const broken = await gateway.connect({ capabilities: { elicitation: {} } }); // declares it, handles nothing
+    const result = await broken.callTool({ name: 'echo__echo', arguments: { message: 'broken-client' } });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('the approval request to the client failed');
+    expect(await decisionOf(config.auditFile, 'broken-client')).toMatchObject({ decision: 'deny', decided_by: 'default', approval_channel: 'elicitation' });
+  });
+
   it('a user who never answers is denied at approval.timeout (fail closed)', async () => {
     const silent = await elicitingClient(gateway, () => undefined);
     const started = Date.now();
