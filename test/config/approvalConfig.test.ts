@@ -1,22 +1,11 @@
 /** The `approval` section of gateway.yaml and a server's `approval.channel`: defaults, normalisation, errors. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { configDir, removeConfigDirs } from '../support/configDir.js';
 import { loadConfig, loadConfigReport } from '../../src/config/load.js';
 import { formatProblem } from '../../src/config/types.js';
 
-const dirs: string[] = [];
-async function configDir(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-approval-config-'));
-  dirs.push(dir);
-  await mkdir(join(dir, 'servers.d'));
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+afterEach(removeConfigDirs);
 
 describe('approval config', () => {
   it('defaults: channel auto, 120 s timeout, always allowed, rules file and admin dir under the config dir', async () => {

@@ -59,7 +59,7 @@ describe('approval by elicitation', () => {
     expect(message).toContain('message="once-1"');
     expect(message).not.toContain('sk-should-not-show');
     expect(message).toContain('servers.d/echo.yaml tools.ask[0] (echo)');
-    const schema = asked[0]!.params.requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
+    const schema = (asked[0]!.params as { requestedSchema: unknown }).requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
     expect(schema.properties.decision.oneOf.map((c) => c.const)).toEqual(['once', 'session', 'always', 'deny']);
     const decision = await decisionOf(config.auditFile, 'once-1');
     expect(decision).toMatchObject({ decision: 'allow', decided_by: 'user', scope: 'once', approval_channel: 'elicitation' });
@@ -177,7 +177,7 @@ describe('approval by elicitation with persistence forbidden', () => {
     const eliciting = await elicitingClient(gateway, () => choose('always'));
     client = eliciting.client;
     expect(textOf(await client.callTool({ name: 'echo__echo', arguments: { message: 'same' } }))).toBe('same');
-    const schema = eliciting.asked[0]!.params.requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
+    const schema = (eliciting.asked[0]!.params as { requestedSchema: unknown }).requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
     expect(schema.properties.decision.oneOf.map((c) => c.const)).toEqual(['once', 'session', 'deny']);
     expect(await decisionOf(config.auditFile, 'same')).toMatchObject({ scope: 'session' });
     await expect(readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).rejects.toThrow();
