@@ -182,7 +182,8 @@ export class ApprovalBroker {
     if (ctx.signal.aborted) onCancel();
     try {
       let escalated = '';
-      if (this.reviewer) {
+      // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
+      if (this.reviewer && !managed) {
         const review = await this.reviewer(this.reviewInput(ctx), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {
