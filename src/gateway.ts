@@ -4,6 +4,7 @@
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
 import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ApprovalBroker } from './approval/broker.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import { Catalog } from './catalog/catalog.js';
@@ -47,6 +48,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   readonly redactor = new Redactor();
   private readonly logger: Logger;
   private readonly auditLog: AuditLog | undefined;
+  /** Answers `ask` decisions (src/approval). */
+  readonly approvals: ApprovalBroker;
   private readonly sessions = new Map<string, ClientSession>();
   private readonly subscriptions = new Subscriptions();
   private readonly deps: DispatchDeps;
@@ -85,6 +88,17 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     }
     this.upstreams = upstreams;
     this.catalog.setUpstreams([...upstreams.values()]);
+    this.approvals = new ApprovalBroker({
+      config: this.config.approval,
+      configDir: this.config.dir,
+      serverChannels: new Map(this.config.servers.flatMap((server) => (server.approvalChannel ? [[server.name, server.approvalChannel] as const] : []))),
+      redactor: this.redactor,
+      argumentsMode: this.config.audit.arguments as ArgumentsMode,
+      maxArgumentBytes: this.config.audit.maxArgumentBytes,
+      logger: this.logger,
+      resolver,
+    });
+    if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {
       catalog: this.catalog,
       events: this.events,
@@ -95,6 +109,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       pageSize: this.config.catalog.pageSize,
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
+      approvals: this.approvals,
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
   }
@@ -131,6 +146,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   /** Stops every session and upstream and flushes the audit log. */
   async close(): Promise<void> {
+    await this.approvals.close(); // denies what is pending while its clients can still hear it
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
     await this.auditLog?.close();
@@ -155,6 +171,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   closed(session: ClientSession): void {
     if (!this.sessions.delete(session.id)) return;
+    this.approvals.sessionClosed(session.id);
     for (const uri of [...session.subscriptions]) {
       void this.subscriptions.unsubscribe(session, this.catalog.resourceOwner(uri), uri);
     }

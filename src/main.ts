@@ -4,6 +4,7 @@
  * 2 usage error). The only place that calls process.exit.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
 import { serveCommand } from './cli/serve.js';
@@ -17,6 +18,9 @@ Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
   mcpgate check  [--config DIR]
   mcpgate tools  [--config DIR] [--json]
+  mcpgate approvals [--config DIR] [--json]
+  mcpgate approve ID [--session | --always] [--config DIR]
+  mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate --help | --version
 
 Options:
@@ -24,7 +28,7 @@ Options:
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
-Not yet available in this version: secrets, approvals, approve, deny, audit.
+Not yet available in this version: secrets, audit.
 `;
 
 const HELP: Record<string, string> = {
@@ -43,6 +47,20 @@ and every problem as file:line: field: message. Exit 1 on any error.
 Starts the upstreams and prints the aggregated catalog: each tool's public name, its effective
 decision (allow/ask/deny) and the rule that decided it. Exit 1 if a server failed.
 `,
+  approvals: `mcpgate approvals [--config DIR] [--json]
+
+Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
+age, session, client, server, tool and a summary of the arguments. Answer with approve or deny.
+`,
+  approve: `mcpgate approve ID [--session | --always] [--config DIR]
+
+Approves a pending call once; --session also approves that tool for the rest of the calling
+session; --always writes an allow entry to the approved-rules file (approval.rulesFile).
+`,
+  deny: `mcpgate deny ID [--reason TEXT] [--config DIR]
+
+Denies a pending call; the agent sees the reason.
+`,
 };
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -55,15 +73,24 @@ const OPTIONS: ParseArgsConfig['options'] = {
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  session: { type: 'boolean' },
+  always: { type: 'boolean' },
+  reason: { type: 'string' },
 };
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements'],
   check: ['config'],
   tools: ['config', 'json'],
+  approvals: ['config', 'json'],
+  approve: ['config', 'session', 'always'],
+  deny: ['config', 'reason'],
 };
 
-const LATER = new Set(['secrets', 'approvals', 'approve', 'deny', 'audit']);
+/** Commands taking one positional argument (an approval id). */
+const WITH_ID = new Set(['approve', 'deny']);
+
+const LATER = new Set(['secrets', 'audit']);
 
 async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -87,6 +114,7 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP[command] ?? USAGE);
     return 0;
   }
+  const id = WITH_ID.has(command) ? rest.shift() : undefined;
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" for mcpgate ${command}`);
   for (const key of Object.keys(values)) {
     if (key !== 'debug' && values[key] !== undefined && !allowed.includes(key)) {
@@ -103,6 +131,12 @@ async function run(argv: readonly string[]): Promise<number> {
         port: values.port as string | undefined,
         requirements: values.requirements as string | undefined,
       });
+    case 'approvals':
+      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true });
+    case 'approve':
+      return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
+    case 'deny':
+      return denyCommand({ configDir: configDirFrom(config), out: process.stdout, id, reason: values.reason as string | undefined });
     case 'check':
       return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
     default:

@@ -37,6 +37,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   }
   const gateway = new Gateway({ config, logger });
   void gateway.start();
+  await gateway.approvals.start(); // the approval queue's admin endpoint (mcpgate approvals/approve/deny)
 
   let stop: () => Promise<void>;
   const stopped = new Promise<void>((resolve) => {
@@ -44,6 +45,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     stop = async () => {
       if (stopping) return;
       stopping = true;
+      await gateway.approvals.shutdown(); // pending approvals are denied while their clients are still connected
       await listener?.close();
       await gateway.close();
       resolve();

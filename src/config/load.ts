@@ -5,7 +5,7 @@
  * stops the gateway (its global policy must never be silently ignored).
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
@@ -231,6 +231,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     concurrency: value.concurrency,
     prefix: value.prefix ?? name,
     tools: policySection(value.tools, file, ['tools'], parsed),
+    ...(value.approval?.channel ? { approvalChannel: value.approval.channel } : {}),
   };
 }
 
@@ -245,8 +246,32 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
       restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
     },
     catalog: value.catalog,
+    approval: approvalSection(root, value),
     servers,
     problems,
+  };
+}
+
+function approvalSection(root: string, value: GatewayFile): GatewayConfig['approval'] {
+  const { approval } = value;
+  const review = approval.autoReview;
+  const reviewBase = review ? { timeoutMs: durationToMs(review.timeout), recentCalls: review.recentCalls } : undefined;
+  return {
+    channel: approval.channel,
+    timeoutMs: durationToMs(approval.timeout),
+    allowAlways: approval.allowAlways,
+    sessionScope: approval.sessionScope,
+    rulesFile: resolve(root, approval.rulesFile),
+    adminDir: approval.adminDir ? resolve(root, approval.adminDir) : join(dirname(resolve(root, value.audit.file)), '.mcpgate'),
+    ...(review && reviewBase
+      ? {
+          autoReview: review.command
+            ? { ...reviewBase, kind: 'command' as const, command: review.command }
+            : review.url
+              ? { ...reviewBase, kind: 'url' as const, url: review.url, headers: review.headers }
+              : { ...reviewBase, kind: 'sampling' as const },
+        }
+      : {}),
   };
 }
 

@@ -55,6 +55,27 @@ export const ToolPolicySchema = z.strictObject({
 });
 export type ToolPolicyInput = z.infer<typeof ToolPolicySchema>;
 
+/**
+ * How an `ask` reaches a human: `auto` (elicitation when the client supports it, else the queue),
+ * `elicitation` only, `queue` only (`mcpgate approve`), or `none` (an ask is a deny).
+ */
+export const ApprovalChannelSchema = z.enum(['auto', 'elicitation', 'queue', 'none']);
+
+/** `approval.autoReview`: exactly one reviewer (command, url or sampling). */
+export const AutoReviewSchema = z
+  .strictObject({
+    command: z.array(z.string().min(1)).min(1).optional().describe('Reviewer command and arguments: call JSON on stdin, verdict JSON on stdout'),
+    url: z.string().url().optional().describe('Reviewer webhook: call JSON POSTed, verdict JSON answered'),
+    headers: z.record(z.string().min(1), z.string()).default({}).describe('HTTP headers sent to the webhook (${env:} and ${file:} references allowed)'),
+    sampling: z.boolean().optional().describe("Ask the calling client's own model through sampling/createMessage"),
+    timeout: DurationSchema.default('10s').describe('Time limit of one review; past it the call escalates'),
+    recentCalls: z.number().int().min(0).max(100).default(10).describe("How many of the session's last calls the reviewer sees"),
+  })
+  .superRefine((value, ctx) => {
+    const kinds = [value.command, value.url, value.sampling || undefined].filter((v) => v !== undefined).length;
+    if (kinds !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of command, url or sampling: true' });
+  });
+
 /** One `servers.d/NAME.yaml` file: one upstream MCP server. */
 export const ServerFileSchema = z
   .strictObject({
@@ -77,6 +98,9 @@ export const ServerFileSchema = z
       .optional()
       .describe('Public name prefix (default: the server name); "" exposes names unchanged'),
     tools: ToolPolicySchema.default({ allow: [], ask: [], deny: [] }),
+    approval: z
+      .strictObject({ channel: ApprovalChannelSchema.optional().describe('How asks for this server reach a human (unset: gateway.yaml approval.channel)') })
+      .optional(),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;
@@ -124,6 +148,17 @@ export const GatewayFileSchema = z.strictObject({
       restartMaxDelay: DurationSchema.default('30s'),
     })
     .default({ restartInitialDelay: '500ms', restartMaxDelay: '30s' }),
+  approval: z
+    .strictObject({
+      channel: ApprovalChannelSchema.default('auto'),
+      timeout: DurationSchema.default('120s').describe('How long an ask waits for an answer; then it is denied'),
+      allowAlways: z.boolean().default(true).describe('Offer "always allow" (persisted to approval.rulesFile) and honour that file'),
+      sessionScope: z.enum(['tool', 'arguments']).default('tool').describe('What "allow for this session" remembers: the tool, or the tool with these exact arguments'),
+      rulesFile: z.string().default('./rules.d/approved.yaml').describe('Where "always allow" answers are written (relative: to the config dir)'),
+      adminDir: z.string().optional().describe('Where the admin endpoint file for mcpgate approvals/approve/deny is written (default: .mcpgate next to the audit log)'),
+      autoReview: AutoReviewSchema.optional(),
+    })
+    .default({ channel: 'auto', timeout: '120s', allowAlways: true, sessionScope: 'tool', rulesFile: './rules.d/approved.yaml' }),
   catalog: z
     .strictObject({
       pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per tools/prompts/resources list page'),

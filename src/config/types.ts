@@ -60,6 +60,35 @@ export interface ServerConfig {
   /** Public-name prefix: the server name unless set; "" exposes upstream names unchanged. */
   readonly prefix: string;
   readonly tools: PolicySection;
+  /** The server's own `approval.channel`, when set. */
+  readonly approvalChannel?: ApprovalChannel;
+}
+
+/** How an `ask` reaches a human. */
+export type ApprovalChannel = 'auto' | 'elicitation' | 'queue' | 'none';
+
+/** The automatic reviewer asked before a human. */
+export type AutoReviewConfig = {
+  readonly timeoutMs: number;
+  readonly recentCalls: number;
+} & (
+  | { readonly kind: 'command'; readonly command: readonly string[] }
+  | { readonly kind: 'url'; readonly url: string; readonly headers: Readonly<Record<string, string>> }
+  | { readonly kind: 'sampling' }
+);
+
+/** The `approval` section of gateway.yaml. */
+export interface ApprovalConfig {
+  readonly channel: ApprovalChannel;
+  readonly timeoutMs: number;
+  /** false: "always allow" is neither offered nor honoured (managed requirements may force this). */
+  readonly allowAlways: boolean;
+  readonly sessionScope: 'tool' | 'arguments';
+  /** Absolute path of the "always allow" rules file. */
+  readonly rulesFile: string;
+  /** Absolute directory of the admin endpoint files. */
+  readonly adminDir: string;
+  readonly autoReview?: AutoReviewConfig;
 }
 
 /** A problem found while loading configuration: `file:line: field: message`. */
@@ -94,6 +123,7 @@ export interface GatewayConfig {
   };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number };
   readonly catalog: { readonly pageSize: number };
+  readonly approval: ApprovalConfig;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

@@ -3,8 +3,8 @@
  *
  *   1. catalog  — public name → (upstream, tool, precompiled policy)
  *   2. policy   — the same check that filtered tools/list, now with the arguments
- *   3. approval — `ask` cannot be answered yet (approvals arrive with a later issue): fail closed
- *   4. record   — one `mcpgate.tool.decision` record for every call, allowed or not
+ *   3. approval — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
+ *   4. record   — one `mcpgate.tool.decision` record for every call, written once its approval resolved
  *   5. upstream — forward with progress, cancellation, timeout; routed requests come back via hooks
  *   6. record   — one `mcpgate.tool.result` record for every forwarded call, in `finally`
  */
@@ -12,6 +12,8 @@ import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type Res
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
+import type { ApprovalAnswer } from '../approval/answer.js';
+import type { AskContext } from '../approval/broker.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
@@ -27,6 +29,8 @@ export interface ToolCallDeps {
   nextCallId(): string;
   /** Resolves once the first start of every upstream has settled (bounded). */
   ready(): Promise<void>;
+  /** Answers `ask` verdicts (absent: an ask is a deny). */
+  readonly approvals?: { decide(ctx: AskContext): Promise<ApprovalAnswer> };
 }
 
 /** Runs one `tools/call` through every stage; always leaves its audit records. */
@@ -66,9 +70,13 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   // 2. policy
   const verdict = entry.policy.decide(args as Record<string, unknown> | undefined);
 
-  // 3. approval: nothing can answer an `ask` yet, so it is a deny (fail closed)
-  const allowed = verdict.decision === 'allow';
-  const reason = verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
+  // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
+  const answer =
+    verdict.decision === 'ask' && deps.approvals
+      ? await deps.approvals.decide({ session, call, entry, args: args as Record<string, unknown> | undefined, verdict, signal: extra.signal, requestId: extra.requestId })
+      : undefined;
+  const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
+  const reason = answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
 
   // 4. record the decision (one fixed shape: absent fields are undefined, which JSON leaves out)
   const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
@@ -79,16 +87,19 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     server: entry.upstream.name,
     tool: entry.name,
     public_name: entry.publicName,
-    decision: verdict.decision,
-    decided_by: verdict.decidedBy,
-    rule: verdict.rule ? ruleText(verdict.rule) : undefined,
+    decision: answer ? answer.decision : verdict.decision,
+    decided_by: answer ? answer.decidedBy : verdict.decidedBy,
+    rule: answer?.rule ?? (verdict.rule ? ruleText(verdict.rule) : undefined),
     reason,
-    approval_wait_ms: 0,
+    scope: answer?.scope,
+    approval_wait_ms: answer ? answer.waitMs : 0,
+    approval_channel: answer?.via,
     arguments: recorded.arguments,
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
   });
-  if (!allowed) return deniedResult(entry, verdict.decision, reason);
+  if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
+  if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);
 
   // 5. upstream, 6. result record
   return forward(deps, session, entry, params, extra, call);
@@ -164,11 +175,13 @@ function ruleText(rule: { source: string; where: string; text: string }): string
   return text;
 }
 
-function deniedResult(entry: ToolEntry, decision: 'ask' | 'deny', reason: string): CallToolResult {
+function deniedResult(entry: ToolEntry, decision: 'ask' | 'deny' | 'answered', reason: string): CallToolResult {
   const text =
     decision === 'ask'
       ? `mcpgate: ${entry.publicName} was not run: ${reason}. No approval channel is available, so the request is denied.`
-      : `mcpgate: ${entry.publicName} was denied: ${reason}`;
+      : decision === 'answered'
+        ? `mcpgate: ${entry.publicName} was not run: ${reason}`
+        : `mcpgate: ${entry.publicName} was denied: ${reason}`;
   return { content: [{ type: 'text', text }], isError: true };
 }
 

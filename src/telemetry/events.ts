@@ -46,6 +46,8 @@ export interface ToolDecisionEvent {
   readonly reason: string;
   readonly scope?: 'once' | 'session' | 'always';
   readonly approval_wait_ms: number;
+  /** How an `ask` was answered: elicitation, queue, auto_review, session, always, or none (no channel). */
+  readonly approval_channel?: 'elicitation' | 'queue' | 'auto_review' | 'session' | 'always' | 'none';
   readonly arguments?: unknown;
   readonly arguments_sha256?: string;
   readonly arguments_truncated?: boolean;

@@ -2,25 +2,15 @@
  * Loading a configuration directory: YAML and JSON, every problem with file, line and field,
  * one broken file never taking the others out, a broken gateway.yaml stopping the gateway.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { configDir, removeConfigDirs } from '../support/configDir.js';
 import { fieldName, loadConfig, loadConfigReport } from '../../src/config/load.js';
 import { formatProblem } from '../../src/config/types.js';
 import { ErrorCodes, GatewayError } from '../../src/errors.js';
 
-const dirs: string[] = [];
-async function configDir(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-config-'));
-  dirs.push(dir);
-  await mkdir(join(dir, 'servers.d'));
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
-  return dir;
-}
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
+afterEach(removeConfigDirs);
 
 describe('loadConfig', () => {
   it('loads YAML and JSON server files and normalises them', async () => {

@@ -1,5 +1,5 @@
 /**
- * Policy matrix on real calls through a real gateway: allow, deny, ask-as-deny, argument
+ * Policy matrix on real calls through a real gateway: allow, deny, ask without a channel, argument
  * conditions, precedence across server and global rules, defaults — each checked on the call's
  * result and on the audit lines it wrote; and `mcpgate tools --json` explaining the same.
  */
@@ -19,6 +19,7 @@ describe('policy on real calls', () => {
   beforeAll(async () => {
     config = await makeConfig({
       gateway: {
+        approval: { channel: 'none' }, // asks are answered in test/e2e/approval*.test.ts
         policy: {
           default: 'ask',
           allow: ['notes/get_*'],
@@ -91,11 +92,11 @@ describe('policy on real calls', () => {
     expect(results).toHaveLength(0);
   });
 
-  it('ask behaves as deny with "approval required" until approvals exist', async () => {
+  it('ask with approval.channel none is a deny saying "approval required"', async () => {
     const { result, decision, results } = await callAndAudit('echo__fail', { reason: 'x' });
     expect(result.isError).toBe(true);
     expect(textOf(result)).toContain('approval required');
-    expect(decision).toMatchObject({ decision: 'ask', decided_by: 'rule' });
+    expect(decision).toMatchObject({ decision: 'deny', decided_by: 'rule', approval_channel: 'none' });
     expect(String(decision.reason)).toContain('approval required');
     expect(results).toHaveLength(0);
   });
@@ -124,7 +125,7 @@ describe('policy on real calls', () => {
   it('defaults: the global default decides what no rule names', async () => {
     const { result, decision } = await callAndAudit('notes__list_notes', {});
     expect(result.isError).toBe(true);
-    expect(decision).toMatchObject({ decision: 'ask', decided_by: 'default' });
+    expect(decision).toMatchObject({ decision: 'deny', decided_by: 'default', approval_channel: 'none' });
   });
 
   it('the server default decides its own unnamed tools (deny), and unknown tools are refused', async () => {

@@ -1,0 +1,118 @@
+/**
+ * The local admin endpoint through which `mcpgate approvals` / `approve` / `deny` reach a running
+ * gateway: HTTP on 127.0.0.1 (a random port), every request carrying a random bearer token. The
+ * port and token are written to `ADMIN_DIR/gateway-PID.json`, created with mode 0600 in a 0700
+ * directory, so only the gateway's own user can read them. Browsers are refused (a request with an
+ * Origin header, or a Host that is not the loopback address, never reaches the queue).
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmod, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from '../telemetry/logger.js';
+import { QueueAnswerSchema, type ApprovalQueue } from './queue.js';
+
+/** The admin endpoint file's contents. */
+export interface AdminFile {
+  readonly pid: number;
+  readonly url: string;
+  readonly token: string;
+  readonly config: string;
+  readonly started_at: string;
+}
+
+const MAX_BODY = 16 * 1024;
+
+/** Serves the approval queue to the CLI. */
+export class AdminEndpoint {
+  private server: Server | undefined;
+  private file: string | undefined;
+  private token = Buffer.alloc(0);
+  private host = '';
+
+  constructor(private readonly options: { queue: ApprovalQueue; dir: string; configDir: string; logger: Logger }) {}
+
+  /** True once the endpoint is listening and its file is written. */
+  get listening(): boolean {
+    return this.file !== undefined;
+  }
+
+  /** Listens on loopback and writes the endpoint file. */
+  async start(): Promise<void> {
+    const token = randomBytes(32).toString('base64url');
+    this.token = Buffer.from(token);
+    const server = createServer((req, res) => this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    server.unref();
+    const { port } = server.address() as AddressInfo;
+    this.host = `127.0.0.1:${port}`;
+    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
+    const file = join(this.options.dir, `gateway-${process.pid}.json`);
+    const body: AdminFile = { pid: process.pid, url: `http://${this.host}`, token, config: this.options.configDir, started_at: new Date().toISOString() };
+    await writeFile(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
+    await chmod(file, 0o600); // an existing file keeps its old mode through writeFile
+    this.file = file;
+    this.options.logger.debug({ file }, 'approval admin endpoint listening');
+  }
+
+  /** Stops listening and removes the endpoint file. */
+  async close(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    if (file) await unlink(file).catch(() => undefined);
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.headers.host !== this.host || req.headers.origin !== undefined) return send(res, 403, { error: 'forbidden' });
+    const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, '') ?? '');
+    if (auth.length !== this.token.length || !timingSafeEqual(auth, this.token)) return send(res, 401, { error: 'bad or missing token' });
+    const url = new URL(req.url ?? '/', `http://${this.host}`);
+    if (req.method === 'GET' && url.pathname === '/approvals') return send(res, 200, { approvals: this.options.queue.list() });
+    const match = /^\/approvals\/([0-9a-f]{1,32})$/.exec(url.pathname);
+    if (req.method !== 'POST' || !match) return send(res, 404, { error: 'not found' });
+    readBody(req).then(
+      (text) => {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          return send(res, 400, { error: 'body is not JSON' });
+        }
+        const answer = QueueAnswerSchema.safeParse(value);
+        if (!answer.success) return send(res, 400, { error: answer.error.issues.map((i) => i.message).join('; ') });
+        const found = this.options.queue.answer(match[1] as string, answer.data);
+        send(res, found ? 200 : 404, found ? { ok: true } : { error: 'no pending approval with this id' });
+      },
+      () => send(res, 413, { error: 'body too large' }),
+    );
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        req.destroy();
+        reject(new Error('too large'));
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

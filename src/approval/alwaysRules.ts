@@ -1,0 +1,101 @@
+/**
+ * "Always allow": answers persisted as allow rules in a user rules file (default
+ * `rules.d/approved.yaml` in the config dir) that admins can read and revoke by deleting an entry.
+ * The file is re-read whenever its modification time changes, so a revocation applies to the
+ * running gateway at its next ask; an entry only ever turns an `ask` into an allow (never a deny,
+ * never a managed ask).
+ */
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, relative } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { z } from 'zod';
+
+/** One persisted approval. */
+const ApprovedEntrySchema = z.strictObject({
+  tool: z.string().min(1).describe('Public tool name (SERVER__TOOL)'),
+  server: z.string().optional(),
+  approvedAt: z.string().optional(),
+  session: z.string().optional(),
+  client: z.string().optional(),
+});
+
+/** The rules file. */
+const ApprovedFileSchema = z.strictObject({ allow: z.array(ApprovedEntrySchema).default([]) });
+
+type ApprovedEntry = z.infer<typeof ApprovedEntrySchema>;
+
+const HEADER = `# mcpgate: tools a user chose to "always allow" when asked for approval.
+# Each entry turns that tool's "ask" into "allow" (never a "deny", never a managed rule).
+# Admins: delete an entry (or this file) to revoke it; the running gateway notices.
+`;
+
+/** The persisted "always allow" answers. */
+export class AlwaysRules {
+  private entries: ApprovedEntry[] = [];
+  private tools = new Set<string>();
+  private mtimeMs = -1;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly label: string;
+
+  constructor(
+    private readonly file: string,
+    configDir: string,
+    private readonly onProblem: (message: string) => void,
+  ) {
+    this.label = relative(configDir, file) || file;
+  }
+
+  /** Where a matching entry is reported from, e.g. `rules.d/approved.yaml allow[2] (echo__fail)`. */
+  ruleText(publicName: string): string {
+    const index = this.entries.findIndex((entry) => entry.tool === publicName);
+    return `${this.label} allow[${index}] (${publicName})`;
+  }
+
+  /** True if the file allows this tool (re-reading the file when it changed). */
+  async allows(publicName: string): Promise<boolean> {
+    await this.refresh();
+    return this.tools.has(publicName);
+  }
+
+  /** Adds an entry and writes the file (atomically: temp file + rename). */
+  async add(entry: ApprovedEntry): Promise<void> {
+    const write = this.writing.then(async () => {
+      await this.refresh();
+      if (this.tools.has(entry.tool)) return;
+      this.entries = [...this.entries, entry];
+      this.tools = new Set(this.entries.map((e) => e.tool));
+      await mkdir(dirname(this.file), { recursive: true });
+      const temp = `${this.file}.${process.pid}.tmp`;
+      await writeFile(temp, HEADER + stringify({ allow: this.entries }));
+      await rename(temp, this.file);
+      this.mtimeMs = (await stat(this.file)).mtimeMs;
+    });
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Re-reads the file if it changed; a broken file allows nothing (fail closed) and is reported. */
+  async refresh(): Promise<void> {
+    const info = await stat(this.file).catch(() => undefined);
+    const mtimeMs = info?.mtimeMs ?? 0;
+    if (mtimeMs === this.mtimeMs) return;
+    this.mtimeMs = mtimeMs;
+    if (!info) {
+      this.entries = [];
+      this.tools = new Set();
+      return;
+    }
+    try {
+      const parsed = ApprovedFileSchema.parse(parse(await readFile(this.file, 'utf8')) ?? {});
+      this.entries = parsed.allow;
+    } catch (error) {
+      this.entries = [];
+      this.onProblem(`${this.label} is not a valid approved-rules file, so none of its entries apply: ${firstLine(error)}`);
+    }
+    this.tools = new Set(this.entries.map((e) => e.tool));
+  }
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}

@@ -1,0 +1,88 @@
+/**
+ * The approval queue: calls waiting for `mcpgate approve` / `mcpgate deny`. Each pending entry
+ * resolves once, with the admin's answer, or rejects when its wait ends (timeout, cancellation,
+ * disconnect, shutdown). No I/O here: the admin endpoint reads and answers it.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+/** A pending request as `mcpgate approvals` lists it (the admin endpoint's wire format). */
+export const PendingApprovalSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  age_ms: z.number(),
+  session: z.string(),
+  client: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  public_name: z.string(),
+  arguments: z.string(),
+  rule: z.string(),
+});
+export type PendingApproval = z.infer<typeof PendingApprovalSchema>;
+
+/** An admin's answer. */
+export const QueueAnswerSchema = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('allow'), scope: z.enum(['once', 'session', 'always']).default('once') }),
+  z.strictObject({ decision: z.literal('deny'), reason: z.string().max(1000).optional() }),
+]);
+export type QueueAnswer = z.infer<typeof QueueAnswerSchema>;
+
+interface Entry {
+  readonly info: Omit<PendingApproval, 'age_ms'>;
+  readonly createdMs: number;
+  readonly resolve: (answer: QueueAnswer) => void;
+}
+
+/** What describes a queued call. */
+export type QueuedCall = Omit<PendingApproval, 'id' | 'created_at' | 'age_ms'>;
+
+/** Pending approvals, by id. */
+export class ApprovalQueue {
+  private readonly pending = new Map<string, Entry>();
+
+  /**
+   * Queues a call; resolves with the answer. `signal` ending the wait removes it from the queue
+   * and rejects with the signal's reason.
+   */
+  wait(call: QueuedCall, signal: AbortSignal, allowAlways: boolean): Promise<QueueAnswer> {
+    return new Promise<QueueAnswer>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason);
+      let id = randomBytes(4).toString('hex');
+      while (this.pending.has(id)) id = randomBytes(4).toString('hex');
+      const createdMs = Date.now();
+      const onAbort = () => {
+        this.pending.delete(id);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        info: { id, created_at: new Date(createdMs).toISOString(), ...call },
+        createdMs,
+        resolve: (answer) => {
+          signal.removeEventListener('abort', onAbort);
+          this.pending.delete(id);
+          // "always" where persistence is forbidden counts as "for this session"
+          resolve(answer.decision === 'allow' && answer.scope === 'always' && !allowAlways ? { decision: 'allow', scope: 'session' } : answer);
+        },
+      });
+    });
+  }
+
+  /** Everything pending, oldest first. */
+  list(now = Date.now()): PendingApproval[] {
+    return [...this.pending.values()].map((entry) => ({ ...entry.info, age_ms: now - entry.createdMs }));
+  }
+
+  /** Answers a pending request; false if there is none with this id. */
+  answer(id: string, answer: QueueAnswer): boolean {
+    const entry = this.pending.get(id);
+    if (!entry) return false;
+    entry.resolve(answer);
+    return true;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * Auto-review: a reviewer sees an `ask` before a human does and may approve it or escalate it.
+ * Three kinds: an external command (call JSON on stdin, verdict JSON on stdout), an HTTP webhook
+ * (call JSON POSTed, verdict JSON answered) and the calling client's own model through MCP
+ * sampling. Verdicts are strict JSON (`outcome`, `risk_level`, `rationale`); anything else is an
+ * escalation. A reviewer can only approve an ask: it is never consulted for allow or deny.
+ */
+import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { spawn } from 'node:child_process';
+import { z } from 'zod';
+import type { AutoReviewConfig } from '../config/types.js';
+import type { RecentCall } from './recentCalls.js';
+
+/** What a reviewer receives (JSON). */
+export interface ReviewInput {
+  readonly server: string;
+  readonly tool: string;
+  readonly public_name: string;
+  /** Recorded the way the audit log records them (`audit.arguments`). */
+  readonly arguments?: unknown;
+  readonly arguments_sha256?: string;
+  readonly annotations?: unknown;
+  readonly description?: string;
+  readonly asking_rule: string;
+  readonly reason: string;
+  readonly session: { readonly id: string; readonly client?: string };
+  readonly recent_calls: readonly RecentCall[];
+}
+
+/** A reviewer's verdict, strict. */
+export const ReviewVerdictSchema = z.strictObject({
+  outcome: z.enum(['approve', 'escalate']),
+  risk_level: z.enum(['low', 'medium', 'high', 'critical']),
+  rationale: z.string().max(2000),
+});
+export type ReviewVerdict = z.infer<typeof ReviewVerdictSchema>;
+
+/** A reviewer's result: its verdict, or why there is none (which escalates). */
+export type ReviewResult = { readonly ok: true; readonly verdict: ReviewVerdict } | { readonly ok: false; readonly problem: string };
+
+/** Sends a sampling request to the calling client (the broker binds it to the session). */
+export type SamplingRequester = (params: Record<string, unknown>, signal: AbortSignal) => Promise<unknown>;
+
+/** One way to review; resolves (never rejects) with a verdict or a problem. */
+export type Reviewer = (input: ReviewInput, signal: AbortSignal, sample: SamplingRequester | undefined) => Promise<ReviewResult>;
+
+const MAX_OUTPUT = 64 * 1024;
+
+/** Supplies the webhook's headers with their references resolved. */
+export type HeaderSource = () => Promise<Readonly<Record<string, string>>>;
+
+/** Builds the configured reviewer; each review is bounded by `timeoutMs`. */
+export function createReviewer(config: AutoReviewConfig, headers?: HeaderSource): Reviewer {
+  const run: Reviewer =
+    config.kind === 'command'
+      ? commandReviewer(config.command)
+      : config.kind === 'url'
+        ? webhookReviewer(config.url, headers ?? (async () => config.headers))
+        : samplingReviewer();
+  return async (input, signal, sample) => {
+    const timeout = AbortSignal.timeout(config.timeoutMs);
+    const both = AbortSignal.any([signal, timeout]);
+    try {
+      return await run(input, both, sample);
+    } catch (error) {
+      if (timeout.aborted) return { ok: false, problem: `the reviewer did not answer within ${config.timeoutMs} ms` };
+      return { ok: false, problem: `the reviewer failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+}
+
+/** Parses a verdict out of reviewer output: the JSON object (a fenced block is accepted). */
+export function parseVerdict(text: string): ReviewResult {
+  const trimmed = text.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch {
+    return { ok: false, problem: 'the reviewer answered something that is not JSON' };
+  }
+  const parsed = ReviewVerdictSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, problem: `the reviewer's answer is malformed: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` };
+  return { ok: true, verdict: parsed.data };
+}
+
+function commandReviewer(command: readonly string[]): Reviewer {
+  return (input, signal) =>
+    new Promise<ReviewResult>((resolve, reject) => {
+      const [file, ...args] = command as [string, ...string[]];
+      // Like a stdio upstream, the reviewer inherits only a minimal environment (no gateway secrets).
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: getDefaultEnvironment(), signal, killSignal: 'SIGKILL' });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stdout.length < MAX_OUTPUT) stdout += chunk;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        if (stderr.length < 2000) stderr += chunk;
+      });
+      child.stdin.on('error', () => undefined); // a reviewer that does not read its input
+      child.on('error', reject);
+      child.on('close', (code) => {
+        if (signal.aborted) return reject(signal.reason);
+        if (code !== 0) return reject(new Error(`exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
+        resolve(parseVerdict(stdout));
+      });
+      child.stdin.end(JSON.stringify(input));
+    });
+}
+
+function webhookReviewer(url: string, headers: HeaderSource): Reviewer {
+  return async (input, signal) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(await headers()) },
+      body: JSON.stringify(input),
+      signal,
+      redirect: 'error',
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return parseVerdict(text.slice(0, MAX_OUTPUT));
+  };
+}
+
+const SAMPLING_SYSTEM_PROMPT = `You review tool calls for a security gateway. Approve only calls that are clearly low-risk
+(reading, listing, searching) and consistent with the recent calls; escalate anything that writes,
+deletes, sends, spends, or that you are unsure about. Answer with exactly one JSON object and
+nothing else: {"outcome": "approve" | "escalate", "risk_level": "low" | "medium" | "high" | "critical", "rationale": "<one sentence>"}`;
+
+function samplingReviewer(): Reviewer {
+  return async (input, signal, sample) => {
+    if (!sample) return { ok: false, problem: 'the client does not support sampling, so the sampling reviewer cannot run' };
+    const result = (await sample(
+      {
+        systemPrompt: SAMPLING_SYSTEM_PROMPT,
+        messages: [{ role: 'user', content: { type: 'text', text: `Review this tool call:\n${JSON.stringify(input, null, 2)}` } }],
+        maxTokens: 400,
+        includeContext: 'none',
+      },
+      signal,
+    )) as { content?: unknown };
+    const content = Array.isArray(result?.content) ? result.content[0] : result?.content;
+    const text = (content as { type?: string; text?: unknown } | undefined)?.text;
+    if (typeof text !== 'string') return { ok: false, problem: 'the sampling answer held no text' };
+    return parseVerdict(text);
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * `mcpgate approvals`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
+ * list and answer the `ask` decisions waiting in the approval queue of the running gateway(s) of
+ * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts).
+ */
+import type { Writable } from 'node:stream';
+import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
+import { loadConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+
+/** Options shared by the three commands. */
+export interface ApprovalsOptions {
+  readonly configDir: string;
+  readonly out: Writable;
+  readonly err?: Writable;
+}
+
+/** `mcpgate approvals [--json]` */
+export async function approvalsCommand(options: ApprovalsOptions & { json: boolean }): Promise<number> {
+  const config = await loadConfig(options.configDir);
+  const { approvals, problems } = await listApprovals(await findGateways(config.approval.adminDir));
+  for (const problem of problems) options.err?.write(`mcpgate: warning: ${problem}\n`);
+  if (options.json) {
+    options.out.write(`${JSON.stringify(approvals, null, 2)}\n`);
+    return 0;
+  }
+  if (approvals.length === 0) {
+    options.out.write('no pending approvals\n');
+    return 0;
+  }
+  options.out.write(table(approvals));
+  return 0;
+}
+
+/** `mcpgate approve ID [--session|--always]` */
+export async function approveCommand(options: ApprovalsOptions & { id: string | undefined; session: boolean; always: boolean }): Promise<number> {
+  const id = requireId(options.id, 'approve');
+  if (options.session && options.always) throw new UsageError('choose one of --session or --always');
+  const scope = options.always ? 'always' : options.session ? 'session' : 'once';
+  const config = await loadConfig(options.configDir);
+  await answerApproval(await findGateways(config.approval.adminDir), id, { decision: 'allow', scope });
+  options.out.write(`approved ${id} (${scope})\n`);
+  return 0;
+}
+
+/** `mcpgate deny ID [--reason TEXT]` */
+export async function denyCommand(options: ApprovalsOptions & { id: string | undefined; reason: string | undefined }): Promise<number> {
+  const id = requireId(options.id, 'deny');
+  const config = await loadConfig(options.configDir);
+  await answerApproval(await findGateways(config.approval.adminDir), id, { decision: 'deny', ...(options.reason ? { reason: options.reason } : {}) });
+  options.out.write(`denied ${id}\n`);
+  return 0;
+}
+
+function requireId(id: string | undefined, command: string): string {
+  if (!id) throw new UsageError(`mcpgate ${command} needs the ID of a pending approval (see mcpgate approvals)`);
+  return id;
+}
+
+function table(approvals: readonly GatewayApproval[]): string {
+  const rows = [
+    ['ID', 'AGE', 'SESSION', 'CLIENT', 'SERVER', 'TOOL', 'ARGUMENTS'],
+    ...approvals.map((a) => [a.id, age(a.age_ms), a.session.slice(0, 8), a.client || '-', a.server, a.tool, a.arguments]),
+  ];
+  const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n') + '\n';
+}
+
+function age(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
