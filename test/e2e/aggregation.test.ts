@@ -112,7 +112,7 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
   it('forwards progress notifications with the client’s own progress token', async () => {
     const progress: Progress[] = [];
     const result = await client.callTool(
-      { name: 'everything__trigger-long-running-operation', arguments: { duration: 0.4, steps: 4 } },
+      { name: 'everything__trigger-long-running-operation', arguments: { duration: 2, steps: 4 } },
       undefined,
       { onprogress: (p) => progress.push(p) },
     );
