@@ -29,7 +29,7 @@ export interface GatewayOptions {
   readonly resolver?: ReferenceResolver;
   /** Write the audit log (default true). */
   readonly audit?: boolean;
-  /** How long early list requests wait for upstreams still starting (default 5 s). */
+  /** How long early requests wait for upstreams still starting (default: config `upstreams.startupWait`). */
   readonly listWaitMs?: number;
 }
 
@@ -61,7 +61,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   constructor(options: GatewayOptions) {
     this.config = options.config;
     this.logger = options.logger;
-    this.listWaitMs = options.listWaitMs ?? 5000;
+    this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
     if (options.audit !== false) {
       this.auditLog = new AuditLog(this.config.audit.file);
       this.events.add(this.auditLog);

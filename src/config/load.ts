@@ -244,6 +244,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     upstreams: {
       restartInitialDelayMs: durationToMs(value.upstreams.restartInitialDelay),
       restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
+      startupWaitMs: durationToMs(value.upstreams.startupWait),
     },
     catalog: value.catalog,
     approval: approvalSection(root, value),

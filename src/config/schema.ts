@@ -146,8 +146,9 @@ export const GatewayFileSchema = z.strictObject({
     .strictObject({
       restartInitialDelay: DurationSchema.default('500ms'),
       restartMaxDelay: DurationSchema.default('30s'),
+      startupWait: DurationSchema.default('5s').describe('How long requests that arrive while upstreams are still starting wait for them (at most)'),
     })
-    .default({ restartInitialDelay: '500ms', restartMaxDelay: '30s' }),
+    .default({ restartInitialDelay: '500ms', restartMaxDelay: '30s', startupWait: '5s' }),
   approval: z
     .strictObject({
       channel: ApprovalChannelSchema.default('auto'),

@@ -121,7 +121,7 @@ export interface GatewayConfig {
     readonly arguments: 'full' | 'redacted' | 'hash' | 'none';
     readonly maxArgumentBytes: number;
   };
-  readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number };
+  readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
   readonly approval: ApprovalConfig;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */

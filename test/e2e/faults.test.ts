@@ -135,7 +135,10 @@ describe('faults', () => {
   });
 
   it('leaves a decision record for every call made', async () => {
-    const records = await waitForAudit(config.auditFile, (rs) => rs.filter((r) => r.event === 'mcpgate.tool.decision').length >= callsMade);
+    const records = await waitForAudit(
+      config.auditFile,
+      (rs) => rs.filter((r) => r.event === 'mcpgate.tool.decision').length >= callsMade && rs.filter((r) => r.event === 'mcpgate.tool.result').length >= callsMade,
+    );
     const decisions = records.filter((r) => r.event === 'mcpgate.tool.decision');
     expect(decisions.length).toBe(callsMade);
     const results = records.filter((r) => r.event === 'mcpgate.tool.result');

@@ -46,7 +46,9 @@ export async function makeConfig(options: {
   const dir = await mkdtemp(join(tmpdir(), 'mcpgate-test-'));
   const auditFile = join(dir, 'audit.log');
   await mkdir(join(dir, 'servers.d'));
-  const gateway = { ...options.gateway, audit: { file: auditFile, ...(options.gateway?.audit as object | undefined) } };
+  // Upstreams start slowly on a loaded machine: let early requests wait for them longer than the 5 s default.
+  const upstreams = { startupWait: '30s', ...(options.gateway?.upstreams as object | undefined) };
+  const gateway = { ...options.gateway, upstreams, audit: { file: auditFile, ...(options.gateway?.audit as object | undefined) } };
   await writeFile(join(dir, 'gateway.yaml'), stringify(gateway));
   for (const [name, body] of Object.entries(options.servers)) {
     const file = name.includes('.') ? name : `${name}.${options.extension ?? 'yaml'}`;
