@@ -187,7 +187,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     if (notification.method === 'notifications/message') {
       const owner = upstream.soleOwner();
       const session = owner ? this.sessions.get(owner.session) : undefined;
-      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
+      // An upstream holding resolved secrets may log one: redact before a client sees it.
+      const clean = upstream.holdsSecrets ? (this.redactor.scrubDeep(params) as Record<string, unknown>) : params;
+      if (session) session.log({ ...clean, logger: clean.logger ?? upstream.name }, owner?.requestId);
       else this.logger.debug({ server: upstream.name, log: this.redactor.scrubDeep(params) }, 'upstream log message with no call in flight');
       return;
     }

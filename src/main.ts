@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
+import { secretsCommand } from './cli/secrets.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
 import { GatewayError, UsageError } from './errors.js';
@@ -14,9 +15,10 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
 
 Usage:
-  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
+  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
   mcpgate check  [--config DIR]
   mcpgate tools  [--config DIR] [--json]
+  mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
   mcpgate --help | --version
 
 Options:
@@ -24,14 +26,26 @@ Options:
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
-Not yet available in this version: secrets, approvals, approve, deny, audit.
+Not yet available in this version: approvals, approve, deny, audit.
 `;
 
 const HELP: Record<string, string> = {
-  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
+  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
 
 Runs the gateway. stdio by default (for an agent that spawns it); --transport http serves
 Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaults).
+Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
+unless --insecure-no-auth is given.
+`,
+  secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
+
+Manages the credentials \${secret:NAME} references read, in the OS keychain (service "mcpgate").
+  set NAME       stores a value read from stdin (one trailing newline trimmed), or typed at a
+                 hidden prompt on a terminal; never from the command line
+  get NAME       says whether NAME exists; --reveal prints its value
+  list           prints the names (never values)
+  delete NAME    removes NAME
+Linux needs a Secret Service (e.g. gnome-keyring) on the D-Bus session bus.
 `,
   check: `mcpgate check [--config DIR]
 
@@ -52,18 +66,21 @@ const OPTIONS: ParseArgsConfig['options'] = {
   port: { type: 'string' },
   requirements: { type: 'string' },
   json: { type: 'boolean' },
+  reveal: { type: 'boolean' },
+  'insecure-no-auth': { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 };
 
 const ALLOWED: Record<string, readonly string[]> = {
-  serve: ['config', 'transport', 'host', 'port', 'requirements'],
+  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
   check: ['config'],
   tools: ['config', 'json'],
+  secrets: ['reveal'],
 };
 
-const LATER = new Set(['secrets', 'approvals', 'approve', 'deny', 'audit']);
+const LATER = new Set(['approvals', 'approve', 'deny', 'audit']);
 
 async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -87,7 +104,7 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP[command] ?? USAGE);
     return 0;
   }
-  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" for mcpgate ${command}`);
+  if (rest.length && command !== 'secrets') throw new UsageError(`unexpected argument "${rest[0]}" for mcpgate ${command}`);
   for (const key of Object.keys(values)) {
     if (key !== 'debug' && values[key] !== undefined && !allowed.includes(key)) {
       throw new UsageError(`option --${key} does not apply to mcpgate ${command}`);
@@ -102,7 +119,10 @@ async function run(argv: readonly string[]): Promise<number> {
         host: values.host as string | undefined,
         port: values.port as string | undefined,
         requirements: values.requirements as string | undefined,
+        insecureNoAuth: values['insecure-no-auth'] === true,
       });
+    case 'secrets':
+      return secretsCommand({ args: rest, reveal: values.reveal === true, stdin: process.stdin, out: process.stdout, err: process.stderr });
     case 'check':
       return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
     default:

@@ -19,6 +19,8 @@ export interface ServeOptions {
   readonly host?: string;
   readonly port?: string;
   readonly requirements?: string;
+  /** Serve HTTP on a non-loopback address without client authentication. */
+  readonly insecureNoAuth?: boolean;
 }
 
 /** Runs the gateway; resolves with the exit code once it has shut down. */

@@ -14,6 +14,7 @@ import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
+import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../upstream/cancelSignal.js';
 
@@ -108,7 +109,7 @@ async function forward(
   let error: string | undefined;
   const progressToken = extra._meta?.progressToken;
   try {
-    const result = await entry.upstream.request(
+    const raw = await entry.upstream.request(
       'tools/call',
       { ...params, name: entry.name },
       {
@@ -122,6 +123,8 @@ async function forward(
             }),
       },
     );
+    // An upstream holding resolved secrets may echo one back: redact before the agent sees it.
+    const result = entry.upstream.holdsSecrets ? scrubResult(deps.redactor, raw) : raw;
     const toolResult = result as CallToolResult;
     outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     size = resultSize(toolResult);
@@ -129,8 +132,8 @@ async function forward(
     return result;
   } catch (caught) {
     outcome = classify(caught, extra.signal);
-    const mcpError = toWireError(caught);
-    error = deps.redactor.scrub(mcpError.message);
+    const mcpError = scrubWireError(deps.redactor, toWireError(caught));
+    error = mcpError.message;
     throw mcpError;
   } finally {
     deps.events.emit({
