@@ -12,6 +12,7 @@ import type { GatewayConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
+import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
 import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
@@ -53,6 +54,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
   private callCounter = 0;
+  private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
 
   constructor(options: GatewayOptions) {
@@ -65,6 +67,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
     const policy = compilePolicy(this.config);
+    this.clients = compileClients(this.config.clients ?? []);
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     const upstreams = new Map<string, Upstream>();
@@ -93,6 +96,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       subscriptions: this.subscriptions,
       pageSize: this.config.catalog.pageSize,
+      showDenied: this.config.policy.showDenied,
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
     };
@@ -111,8 +115,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   }
 
   /** Creates a session for a new client connection (connect it to a transport next). */
-  createSession(transportKind: 'stdio' | 'http', id?: string): ClientSession {
-    const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}) });
+  createSession(transportKind: 'stdio' | 'http', id?: string, identity?: Identity): ClientSession {
+    const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}), ...(identity ? { identity } : {}) });
+    session.clientRules = this.clients.forIdentity(identity);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -150,6 +155,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
+      ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
     });
   }
 
@@ -164,6 +170,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       duration_ms: Date.now() - session.startedAt,
       calls: session.calls,
+      subject: session.identity?.subject,
     });
   }
 

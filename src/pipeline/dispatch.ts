@@ -19,6 +19,7 @@ export interface DispatchDeps extends ToolCallDeps {
   readonly catalog: Catalog;
   readonly subscriptions: Subscriptions;
   readonly pageSize: number;
+  readonly showDenied: boolean;
 }
 
 /** The catalog lists served from memory, with the result key each goes under. */
@@ -41,7 +42,9 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
     case 'resources/list':
     case 'resources/templates/list': {
       await deps.ready();
-      const [key, items] = LISTS[request.method](deps.catalog);
+      const [key, listed] = LISTS[request.method](deps.catalog);
+      // A session with `clients:` rules sees its own filtering of the tools.
+      const items = request.method === 'tools/list' && session.clientRules ? session.clientRules.listTools(deps.catalog.entries(), deps.showDenied) : listed;
       const page = paginate(items, params.cursor, deps.pageSize);
       return withCursor({ [key]: page.items }, page.nextCursor);
     }

@@ -60,12 +60,14 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
       decided_by: 'default',
       reason: `unknown tool "${name}"`,
       approval_wait_ms: 0,
+      subject: session.identity?.subject,
     });
     throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   }
 
-  // 2. policy
-  const verdict = entry.policy.decide(args as Record<string, unknown> | undefined);
+  // 2. policy (then the `clients:` rules of the session's identity, if any apply)
+  const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
+  const verdict = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
 
   // 3. approval: nothing can answer an `ask` yet, so it is a deny (fail closed)
   const allowed = verdict.decision === 'allow';
@@ -88,6 +90,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments: recorded.arguments,
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
+    subject: session.identity?.subject,
   });
   if (!allowed) return deniedResult(entry, verdict.decision, reason);
 
@@ -147,6 +150,7 @@ async function forward(
       outcome,
       result_size: size,
       error,
+      subject: session.identity?.subject,
     });
   }
 }
