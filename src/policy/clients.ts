@@ -103,11 +103,12 @@ function buildLayer(matched: string, sets: readonly ClientRuleSet[]): ClientLaye
  * @example combineVerdicts(defaultAsk, clientAllow) // clientAllow
  */
 export function combineVerdicts(base: Verdict, client: Verdict): Verdict {
-  if (client === FAIL_CLOSED_VERDICT) return client; // the client rules could not be evaluated
+  // Fail closed: either side that could not evaluate the arguments denies.
+  if (base === FAIL_CLOSED_VERDICT || client === FAIL_CLOSED_VERDICT) return FAIL_CLOSED_VERDICT;
   if (client.decidedBy === 'default') return base; // no client rule matched
+  if (base.decidedBy === 'default') return client; // a default yields to any matching rule
   if (base.decision === 'deny') return base;
   if (client.decision === 'deny') return client;
-  if (base.decidedBy === 'default') return client; // a default yields to any matching rule
   if (client.decision === 'ask' && base.decision === 'allow') return client;
   return base;
 }

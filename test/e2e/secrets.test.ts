@@ -7,13 +7,16 @@
  * while the other servers keep serving.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSecretService, startSessionBus, type SessionBus } from '../support/keyring.js';
 import {
   everythingServer,
   MAIN,
   makeConfig,
+  REPO,
   readAudit,
   startStdioGateway,
   textOf,
@@ -194,6 +197,21 @@ describe('${secret:} references in a real gateway', () => {
     }, 20_000, () => 'get-env after the restart');
   });
 
+  it('check and tools report the servers without printing any value', async () => {
+    const check = await cli(['check', '--config', config.dir], bus.env);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/^ok\s+withsecret/m);
+    expect(check.stdout).toMatch(/^error\s+missing/m);
+    expect(check.stdout).toMatch(/servers\.d\/missing\.yaml: server "missing": secret "absent-secret" .*mcpgate secrets set absent-secret/);
+    const tools = await cli(['tools', '--config', config.dir, '--json'], bus.env);
+    expect(tools.code).toBe(1); // "missing" failed
+    expect(JSON.parse(tools.stdout).tools.some((t: { name: string }) => t.name === 'withsecret__get-env')).toBe(true);
+    for (const out of [check.stdout, check.stderr, tools.stdout, tools.stderr]) {
+      expect(out).not.toContain(SECRET_V1);
+      expect(out).not.toContain(SECRET_V2);
+    }
+  });
+
   it('writes no secret value to the audit log or stderr of the whole run', async () => {
     await gateway.client.callTool({ name: 'withsecret__get-env', arguments: {} });
     const audit = await readFile(config.auditFile, 'utf8');
@@ -245,6 +263,46 @@ describe('keychain failures: clear errors, other servers still serve', () => {
       expect(set.stderr).toMatch(/no Secret Service is running/);
     } finally {
       await bus.stop();
+    }
+  });
+
+  it('the keychain module cannot be loaded: says how to install it, other servers unaffected', async () => {
+    // A real install of mcpgate without @github/keytar: dist and every other dependency, linked.
+    const root = await mkdtemp(join(tmpdir(), 'mcpgate-nokeytar-'));
+    try {
+      await cp(join(REPO, 'dist'), join(root, 'dist'), { recursive: true });
+      await cp(join(REPO, 'package.json'), join(root, 'package.json'));
+      await mkdir(join(root, 'node_modules', '@github'), { recursive: true });
+      for (const entry of await readdir(join(REPO, 'node_modules'))) {
+        if (entry !== '@github' && entry !== '.bin') await symlink(join(REPO, 'node_modules', entry), join(root, 'node_modules', entry));
+      }
+      const config = await makeConfig({
+        servers: { keyed: everythingServer({ env: { API_TOKEN: '${secret:some-token}' } }), plain: everythingServer({ env: { X: '${env:PATH}' } }) },
+      });
+      try {
+        const main = join(root, 'dist', 'main.js');
+        const run = (args: string[]) =>
+          new Promise<CliResult>((resolve) => {
+            const child = spawn(process.execPath, [main, ...args], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+            let stdout = '';
+            let stderr = '';
+            child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+            child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+            child.once('close', (code) => resolve({ code, stdout, stderr }));
+          });
+        const list = await run(['secrets', 'list']);
+        expect(list.code).toBe(1);
+        expect(list.stderr).toMatch(/the native module @github\/keytar could not be loaded/);
+        expect(list.stderr).toMatch(/npm install-scripts approve @github\/keytar/);
+        expect(list.stderr).toMatch(/libsecret/);
+        const check = await run(['check', '--config', config.dir]);
+        expect(check.stdout).toMatch(/^ok\s+plain/m);
+        expect(check.stdout).toMatch(/servers\.d\/keyed\.yaml: server "keyed": \$\{secret:some-token\} cannot be read: the OS keychain cannot be used/);
+      } finally {
+        await config.cleanup();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 
