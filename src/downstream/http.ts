@@ -122,8 +122,9 @@ export class HttpListener {
     if (auth) {
       const result = await auth.authenticate(req);
       if (!result.ok) {
-        res.setHeader('www-authenticate', auth.challenge(req, result));
-        sendError(res, 401, -32001, `Unauthorized: ${result.description}`);
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': auth.challenge(req, result) })
+          .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${result.description}`, data: { code: ErrorCodes.UNAUTHENTICATED } }, id: null }));
         return;
       }
       identity = result.identity;
