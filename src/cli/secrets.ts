@@ -65,6 +65,9 @@ export async function secretsCommand(options: SecretsOptions): Promise<number> {
       return 0;
     }
     default: {
+      // Reach the keychain before asking for the value: a locked or missing keychain is reported
+      // before anyone types a secret for nothing.
+      await store.get(name as string);
       const value = await readValue(options, name as string);
       await store.set(name as string, value);
       options.out.write(`stored secret "${name}" in the ${store.description}; reference it as \${secret:${name}}\n`);

@@ -112,6 +112,22 @@ describe('mcpgate secrets (CLI against a real Secret Service)', () => {
     expect((await cli(['secrets', 'delete', 'round-trip'], bus.env)).code).toBe(1);
   });
 
+  it('prompts on a terminal without echoing the value', async () => {
+    // `script` gives the CLI a real pseudo-terminal; the value is typed after the prompt shows.
+    const child = spawn('script', ['-qec', `${process.execPath} ${MAIN} secrets set typed-secret`, '/dev/null'], {
+      env: { PATH: process.env.PATH ?? '', ...bus.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => (screen += chunk.toString()));
+    await waitFor(() => screen.includes('(input hidden)'), 10_000, () => `the prompt; screen: ${screen}`);
+    child.stdin.write(`${SECRET_V2}\r`);
+    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0);
+    expect(screen).toContain('stored secret "typed-secret"');
+    expect(screen).not.toContain(SECRET_V2);
+    expect((await cli(['secrets', 'get', 'typed-secret', '--reveal'], bus.env)).stdout).toBe(`${SECRET_V2}\n`);
+  });
+
   it('refuses a value on the command line and an empty value', async () => {
     const argv = await cli(['secrets', 'set', 'x-name', 'the-value'], bus.env);
     expect(argv.code).toBe(2);
