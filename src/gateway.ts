@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
+import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
 import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
@@ -56,6 +57,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
   private callCounter = 0;
+  private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
 
   constructor(options: GatewayOptions) {
@@ -68,6 +70,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
     const policy = compilePolicy(this.config);
+    this.clients = compileClients(this.config.clients ?? []);
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     const upstreams = new Map<string, Upstream>();
@@ -107,6 +110,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       subscriptions: this.subscriptions,
       pageSize: this.config.catalog.pageSize,
+      showDenied: this.config.policy.showDenied,
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
       approvals: this.approvals,
@@ -126,8 +130,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   }
 
   /** Creates a session for a new client connection (connect it to a transport next). */
-  createSession(transportKind: 'stdio' | 'http', id?: string): ClientSession {
-    const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}) });
+  createSession(transportKind: 'stdio' | 'http', id?: string, identity?: Identity): ClientSession {
+    const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}), ...(identity ? { identity } : {}) });
+    session.clientRules = this.clients.forIdentity(identity);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -166,6 +171,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
+      ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
     });
   }
 
@@ -181,6 +187,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       duration_ms: Date.now() - session.startedAt,
       calls: session.calls,
+      subject: session.identity?.subject,
     });
   }
 
@@ -204,7 +211,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     if (notification.method === 'notifications/message') {
       const owner = upstream.soleOwner();
       const session = owner ? this.sessions.get(owner.session) : undefined;
-      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
+      // An upstream holding resolved secrets may log one: redact before a client sees it.
+      const clean = upstream.holdsSecrets ? (this.redactor.scrubDeep(params) as Record<string, unknown>) : params;
+      if (session) session.log({ ...clean, logger: clean.logger ?? upstream.name }, owner?.requestId);
       else this.logger.debug({ server: upstream.name, log: this.redactor.scrubDeep(params) }, 'upstream log message with no call in flight');
       return;
     }

@@ -47,6 +47,11 @@ export function rememberRawResult(result: object, line: string, id: string): voi
   rawResults.set(result, { line, id });
 }
 
+/** The upstream line a result object was parsed from, if it was (lets a scan skip re-serialising it). */
+export function rawResultLine(result: object): string | undefined {
+  return rawResults.get(result)?.line;
+}
+
 /**
  * The response line for `clientId` built from the upstream's own line by rewriting only the
  * trailing id, so a result forwarded unchanged is not serialised a second time. Undefined when

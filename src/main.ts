@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
+import { secretsCommand } from './cli/secrets.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
 import { GatewayError, UsageError } from './errors.js';
@@ -15,12 +16,13 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
 
 Usage:
-  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
+  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
   mcpgate check  [--config DIR]
   mcpgate tools  [--config DIR] [--json]
   mcpgate approvals [--config DIR] [--json]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
+  mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
   mcpgate --help | --version
 
 Options:
@@ -28,14 +30,26 @@ Options:
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
-Not yet available in this version: secrets, audit.
+Not yet available in this version: audit.
 `;
 
 const HELP: Record<string, string> = {
-  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
+  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
 
 Runs the gateway. stdio by default (for an agent that spawns it); --transport http serves
 Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaults).
+Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
+unless --insecure-no-auth is given.
+`,
+  secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
+
+Manages the credentials \${secret:NAME} references read, in the OS keychain (service "mcpgate").
+  set NAME       stores a value read from stdin (one trailing newline trimmed), or typed at a
+                 hidden prompt on a terminal; never from the command line
+  get NAME       says whether NAME exists; --reveal prints its value
+  list           prints the names (never values)
+  delete NAME    removes NAME
+Linux needs a Secret Service (e.g. gnome-keyring) on the D-Bus session bus.
 `,
   check: `mcpgate check [--config DIR]
 
@@ -70,6 +84,8 @@ const OPTIONS: ParseArgsConfig['options'] = {
   port: { type: 'string' },
   requirements: { type: 'string' },
   json: { type: 'boolean' },
+  reveal: { type: 'boolean' },
+  'insecure-no-auth': { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -79,18 +95,19 @@ const OPTIONS: ParseArgsConfig['options'] = {
 };
 
 const ALLOWED: Record<string, readonly string[]> = {
-  serve: ['config', 'transport', 'host', 'port', 'requirements'],
+  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
   check: ['config'],
   tools: ['config', 'json'],
   approvals: ['config', 'json'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
+  secrets: ['reveal'],
 };
 
 /** Commands taking one positional argument (an approval id). */
 const WITH_ID = new Set(['approve', 'deny']);
 
-const LATER = new Set(['secrets', 'audit']);
+const LATER = new Set(['audit']);
 
 async function run(argv: readonly string[]): Promise<number> {
   const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -115,7 +132,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const id = WITH_ID.has(command) ? rest.shift() : undefined;
-  if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}" for mcpgate ${command}`);
+  if (rest.length && command !== 'secrets') throw new UsageError(`unexpected argument "${rest[0]}" for mcpgate ${command}`);
   for (const key of Object.keys(values)) {
     if (key !== 'debug' && values[key] !== undefined && !allowed.includes(key)) {
       throw new UsageError(`option --${key} does not apply to mcpgate ${command}`);
@@ -130,6 +147,7 @@ async function run(argv: readonly string[]): Promise<number> {
         host: values.host as string | undefined,
         port: values.port as string | undefined,
         requirements: values.requirements as string | undefined,
+        insecureNoAuth: values['insecure-no-auth'] === true,
       });
     case 'approvals':
       return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true });
@@ -137,6 +155,8 @@ async function run(argv: readonly string[]): Promise<number> {
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':
       return denyCommand({ configDir: configDirFrom(config), out: process.stdout, id, reason: values.reason as string | undefined });
+    case 'secrets':
+      return secretsCommand({ args: rest, reveal: values.reveal === true, stdin: process.stdin, out: process.stdout, err: process.stderr });
     case 'check':
       return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
     default:

@@ -4,9 +4,11 @@
  */
 import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/types.js';
+import { defaultResolver } from '../config/references.js';
+import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
 import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
-import { UsageError } from '../errors.js';
+import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger } from '../telemetry/logger.js';
 import { configDirFrom } from './configDir.js';
@@ -19,6 +21,8 @@ export interface ServeOptions {
   readonly host?: string;
   readonly port?: string;
   readonly requirements?: string;
+  /** Serve HTTP on a non-loopback address without client authentication. */
+  readonly insecureNoAuth?: boolean;
 }
 
 /** Runs the gateway; resolves with the exit code once it has shut down. */
@@ -30,12 +34,22 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const port = options.port === undefined ? config.listen.port : Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${options.port}"`);
   const host = options.host ?? config.listen.host;
+  if (transport === 'http' && !config.auth && !isLoopbackHost(host) && !options.insecureNoAuth) {
+    throw new GatewayError(ErrorCodes.LISTEN_INSECURE, `refusing to serve HTTP on ${host}, a non-loopback address, without client authentication`, {
+      remedy: 'configure bearer-token authentication in gateway.yaml (`auth:`), or bind to 127.0.0.1; `--insecure-no-auth` overrides this (only behind a proxy that authenticates clients)',
+    });
+  }
+  // Resolved before anything starts: a key that cannot be read must stop the gateway, not open it.
+  const resolvedAuthValues: string[] = [];
+  const auth = transport === 'http' && config.auth ? await BearerAuth.create(config.auth, defaultResolver(config.dir), (values) => resolvedAuthValues.push(...values)) : undefined;
 
   const logger = createAppLogger();
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
   const gateway = new Gateway({ config, logger });
+  gateway.redactor.add(resolvedAuthValues);
+  if (transport === 'http' && !auth && !isLoopbackHost(host)) logger.warn({ host }, 'serving HTTP without client authentication (--insecure-no-auth)');
   void gateway.start();
   await gateway.approvals.start(); // the approval queue's admin endpoint (mcpgate approvals/approve/deny)
 
@@ -68,6 +82,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       allowedHosts: config.listen.allowedHosts,
       allowedOrigins: config.listen.allowedOrigins,
       logger,
+      ...(auth ? { auth } : {}),
     });
     const address = await listener.listen();
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;

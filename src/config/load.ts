@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { valuePatternError } from '../policy/glob.js';
+import { checkAuthReferences, normaliseIdentity } from './identity.js';
 import { findReferences } from './references.js';
 import {
   durationToMs,
@@ -79,6 +80,8 @@ async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise
     if (!value) return undefined;
     const before = problems.length;
     checkRules(parsed, value.policy, ['policy'], true, problems);
+    value.clients.forEach((entry, index) => checkRules(parsed, entry, ['clients', index], true, problems));
+    checkAuthReferences(parsed, value, problems);
     return problems.length > before ? undefined : { value, parsed };
   }
   return { value: GatewayFileSchema.parse({}) };
@@ -248,6 +251,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     },
     catalog: value.catalog,
     approval: approvalSection(root, value),
+    ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),
     servers,
     problems,
   };

@@ -1,12 +1,15 @@
 /**
  * `${kind:NAME}` references in servers.d values (`env`, `headers`, `args`, `url`/`sse`), resolved
  * when an upstream (re)starts. Kinds: `env` (the gateway's environment), `file` (a file's
- * contents, one trailing newline trimmed; relative to the config dir), `secret` (OS keychain:
- * not supported yet). `$${` is a literal `${`. Errors name the reference, never a value.
+ * contents, one trailing newline trimmed; relative to the config dir), `secret` (a SecretStore:
+ * the OS keychain, read afresh at every start). `$${` is a literal `${`. Errors name the
+ * reference, never a value.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
+import { KeychainStore } from '../secrets/keychain.js';
+import { secretNameProblem, setSecretRemedy, type SecretStore } from '../secrets/secretStore.js';
 import type { ServerConfig, UpstreamTarget } from './types.js';
 
 /** The reference kinds. */
@@ -18,9 +21,18 @@ export interface Reference {
   readonly name: string;
 }
 
+/** Whose reference is resolved (for messages): a server, or a gateway.yaml section. */
+export interface ReferenceOwner {
+  readonly name: string;
+  /** Config-dir-relative file the reference is written in. */
+  readonly file: string;
+  /** How messages name the owner; default `server "NAME"`. */
+  readonly label?: string;
+}
+
 /** Supplies the value of a reference. */
 export interface ReferenceResolver {
-  resolve(kind: ReferenceKind, name: string, server: ServerConfig): Promise<string>;
+  resolve(kind: ReferenceKind, name: string, owner: ReferenceOwner): Promise<string>;
 }
 
 const KINDS = new Set<ReferenceKind>(['env', 'file', 'secret']);
@@ -49,11 +61,13 @@ function parseReference(body: string): Reference {
     throw new GatewayError(ErrorCodes.CONFIG_INVALID, `unknown reference \${${body}}: use \${env:NAME}, \${file:PATH} or \${secret:NAME}`);
   }
   if (name.trim() === '') throw new GatewayError(ErrorCodes.CONFIG_INVALID, `empty reference \${${kind}:}: name what it refers to`);
+  const problem = kind === 'secret' ? secretNameProblem(name) : undefined;
+  if (problem) throw new GatewayError(ErrorCodes.CONFIG_INVALID, `\${secret:${name}}: ${problem}`);
   return { kind, name };
 }
 
 /** Replaces every reference in `value`; collects the resolved values. */
-async function substitute(value: string, server: ServerConfig, resolver: ReferenceResolver, values: string[]): Promise<string> {
+async function substitute(value: string, server: ReferenceOwner, resolver: ReferenceResolver, values: string[]): Promise<string> {
   if (!value.includes('${')) return value;
   findReferences(value); // reject malformed input before resolving anything
   let out = '';
@@ -90,14 +104,41 @@ export async function resolveTarget(server: ServerConfig, resolver: ReferenceRes
   return { target: { ...target, url: await sub(target.url), headers }, values };
 }
 
-/** Resolves `env` from the gateway's environment and `file` from disk; `secret` is not supported yet. */
-export function defaultResolver(configDir: string, env: NodeJS.ProcessEnv = process.env): ReferenceResolver {
+/**
+ * Every reference in one string (e.g. a gateway.yaml value) replaced; `values` collects the
+ * resolved values for redaction.
+ */
+export function resolveValue(value: string, owner: ReferenceOwner, resolver: ReferenceResolver, values: string[] = []): Promise<string> {
+  return substitute(value, owner, resolver, values);
+}
+
+/**
+ * Resolves `env` from the gateway's environment, `file` from disk and `secret` from `secrets`
+ * (the OS keychain by default, loaded only when a secret is first referenced).
+ */
+export function defaultResolver(configDir: string, env: NodeJS.ProcessEnv = process.env, secrets: SecretStore = new KeychainStore()): ReferenceResolver {
   return {
     async resolve(kind, name, server) {
+      const who = server.label ?? `server "${server.name}"`;
+      if (kind === 'secret') {
+        let value: string | undefined;
+        try {
+          value = await secrets.get(name);
+        } catch (error) {
+          if (!(error instanceof GatewayError)) throw error;
+          throw new GatewayError(error.code, `${who}: \${secret:${name}} cannot be read: ${error.message}`, { remedy: error.remedy, cause: error });
+        }
+        if (value === undefined) {
+          throw new GatewayError(ErrorCodes.SECRET_NOT_FOUND, `${who}: secret "${name}" (\${secret:${name}}) is not in the ${secrets.description}: set it with \`mcpgate secrets set ${name}\``, {
+            remedy: `${setSecretRemedy(name)}; the server is retried with backoff and picks it up`,
+          });
+        }
+        return value;
+      }
       if (kind === 'env') {
         const value = env[name];
         if (value === undefined) {
-          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `server "${server.name}": \${env:${name}} is not set`, {
+          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `${who}: \${env:${name}} is not set`, {
             remedy: `set ${name} in the gateway's environment, or change ${server.file}`,
           });
         }
@@ -109,15 +150,12 @@ export function defaultResolver(configDir: string, env: NodeJS.ProcessEnv = proc
           return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
         } catch (error) {
           const code = (error as NodeJS.ErrnoException).code ?? 'error';
-          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `server "${server.name}": \${file:${name}} cannot be read (${code})`, {
+          throw new GatewayError(ErrorCodes.REFERENCE_UNRESOLVED, `${who}: \${file:${name}} cannot be read (${code})`, {
             remedy: `create ${path} readable by the gateway, or change ${server.file}`,
           });
         }
       }
-      throw new GatewayError(
-        ErrorCodes.REFERENCE_UNSUPPORTED,
-        `server "${server.name}": \${secret:${name}} references are not supported yet (keychain support is coming); use \${env:…} or \${file:…}`,
-      );
+      throw new GatewayError(ErrorCodes.CONFIG_INVALID, `${who}: unknown reference kind ${String(kind)}`);
     },
   };
 }

@@ -4,6 +4,7 @@
  * JSON Schema (`schema/*.schema.json`) is generated from them. Unknown keys are errors.
  */
 import { z } from 'zod';
+import { authSchema, clientsSchema } from './authSchema.js';
 
 /** A server name is the file stem of its servers.d file. */
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -165,5 +166,7 @@ export const GatewayFileSchema = z.strictObject({
       pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per tools/prompts/resources list page'),
     })
     .default({ pageSize: 100 }),
+  auth: authSchema(DurationSchema).optional().describe('Bearer-JWT authentication of HTTP clients'),
+  clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

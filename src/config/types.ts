@@ -91,6 +91,31 @@ export interface ApprovalConfig {
   readonly autoReview?: AutoReviewConfig;
 }
 
+/** gateway.yaml `auth`: bearer-JWT authentication of HTTP clients (references still unresolved). */
+export interface AuthConfig {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  /** Where verification keys come from. `value`s may hold `${…}` references. */
+  readonly key: { readonly kind: 'jwks'; readonly url: string } | { readonly kind: 'publicKey' | 'secret'; readonly value: string };
+  readonly algorithms: readonly string[];
+  readonly clockToleranceSec: number;
+  readonly maxTokenAgeSec?: number;
+  readonly subjectClaim: string;
+  readonly groupsClaim: string;
+  readonly resource?: string;
+  readonly authorizationServers: readonly string[];
+  readonly scopes?: readonly string[];
+}
+
+/** One gateway.yaml `clients` entry: rules for sessions whose subject (or one of whose groups) matches. */
+export interface ClientRuleSet {
+  readonly subject?: string;
+  readonly group?: string;
+  /** `clients[2]` */
+  readonly where: string;
+  readonly policy: PolicySection;
+}
+
 /** A problem found while loading configuration: `file:line: field: message`. */
 export interface ConfigProblem {
   readonly file: string;
@@ -124,6 +149,10 @@ export interface GatewayConfig {
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
   readonly approval: ApprovalConfig;
+  /** Client authentication for HTTP; absent: none. */
+  readonly auth?: AuthConfig;
+  /** Per-identity rules (absent or empty: none). */
+  readonly clients?: readonly ClientRuleSet[];
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

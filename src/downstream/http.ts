@@ -9,13 +9,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GatewayError } from '../errors.js';
+import type { Identity } from '../policy/clients.js';
 import type { Logger } from '../telemetry/logger.js';
+import { METADATA_PATH, type BearerAuth } from './auth.js';
 import { BoundedEventStore } from './eventStore.js';
 import type { ClientSession } from './session.js';
 
 /** What the HTTP listener needs from the gateway. */
 export interface HttpSessionFactory {
-  createSession(transportKind: 'http', id: string): ClientSession;
+  createSession(transportKind: 'http', id: string, identity?: Identity): ClientSession;
   health(): Record<string, unknown>;
 }
 
@@ -26,6 +28,8 @@ export interface HttpListenOptions {
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
   readonly logger: Logger;
+  /** Bearer-token authentication of every /mcp request; absent: none. */
+  readonly auth?: BearerAuth;
 }
 
 interface HttpSession {
@@ -105,9 +109,25 @@ export class HttpListener {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.factory.health()));
       return;
     }
+    const auth = this.options.auth;
+    if (auth && (path === METADATA_PATH || path === `${METADATA_PATH}/mcp`) && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth.metadata(req)));
+      return;
+    }
     if (path !== '/mcp') {
       sendError(res, 404, -32000, `Not found: the MCP endpoint is /mcp`);
       return;
+    }
+    let identity: Identity | undefined;
+    if (auth) {
+      const result = await auth.authenticate(req);
+      if (!result.ok) {
+        res
+          .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': auth.challenge(req, result) })
+          .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32001, message: `Unauthorized: ${result.description}`, data: { code: ErrorCodes.UNAUTHENTICATED } }, id: null }));
+        return;
+      }
+      identity = result.identity;
     }
     const header = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(header) ? header[0] : header;
@@ -117,6 +137,11 @@ export class HttpListener {
         sendError(res, 404, -32001, 'Session not found: it ended or never existed; start a new one with initialize');
         return;
       }
+      // A session belongs to the subject that opened it: another valid token cannot take it over.
+      if (auth && entry.session.identity?.subject !== identity?.subject) {
+        sendError(res, 403, -32001, 'Forbidden: this session belongs to another subject');
+        return;
+      }
       await entry.transport.handleRequest(req, res);
       return;
     }
@@ -124,13 +149,13 @@ export class HttpListener {
       sendError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       return;
     }
-    await this.startSession(req, res);
+    await this.startSession(req, res, identity);
   }
 
   /** A POST without a session id: must be `initialize`; the SDK transport rejects anything else. */
-  private async startSession(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async startSession(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
     const id = randomUUID();
-    const session = this.factory.createSession('http', id);
+    const session = this.factory.createSession('http', id, identity);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: new BoundedEventStore(),

@@ -24,6 +24,7 @@ import { toWireError, WireError } from '../errors.js';
 import { spliceResponse } from '../jsonLines.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
+import type { ClientLayer, Identity } from '../policy/clients.js';
 
 /**
  * What a request handler needs of its request's context: the part of the SDK's
@@ -73,6 +74,10 @@ export class ClientSession {
   /** Resource URIs this session subscribed to. */
   readonly subscriptions = new Set<string>();
   calls = 0;
+  /** The authenticated client (verified bearer token), if any. */
+  readonly identity: Identity | undefined;
+  /** The `clients:` rules that apply to this session's identity, if any (set by the gateway). */
+  clientRules: ClientLayer | undefined;
   /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
   initialized = false;
   private logLevel: LoggingLevel | undefined;
@@ -83,8 +88,9 @@ export class ClientSession {
   private readonly dispatcher: SessionDispatcher;
   private readonly fastInflight = new Map<RequestId, CallSignal>();
 
-  constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string }) {
+  constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string; identity?: Identity }) {
     this.id = options.id ?? randomUUID();
+    this.identity = options.identity;
     this.transportKind = options.transportKind;
     const dispatcher = options.dispatcher;
     this.dispatcher = dispatcher;

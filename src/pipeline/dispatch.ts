@@ -8,6 +8,8 @@ import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import type { Redactor } from '../secrets/redactor.js';
+import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
 import { callTool, type ToolCallDeps } from './toolCall.js';
@@ -17,6 +19,7 @@ export interface DispatchDeps extends ToolCallDeps {
   readonly catalog: Catalog;
   readonly subscriptions: Subscriptions;
   readonly pageSize: number;
+  readonly showDenied: boolean;
 }
 
 /** The catalog lists served from memory, with the result key each goes under. */
@@ -39,7 +42,9 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
     case 'resources/list':
     case 'resources/templates/list': {
       await deps.ready();
-      const [key, items] = LISTS[request.method](deps.catalog);
+      const [key, listed] = LISTS[request.method](deps.catalog);
+      // A session with `clients:` rules sees its own filtering of the tools.
+      const items = request.method === 'tools/list' && session.clientRules ? session.clientRules.listTools(deps.catalog.entries(), deps.showDenied) : listed;
       const page = paginate(items, params.cursor, deps.pageSize);
       return withCursor({ [key]: page.items }, page.nextCursor);
     }
@@ -47,11 +52,11 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
       const name = requireString(params, 'name', request.method);
       const entry = deps.catalog.prompt(name);
       if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
-      return forward(entry.upstream, request.method, { ...params, name: entry.name }, session, extra);
+      return forward(deps.redactor, entry.upstream, request.method, { ...params, name: entry.name }, session, extra);
     }
     case 'resources/read': {
       const uri = requireString(params, 'uri', request.method);
-      return forward(resourceUpstream(deps.catalog, uri), request.method, params, session, extra);
+      return forward(deps.redactor, resourceUpstream(deps.catalog, uri), request.method, params, session, extra);
     }
     case 'resources/subscribe': {
       const uri = requireString(params, 'uri', request.method);
@@ -64,23 +69,24 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
       return {};
     }
     case 'completion/complete':
-      return complete(deps.catalog, params, session, extra);
+      return complete(deps, params, session, extra);
     default:
       throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
   }
 }
 
-async function complete(catalog: Catalog, params: Record<string, unknown>, session: ClientSession, extra: RequestExtra): Promise<Result> {
+async function complete(deps: DispatchDeps, params: Record<string, unknown>, session: ClientSession, extra: RequestExtra): Promise<Result> {
+  const { catalog, redactor } = deps;
   const ref = params.ref as Record<string, unknown> | undefined;
   if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
     const entry = catalog.prompt(ref.name);
     if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
-    return forward(entry.upstream, 'completion/complete', { ...params, ref: { ...ref, name: entry.name } }, session, extra);
+    return forward(deps.redactor, entry.upstream, 'completion/complete', { ...params, ref: { ...ref, name: entry.name } }, session, extra);
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
     const upstream = catalog.templateOwner(ref.uri) ?? catalog.resourceOwner(ref.uri);
     if (!upstream) throw new WireError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
-    return forward(upstream, 'completion/complete', params, session, extra);
+    return forward(redactor, upstream, 'completion/complete', params, session, extra);
   }
   throw new WireError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
 }
@@ -96,6 +102,7 @@ function resourceUpstream(catalog: Catalog, uri: string): Upstream {
 }
 
 async function forward(
+  redactor: Redactor,
   upstream: Upstream,
   method: string,
   params: Record<string, unknown>,
@@ -105,9 +112,9 @@ async function forward(
   try {
     const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
     await session.drain();
-    return result;
+    return upstream.holdsSecrets ? scrubResult(redactor, result) : result;
   } catch (error) {
-    throw toWireError(error);
+    throw scrubWireError(redactor, toWireError(error));
   }
 }
 

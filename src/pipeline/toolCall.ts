@@ -16,6 +16,7 @@ import type { ApprovalAnswer } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
+import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../upstream/cancelSignal.js';
 
@@ -63,12 +64,14 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
       decided_by: 'default',
       reason: `unknown tool "${name}"`,
       approval_wait_ms: 0,
+      subject: session.identity?.subject,
     });
     throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   }
 
-  // 2. policy
-  const verdict = entry.policy.decide(args as Record<string, unknown> | undefined);
+  // 2. policy (then the `clients:` rules of the session's identity, if any apply)
+  const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
+  const verdict = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
 
   // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
   const answer =
@@ -97,6 +100,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments: recorded.arguments,
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
+    subject: session.identity?.subject,
   });
   if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
   if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);
@@ -119,7 +123,7 @@ async function forward(
   let error: string | undefined;
   const progressToken = extra._meta?.progressToken;
   try {
-    const result = await entry.upstream.request(
+    const raw = await entry.upstream.request(
       'tools/call',
       { ...params, name: entry.name },
       {
@@ -133,6 +137,8 @@ async function forward(
             }),
       },
     );
+    // An upstream holding resolved secrets may echo one back: redact before the agent sees it.
+    const result = entry.upstream.holdsSecrets ? scrubResult(deps.redactor, raw) : raw;
     const toolResult = result as CallToolResult;
     outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     size = resultSize(toolResult);
@@ -140,8 +146,8 @@ async function forward(
     return result;
   } catch (caught) {
     outcome = classify(caught, extra.signal);
-    const mcpError = toWireError(caught);
-    error = deps.redactor.scrub(mcpError.message);
+    const mcpError = scrubWireError(deps.redactor, toWireError(caught));
+    error = mcpError.message;
     throw mcpError;
   } finally {
     deps.events.emit({
@@ -155,6 +161,7 @@ async function forward(
       outcome,
       result_size: size,
       error,
+      subject: session.identity?.subject,
     });
   }
 }

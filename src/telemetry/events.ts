@@ -21,6 +21,8 @@ export interface SessionStartEvent {
   readonly client_version?: string;
   readonly protocol_version?: string;
   readonly subject?: string;
+  /** Groups of the authenticated subject (token claim `auth.groupsClaim`). */
+  readonly groups?: readonly string[];
 }
 
 export interface SessionEndEvent {
@@ -29,6 +31,7 @@ export interface SessionEndEvent {
   readonly transport: 'stdio' | 'http';
   readonly duration_ms: number;
   readonly calls: number;
+  readonly subject?: string;
 }
 
 export interface ToolDecisionEvent {

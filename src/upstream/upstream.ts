@@ -122,6 +122,11 @@ export class Upstream {
     this.limiter = new Limiter(config.concurrency);
   }
 
+  /** True while the live connection holds resolved `${…}` values: its results are then scrubbed of secrets. */
+  get holdsSecrets(): boolean {
+    return (this.connection?.resolvedValues.length ?? 0) > 0;
+  }
+
   /** Server name (the servers.d file stem). */
   get name(): string {
     return this.config.name;
@@ -293,7 +298,8 @@ export class Upstream {
   }
 
   private describeStartError(error: unknown): string {
-    if (error instanceof GatewayError) return error.message;
+    // A reference that cannot be resolved says how to fix it right in the server's state.
+    if (error instanceof GatewayError) return error.remedy ? `${error.message}; fix: ${error.remedy}` : error.message;
     const raw = error instanceof Error ? error.message : String(error);
     let message = raw;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {

@@ -47,10 +47,23 @@ describe('references', () => {
     expect(missingFile.message).toMatch(/\$\{file:nope\.txt\} cannot be read \(ENOENT\)/);
   });
 
-  it('reports ${secret:…} as not supported yet, for that server', async () => {
-    const error = await resolveTarget(server({ kind: 'stdio', command: 'x', args: [], env: { K: '${secret:github-token}' }, cwd: dir }), defaultResolver(dir, {})).catch((e) => e);
-    expect(error).toMatchObject({ code: ErrorCodes.REFERENCE_UNSUPPORTED });
-    expect(error.message).toMatch(/server "gh": \$\{secret:github-token\} references are not supported yet/);
+  it('resolves ${secret:…} from the secret store and names a missing one with the command that sets it', async () => {
+    // A fake store (a Map): the real keychain is exercised end to end in test/e2e/secrets.test.ts.
+    const fakeStore = { description: 'fake store', values: new Map([['github-token', SECRET]]) };
+    const store = {
+      description: fakeStore.description,
+      get: async (name: string) => fakeStore.values.get(name),
+      set: async () => undefined,
+      delete: async () => false,
+      list: async () => [...fakeStore.values.keys()],
+    };
+    const found = await resolveTarget(server({ kind: 'stdio', command: 'x', args: [], env: { K: 'token ${secret:github-token}' }, cwd: dir }), defaultResolver(dir, {}, store));
+    expect(found.target).toMatchObject({ env: { K: `token ${SECRET}` } });
+    expect(found.values).toEqual([SECRET]);
+    const error = await resolveTarget(server({ kind: 'stdio', command: 'x', args: [], env: { K: '${secret:absent}' }, cwd: dir }), defaultResolver(dir, {}, store)).catch((e) => e);
+    expect(error).toMatchObject({ code: ErrorCodes.SECRET_NOT_FOUND });
+    expect(error.message).toMatch(/server "gh": secret "absent" \(\$\{secret:absent\}\) is not in the fake store: set it with `mcpgate secrets set absent`/);
+    expect(() => findReferences('${secret:bad name}')).toThrow(/invalid secret name/);
   });
 
   it('finds references and rejects malformed ones', () => {

@@ -4,7 +4,7 @@
  */
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -89,8 +89,8 @@ export interface HttpGateway {
   readonly port: number;
   readonly process: ChildProcess;
   stderr(): string;
-  /** Connects a new SDK client session. */
-  connect(clientOptions?: ClientOptions): Promise<Client>;
+  /** Connects a new SDK client session (transport options e.g. to send a bearer token). */
+  connect(clientOptions?: ClientOptions, transportOptions?: StreamableHTTPClientTransportOptions): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -131,9 +131,9 @@ export async function startHttpGateway(dir: string, extraArgs: string[] = [], en
     port,
     process: child,
     stderr: () => stderr,
-    async connect(clientOptions: ClientOptions = {}) {
+    async connect(clientOptions: ClientOptions = {}, transportOptions?: StreamableHTTPClientTransportOptions) {
       const client = new Client({ name: 'mcpgate-test', version: '1.0.0' }, clientOptions);
-      await client.connect(new StreamableHTTPClientTransport(url));
+      await client.connect(new StreamableHTTPClientTransport(url, transportOptions));
       clients.push(client);
       return client;
     },
