@@ -12,6 +12,9 @@ import type { GatewayConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
+import { PinGuard } from './pinning/pinGuard.js';
+import { pinFileFor } from './pinning/pinFile.js';
+import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
@@ -30,6 +33,8 @@ export interface GatewayOptions {
   readonly audit?: boolean;
   /** How long early list requests wait for upstreams still starting (default 5 s). */
   readonly listWaitMs?: number;
+  /** Tool pinning: record and watch the pin file (default), only read it (`mcpgate tools`), or off. */
+  readonly pins?: 'write' | 'read' | 'off';
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -52,6 +57,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly deps: DispatchDeps;
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
+  private readonly pins: PinGuard | undefined;
+  private readonly watchPins: boolean;
   private callCounter = 0;
   private readonly callPrefix = Date.now().toString(36);
 
@@ -64,8 +71,14 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       this.events.add(this.auditLog);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
-    const policy = compilePolicy(this.config);
-    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied });
+    const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
+    const pins = options.pins ?? 'write';
+    this.watchPins = pins === 'write';
+    if (pins !== 'off') {
+      this.pins = new PinGuard({ file: pinFileFor(this.config.audit.file), logger: this.logger, events: this.events, write: pins === 'write' });
+    }
+    const guard = this.pins ? this.pins.check.bind(this.pins) : undefined;
+    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, ...(guard ? { guard } : {}) });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     const upstreams = new Map<string, Upstream>();
     for (const server of this.config.servers) {
@@ -101,6 +114,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
   start(): Promise<void> {
+    if (this.watchPins) this.pins?.watch(() => this.refreshCatalog());
     this.startup = Promise.all([...this.upstreams.values()].map((upstream) => upstream.start())).then(() => undefined);
     return this.startup;
   }
@@ -133,6 +147,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   async close(): Promise<void> {
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await this.pins?.close();
     await this.auditLog?.close();
   }
 
@@ -205,6 +220,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     for (const collision of this.catalog.collisions) {
       if (collision.kept === upstream.name || collision.dropped === upstream.name) this.reportCollision(collision);
     }
+    this.notifyListsChanged(changed);
+  }
+
+  /** Rebuilds the catalog after an admin accepted a tool definition; tells clients what changed. */
+  private refreshCatalog(): void {
+    this.notifyListsChanged(this.catalog.rebuild());
+  }
+
+  private notifyListsChanged(changed: ReadonlySet<ListKind>): void {
     for (const session of this.sessions.values()) {
       for (const kind of changed) session.notify({ method: LIST_CHANGED[kind] });
     }

@@ -15,12 +15,14 @@ const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with p
 
 Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
-  mcpgate check  [--config DIR]
-  mcpgate tools  [--config DIR] [--json]
+  mcpgate check  [--config DIR] [--requirements FILE]
+  mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
   mcpgate --help | --version
 
 Options:
   --config DIR   configuration directory (default: $MCPGATE_CONFIG, else the current directory)
+  --requirements FILE  managed requirements (default: $MCPGATE_REQUIREMENTS, else
+                 /etc/mcpgate/requirements.yaml if present); a broken file refuses to start
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
@@ -33,15 +35,19 @@ const HELP: Record<string, string> = {
 Runs the gateway. stdio by default (for an agent that spawns it); --transport http serves
 Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaults).
 `,
-  check: `mcpgate check [--config DIR]
+  check: `mcpgate check [--config DIR] [--requirements FILE]
 
 Validates gateway.yaml and every servers.d file without starting anything. Prints each server
-and every problem as file:line: field: message. Exit 1 on any error.
+and every problem as file:line: field: message. Exit 1 on any error. With managed requirements,
+checks them too and warns about each user rule or setting they override.
 `,
-  tools: `mcpgate tools [--config DIR] [--json]
+  tools: `mcpgate tools [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
 
 Starts the upstreams and prints the aggregated catalog: each tool's public name, its effective
-decision (allow/ask/deny) and the rule that decided it. Exit 1 if a server failed.
+decision (allow/ask/deny) and the rule that decided it ("managed: …" when managed requirements
+overrode a user rule). Exit 1 if a server failed.
+--accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
+pinning) instead of listing; the gateway picks it up within a second.
 `,
 };
 
@@ -51,6 +57,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   host: { type: 'string' },
   port: { type: 'string' },
   requirements: { type: 'string' },
+  accept: { type: 'string' },
   json: { type: 'boolean' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -59,8 +66,8 @@ const OPTIONS: ParseArgsConfig['options'] = {
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements'],
-  check: ['config'],
-  tools: ['config', 'json'],
+  check: ['config', 'requirements'],
+  tools: ['config', 'json', 'requirements', 'accept'],
 };
 
 const LATER = new Set(['secrets', 'approvals', 'approve', 'deny', 'audit']);
@@ -104,9 +111,16 @@ async function run(argv: readonly string[]): Promise<number> {
         requirements: values.requirements as string | undefined,
       });
     case 'check':
-      return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
+      return checkCommand({ configDir: configDirFrom(config), requirements: values.requirements as string | undefined, out: process.stdout, err: process.stderr });
     default:
-      return toolsCommand({ config, json: values.json === true, out: process.stdout, err: process.stderr });
+      return toolsCommand({
+        config,
+        json: values.json === true,
+        requirements: values.requirements as string | undefined,
+        accept: values.accept as string | undefined,
+        out: process.stdout,
+        err: process.stderr,
+      });
   }
 }
 

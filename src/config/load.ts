@@ -29,7 +29,7 @@ const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
 type Path = readonly (string | number)[];
 
 /** A parsed file that can say on which line a field is. */
-interface ParsedFile {
+export interface ParsedFile {
   readonly file: string;
   readonly value: unknown;
   lineOf(path: Path): number | undefined;
@@ -117,7 +117,7 @@ async function loadServers(root: string, problems: ConfigProblem[]): Promise<Ser
 }
 
 /** Parses YAML (JSON is YAML) keeping positions; syntax errors become problems. */
-function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
+export function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -145,7 +145,7 @@ function lineOfKey(parsed: ParsedFile, path: Path, key: string): number | undefi
   return parsed.lineOf([...path, key]) ?? parsed.lineOf(path);
 }
 
-function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
+export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
   const result = schema.safeParse(parsed.value);
   if (result.success) return result.data;
   for (const issue of (result.error as ZodError).issues) {
@@ -231,6 +231,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     concurrency: value.concurrency,
     prefix: value.prefix ?? name,
     tools: policySection(value.tools, file, ['tools'], parsed),
+    trustAnnotations: value.trustAnnotations,
   };
 }
 
@@ -245,6 +246,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
       restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
     },
     catalog: value.catalog,
+    approval: { timeoutMs: durationToMs(value.approval.timeout), allowAlways: true },
     servers,
     problems,
   };
@@ -273,7 +275,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

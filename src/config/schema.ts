@@ -77,6 +77,10 @@ export const ServerFileSchema = z
       .optional()
       .describe('Public name prefix (default: the server name); "" exposes names unchanged'),
     tools: ToolPolicySchema.default({ allow: [], ask: [], deny: [] }),
+    trustAnnotations: z
+      .boolean()
+      .default(false)
+      .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;
@@ -124,6 +128,11 @@ export const GatewayFileSchema = z.strictObject({
       restartMaxDelay: DurationSchema.default('30s'),
     })
     .default({ restartInitialDelay: '500ms', restartMaxDelay: '30s' }),
+  approval: z
+    .strictObject({
+      timeout: DurationSchema.default('120s').describe('How long an ask waits for an answer before it is denied (managed requirements may force a minimum)'),
+    })
+    .default({ timeout: '120s' }),
   catalog: z
     .strictObject({
       pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per tools/prompts/resources list page'),
