@@ -95,7 +95,7 @@ export class Catalog {
         claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
           const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
-          return { publicName: name, upstream, name: tool.name, publicTool: advertisedTool(tool, name, upstream.config.trustAnnotations, policy), policy };
+          return { publicName: name, upstream, name: tool.name, publicTool: advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy), policy };
         });
       }
       for (const prompt of upstream.prompts) {

@@ -62,7 +62,7 @@ export interface ServerConfig {
   readonly prefix: string;
   readonly tools: PolicySection;
   /** Pass the upstream's tool annotations through unexamined (default false: untrusted). */
-  readonly trustAnnotations: boolean;
+  readonly trustAnnotations?: boolean;
 }
 
 /** A problem found while loading configuration: `file:line: field: message`. */
