@@ -8,6 +8,7 @@ import { defaultResolver, resolveTarget } from '../config/references.js';
 import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';
+import { displayUrl } from '../requirements/identity.js';
 import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
 
 /** Options of `mcpgate check`. */
@@ -58,17 +59,5 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
 function describe(server: ServerConfig): string {
   const target = server.target;
   // Show the shape, not resolved values: references stay as written.
-  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${safeUrl(target.url)})`;
-}
-
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
+  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
 }

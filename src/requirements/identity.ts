@@ -35,7 +35,8 @@ export function identityMatches(server: ServerConfig, pattern: ServerIdentityPat
   return fixed.every((glob, index) => compileGlob(glob)(target.args[index] as string));
 }
 
-function displayUrl(url: string): string {
+/** A URL without credentials or query string (they may hold secrets), for messages. */
+export function displayUrl(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.username = '';

@@ -5,24 +5,13 @@
  * a definition changed across a restart (pin file kept) escalates on the first listing.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, MAIN, makeConfig, readAudit, startStdioGateway, textOf, waitFor, waitForAudit, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, readAudit, runMcpgate, startStdioGateway, textOf, waitFor, waitForAudit, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
-const exec = promisify(execFile);
-async function mcpgate(args: string[]) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [MAIN, ...args], { timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mcpgate = runMcpgate;
 
 interface PinFile {
   pins: Record<string, { sha256: string }>;

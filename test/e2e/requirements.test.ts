@@ -5,17 +5,15 @@
  * settings, a broken requirements file refusing to start, and check/tools showing the overrides.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   everythingServer,
   fixtureServer,
-  MAIN,
   makeConfig,
+  runMcpgate,
   startHttpGateway,
   startStdioGateway,
   textOf,
@@ -26,16 +24,7 @@ import {
   type TempConfig,
 } from '../support/gateway.js';
 
-const exec = promisify(execFile);
-async function mcpgate(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mcpgate = runMcpgate;
 
 const REQUIREMENTS = {
   rules: [
