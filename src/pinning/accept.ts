@@ -4,7 +4,7 @@
  * gateway notices within a second and lifts the escalation.
  */
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { readPinState, writePinState } from './pinFile.js';
+import { readPinState, withPinLock, writePinState } from './pinFile.js';
 
 /** What was accepted. */
 export interface Accepted {
@@ -17,6 +17,10 @@ export interface Accepted {
 
 /** Moves the pending definition of `name` to the pins; throws PIN_NOT_PENDING when there is none. */
 export async function acceptPending(file: string, name: string): Promise<Accepted> {
+  return withPinLock(file, () => acceptLocked(file, name));
+}
+
+async function acceptLocked(file: string, name: string): Promise<Accepted> {
   const state = await readPinState(file).catch((error: unknown) => {
     throw new GatewayError(ErrorCodes.PIN_FILE_INVALID, `cannot read the tool pin file: ${(error as Error).message}`, {
       remedy: 'restore the file from a backup, or delete it to pin every tool afresh on the next start',

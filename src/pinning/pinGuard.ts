@@ -16,7 +16,7 @@ import type { ToolPolicy } from '../policy/policy.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import { emptyPinState, readPinState, readPinStateSync, writePinState, type PinState } from './pinFile.js';
+import { emptyPinState, readPinState, readPinStateSync, withPinLock, writePinState, type PinState } from './pinFile.js';
 import { changedFields, toolDigest } from './toolDigest.js';
 
 /** Options of the guard. */
@@ -159,9 +159,13 @@ export class PinGuard {
     while (this.dirty) {
       this.dirty = false;
       try {
-        const disk = await readPinState(this.file).catch(() => emptyPinState());
-        if (this.reconcile(disk)) this.onChange?.();
-        await writePinState(this.file, this.state);
+        const accepted = await withPinLock(this.file, async () => {
+          const disk = await readPinState(this.file).catch(() => emptyPinState());
+          const changed = this.reconcile(disk);
+          await writePinState(this.file, this.state);
+          return changed;
+        });
+        if (accepted) this.onChange?.();
       } catch (error) {
         this.options.logger.error({ file: this.file, err: String(error) }, 'could not write the tool pin file');
       }

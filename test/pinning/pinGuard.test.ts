@@ -1,9 +1,10 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acceptPending } from '../../src/pinning/accept.js';
+import { withPinLock } from '../../src/pinning/pinFile.js';
 import { PinGuard } from '../../src/pinning/pinGuard.js';
 import { canonicalJson, toolDigest } from '../../src/pinning/toolDigest.js';
 import { compilePolicy, type ToolPolicy } from '../../src/policy/policy.js';
@@ -99,5 +100,26 @@ describe('PinGuard', () => {
     expect(verdict.reason).toContain('cannot be read');
     await new Promise((r) => setTimeout(r, 50));
     expect(await readFile(file, 'utf8')).toBe('not json');
+  });
+});
+
+describe('pin file lock', () => {
+  it('serialises writers; a stale lock left by a crash is taken over', async () => {
+    const order: string[] = [];
+    const first = withPinLock(file, async () => {
+      order.push('first in');
+      await new Promise((r) => setTimeout(r, 100));
+      order.push('first out');
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    await withPinLock(file, async () => void order.push('second'));
+    await first;
+    expect(order).toEqual(['first in', 'first out', 'second']);
+
+    await writeFile(`${file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${file}.lock`, old, old);
+    expect(await withPinLock(file, async () => 'ran')).toBe('ran');
+    await expect(readFile(`${file}.lock`)).rejects.toThrow(/ENOENT/);
   });
 });
