@@ -145,6 +145,7 @@ function lineOfKey(parsed: ParsedFile, path: Path, key: string): number | undefi
   return parsed.lineOf([...path, key]) ?? parsed.lineOf(path);
 }
 
+/** Validates a parsed file against a schema; zod issues become `file:line: field: message` problems. */
 export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
   const result = schema.safeParse(parsed.value);
   if (result.success) return result.data;
@@ -275,6 +276,7 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
 }
 
+/** Freezes a value and everything it holds (configuration is immutable once loaded). */
 export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
