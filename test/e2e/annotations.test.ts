@@ -7,7 +7,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, startStdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, startStdioGateway, waitForTools, type TempConfig } from '../support/gateway.js';
 
 describe('tool annotations are untrusted', () => {
   let config: TempConfig;
@@ -26,7 +26,7 @@ describe('tool annotations are untrusted', () => {
     const gateway = await startStdioGateway(config.dir);
     client = gateway.client;
     close = gateway.close;
-    tools = (await client.listTools()).tools;
+    tools = (await waitForTools(client, ['plain__reader', 'trusted__reader', 'trustedask__reader'])) as Tool[];
   });
 
   afterAll(async () => {

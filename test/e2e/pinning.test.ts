@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, readAudit, runMcpgate, startStdioGateway, textOf, waitFor, waitForAudit, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, readAudit, runMcpgate, startStdioGateway, textOf, waitFor, waitForAudit, waitForTools, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 const mcpgate = runMcpgate;
 
@@ -29,6 +29,7 @@ describe('tool pinning', () => {
     pinFile = join(config.dir, 'mcpgate-pins.json');
     gateway = await startStdioGateway(config.dir);
     client = gateway.client;
+    await waitForTools(client, ['mutable__target']);
   });
 
   afterAll(async () => {
@@ -98,6 +99,7 @@ describe('tool pinning', () => {
 
     gateway = await startStdioGateway(config.dir);
     client = gateway.client;
+    await waitForTools(client, ['mutable__target']);
     const result = await callTarget();
     expect(result.isError).toBe(true);
     // the accepted pin is the mutated definition; the restarted fixture serves a new description

@@ -19,6 +19,7 @@ import {
   textOf,
   waitFor,
   waitForAudit,
+  waitForTools,
   type AuditRecord,
   type StdioGateway,
   type TempConfig,
@@ -63,6 +64,7 @@ describe('managed requirements', () => {
     // $MCPGATE_REQUIREMENTS names the file here; --requirements is used by the other tests
     gateway = await startStdioGateway(config.dir, {}, { MCPGATE_REQUIREMENTS: requirementsFile });
     client = gateway.client;
+    await waitForTools(client, ['echo__echo', 'notes__list_notes']);
   });
 
   afterAll(async () => {
@@ -172,6 +174,7 @@ describe('managed requirements', () => {
     const http = await startHttpGateway(config.dir, ['--requirements', requirementsFile]);
     try {
       const httpClient = await http.connect();
+      await waitForTools(httpClient, ['echo__echo']);
       const result = await httpClient.callTool({ name: 'echo__add', arguments: { a: 2, b: 2 } });
       expect(result.isError).toBe(true);
       expect(textOf(result)).toContain('finance team');

@@ -174,6 +174,23 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   throw new Error(`timed out waiting for ${describe()}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }
 
+/**
+ * Waits until the gateway lists every named tool (upstreams start in parallel, and the first
+ * listing waits for them only 5 s, which a loaded machine can exceed); returns the listing.
+ */
+export async function waitForTools(client: Client, names: readonly string[], timeoutMs = 30_000): Promise<Array<{ name: string } & Record<string, unknown>>> {
+  let tools: Array<{ name: string } & Record<string, unknown>> = [];
+  await waitFor(
+    async () => {
+      tools = (await client.listTools()).tools;
+      return names.every((name) => tools.some((tool) => tool.name === name));
+    },
+    timeoutMs,
+    () => `tools ${names.join(', ')}; have ${tools.map((t) => t.name).join(', ')}`,
+  );
+  return tools;
+}
+
 /** An audit record (JSON line). */
 export type AuditRecord = Record<string, unknown> & { event: string };
 
