@@ -14,6 +14,9 @@ import { ClientSession, type RequestExtra, type SessionDispatcher } from './down
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
+import { PinGuard } from './pinning/pinGuard.js';
+import { pinFileFor } from './pinning/pinFile.js';
+import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   readonly audit?: boolean;
   /** How long early requests wait for upstreams still starting (default: config `upstreams.startupWait`). */
   readonly listWaitMs?: number;
+  /** Tool pinning: record and watch the pin file (default), only read it (`mcpgate tools`), or off. */
+  readonly pins?: 'write' | 'read' | 'off';
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -56,6 +61,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly deps: DispatchDeps;
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
+  private readonly pins: PinGuard | undefined;
+  private readonly watchPins: boolean;
   private callCounter = 0;
   private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
@@ -69,9 +76,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       this.events.add(this.auditLog);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
-    const policy = compilePolicy(this.config);
+    const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
     this.clients = compileClients(this.config.clients ?? []);
-    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied });
+    const pins = options.pins ?? 'write';
+    this.watchPins = pins === 'write';
+    if (pins !== 'off') {
+      this.pins = new PinGuard({ file: pinFileFor(this.config.audit.file), logger: this.logger, events: this.events, write: pins === 'write' });
+    }
+    const guard = this.pins ? this.pins.check.bind(this.pins) : undefined;
+    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, ...(guard ? { guard } : {}) });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     const upstreams = new Map<string, Upstream>();
     for (const server of this.config.servers) {
@@ -120,6 +133,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
   start(): Promise<void> {
+    if (this.watchPins) this.pins?.watch(() => this.refreshCatalog());
     this.startup = Promise.all([...this.upstreams.values()].map((upstream) => upstream.start())).then(() => undefined);
     return this.startup;
   }
@@ -154,6 +168,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await this.pins?.close();
     await this.auditLog?.close();
   }
 
@@ -231,6 +246,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     for (const collision of this.catalog.collisions) {
       if (collision.kept === upstream.name || collision.dropped === upstream.name) this.reportCollision(collision);
     }
+    this.notifyListsChanged(changed);
+  }
+
+  /** Rebuilds the catalog after an admin accepted a tool definition; tells clients what changed. */
+  private refreshCatalog(): void {
+    this.notifyListsChanged(this.catalog.rebuild());
+  }
+
+  private notifyListsChanged(changed: ReadonlySet<ListKind>): void {
     for (const session of this.sessions.values()) {
       for (const kind of changed) session.notify({ method: LIST_CHANGED[kind] });
     }

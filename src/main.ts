@@ -17,8 +17,8 @@ const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with p
 
 Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
-  mcpgate check  [--config DIR]
-  mcpgate tools  [--config DIR] [--json]
+  mcpgate check  [--config DIR] [--requirements FILE]
+  mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
   mcpgate approvals [--config DIR] [--json]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
@@ -27,6 +27,8 @@ Usage:
 
 Options:
   --config DIR   configuration directory (default: $MCPGATE_CONFIG, else the current directory)
+  --requirements FILE  managed requirements (default: $MCPGATE_REQUIREMENTS, else
+                 /etc/mcpgate/requirements.yaml if present); a broken file refuses to start
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
@@ -51,15 +53,19 @@ Manages the credentials \${secret:NAME} references read, in the OS keychain (ser
   delete NAME    removes NAME
 Linux needs a Secret Service (e.g. gnome-keyring) on the D-Bus session bus.
 `,
-  check: `mcpgate check [--config DIR]
+  check: `mcpgate check [--config DIR] [--requirements FILE]
 
 Validates gateway.yaml and every servers.d file without starting anything. Prints each server
-and every problem as file:line: field: message. Exit 1 on any error.
+and every problem as file:line: field: message. Exit 1 on any error. With managed requirements,
+checks them too and warns about each user rule or setting they override.
 `,
-  tools: `mcpgate tools [--config DIR] [--json]
+  tools: `mcpgate tools [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
 
 Starts the upstreams and prints the aggregated catalog: each tool's public name, its effective
-decision (allow/ask/deny) and the rule that decided it. Exit 1 if a server failed.
+decision (allow/ask/deny) and the rule that decided it ("managed: …" when managed requirements
+overrode a user rule). Exit 1 if a server failed.
+--accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
+pinning) instead of listing; the gateway picks it up within a second.
 `,
   approvals: `mcpgate approvals [--config DIR] [--json]
 
@@ -83,6 +89,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   host: { type: 'string' },
   port: { type: 'string' },
   requirements: { type: 'string' },
+  accept: { type: 'string' },
   json: { type: 'boolean' },
   reveal: { type: 'boolean' },
   'insecure-no-auth': { type: 'boolean' },
@@ -96,8 +103,8 @@ const OPTIONS: ParseArgsConfig['options'] = {
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
-  check: ['config'],
-  tools: ['config', 'json'],
+  check: ['config', 'requirements'],
+  tools: ['config', 'json', 'requirements', 'accept'],
   approvals: ['config', 'json'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
@@ -158,9 +165,16 @@ async function run(argv: readonly string[]): Promise<number> {
     case 'secrets':
       return secretsCommand({ args: rest, reveal: values.reveal === true, stdin: process.stdin, out: process.stdout, err: process.stderr });
     case 'check':
-      return checkCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
+      return checkCommand({ configDir: configDirFrom(config), requirements: values.requirements as string | undefined, out: process.stdout, err: process.stderr });
     default:
-      return toolsCommand({ config, json: values.json === true, out: process.stdout, err: process.stderr });
+      return toolsCommand({
+        config,
+        json: values.json === true,
+        requirements: values.requirements as string | undefined,
+        accept: values.accept as string | undefined,
+        out: process.stdout,
+        err: process.stderr,
+      });
   }
 }
 

@@ -7,6 +7,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Policy, ToolPolicy } from '../policy/policy.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { advertisedTool } from './annotations.js';
 import { publicName } from './names.js';
 
 /** A tool as the gateway knows it. */
@@ -47,6 +48,8 @@ export interface CatalogOptions {
   readonly policy: Policy;
   /** List denied tools anyway (calls still fail). */
   readonly showDenied: boolean;
+  /** Adjusts a tool's policy as it enters the catalog (tool pinning), once per rebuild. */
+  readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => ToolPolicy;
 }
 
 /** The aggregated view over all upstreams. */
@@ -89,13 +92,11 @@ export class Catalog {
       // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
       const prefix = upstream.config.prefix;
       for (const tool of upstream.tools) {
-        claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => ({
-          publicName: name,
-          upstream,
-          name: tool.name,
-          publicTool: { ...tool, name },
-          policy: this.options.policy.forTool(upstream.config, tool.name),
-        }));
+        claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
+          const configured = this.options.policy.forTool(upstream.config, tool.name);
+          const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
+          return { publicName: name, upstream, name: tool.name, publicTool: advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy), policy };
+        });
       }
       for (const prompt of upstream.prompts) {
         claim(prompts, 'prompt', publicName(prefix, prompt.name), upstream, collisions, (name) => ({

@@ -7,21 +7,33 @@ import { loadConfigReport } from '../config/load.js';
 import { defaultResolver, resolveTarget } from '../config/references.js';
 import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
+import { applyRequirements } from '../requirements/apply.js';
+import { displayUrl } from '../requirements/identity.js';
+import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
 
 /** Options of `mcpgate check`. */
 export interface CheckOptions {
   readonly configDir: string;
+  /** `--requirements FILE` (else $MCPGATE_REQUIREMENTS, else /etc/mcpgate/requirements.yaml if present). */
+  readonly requirements?: string;
   readonly out: NodeJS.WritableStream;
   readonly err: NodeJS.WritableStream;
 }
 
 /** Validates the configuration; returns the exit code. */
 export async function checkCommand(options: CheckOptions): Promise<number> {
-  const report = await loadConfigReport(options.configDir);
-  const problems: ConfigProblem[] = [...report.problems];
-  const servers = report.config?.servers ?? [];
-  if (report.config) {
-    const resolver = defaultResolver(report.config.dir);
+  const loaded = await loadConfigReport(options.configDir);
+  const requirementsFile = requirementsFileFrom(options.requirements);
+  const managed = requirementsFile === undefined ? undefined : await loadRequirementsReport(requirementsFile);
+  if (managed) {
+    options.out.write(`managed requirements: ${managed.file}${managed.requirements ? '' : ' (INVALID: mcpgate refuses to start)'}\n`);
+  }
+  // With requirements in force, the config is checked as the gateway would run it.
+  const config = loaded.config && managed?.requirements ? applyRequirements(loaded.config, managed.requirements) : loaded.config;
+  const problems: ConfigProblem[] = [...(managed?.problems ?? []), ...(config?.problems ?? loaded.problems)];
+  const servers = config?.servers ?? [];
+  if (config) {
+    const resolver = defaultResolver(config.dir);
     for (const server of servers) {
       try {
         await resolveTarget(server, resolver);
@@ -47,17 +59,5 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
 function describe(server: ServerConfig): string {
   const target = server.target;
   // Show the shape, not resolved values: references stay as written.
-  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${safeUrl(target.url)})`;
-}
-
-function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
+  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
 }

@@ -1,20 +1,24 @@
 /**
- * Managed requirements (admins' floor) arrive with the approvals issue. Until then a gateway that
- * is told to obey requirements refuses to start rather than run without them: fail closed.
+ * The managed requirements a command runs under: `--requirements FILE`, else
+ * `$MCPGATE_REQUIREMENTS`, else `/etc/mcpgate/requirements.yaml` if present. A file that is named
+ * but cannot be loaded stops the command (fail closed): see src/requirements/.
  */
-import { existsSync } from 'node:fs';
-import { GatewayError, ErrorCodes } from '../errors.js';
+import { loadConfig } from '../config/load.js';
+import type { GatewayConfig } from '../config/types.js';
+import { applyRequirements } from '../requirements/apply.js';
+import { loadRequirements, requirementsFileFrom } from '../requirements/load.js';
+import type { ManagedRequirements } from '../requirements/types.js';
 
-/** The system-wide requirements file, used when neither the flag nor the variable names one. */
-export const SYSTEM_REQUIREMENTS_FILE = '/etc/mcpgate/requirements.yaml';
+export { SYSTEM_REQUIREMENTS_FILE } from '../requirements/load.js';
 
-/** Throws when a requirements file is configured, since this version cannot enforce it. */
-export function refuseUnsupportedRequirements(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): void {
-  const file = flag ?? env.MCPGATE_REQUIREMENTS ?? (existsSync(SYSTEM_REQUIREMENTS_FILE) ? SYSTEM_REQUIREMENTS_FILE : undefined);
-  if (file === undefined) return;
-  throw new GatewayError(
-    ErrorCodes.CONFIG_INVALID,
-    `managed requirements (${file}) are not supported by this version of mcpgate; refusing to start without enforcing them`,
-    { remedy: 'upgrade mcpgate, or remove the requirements file / flag / MCPGATE_REQUIREMENTS if it is not meant for this gateway' },
-  );
+/** Loads the applicable requirements, if any; throws REQUIREMENTS_INVALID when they cannot be loaded. */
+export async function managedRequirements(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<ManagedRequirements | undefined> {
+  const file = requirementsFileFrom(flag, env);
+  return file === undefined ? undefined : loadRequirements(file);
+}
+
+/** Loads the configuration directory with the managed requirements applied (requirements first: fail closed). */
+export async function loadEffectiveConfig(dir: string, requirementsFlag: string | undefined): Promise<GatewayConfig> {
+  const requirements = await managedRequirements(requirementsFlag);
+  return applyRequirements(await loadConfig(dir), requirements);
 }

@@ -2,7 +2,6 @@
  * `mcpgate serve`: run the gateway over stdio (default) or Streamable HTTP until the client goes
  * away (stdio) or a signal arrives.
  */
-import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/types.js';
 import { defaultResolver } from '../config/references.js';
 import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
@@ -12,7 +11,7 @@ import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger } from '../telemetry/logger.js';
 import { configDirFrom } from './configDir.js';
-import { refuseUnsupportedRequirements } from './requirements.js';
+import { loadEffectiveConfig } from './requirements.js';
 
 /** Options of `mcpgate serve`. */
 export interface ServeOptions {
@@ -27,8 +26,7 @@ export interface ServeOptions {
 
 /** Runs the gateway; resolves with the exit code once it has shut down. */
 export async function serveCommand(options: ServeOptions): Promise<number> {
-  refuseUnsupportedRequirements(options.requirements);
-  const config = await loadConfig(configDirFrom(options.config));
+  const config = await loadEffectiveConfig(configDirFrom(options.config), options.requirements);
   const transport = options.transport ?? config.listen.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not "${transport}"`);
   const port = options.port === undefined ? config.listen.port : Number(options.port);
@@ -74,7 +72,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     io.onclose = () => void stop!();
     session.enableFastPath(io);
     await session.connect(io);
-    logger.info({ config: config.dir, servers: gateway.upstreams.size }, 'mcpgate serving MCP on stdio');
+    logger.info({ config: config.dir, servers: gateway.upstreams.size, requirements: config.requirements?.file }, 'mcpgate serving MCP on stdio');
   } else {
     listener = new HttpListener(gateway, {
       host,
@@ -86,7 +84,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     });
     const address = await listener.listen();
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    logger.info({ config: config.dir, servers: gateway.upstreams.size, port: address.port }, `mcpgate serving MCP on http://${shown}:${address.port}/mcp`);
+    logger.info({ config: config.dir, servers: gateway.upstreams.size, requirements: config.requirements?.file, port: address.port }, `mcpgate serving MCP on http://${shown}:${address.port}/mcp`);
   }
 
   const onSignal = (signal: NodeJS.Signals) => {

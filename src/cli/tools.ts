@@ -2,17 +2,23 @@
  * `mcpgate tools`: start the upstreams, print the aggregated catalog with each tool's effective
  * decision and the rule that decided it, then stop.
  */
-import { loadConfig } from '../config/load.js';
 import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { describeRule } from '../policy/policy.js';
 import { silentLogger } from '../telemetry/logger.js';
+import { acceptPending } from '../pinning/accept.js';
+import { pinFileFor } from '../pinning/pinFile.js';
 import { configDirFrom } from './configDir.js';
+import { loadEffectiveConfig } from './requirements.js';
 
 /** Options of `mcpgate tools`. */
 export interface ToolsOptions {
   readonly config?: string;
   readonly json?: boolean;
+  /** `--requirements FILE` (else $MCPGATE_REQUIREMENTS, else /etc/mcpgate/requirements.yaml if present). */
+  readonly requirements?: string;
+  /** `--accept SERVER__TOOL`: accept the changed definition the gateway recorded, instead of listing. */
+  readonly accept?: string;
   readonly out: NodeJS.WritableStream;
   readonly err: NodeJS.WritableStream;
 }
@@ -30,12 +36,15 @@ export interface ToolRow {
   readonly conditional: boolean;
   /** Hidden from tools/list (denied, and `policy.showDenied` is off). */
   readonly hidden: boolean;
+  /** When a managed rule decided over a looser user decision: that user decision. */
+  readonly overrides?: string;
 }
 
 /** Prints the catalog; exit code 1 if any server could not be loaded or started. */
 export async function toolsCommand(options: ToolsOptions): Promise<number> {
-  const config = await loadConfig(configDirFrom(options.config));
-  const gateway = new Gateway({ config, logger: silentLogger(), audit: false });
+  const config = await loadEffectiveConfig(configDirFrom(options.config), options.requirements);
+  if (options.accept !== undefined) return acceptCommand(pinFileFor(config.audit.file), options.accept, options);
+  const gateway = new Gateway({ config, logger: silentLogger(), audit: false, pins: 'read' });
   try {
     await gateway.start();
     const rows: ToolRow[] = gateway.catalog.entries().map((entry) => {
@@ -46,17 +55,19 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
         tool: entry.name,
         decision: verdict.decision,
         decided_by: verdict.decidedBy,
-        rule: describeRule(verdict.rule),
+        rule: verdict.decidedBy === 'managed' ? `managed: ${describeRule(verdict.rule)}` : describeRule(verdict.rule),
         reason: verdict.reason,
         conditional: entry.policy.conditional,
         hidden: verdict.decision === 'deny' && !config.policy.showDenied,
+        ...(verdict.overrides ? { overrides: verdict.overrides } : {}),
       };
     });
     const failed = [...gateway.upstreams.values()].filter((u) => u.state !== 'ready');
     const problems = config.problems.filter((p) => p.severity === 'error');
     if (options.json) {
       const servers = [...gateway.upstreams.values()].map((u) => ({ server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) }));
-      options.out.write(`${JSON.stringify({ tools: rows, servers, problems: config.problems }, null, 2)}\n`);
+      const requirements = config.requirements ? { requirements: config.requirements.file } : {};
+      options.out.write(`${JSON.stringify({ tools: rows, servers, problems: config.problems, ...requirements }, null, 2)}\n`);
     } else {
       options.out.write(renderTable(rows));
       for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
@@ -76,9 +87,20 @@ function renderTable(rows: readonly ToolRow[]): string {
   const body = rows.map((row) => [
     row.hidden ? `${row.name} (hidden)` : row.name,
     row.decision,
-    row.conditional ? `${row.rule}; argument rules may change it` : row.rule,
+    `${row.rule}${row.overrides ? ` (overrides ${row.overrides})` : ''}${row.conditional ? '; argument rules may change it' : ''}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`;
   return line(header) + body.map(line).join('');
+}
+
+async function acceptCommand(file: string, name: string, options: ToolsOptions): Promise<number> {
+  const accepted = await acceptPending(file, name);
+  const summary = { accepted: accepted.publicName, key: accepted.key, old_sha256: accepted.oldSha256, new_sha256: accepted.newSha256, changed: accepted.changed, file };
+  options.out.write(
+    options.json
+      ? `${JSON.stringify(summary, null, 2)}\n`
+      : `accepted the new definition of ${accepted.publicName} (changed: ${accepted.changed.join(', ') || 'unknown'}; sha256 ${accepted.newSha256.slice(0, 12)}…) in ${file}\n`,
+  );
+  return 0;
 }

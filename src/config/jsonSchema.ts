@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { RequirementsFileSchema } from '../requirements/schema.js';
 import { GatewayFileSchema, ServerFileSchema } from './schema.js';
 
 /** The published schemas, by file name under `schema/`. */
@@ -20,6 +21,11 @@ export function jsonSchemas(): Record<string, unknown> {
       ...z.toJSONSchema(GatewayFileSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }),
       $id: 'urn:mcpgate:schema:gateway',
       title: 'mcpgate gateway.yaml',
+    },
+    'requirements.schema.json': {
+      ...z.toJSONSchema(RequirementsFileSchema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }),
+      $id: 'urn:mcpgate:schema:requirements',
+      title: 'mcpgate managed requirements (requirements.yaml)',
     },
   };
 }

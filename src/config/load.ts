@@ -30,7 +30,7 @@ const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
 type Path = readonly (string | number)[];
 
 /** A parsed file that can say on which line a field is. */
-interface ParsedFile {
+export interface ParsedFile {
   readonly file: string;
   readonly value: unknown;
   lineOf(path: Path): number | undefined;
@@ -120,7 +120,7 @@ async function loadServers(root: string, problems: ConfigProblem[]): Promise<Ser
 }
 
 /** Parses YAML (JSON is YAML) keeping positions; syntax errors become problems. */
-function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
+export function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -148,7 +148,8 @@ function lineOfKey(parsed: ParsedFile, path: Path, key: string): number | undefi
   return parsed.lineOf([...path, key]) ?? parsed.lineOf(path);
 }
 
-function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
+/** Validates a parsed file against a schema; zod issues become `file:line: field: message` problems. */
+export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
   const result = schema.safeParse(parsed.value);
   if (result.success) return result.data;
   for (const issue of (result.error as ZodError).issues) {
@@ -235,6 +236,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     prefix: value.prefix ?? name,
     tools: policySection(value.tools, file, ['tools'], parsed),
     ...(value.approval?.channel ? { approvalChannel: value.approval.channel } : {}),
+    trustAnnotations: value.trustAnnotations,
   };
 }
 
@@ -303,7 +305,8 @@ function firstLine(message: string): string {
   return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything it holds (configuration is immutable once loaded). */
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

@@ -102,6 +102,10 @@ export const ServerFileSchema = z
     approval: z
       .strictObject({ channel: ApprovalChannelSchema.optional().describe('How asks for this server reach a human (unset: gateway.yaml approval.channel)') })
       .optional(),
+    trustAnnotations: z
+      .boolean()
+      .default(false)
+      .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;

@@ -2,6 +2,7 @@
  * The normalised, frozen configuration the rest of the gateway reads. Built once by `loadConfig`;
  * nothing on the hot path parses configuration again.
  */
+import type { ManagedRequirements } from '../requirements/types.js';
 import type { Decision, RuleInput } from './schema.js';
 
 /** A stdio upstream, still holding unresolved `${…}` references. */
@@ -60,6 +61,8 @@ export interface ServerConfig {
   /** Public-name prefix: the server name unless set; "" exposes upstream names unchanged. */
   readonly prefix: string;
   readonly tools: PolicySection;
+  /** Pass the upstream's tool annotations through unexamined (default false: untrusted). */
+  readonly trustAnnotations?: boolean;
   /** The server's own `approval.channel`, when set. */
   readonly approvalChannel?: ApprovalChannel;
 }
@@ -153,6 +156,8 @@ export interface GatewayConfig {
   readonly auth?: AuthConfig;
   /** Per-identity rules (absent or empty: none). */
   readonly clients?: readonly ClientRuleSet[];
+  /** The managed requirements in force (applied by `applyRequirements`), if any. */
+  readonly requirements?: ManagedRequirements;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

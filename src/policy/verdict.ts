@@ -18,11 +18,13 @@ export interface RuleRef {
 /** The policy's answer for one tool (and, for conditional rules, one set of arguments). */
 export interface Verdict {
   readonly decision: Decision;
-  readonly decidedBy: 'rule' | 'default';
+  readonly decidedBy: 'rule' | 'default' | 'managed';
   /** The deciding rule; absent when the default decided. */
   readonly rule?: RuleRef;
   /** Shown to the agent and recorded in the audit log. */
   readonly reason: string;
+  /** When the managed layer decided: the looser user decision it overrode, e.g. `servers.d/x.yaml tools.allow[0] (x) allow`. */
+  readonly overrides?: string;
 }
 
 /**

@@ -89,6 +89,19 @@ export interface ConfigChangeEvent {
   readonly failed: readonly string[];
 }
 
+/** A tool's pinned definition changed upstream (`changed`), or an admin accepted the change (`accepted`). */
+export interface ToolDefinitionChangeEvent {
+  readonly event: 'mcpgate.tool.definition_change';
+  readonly server: string;
+  readonly tool: string;
+  readonly public_name: string;
+  readonly status: 'changed' | 'accepted';
+  readonly old_sha256: string;
+  readonly new_sha256: string;
+  /** Which pinned fields differ: description, inputSchema, annotations, title. */
+  readonly changed: readonly string[];
+}
+
 /** Any event of the CONTRACT. */
 export type GatewayEvent =
   | SessionStartEvent
@@ -96,7 +109,8 @@ export type GatewayEvent =
   | ToolDecisionEvent
   | ToolResultEvent
   | UpstreamStateEvent
-  | ConfigChangeEvent;
+  | ConfigChangeEvent
+  | ToolDefinitionChangeEvent;
 
 /** Receives every event; implementations must not throw and must not block. */
 export interface EventSink {

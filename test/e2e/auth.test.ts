@@ -109,6 +109,7 @@ describe('HMAC bearer tokens (key in the keychain), clients: rules, audit subjec
     config = await makeConfig({
       gateway: {
         auth: { issuer: ISSUER, audience: AUDIENCE, secret: '${secret:jwt-hmac}', clockTolerance: '5s' },
+        approval: { channel: 'none' },
         clients: [
           { subject: 'alice', allow: ['echo/echo'] },
           { group: 'restricted', deny: [{ tool: 'echo/add', reason: 'restricted users may not add' }] },

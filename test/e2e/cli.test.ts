@@ -61,10 +61,11 @@ describe('mcpgate CLI', () => {
     expect(later.stderr).toMatch(/not available in this version/);
   });
 
-  it('serve refuses to run without enforcing a configured requirements file (fail closed)', async () => {
+  it('serve refuses to run when the configured requirements file cannot be loaded (fail closed)', async () => {
     const out = await mcpgate(['serve', '--config', good.dir, '--requirements', '/etc/mcpgate/some-requirements.yaml']);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/managed requirements .* are not supported by this version/);
+    expect(out.stderr).toMatch(/managed requirements \/etc\/mcpgate\/some-requirements\.yaml could not be loaded; refusing to start/);
+    expect(out.stderr).toContain('managed requirements file does not exist');
     expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
   });
 

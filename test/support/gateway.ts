@@ -5,7 +5,7 @@
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,15 @@ export function everythingServer(extra: Record<string, unknown> = {}): Record<st
 /** servers.d entry for the npm reference server-memory, storing its graph in `file`. */
 export function memoryServer(file: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], env: { MEMORY_FILE_PATH: file }, ...extra };
+}
+
+/** Runs `mcpgate ARGS` to completion; never throws: the exit code is in `code`. */
+export function runMcpgate(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
+      resolveRun({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** A temporary configuration directory. */
@@ -165,6 +174,23 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out waiting for ${describe()}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+/**
+ * Waits until the gateway lists every named tool (upstreams start in parallel, and the first
+ * listing waits for them only 5 s, which a loaded machine can exceed); returns the listing.
+ */
+export async function waitForTools(client: Client, names: readonly string[], timeoutMs = 30_000): Promise<Array<{ name: string } & Record<string, unknown>>> {
+  let tools: Array<{ name: string } & Record<string, unknown>> = [];
+  await waitFor(
+    async () => {
+      tools = (await client.listTools()).tools;
+      return names.every((name) => tools.some((tool) => tool.name === name));
+    },
+    timeoutMs,
+    () => `tools ${names.join(', ')}; have ${tools.map((t) => t.name).join(', ')}`,
+  );
+  return tools;
 }
 
 /** An audit record (JSON line). */

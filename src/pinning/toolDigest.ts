@@ -1,0 +1,61 @@
+/**
+ * What a tool definition is, for pinning: sha256 over a canonical rendering (keys sorted) of the
+ * fields an upstream could change to steer an agent — description, inputSchema, annotations,
+ * title — plus one hash per field, so a change can say which fields moved. Pure.
+ */
+import { createHash } from 'node:crypto';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+
+/** The pinned fields of a tool definition. */
+export const PINNED_FIELDS = ['description', 'inputSchema', 'annotations', 'title'] as const;
+export type PinnedField = (typeof PINNED_FIELDS)[number];
+
+/** Hash of a whole definition and of each pinned field. */
+export interface ToolDigest {
+  readonly sha256: string;
+  readonly fields: Readonly<Record<PinnedField, string>>;
+}
+
+const cache = new WeakMap<Tool, ToolDigest>();
+
+/**
+ * The digest of a tool (cached per definition object: lists are re-read only on change).
+ * @example toolDigest({ name: 'x', inputSchema: { type: 'object' } }).sha256.length // 64
+ */
+export function toolDigest(tool: Tool): ToolDigest {
+  let digest = cache.get(tool);
+  if (!digest) {
+    const fields = {} as Record<PinnedField, string>;
+    let whole = '';
+    for (const field of PINNED_FIELDS) {
+      const text = canonicalJson(tool[field] ?? null);
+      fields[field] = sha256(text);
+      whole += `${JSON.stringify(field)}:${text};`;
+    }
+    digest = Object.freeze({ sha256: sha256(whole), fields: Object.freeze(fields) });
+    cache.set(tool, digest);
+  }
+  return digest;
+}
+
+/** The fields whose hashes differ (all of them when either side lacks per-field hashes). */
+export function changedFields(before: Partial<Record<string, string>> | undefined, after: Readonly<Record<PinnedField, string>>): PinnedField[] {
+  return PINNED_FIELDS.filter((field) => before?.[field] !== after[field]);
+}
+
+/** JSON with object keys sorted at every level, so equal definitions hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

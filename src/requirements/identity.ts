@@ -1,0 +1,49 @@
+/**
+ * Server identity for the managed allow-list: what runs (command and arguments) or where it is
+ * (URL), never the name, since anyone can name a server file anything. Matched once, at load.
+ * Identities are taken as written in servers.d: an argument or URL holding a `${…}` reference is
+ * matched on the reference text, so only a pattern that accepts that text (e.g. `*`) lets it in.
+ */
+import type { ServerConfig } from '../config/types.js';
+import { compileGlob } from '../policy/glob.js';
+import type { ServerIdentityPattern } from './types.js';
+
+/**
+ * A server's identity as shown in messages (no query string or credentials of URLs).
+ * @example identityOf(server) // 'stdio: node --import tsx /srv/echo.ts'
+ */
+export function identityOf(server: ServerConfig): string {
+  const target = server.target;
+  if (target.kind === 'stdio') return `stdio: ${[target.command, ...target.args].join(' ')}`;
+  return `${target.kind}: ${displayUrl(target.url)}`;
+}
+
+/** The first allow-list entry the server's identity matches, if any. */
+export function matchIdentity(server: ServerConfig, patterns: readonly ServerIdentityPattern[]): ServerIdentityPattern | undefined {
+  return patterns.find((pattern) => identityMatches(server, pattern));
+}
+
+/** True when the server is what the entry describes. */
+export function identityMatches(server: ServerConfig, pattern: ServerIdentityPattern): boolean {
+  const target = server.target;
+  if (pattern.kind === 'remote') return target.kind !== 'stdio' && compileGlob(pattern.url)(target.url);
+  if (target.kind !== 'stdio' || !compileGlob(pattern.command)(target.command)) return false;
+  if (pattern.args === undefined) return true;
+  const rest = pattern.args.at(-1) === '**';
+  const fixed = rest ? pattern.args.slice(0, -1) : pattern.args;
+  if (rest ? target.args.length < fixed.length : target.args.length !== fixed.length) return false;
+  return fixed.every((glob, index) => compileGlob(glob)(target.args[index] as string));
+}
+
+/** A URL without credentials or query string (they may hold secrets), for messages. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}

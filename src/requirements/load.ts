@@ -1,0 +1,116 @@
+/**
+ * Finds and loads the managed requirements file: `--requirements FILE`, else
+ * `$MCPGATE_REQUIREMENTS`, else `/etc/mcpgate/requirements.yaml` if present. Same pipeline as
+ * the configuration (parse with positions → zod → rule checks → normalise → freeze), but any
+ * problem is fatal: the file is a security control, so a gateway never runs without it (fail closed).
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { deepFreeze, fieldName, parseFile, validate } from '../config/load.js';
+import { durationToMs } from '../config/schema.js';
+import { formatProblem, type ConfigProblem, type SourcedRule } from '../config/types.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
+import { valuePatternError } from '../policy/glob.js';
+import { RequirementsFileSchema, type RequirementsFile } from './schema.js';
+import type { ManagedRequirements, ServerIdentityPattern } from './types.js';
+
+/** The system-wide requirements file, used when neither the flag nor the variable names one. */
+export const SYSTEM_REQUIREMENTS_FILE = '/etc/mcpgate/requirements.yaml';
+
+/**
+ * Which requirements file applies, if any (absolute path).
+ * @example requirementsFileFrom(undefined, { MCPGATE_REQUIREMENTS: 'req.yaml' }) // '/cwd/req.yaml'
+ */
+export function requirementsFileFrom(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  systemFile: string = SYSTEM_REQUIREMENTS_FILE,
+): string | undefined {
+  const file = flag ?? (env.MCPGATE_REQUIREMENTS || undefined) ?? (existsSync(systemFile) ? systemFile : undefined);
+  return file === undefined ? undefined : resolve(file);
+}
+
+/** The requirements, or every problem found in the file (then `requirements` is absent). */
+export interface RequirementsReport {
+  readonly file: string;
+  readonly requirements?: ManagedRequirements;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** Loads a requirements file, reporting problems instead of throwing (for `mcpgate check`). */
+export async function loadRequirementsReport(file: string): Promise<RequirementsReport> {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => error);
+  if (typeof text !== 'string') {
+    const why = text.code === 'ENOENT' ? 'does not exist' : `cannot be read (${text.code ?? text.message})`;
+    return { file, problems: [{ file, message: `managed requirements file ${why}`, severity: 'error' }] };
+  }
+  const problems: ConfigProblem[] = [];
+  const parsed = parseFile(file, text, problems);
+  const value = parsed ? validate(parsed, RequirementsFileSchema, problems) : undefined;
+  if (!parsed || !value) return { file, problems };
+  value.rules.forEach((rule, index) => {
+    if (!rule.tool.includes('/')) {
+      problems.push({
+        file,
+        line: parsed.lineOf(['rules', index, 'tool']),
+        field: `rules[${index}].tool`,
+        message: `managed rules name "server/tool" (e.g. "*/${rule.tool}")`,
+        severity: 'error',
+      });
+    }
+    for (const [arg, pattern] of Object.entries(rule.args ?? {})) {
+      const error = valuePatternError(pattern);
+      if (error) problems.push({ file, line: parsed.lineOf(['rules', index, 'args', arg]), field: fieldName(['rules', index, 'args', arg]), message: error, severity: 'error' });
+    }
+  });
+  if (problems.length > 0) return { file, problems };
+  return { file, requirements: deepFreeze(normalise(file, value, parsed.lineOf)), problems };
+}
+
+/** Loads a requirements file; throws REQUIREMENTS_INVALID (refuse to start) on any problem. */
+export async function loadRequirements(file: string): Promise<ManagedRequirements> {
+  const report = await loadRequirementsReport(file);
+  if (!report.requirements) {
+    throw new GatewayError(
+      ErrorCodes.REQUIREMENTS_INVALID,
+      `managed requirements ${file} could not be loaded; refusing to start without enforcing them:\n  ${report.problems.map(formatProblem).join('\n  ')}`,
+      { remedy: 'ask the administrator who owns the requirements file to fix it (`mcpgate check --requirements FILE` lists every problem)' },
+    );
+  }
+  return report.requirements;
+}
+
+function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): ManagedRequirements {
+  const ask: SourcedRule[] = [];
+  const deny: SourcedRule[] = [];
+  value.rules.forEach((rule, index) => {
+    const line = lineOf(['rules', index]);
+    const sourced: SourcedRule = {
+      rule: { tool: rule.tool, ...(rule.args ? { args: rule.args } : {}), ...(rule.reason ? { reason: rule.reason } : {}) },
+      source: file,
+      where: `rules[${index}]`,
+      ...(line === undefined ? {} : { line }),
+    };
+    (rule.decision === 'deny' ? deny : ask).push(sourced);
+  });
+  const servers = value.servers?.allow.map((entry, index): ServerIdentityPattern => {
+    const where = `servers.allow[${index}]`;
+    return 'url' in entry ? { kind: 'remote', url: entry.url, where } : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), where };
+  });
+  const { approval, audit } = value;
+  return {
+    file,
+    rules: { allow: [], ask, deny },
+    ...(servers ? { servers } : {}),
+    approval: {
+      ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),
+      ...(approval.allowAlways === undefined ? {} : { allowAlways: approval.allowAlways }),
+    },
+    audit: {
+      ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),
+      ...(audit.arguments === undefined ? {} : { arguments: audit.arguments }),
+      ...(audit.maxArgumentBytes === undefined ? {} : { maxArgumentBytes: audit.maxArgumentBytes }),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * zod schema of the managed requirements file (`--requirements FILE`, `$MCPGATE_REQUIREMENTS`,
+ * `/etc/mcpgate/requirements.yaml`). The published JSON Schema (`schema/requirements.schema.json`)
+ * is generated from it. Unknown keys are errors: a typo in a security control must not be ignored.
+ */
+import { z } from 'zod';
+import { DurationSchema } from '../config/schema.js';
+
+/** A managed rule: a `server/tool` glob with optional argument conditions, answering ask or deny. */
+export const ManagedRuleSchema = z.strictObject({
+  tool: z.string().min(1).describe('server/tool glob, e.g. "*/delete_*" or "github/push_files"'),
+  decision: z.enum(['ask', 'deny']).describe('Managed rules can only tighten: ask or deny'),
+  args: z
+    .record(z.string().min(1), z.string())
+    .optional()
+    .describe('Argument path → glob or /regex/ that the argument value must match'),
+  reason: z.string().optional().describe('Shown to the agent and recorded in the audit log'),
+});
+
+/** One allow-list entry: a stdio command line or a remote URL pattern. */
+export const ServerIdentitySchema = z.union([
+  z.strictObject({
+    command: z.string().min(1).describe('Glob on the command (relative paths with a / are made absolute against the config dir)'),
+    args: z
+      .array(z.string())
+      .optional()
+      .describe('Globs on the arguments, one per argument; a final "**" accepts any further ones; absent: any arguments'),
+    description: z.string().optional(),
+  }),
+  z.strictObject({
+    url: z.string().min(1).describe('Glob on the url/sse endpoint as written, e.g. "https://mcp.example.com/*"'),
+    description: z.string().optional(),
+  }),
+]);
+
+/** The requirements file. */
+export const RequirementsFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  rules: z.array(ManagedRuleSchema).default([]).describe('Managed rules, merged above every user rule'),
+  servers: z
+    .strictObject({
+      allow: z.array(ServerIdentitySchema).describe('Servers that may be registered, matched on identity (not on name)'),
+    })
+    .optional()
+    .describe('Absent: any server may be registered'),
+  approval: z
+    .strictObject({
+      minTimeout: DurationSchema.optional().describe('Forced minimum of approval.timeout'),
+      allowAlways: z.boolean().optional().describe('false forbids persisting "always" approvals'),
+    })
+    .default({}),
+  audit: z
+    .strictObject({
+      file: z.string().min(1).optional().describe('Forced audit log path (relative: to the requirements file)'),
+      arguments: z.enum(['full', 'redacted', 'hash', 'none']).optional(),
+      maxArgumentBytes: z.number().int().min(64).optional(),
+    })
+    .default({}),
+});
+export type RequirementsFile = z.infer<typeof RequirementsFileSchema>;

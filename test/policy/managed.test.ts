@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { GatewayConfig, PolicySection, SourcedRule } from '../../src/config/types.js';
+import { withManagedRules } from '../../src/policy/managed.js';
+import { compilePolicy } from '../../src/policy/policy.js';
+import type { ManagedRequirements } from '../../src/requirements/types.js';
+
+const FILE = '/etc/mcpgate/requirements.yaml';
+const sourced = (rules: SourcedRule['rule'][], source: string, prefix: string): SourcedRule[] => rules.map((rule, i) => ({ rule, source, where: `${prefix}[${i}]` }));
+
+const user: Pick<GatewayConfig, 'policy' | 'servers'> = {
+  policy: { allow: sourced(['*/get_*'], 'gateway.yaml', 'policy.allow'), ask: [], deny: sourced(['*/drop_*'], 'gateway.yaml', 'policy.deny'), showDenied: false },
+  servers: [
+    {
+      name: 'db',
+      file: 'servers.d/db.yaml',
+      target: { kind: 'stdio', command: 'db-mcp', args: [], env: {}, cwd: '/tmp' },
+      enabled: true,
+      timeoutMs: 1000,
+      startupTimeoutMs: 1000,
+      concurrency: 1,
+      prefix: 'db',
+      tools: { default: 'allow', defaultSource: { source: 'servers.d/db.yaml', where: 'tools.default' }, allow: sourced(['query', 'delete_row'], 'servers.d/db.yaml', 'tools.allow'), ask: [], deny: [] },
+    },
+  ],
+};
+
+const managedRules: PolicySection = {
+  allow: [],
+  deny: sourced([{ tool: 'db/delete_*', reason: 'IT forbids deletes' }, { tool: 'db/query', args: { sql: '/\\bdrop\\b/i' } }], FILE, 'rules'),
+  ask: sourced(['db/export_*', '*/get_secrets'], FILE, 'rules.ask'),
+};
+const requirements: ManagedRequirements = { file: FILE, rules: managedRules, approval: {}, audit: {} };
+const base = compilePolicy(user);
+const policy = withManagedRules(base, requirements);
+
+describe('managed rules above the user policy', () => {
+  it('a managed deny beats a user allow rule and says what it overrode', () => {
+    const listing = policy.forTool('db', 'delete_row').listing;
+    expect(listing).toMatchObject({ decision: 'deny', decidedBy: 'managed', reason: 'IT forbids deletes', overrides: 'servers.d/db.yaml tools.allow[1] (delete_row) allow' });
+    expect(listing.rule).toMatchObject({ source: FILE, where: 'rules[0]' });
+  });
+
+  it('a managed ask beats a user allow default and a global allow', () => {
+    expect(policy.forTool('db', 'export_all').listing).toMatchObject({ decision: 'ask', decidedBy: 'managed', overrides: 'default allow' });
+    expect(policy.forTool('db', 'get_secrets').listing).toMatchObject({ decision: 'ask', decidedBy: 'managed', overrides: 'gateway.yaml policy.allow[0] (*/get_*) allow' });
+  });
+
+  it('a user deny still denies (the managed ask cannot loosen it)', () => {
+    const strict = withManagedRules(compilePolicy(user), { ...requirements, rules: { allow: [], deny: [], ask: sourced(['*/drop_*'], FILE, 'rules') } });
+    // equally strict or stricter: the user's deny stands; managed ask is looser than deny
+    expect(strict.forTool('db', 'drop_table').listing).toMatchObject({ decision: 'deny', decidedBy: 'rule' });
+  });
+
+  it('tools no managed rule names keep the user policy itself (nothing added to their calls)', () => {
+    expect(policy.forTool('db', 'get_rows')).toBe(base.forTool('db', 'get_rows'));
+    expect(policy.forTool('db', 'get_rows').listing).toMatchObject({ decision: 'allow', decidedBy: 'rule' });
+  });
+
+  it('managed argument conditions decide per call, and only tighten', () => {
+    const query = policy.forTool('db', 'query');
+    expect(query.conditional).toBe(true);
+    expect(query.listing.decision).toBe('allow');
+    expect(query.decide({ sql: 'select 1' })).toMatchObject({ decision: 'allow', decidedBy: 'rule' });
+    expect(query.decide({ sql: 'DROP TABLE users' })).toMatchObject({ decision: 'deny', decidedBy: 'managed' });
+    expect(query.decide(undefined).decision).toBe('allow');
+  });
+
+  it('is the user policy itself when the requirements have no rules', () => {
+    const base = compilePolicy(user);
+    expect(withManagedRules(base, undefined)).toBe(base);
+    expect(withManagedRules(base, { ...requirements, rules: { allow: [], ask: [], deny: [] } })).toBe(base);
+  });
+});

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { formatProblem, type GatewayConfig, type ServerConfig } from '../../src/config/types.js';
+import { applyRequirements } from '../../src/requirements/apply.js';
+import { identityMatches } from '../../src/requirements/identity.js';
+import type { ManagedRequirements } from '../../src/requirements/types.js';
+import { makeConfig, type TempConfig } from '../support/gateway.js';
+
+const FILE = '/etc/mcpgate/requirements.yaml';
+const requirements = (extra: Partial<ManagedRequirements> = {}): ManagedRequirements => ({
+  file: FILE,
+  rules: { allow: [], ask: [], deny: [] },
+  approval: {},
+  audit: {},
+  ...extra,
+});
+
+let temp: TempConfig;
+let config: GatewayConfig;
+beforeAll(async () => {
+  temp = await makeConfig({
+    gateway: { approval: { timeout: '10s' }, audit: { arguments: 'full' }, policy: { allow: ['*/get_*'] } },
+    servers: {
+      github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], tools: { allow: ['delete_branch'], default: 'allow' } },
+      evil: { command: 'npx', args: ['-y', '@evil/server-github'] },
+      remote: { url: 'https://mcp.example.com/mcp' },
+      sneaky: { url: 'https://mcp.example.com.evil.io/mcp' },
+    },
+  });
+  config = await loadConfig(temp.dir);
+});
+afterAll(() => temp.cleanup());
+
+const serverNamed = (name: string) => config.servers.find((s) => s.name === name) as ServerConfig;
+
+describe('applyRequirements', () => {
+  it('returns the config unchanged without requirements', () => {
+    expect(applyRequirements(config, undefined)).toBe(config);
+    expect(config.approval).toEqual({ timeoutMs: 10_000, allowAlways: true });
+  });
+
+  it('keeps only servers whose identity is on the allow-list, with a problem naming the file and why', () => {
+    const applied = applyRequirements(
+      config,
+      requirements({
+        servers: [
+          { kind: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], where: 'servers.allow[0]' },
+          { kind: 'remote', url: 'https://mcp.example.com/*', where: 'servers.allow[1]' },
+        ],
+      }),
+    );
+    expect(applied.servers.map((s) => s.name).sort()).toEqual(['github', 'remote']);
+    const problems = applied.problems.filter((p) => p.severity === 'error').map(formatProblem);
+    expect(problems).toContain(
+      `servers.d/evil.yaml: server "evil" refused: its identity (stdio: npx -y @evil/server-github) is not on the managed allow-list in ${FILE} (servers.allow); ask the administrator to allow this command or URL`,
+    );
+    expect(problems.some((p) => p.includes('"sneaky" refused: its identity (http: https://mcp.example.com.evil.io/mcp)'))).toBe(true);
+    expect(Object.isFrozen(applied)).toBe(true);
+  });
+
+  it('raises approval.timeout to the managed minimum and forbids "always"', () => {
+    const applied = applyRequirements(config, requirements({ approval: { minTimeoutMs: 30_000, allowAlways: false } }));
+    expect(applied.approval).toEqual({ timeoutMs: 30_000, allowAlways: false });
+    expect(applied.problems.map(formatProblem)).toContain(`gateway.yaml: approval.timeout: 10000 ms raised to the managed minimum 30000 ms (${FILE} approval.minTimeout)`);
+    // a longer user timeout stays
+    expect(applyRequirements(config, requirements({ approval: { minTimeoutMs: 5_000 } })).approval).toEqual({ timeoutMs: 10_000, allowAlways: true });
+  });
+
+  it('forces audit settings over the user ones', () => {
+    const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash' } }));
+    expect(applied.audit).toEqual({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096 });
+    expect(applied.problems.map(formatProblem).join('\n')).toContain('audit.arguments: forced to hash by managed requirements');
+  });
+
+  it('warns about each user allow rule and allow default a managed rule overrides', () => {
+    const applied = applyRequirements(
+      config,
+      requirements({ rules: { allow: [], ask: [{ rule: '*/get_*', source: FILE, where: 'rules[1]' }], deny: [{ rule: 'github/delete_*', source: FILE, where: 'rules[0]' }] } }),
+    );
+    const warnings = applied.problems.filter((p) => p.severity === 'warning').map(formatProblem);
+    expect(warnings).toContainEqual(expect.stringMatching(/^servers\.d\/github\.yaml:\d+: tools\.allow\[0\]: managed: \/etc\/mcpgate\/requirements\.yaml rules\[0\] \(github\/delete_\*: deny\) overrides this allow rule \(delete_branch\)/));
+    expect(warnings).toContainEqual(expect.stringContaining('servers.d/github.yaml: tools.default: managed: /etc/mcpgate/requirements.yaml rules[0]'));
+    expect(warnings).toContainEqual(expect.stringMatching(/^gateway\.yaml:\d+: policy\.allow\[0\]: managed: \S+ rules\[1\] \(\*\/get_\*: ask\) overrides this allow rule \(\*\/get_\*\)/));
+    expect(warnings.some((w) => w.includes('evil.yaml'))).toBe(false); // evil has no allow rules
+    expect(applied.requirements?.file).toBe(FILE);
+  });
+});
+
+describe('server identity', () => {
+  it('matches command and args globs; a final ** accepts further arguments; no args pattern accepts any', () => {
+    const github = serverNamed('github');
+    expect(identityMatches(github, { kind: 'stdio', command: 'npx', where: '' })).toBe(true);
+    expect(identityMatches(github, { kind: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/*'], where: '' })).toBe(true);
+    expect(identityMatches(github, { kind: 'stdio', command: 'npx', args: ['-y'], where: '' })).toBe(false);
+    expect(identityMatches(github, { kind: 'stdio', command: 'npx', args: ['-y', '**'], where: '' })).toBe(true);
+    expect(identityMatches(github, { kind: 'stdio', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github', 'extra'], where: '' })).toBe(false);
+    expect(identityMatches(github, { kind: 'stdio', command: 'node', where: '' })).toBe(false);
+    expect(identityMatches(github, { kind: 'remote', url: '*', where: '' })).toBe(false);
+    expect(identityMatches(serverNamed('remote'), { kind: 'remote', url: 'https://mcp.example.com/*', where: '' })).toBe(true);
+    expect(identityMatches(serverNamed('remote'), { kind: 'stdio', command: '*', where: '' })).toBe(false);
+  });
+});
