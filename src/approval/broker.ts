@@ -150,11 +150,13 @@ export class ApprovalBroker {
     const { entry, session, args, verdict } = ctx;
     await this.started;
     const managed = (verdict.decidedBy as string) === 'managed';
-    if (this.always && !managed && (await this.always.allows(entry.publicName))) {
+    // A pinned tool whose definition changed: what was approved before was the old definition.
+    const humanOnly = verdict.humanOnly === true;
+    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName))) {
       const rule = this.always.ruleText(entry.publicName);
       return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
-    if (this.memory.has(session.id, entry.publicName, args)) {
+    if (!humanOnly && this.memory.has(session.id, entry.publicName, args)) {
       return { decision: 'allow', decidedBy: 'user', scope: 'session', reason: 'allowed for this session by an earlier approval', waitMs: 0, via: 'session' };
     }
     const asked = askReason(verdict.reason);
@@ -183,7 +185,7 @@ export class ApprovalBroker {
     try {
       let escalated = '';
       // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
-      if (this.reviewer && !managed) {
+      if (this.reviewer && !managed && !humanOnly) {
         const review = await this.reviewer(this.reviewInput(ctx), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {

@@ -178,6 +178,7 @@ export class PinGuard {
       decidedBy: 'rule',
       rule: Object.freeze({ source: basename(this.file), where: `pins["${key}"]`, text: 'definition changed' }),
       reason: `approval required: ${reason}`,
+      humanOnly: true,
     });
   }
 }

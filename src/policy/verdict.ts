@@ -25,6 +25,11 @@ export interface Verdict {
   readonly reason: string;
   /** When the managed layer decided: the looser user decision it overrode, e.g. `servers.d/x.yaml tools.allow[0] (x) allow`. */
   readonly overrides?: string;
+  /**
+   * Only a person may answer this `ask` (a tool whose definition changed since it was pinned):
+   * no remembered "always"/session approval and no auto-reviewer, which were given for the old one.
+   */
+  readonly humanOnly?: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@
  * a definition changed across a restart (pin file kept) escalates on the first listing.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,11 @@ describe('tool pinning', () => {
   let client: Client;
 
   beforeAll(async () => {
-    config = await makeConfig({ servers: { mutable: fixtureServer('mutable', { tools: { allow: ['*'] } }) } });
+    // No approval channel (an ask is denied at once), and an earlier "always allow" for the tool that
+    // will change: approvals given for the old definition must not let the new one through.
+    config = await makeConfig({ servers: { mutable: fixtureServer('mutable', { tools: { allow: ['*'] } }) }, gateway: { approval: { channel: 'none' } } });
+    await mkdir(join(config.dir, 'rules.d'));
+    await writeFile(join(config.dir, 'rules.d', 'approved.yaml'), stringify({ allow: [{ tool: 'mutable__target', server: 'mutable' }] }));
     pinFile = join(config.dir, 'mcpgate-pins.json');
     gateway = await startStdioGateway(config.dir);
     client = gateway.client;
@@ -60,7 +64,8 @@ describe('tool pinning', () => {
     expect(change).toMatchObject({ server: 'mutable', tool: 'target', public_name: 'mutable__target', status: 'changed', old_sha256: before, changed: ['description', 'inputSchema'] });
     expect(change?.new_sha256).not.toBe(before);
     const decision = records.filter((r) => r.event === 'mcpgate.tool.decision' && r.public_name === 'mutable__target').at(-1);
-    expect(decision).toMatchObject({ decision: 'ask', decided_by: 'rule', rule: 'mcpgate-pins.json pins["mutable/target"] (definition changed)' });
+    // asked, not answered by the earlier "always" entry, and denied for want of a channel
+    expect(decision).toMatchObject({ decision: 'deny', decided_by: 'rule', approval_channel: 'none', rule: 'mcpgate-pins.json pins["mutable/target"] (definition changed)' });
     // other tools are untouched
     expect(textOf(await client.callTool({ name: 'mutable__reader', arguments: {} }))).toBe('reader');
     await waitFor(async () => (await readPins()).pending['mutable/target'] !== undefined, 5000, () => 'pending entry');
