@@ -4,6 +4,7 @@
  * 2 usage error). The only place that calls process.exit.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
 import { serveCommand } from './cli/serve.js';
@@ -17,6 +18,7 @@ Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE]
   mcpgate check  [--config DIR]
   mcpgate tools  [--config DIR] [--json]
+  mcpgate audit  query|verify|report [--config DIR | --file PATH] [...]   (mcpgate audit --help)
   mcpgate --help | --version
 
 Options:
@@ -24,7 +26,7 @@ Options:
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
-Not yet available in this version: secrets, approvals, approve, deny, audit.
+Not yet available in this version: secrets, approvals, approve, deny.
 `;
 
 const HELP: Record<string, string> = {
@@ -63,9 +65,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   tools: ['config', 'json'],
 };
 
-const LATER = new Set(['secrets', 'approvals', 'approve', 'deny', 'audit']);
+const LATER = new Set(['secrets', 'approvals', 'approve', 'deny']);
 
 async function run(argv: readonly string[]): Promise<number> {
+  // `audit` has subcommands with their own options.
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1), { out: process.stdout, err: process.stderr });
   const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...rest] = parsed.positionals;

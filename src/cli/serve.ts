@@ -2,7 +2,9 @@
  * `mcpgate serve`: run the gateway over stdio (default) or Streamable HTTP until the client goes
  * away (stdio) or a signal arrives.
  */
+import { checkpointSigner as checkpointSignerFor } from '../audit/checkpoint.js';
 import { loadConfig } from '../config/load.js';
+import { defaultResolver } from '../config/references.js';
 import { formatProblem } from '../config/types.js';
 import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
@@ -35,7 +37,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
-  const gateway = new Gateway({ config, logger });
+  const checkpointSigner = await checkpointSignerFor(config, defaultResolver(config.dir));
+  const gateway = new Gateway({ config, logger, ...(checkpointSigner ? { checkpointSigner } : {}) });
   void gateway.start();
 
   let stop: () => Promise<void>;

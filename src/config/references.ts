@@ -121,3 +121,17 @@ export function defaultResolver(configDir: string, env: NodeJS.ProcessEnv = proc
     },
   };
 }
+
+/**
+ * Resolves the references in a value that belongs to no server (`field` names it in errors),
+ * e.g. gateway.yaml's `audit.checkpoint.key`.
+ */
+export async function resolveValue(value: string, field: string, resolver: ReferenceResolver): Promise<string> {
+  const owner = { name: field, file: 'gateway.yaml' } as unknown as ServerConfig;
+  try {
+    return await substitute(value, owner, resolver, []);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    throw new GatewayError(error.code, error.message.replace(`server "${field}": `, `${field}: `), error.remedy === undefined ? {} : { remedy: error.remedy });
+  }
+}
