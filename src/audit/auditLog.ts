@@ -147,6 +147,8 @@ export class AuditLog implements EventSink {
     if (this.signer) {
       this.drain();
       await this.signing;
+      // The last checkpoint covers everything, including a checkpoint record just signed.
+      this.drain();
       this.checkpoint();
       await this.signing;
     }
