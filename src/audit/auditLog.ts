@@ -49,6 +49,8 @@ export class AuditLog implements EventSink {
   private seq: number;
   private prev: string;
   private fileBytes: number;
+  /** Seq of the active file's first record (its name once rotated). */
+  private fileFirstSeq: number;
   private sinceCheckpoint = 0;
   private signing: Promise<void> | undefined;
   private readonly drain = (): void => {
@@ -86,7 +88,6 @@ export class AuditLog implements EventSink {
     this.appender.write(lines);
     if (this.signer && this.sinceCheckpoint >= this.signer.every) this.checkpoint();
   };
-  private fileFirstSeq: number;
 
   constructor(file: string, options: AuditLogOptions = {}) {
     this.file = file;

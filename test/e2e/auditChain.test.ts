@@ -119,7 +119,12 @@ describe('audit chain under real processes', () => {
     const files = (await readdir(config.dir)).filter((n) => n.startsWith('audit.log'));
     expect(files.length).toBeGreaterThanOrEqual(4);
     let lines = 0;
-    for (const name of files) lines += (await readFile(join(config.dir, name), 'utf8')).split('\n').filter(Boolean).length;
+    const pemBody = (privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).split('\n')[1]!;
+    for (const name of files) {
+      const text = await readFile(join(config.dir, name), 'utf8');
+      lines += text.split('\n').filter(Boolean).length;
+      expect(text).not.toContain(pemBody); // the signing key never reaches the log
+    }
 
     const verify = await runMcpgate(['audit', 'verify', '--config', config.dir, '--key', pub]);
     expect(verify.stdout).toMatch(new RegExp(`^intact \\(${lines} records, seq 1\\.\\.${lines}, files: audit\\.log\\.1, .*audit\\.log; \\d+ signed checkpoint\\(s\\) verified\\)`));
@@ -136,4 +141,23 @@ describe('audit chain under real processes', () => {
     const allowed = await runMcpgate(['audit', 'query', '--config', config.dir, '--json', '--decision', 'allow']);
     expect(allowed.stdout.split('\n').filter(Boolean)).toHaveLength(80);
   }, 60_000);
+
+  it('an unresolvable checkpoint key fails check and stops serve, naming the field and never a value', async () => {
+    config = await makeConfig({
+      gateway: { audit: { checkpoint: { key: '${env:MCPGATE_TEST_AUDIT_KEY}', alg: 'HS256' } } },
+      servers: { echo: fixtureServer('echo') },
+    });
+    const check = await runMcpgate(['check', '--config', config.dir]);
+    expect(check.code).toBe(1);
+    expect(check.stdout).toMatch(/gateway\.yaml: audit\.checkpoint\.key: \$\{env:MCPGATE_TEST_AUDIT_KEY\} is not set/);
+    const serve = await runMcpgate(['serve', '--config', config.dir]);
+    expect(serve.code).toBe(1);
+    expect(serve.stderr).toMatch(/audit\.checkpoint\.key: \$\{env:MCPGATE_TEST_AUDIT_KEY\} is not set/);
+    const short = await runMcpgate(['check', '--config', config.dir], { MCPGATE_TEST_AUDIT_KEY: 'too-short-secret' });
+    expect(short.code).toBe(1);
+    expect(short.stdout).toMatch(/HS256 secret must be at least 32 bytes/);
+    expect(short.stdout + short.stderr).not.toContain('too-short-secret');
+    const ok = await runMcpgate(['check', '--config', config.dir], { MCPGATE_TEST_AUDIT_KEY: 'a-long-enough-hs256-secret-of-32-bytes+' });
+    expect(ok.code).toBe(0);
+  }, 30_000);
 });
