@@ -123,7 +123,21 @@ export class Appender {
     }
     let text = '';
     while (typeof this.queue[0] === 'string') text += this.queue.shift();
-    this.writeFrom(Buffer.from(text), 0);
+    this.writeText(text);
+  }
+
+  /** Writes a string as is (no Buffer copy in JS); the rare short write continues from a Buffer. */
+  private writeText(text: string): void {
+    writeAsync(this.fd, text, null, 'utf8', (error, written) => {
+      if (error) {
+        this.options.onError(error);
+      } else if (written < Buffer.byteLength(text)) {
+        this.writeFrom(Buffer.from(text), written);
+        return;
+      }
+      this.dirty = true;
+      this.pump();
+    });
   }
 
   private writeFrom(buffer: Buffer, offset: number): void {

@@ -4,7 +4,6 @@
  * seq and line hash of the chain head when it was taken. Whoever holds the public key (or the
  * HS256 secret) can check that the chain up to S is the one the gateway signed.
  */
-import { CompactSign, compactVerify } from 'jose';
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolveValue, type ReferenceResolver } from '../config/references.js';
@@ -62,6 +61,8 @@ export async function checkpointSigner(config: GatewayConfig, resolver: Referenc
   if (!settings) return undefined;
   if (!settings.key.includes('${')) throw keyError('must be a reference (${file:PATH}, ${env:NAME} or ${secret:NAME}), not the key itself');
   const key = signingKey(await resolveValue(settings.key, FIELD, resolver), settings.alg);
+  // Loaded only when checkpoints are configured.
+  const { CompactSign } = await import('jose');
   const encoder = new TextEncoder();
   return {
     alg: settings.alg,
@@ -100,6 +101,7 @@ function algorithmsFor(key: KeyObject): CheckpointAlg[] {
 
 /** Verifies a checkpoint JWS; returns its claim, or an error message. */
 export async function verifyCheckpoint(jws: string, key: KeyObject): Promise<CheckpointClaim | string> {
+  const { compactVerify } = await import('jose');
   try {
     const { payload } = await compactVerify(jws, key, { algorithms: algorithmsFor(key) });
     const claim = JSON.parse(new TextDecoder().decode(payload)) as Partial<CheckpointClaim>;
