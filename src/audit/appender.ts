@@ -82,7 +82,11 @@ export class Appender {
       this.writing = false;
       this.pump();
     }
-    if (this.writing) await new Promise<void>((resolve) => (this.idle = resolve));
+    // Bounded: a hung file system must not hold the gateway's shutdown forever.
+    if (this.writing) await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      setTimeout(resolve, 5000).unref();
+    });
     this.closed = true;
     try {
       fdatasyncSync(this.fd);

@@ -53,8 +53,13 @@ export async function verifyAudit(active: string, key?: KeyObject): Promise<Veri
   const intactUpTo = chain.break ? chain.break.seq : Number.POSITIVE_INFINITY;
   for (const line of lines) {
     if (!line.text.includes('"event":"mcpgate.audit.checkpoint"')) continue;
-    const record = JSON.parse(line.text) as { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string };
-    if (record.seq >= intactUpTo) break;
+    let record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string };
+    try {
+      record = JSON.parse(line.text) as typeof record;
+    } catch {
+      break; // not a record: the chain check has already named this line
+    }
+    if (!(record.seq < intactUpTo)) break;
     checkpoints++;
     if (!key) continue;
     const problem = await checkCheckpoint(record, key, chain.hashes);
