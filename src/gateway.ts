@@ -6,6 +6,7 @@
 import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker } from './approval/broker.js';
 import { AuditLog } from './audit/auditLog.js';
+import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import { Catalog } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   readonly resolver?: ReferenceResolver;
   /** Write the audit log (default true). */
   readonly audit?: boolean;
+  /** Signs audit checkpoints (built from `audit.checkpoint` by the caller: resolving the key is async). */
+  readonly checkpointSigner?: CheckpointSigner;
   /** How long early requests wait for upstreams still starting (default: config `upstreams.startupWait`). */
   readonly listWaitMs?: number;
   /** Tool pinning: record and watch the pin file (default), only read it (`mcpgate tools`), or off. */
@@ -72,7 +75,13 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.logger = options.logger;
     this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
     if (options.audit !== false) {
-      this.auditLog = new AuditLog(this.config.audit.file);
+      const audit = this.config.audit;
+      this.auditLog = new AuditLog(audit.file, {
+        fsync: audit.fsync,
+        fsyncIntervalMs: audit.fsyncIntervalMs,
+        ...(audit.rotate ? { rotate: audit.rotate } : {}),
+        ...(options.checkpointSigner ? { checkpoint: options.checkpointSigner } : {}),
+      });
       this.events.add(this.auditLog);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);

@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.js';
+import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
 import { secretsCommand } from './cli/secrets.js';
@@ -23,6 +24,7 @@ Usage:
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
+  mcpgate audit  query|verify|report [--config DIR | --file PATH] [...]   (mcpgate audit --help)
   mcpgate --help | --version
 
 Options:
@@ -32,7 +34,6 @@ Options:
   --debug        print stack traces on errors
   -h, --help     show help for a command
 
-Not yet available in this version: audit.
 `;
 
 const HELP: Record<string, string> = {
@@ -114,9 +115,9 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Commands taking one positional argument (an approval id). */
 const WITH_ID = new Set(['approve', 'deny']);
 
-const LATER = new Set(['audit']);
-
 async function run(argv: readonly string[]): Promise<number> {
+  // `audit` has subcommands with their own options.
+  if (argv[0] === 'audit') return auditCommand(argv.slice(1), { out: process.stdout, err: process.stderr });
   const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...rest] = parsed.positionals;
@@ -127,10 +128,6 @@ async function run(argv: readonly string[]): Promise<number> {
   if (!command || command === 'help') {
     process.stdout.write(USAGE);
     return command || values.help ? 0 : 2;
-  }
-  if (LATER.has(command)) {
-    process.stderr.write(`mcpgate ${command}: not available in this version of mcpgate yet\n`);
-    return 1;
   }
   const allowed = ALLOWED[command];
   if (!allowed) throw new UsageError(`unknown command "${command}" (see mcpgate --help)`);

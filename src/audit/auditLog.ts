@@ -1,30 +1,58 @@
 /**
- * The local audit log: one JSON line per CONTRACT event, appended through pino's asynchronous
- * file destination (sonic-boom). Events are stamped when they happen, queued, and serialised
- * after the current event-loop turn as one batch (a single write), so a tool call never waits
- * for the audit writer: its response leaves first. `close()` flushes everything. Records are
- * serialised here rather than by a pino logger: the line format is the public record format
- * (`time` first, then the event's fields), and the hash chain to come needs the exact bytes.
- * Records reach the file within 200 ms (or 32 KiB); a crash can lose what is buffered until then.
- * (Hash chaining, rotation and the fsync policy arrive with the tamper-evident audit issue.)
+ * The local audit log: one JSON line per CONTRACT event, hash-chained (docs/audit.md). Events are
+ * stamped when they happen, queued, and serialised after the current event-loop turn as one batch
+ * (one write), so a tool call never waits for the audit writer: its response leaves first. Each
+ * line carries `seq` and `prev` (SHA-256 of the previous line): the chain continues across
+ * restarts (from the file's last complete line) and rotated files. With `fsync: always` each
+ * record is instead written and fdatasync'ed synchronously when it is emitted (write-ahead: the
+ * decision is on disk before the call is forwarded, the result before the response is sent).
+ * `close()` writes everything and closes the file.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { pino } from 'pino';
 import type { EventSink, GatewayEvent } from '../telemetry/events.js';
+import { Appender } from './appender.js';
+import { formatLine, GENESIS, hashLine } from './chain.js';
+import type { CheckpointSigner } from './checkpoint.js';
+import { findHead } from './files.js';
 
-type Destination = ReturnType<typeof pino.destination>;
+/** Records the audit log writes about itself. */
+export type AuditSelfEvent =
+  | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
+  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string };
 
-/** Appends events to the audit file as JSON lines: `{"time":"…","event":"mcpgate.…",…}`. */
+/** How the audit file is written (gateway.yaml `audit.*`). */
+export interface AuditLogOptions {
+  readonly fsync?: 'always' | 'batch';
+  readonly fsyncIntervalMs?: number;
+  readonly rotate?: { readonly maxBytes: number; readonly keep?: number };
+  readonly checkpoint?: CheckpointSigner;
+  /** Reports write failures (default: a line on stderr). */
+  readonly onError?: (error: Error) => void;
+}
+
+/** Appends events to the audit file as chained JSON lines: `{"seq":1,"prev":"…","time":"…","event":"mcpgate.…",…}`. */
 export class AuditLog implements EventSink {
   readonly file: string;
-  private readonly destination: Destination;
+  private readonly appender: Appender;
+  private readonly maxBytes: number;
+  private readonly signer: CheckpointSigner | undefined;
+  private readonly checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly sync: boolean;
   private closed = false;
-  private queue: GatewayEvent[] = [];
+  private queue: Array<GatewayEvent | AuditSelfEvent> = [];
   private times: number[] = [];
   private scheduled = false;
   private lastTime = 0;
   private lastIso = '';
+  private seq: number;
+  private prev: string;
+  private fileBytes: number;
+  /** Seq of the active file's first record (its name once rotated). */
+  private fileFirstSeq: number;
+  private sinceCheckpoint = 0;
+  private signing: Promise<void> | undefined;
   private readonly drain = (): void => {
     this.scheduled = false;
     if (this.queue.length === 0) return;
@@ -40,50 +68,111 @@ export class AuditLog implements EventSink {
         this.lastTime = time;
         this.lastIso = new Date(time).toISOString();
       }
-      lines += `{"time":"${this.lastIso}",${JSON.stringify(batch[i]).slice(1)}\n`;
+      const event = batch[i] as GatewayEvent | AuditSelfEvent;
+      const line = formatLine(++this.seq, this.prev, this.lastIso, JSON.stringify(event));
+      this.prev = hashLine(line);
+      if (event.event !== 'mcpgate.audit.checkpoint') this.sinceCheckpoint++;
+      if (this.maxBytes > 0) {
+        const bytes = Buffer.byteLength(line) + 1;
+        if (this.fileBytes > 0 && this.fileBytes + bytes > this.maxBytes) {
+          if (lines) this.appender.write(lines);
+          lines = '';
+          this.appender.rotate(this.fileFirstSeq);
+          this.fileBytes = 0;
+        }
+        if (this.fileBytes === 0) this.fileFirstSeq = this.seq;
+        this.fileBytes += bytes;
+      }
+      lines += `${line}\n`;
     }
-    this.destination.write(lines);
+    this.appender.write(lines);
+    if (this.signer && this.sinceCheckpoint >= this.signer.every) this.checkpoint();
   };
 
-  constructor(file: string) {
+  constructor(file: string, options: AuditLogOptions = {}) {
     this.file = file;
     mkdirSync(dirname(file), { recursive: true });
-    // Buffered: one write per 32 KiB or per 200 ms rather than one per record (the writes were
-    // the audit log's main cost under load). close() and flush() write what is buffered.
-    this.destination = pino.destination({ dest: file, sync: false, append: true, mkdir: true, minLength: 32768, maxWrite: 131072, periodicFlush: 200 } as never);
+    const head = findHead(file);
+    this.seq = head.seq;
+    this.prev = head.line === undefined ? GENESIS : hashLine(head.line);
+    this.fileBytes = head.activeBytes;
+    this.fileFirstSeq = head.activeFirstSeq;
+    this.maxBytes = options.rotate?.maxBytes ?? 0;
+    this.sync = options.fsync === 'always';
+    const onError = options.onError ?? ((error: Error) => process.stderr.write(`mcpgate: audit log ${file}: ${error.message}\n`));
+    this.appender = new Appender(file, {
+      fsync: options.fsync ?? 'batch',
+      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+      onError,
+      ...(options.rotate?.keep === undefined ? {} : { keep: options.rotate.keep }),
+    });
+    this.signer = options.checkpoint;
+    if (this.signer) {
+      this.checkpointTimer = setInterval(() => this.checkpoint(), this.signer.intervalMs);
+      this.checkpointTimer.unref();
+    }
+    if (head.torn) {
+      // A crash cut the last record short: keep its bytes on record, then continue the chain.
+      this.emit({
+        event: 'mcpgate.audit.recovery',
+        torn_bytes: head.torn.length,
+        torn_sha256: createHash('sha256').update(head.torn).digest('hex'),
+        torn_base64: head.torn.subarray(0, 65536).toString('base64'),
+      });
+    }
   }
 
-  emit(event: GatewayEvent): void {
+  /** Queues an event (written after this event-loop turn, or at once with `fsync: always`). */
+  emit(event: GatewayEvent | AuditSelfEvent): void {
     if (this.closed) return;
     this.queue.push(event);
     this.times.push(Date.now());
-    if (!this.scheduled) {
+    if (this.sync) {
+      this.drain();
+    } else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.drain);
     }
   }
 
-  /** Writes queued records and flushes buffered ones to disk. */
+  /** Writes queued records (they reach the kernel when the writes in flight before them are done). */
   flush(): void {
     if (this.closed) return;
     this.drain();
-    try {
-      this.destination.flushSync();
-    } catch {
-      // Not yet open (nothing written): nothing to flush.
-    }
   }
 
-  /** Flushes and closes the file. */
+  /** Signs a final checkpoint (if configured), writes everything, fdatasyncs and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flush();
+    if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.signer) {
+      this.drain();
+      await this.signing;
+      // The last checkpoint covers everything, including a checkpoint record just signed.
+      this.drain();
+      this.checkpoint();
+      await this.signing;
+    }
+    this.drain();
     this.closed = true;
-    await new Promise<void>((resolve) => {
-      this.destination.once('close', () => resolve());
-      this.destination.once('error', () => resolve());
-      this.destination.end();
-      setTimeout(resolve, 1000).unref();
-    });
+    await this.appender.close();
+  }
+
+  /** Signs the current chain head (asynchronously) and appends the checkpoint record. */
+  private checkpoint(): void {
+    const signer = this.signer;
+    if (!signer || this.signing || this.sinceCheckpoint === 0) return;
+    const seq = this.seq;
+    const hash = this.prev;
+    this.sinceCheckpoint = 0;
+    this.signing = signer
+      .sign(seq, hash)
+      .then(
+        (jws) => this.emit({ event: 'mcpgate.audit.checkpoint', checkpoint_seq: seq, checkpoint_hash: hash, alg: signer.alg, jws }),
+        (error: unknown) => {
+          process.stderr.write(`mcpgate: audit checkpoint not signed: ${(error as Error).message}\n`);
+        },
+      )
+      .finally(() => (this.signing = undefined));
   }
 }

@@ -3,6 +3,7 @@
  * per server and `file:line: field: message` per problem; exit 1 on any error. References are
  * resolved to prove they can be, but no value is ever printed.
  */
+import { checkpointSigner } from '../audit/checkpoint.js';
 import { loadConfigReport } from '../config/load.js';
 import { defaultResolver, resolveTarget } from '../config/references.js';
 import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
@@ -42,6 +43,10 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
         problems.push({ file: server.file, message, server: server.name, severity: 'error' });
       }
     }
+    // The audit checkpoint key: the gateway would refuse to start without it.
+    await checkpointSigner(config, resolver).catch((error: unknown) => {
+      problems.push({ file: 'gateway.yaml', message: error instanceof GatewayError ? error.message : String(error), severity: 'error' });
+    });
   }
   const failed = new Set(problems.filter((p) => p.server !== undefined && p.severity === 'error').map((p) => p.server));
   for (const server of servers) {

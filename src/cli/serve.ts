@@ -2,6 +2,7 @@
  * `mcpgate serve`: run the gateway over stdio (default) or Streamable HTTP until the client goes
  * away (stdio) or a signal arrives.
  */
+import { checkpointSigner as checkpointSignerFor } from '../audit/checkpoint.js';
 import { formatProblem } from '../config/types.js';
 import { defaultResolver } from '../config/references.js';
 import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
@@ -45,7 +46,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
-  const gateway = new Gateway({ config, logger });
+  const checkpointSigner = await checkpointSignerFor(config, defaultResolver(config.dir));
+  const gateway = new Gateway({ config, logger, ...(checkpointSigner ? { checkpointSigner } : {}) });
   gateway.redactor.add(resolvedAuthValues);
   if (transport === 'http' && !auth && !isLoopbackHost(host)) logger.warn({ host }, 'serving HTTP without client authentication (--insecure-no-auth)');
   void gateway.start();

@@ -245,7 +245,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     dir: root,
     listen: value.listen,
     policy: { ...policySection(value.policy, parsed?.file ?? 'gateway.yaml', ['policy'], parsed), showDenied: value.policy.showDenied },
-    audit: { ...value.audit, file: resolve(root, value.audit.file) },
+    audit: auditSettings(root, value.audit),
     upstreams: {
       restartInitialDelayMs: durationToMs(value.upstreams.restartInitialDelay),
       restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
@@ -314,3 +314,15 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+
+/** The audit section with an absolute file and durations in milliseconds. */
+function auditSettings(root: string, audit: GatewayFile['audit']): GatewayConfig['audit'] {
+  const { fsyncInterval, checkpoint, rotate, ...rest } = audit;
+  return {
+    ...rest,
+    file: resolve(root, audit.file),
+    fsyncIntervalMs: durationToMs(fsyncInterval),
+    ...(rotate ? { rotate } : {}),
+    ...(checkpoint ? { checkpoint: { key: checkpoint.key, alg: checkpoint.alg, every: checkpoint.every, intervalMs: durationToMs(checkpoint.interval) } } : {}),
+  };
+}

@@ -145,8 +145,26 @@ export const GatewayFileSchema = z.strictObject({
       file: z.string().default('./mcpgate-audit.log').describe('Audit log path (relative: to the config dir)'),
       arguments: z.enum(['full', 'redacted', 'hash', 'none']).default('redacted'),
       maxArgumentBytes: z.number().int().min(64).default(4096).describe('Cap on recorded argument size'),
+      fsync: z.enum(['always', 'batch']).default('batch').describe('always: each record is written and fsynced before the gateway acts on it (write-ahead); batch: written at the end of each event-loop turn, fsynced every fsyncInterval'),
+      fsyncInterval: DurationSchema.default('1s').describe('batch mode: how often written records are fsynced'),
+      rotate: z
+        .strictObject({
+          maxBytes: z.number().int().min(4096).describe('Rotate the audit file before it grows past this size'),
+          keep: z.number().int().min(1).optional().describe('Rotated files to keep (unset: all); older ones are deleted'),
+        })
+        .optional()
+        .describe('Size-based rotation; the hash chain continues across files'),
+      checkpoint: z
+        .strictObject({
+          key: z.string().min(1).describe('Signing key as a reference: ${file:PATH}, ${env:NAME} or ${secret:NAME} (PKCS#8 PEM for EdDSA/ES256, a secret of 32+ bytes for HS256)'),
+          alg: z.enum(['EdDSA', 'ES256', 'HS256']).default('EdDSA'),
+          every: z.number().int().min(1).default(1000).describe('Sign a checkpoint after this many records'),
+          interval: DurationSchema.default('5m').describe('… or after this long, whichever comes first'),
+        })
+        .optional()
+        .describe('Signed checkpoints: a JWS over the chain head, written into the log'),
     })
-    .default({ file: './mcpgate-audit.log', arguments: 'redacted', maxArgumentBytes: 4096 }),
+    .default({ file: './mcpgate-audit.log', arguments: 'redacted', maxArgumentBytes: 4096, fsync: 'batch', fsyncInterval: '1s' }),
   upstreams: z
     .strictObject({
       restartInitialDelay: DurationSchema.default('500ms'),

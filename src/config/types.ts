@@ -148,6 +148,12 @@ export interface GatewayConfig {
     readonly file: string;
     readonly arguments: 'full' | 'redacted' | 'hash' | 'none';
     readonly maxArgumentBytes: number;
+    /** `always`: write-ahead, fsync per record; `batch`: write per event-loop turn, fsync on a timer. */
+    readonly fsync: 'always' | 'batch';
+    readonly fsyncIntervalMs: number;
+    readonly rotate?: { readonly maxBytes: number; readonly keep?: number };
+    /** Signed checkpoints; `key` is still an unresolved reference. */
+    readonly checkpoint?: { readonly key: string; readonly alg: 'EdDSA' | 'ES256' | 'HS256'; readonly every: number; readonly intervalMs: number };
   };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };

@@ -30,15 +30,6 @@ export function memoryServer(file: string, extra: Record<string, unknown> = {}):
   return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], env: { MEMORY_FILE_PATH: file }, ...extra };
 }
 
-/** Runs `mcpgate ARGS` to completion; never throws: the exit code is in `code`. */
-export function runMcpgate(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolveRun) => {
-    execFile(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeout: timeoutMs }, (error, stdout, stderr) => {
-      resolveRun({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
-
 /** A temporary configuration directory. */
 export interface TempConfig {
   readonly dir: string;
@@ -216,4 +207,17 @@ export async function waitForAudit(file: string, predicate: (records: AuditRecor
 export function textOf(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
   return content.find((c) => c.type === 'text')?.text ?? '';
+}
+
+/** Runs the `mcpgate` CLI to completion: exit code and output (never throws on a non-zero exit). */
+export async function runMcpgate(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number>((resolveCode) => child.once('close', (c) => resolveCode(c ?? -1)));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
 }

@@ -1,0 +1,206 @@
+/**
+ * Appends audit lines to the active file, in order, and rotates it between records.
+ * - `batch`: each chunk is handed to the kernel with one asynchronous write(2) as soon as the
+ *   previous write finished (chunks queued meanwhile go out together), and the file is
+ *   fdatasync'ed every `fsyncIntervalMs` when something was written.
+ * - `always`: each chunk is written and fdatasync'ed synchronously before `write` returns.
+ * Rotation and the `keep` clean-up are rare and done synchronously between two writes.
+ */
+import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, unlinkSync, write as writeAsync, writeSync } from 'node:fs';
+import { chainFilesSync, rotatedName } from './files.js';
+
+/** How the appender makes records durable. */
+export interface AppenderOptions {
+  readonly fsync: 'always' | 'batch';
+  readonly fsyncIntervalMs: number;
+  /** Rotated files to keep (unset: all). */
+  readonly keep?: number;
+  /** Reports a failed write or fsync (the appender keeps going). */
+  readonly onError: (error: Error) => void;
+}
+
+/** Least time between the starts of two writes (batch mode): bounds writes to ~500 a second. */
+const WRITE_GAP_MS = 2;
+
+interface Rotation {
+  readonly to: string;
+}
+
+/** An ordered, rotating appender for one active file. */
+export class Appender {
+  private fd: number;
+  private readonly queue: Array<string | Rotation> = [];
+  private writing = false;
+  private dirty = false;
+  private syncing = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private idle: (() => void) | undefined;
+  private closed = false;
+  private closing = false;
+  private lastWrite = 0;
+  private gapTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly options: AppenderOptions,
+  ) {
+    this.fd = openSync(file, 'a');
+    if (options.fsync === 'batch') {
+      this.timer = setInterval(() => this.sync(), options.fsyncIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Appends a chunk of complete lines. */
+  write(chunk: string): void {
+    if (this.options.fsync === 'always') {
+      this.writeAllSync(chunk);
+      return;
+    }
+    this.queue.push(chunk);
+    if (!this.writing && this.gapTimer === undefined) this.pump();
+  }
+
+  /** Renames the active file to `rotatedName(file, firstSeq)` once everything before is written. */
+  rotate(firstSeq: number): void {
+    const rotation = { to: rotatedName(this.file, firstSeq) };
+    if (this.options.fsync === 'always') {
+      this.rotateNow(rotation);
+      return;
+    }
+    this.queue.push(rotation);
+    if (!this.writing) this.pump();
+  }
+
+  /** Waits for queued writes, fdatasyncs and closes the file. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.closing = true;
+    if (this.gapTimer) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+      this.writing = false;
+      this.pump();
+    }
+    // Bounded: a hung file system must not hold the gateway's shutdown forever.
+    if (this.writing) await new Promise<void>((resolve) => {
+      this.idle = resolve;
+      setTimeout(resolve, 5000).unref();
+    });
+    this.closed = true;
+    try {
+      fdatasyncSync(this.fd);
+    } catch (error) {
+      this.options.onError(error as Error);
+    }
+    closeSync(this.fd);
+  }
+
+  private pump(): void {
+    const head = this.queue[0];
+    if (head === undefined) {
+      this.writing = false;
+      this.idle?.();
+      this.idle = undefined;
+      return;
+    }
+    // Under load, gather what arrives within WRITE_GAP_MS into one write: each write(2) on the
+    // thread pool costs more CPU than formatting a record, and one per event-loop turn doubled
+    // the audit log's cost per call.
+    const wait = this.lastWrite + WRITE_GAP_MS - performance.now();
+    if (wait > 0 && !this.closing) {
+      this.writing = true;
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        this.lastWrite = 0;
+        this.pump();
+      }, wait);
+      return;
+    }
+    this.lastWrite = performance.now();
+    this.writing = true;
+    if (typeof head !== 'string') {
+      this.queue.shift();
+      this.rotateNow(head);
+      this.pump();
+      return;
+    }
+    let text = '';
+    while (typeof this.queue[0] === 'string') text += this.queue.shift();
+    this.writeText(text);
+  }
+
+  /** Writes a string as is (no Buffer copy in JS); the rare short write continues from a Buffer. */
+  private writeText(text: string): void {
+    writeAsync(this.fd, text, null, 'utf8', (error, written) => {
+      if (error) {
+        this.options.onError(error);
+      } else if (written < Buffer.byteLength(text)) {
+        this.writeFrom(Buffer.from(text), written);
+        return;
+      }
+      this.dirty = true;
+      this.pump();
+    });
+  }
+
+  private writeFrom(buffer: Buffer, offset: number): void {
+    writeAsync(this.fd, buffer, offset, buffer.length - offset, null, (error, written) => {
+      if (error) {
+        // Dropped: the chain shows the gap (verify names the missing seqs).
+        this.options.onError(error);
+      } else if (offset + written < buffer.length) {
+        this.writeFrom(buffer, offset + written);
+        return;
+      }
+      this.dirty = true;
+      this.pump();
+    });
+  }
+
+  private writeAllSync(chunk: string): void {
+    const buffer = Buffer.from(chunk);
+    try {
+      for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
+      fdatasyncSync(this.fd);
+    } catch (error) {
+      this.options.onError(error as Error);
+    }
+  }
+
+  private sync(): void {
+    if (!this.dirty || this.syncing) return;
+    this.dirty = false;
+    this.syncing = true;
+    const fd = this.fd;
+    fdatasync(fd, (error) => {
+      this.syncing = false;
+      // A rotation or close may have closed this descriptor meanwhile (and synced it itself).
+      if (error && fd === this.fd && !this.closed) this.options.onError(error);
+    });
+  }
+
+  private rotateNow(rotation: Rotation): void {
+    try {
+      fdatasyncSync(this.fd);
+      closeSync(this.fd);
+      renameSync(this.file, rotation.to);
+    } catch (error) {
+      this.options.onError(error as Error);
+    }
+    this.fd = openSync(this.file, 'a');
+    this.dirty = false;
+    if (this.options.keep !== undefined) this.prune(this.options.keep);
+  }
+
+  private prune(keep: number): void {
+    const rotated = chainFilesSync(this.file).filter((f) => f !== this.file);
+    for (const old of rotated.slice(0, Math.max(0, rotated.length - keep))) {
+      try {
+        unlinkSync(old);
+      } catch (error) {
+        this.options.onError(error as Error);
+      }
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Reading and filtering audit records for `mcpgate audit query` and `report`: every file of the
+ * chain in order (rotated files first), lines that are not records skipped and counted. Filters
+ * on calls (`--tool`, `--decision`, `--outcome`) keep both records of a call (decision and
+ * result), joined by the `call` id; `--client` is joined through the session's start record.
+ */
+import { readFile } from 'node:fs/promises';
+import { durationToMs } from '../config/schema.js';
+import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
+import { compileGlob } from '../policy/glob.js';
+import { chainFiles } from './files.js';
+
+/** One audit record as read back (fields as written). */
+export type AuditRecord = Readonly<Record<string, unknown>> & { readonly event: string; readonly seq?: number; readonly time?: string };
+
+/** Records with the exact lines they came from. */
+export interface AuditRead {
+  readonly files: readonly string[];
+  readonly records: readonly AuditRecord[];
+  readonly lines: readonly string[];
+  /** Lines that were not records (torn or damaged; `verify` says more). */
+  readonly skipped: number;
+}
+
+/** Reads every record of the chain whose active file is `active`, in order. */
+export async function readAuditRecords(active: string): Promise<AuditRead> {
+  const files = await chainFiles(active);
+  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
+  const records: AuditRecord[] = [];
+  const lines: string[] = [];
+  let skipped = 0;
+  for (const file of files) {
+    for (const line of (await readFile(file, 'utf8')).split('\n')) {
+      if (line === '') continue;
+      try {
+        const record = JSON.parse(line) as AuditRecord;
+        if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
+        records.push(record);
+        lines.push(line);
+      } catch {
+        skipped++;
+      }
+    }
+  }
+  return { files, records, lines, skipped };
+}
+
+/** What `audit query` and `report` filter on; every field optional. */
+export interface AuditFilter {
+  readonly since?: number;
+  readonly until?: number;
+  readonly session?: string;
+  readonly client?: string;
+  readonly server?: string;
+  readonly tool?: string;
+  readonly decision?: string;
+  readonly outcome?: string;
+}
+
+/**
+ * Parses `--since/--until`: an ISO 8601 date or time, or a duration back from `now` such as
+ * `90s`, `15m`, `1h`, `2d`, `1w`.
+ */
+export function parseTime(value: string, option: string, now = Date.now()): number {
+  const relative = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(value);
+  if (relative) {
+    const [, amount, unit] = relative;
+    const ms = unit === 'd' ? Number(amount) * 86_400_000 : unit === 'w' ? Number(amount) * 604_800_000 : durationToMs(`${amount}${unit}`);
+    return now - ms;
+  }
+  const time = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) throw new UsageError(`--${option} must be an ISO time (2025-01-31T12:00:00Z) or a duration ago (30m, 1h, 2d), not "${value}"`);
+  return time;
+}
+
+const CALL_EVENTS = new Set(['mcpgate.tool.decision', 'mcpgate.tool.result']);
+
+/** The records matching every given filter, in log order. */
+export function filterRecords(records: readonly AuditRecord[], filter: AuditFilter): AuditRecord[] {
+  const decisions = new Map<string, string>();
+  const outcomes = new Map<string, string>();
+  const clients = new Map<string, string[]>();
+  for (const r of records) {
+    if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), String(r.decision));
+    else if (r.event === 'mcpgate.tool.result') outcomes.set(String(r.call), String(r.outcome));
+    else if (r.event === 'mcpgate.session.start') clients.set(String(r.session), [r.client_name, r.subject].filter((v): v is string => typeof v === 'string'));
+  }
+  const glob = (pattern: string | undefined) => (pattern === undefined ? undefined : compileGlob(pattern));
+  const server = glob(filter.server);
+  const tool = glob(filter.tool);
+  const client = glob(filter.client);
+  const callOnly = filter.tool !== undefined || filter.decision !== undefined || filter.outcome !== undefined;
+  return records.filter((r) => {
+    if (filter.since !== undefined || filter.until !== undefined) {
+      const time = Date.parse(String(r.time));
+      if (filter.since !== undefined && !(time >= filter.since)) return false;
+      if (filter.until !== undefined && !(time <= filter.until)) return false;
+    }
+    const session = typeof r.session === 'string' ? r.session : undefined;
+    // Exact id, or a prefix of one (the table shows ids shortened).
+    if (filter.session !== undefined && !(session !== undefined && session.startsWith(filter.session))) return false;
+    if (client) {
+      const names = [...(session ? (clients.get(session) ?? []) : []), ...(typeof r.subject === 'string' ? [r.subject] : [])];
+      if (!names.some((name) => client(name))) return false;
+    }
+    if (server && !(typeof r.server === 'string' && server(r.server))) return false;
+    if (callOnly && !CALL_EVENTS.has(r.event)) return false;
+    if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
+    if (filter.decision !== undefined && decisions.get(String(r.call)) !== filter.decision) return false;
+    if (filter.outcome !== undefined && outcomes.get(String(r.call)) !== filter.outcome) return false;
+    return true;
+  });
+}
+
+/** One table row per record: time, seq, event, session, target, detail. */
+export function formatTable(records: readonly AuditRecord[]): string {
+  const rows = records.map((r) => [String(r.time ?? ''), String(r.seq ?? ''), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)]);
+  const header = ['TIME', 'SEQ', 'EVENT', 'SESSION', 'TARGET', 'DETAIL'];
+  const widths = header.map((h, i) => rows.reduce((max, row) => Math.max(max, (row[i] as string).length), h.length));
+  const format = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
+  return [format(header), ...rows.map(format)].join('\n') + '\n';
+}
+
+function target(r: AuditRecord): string {
+  if (typeof r.public_name === 'string') return r.public_name;
+  if (typeof r.server === 'string') return r.server;
+  return '';
+}
+
+function detail(r: AuditRecord): string {
+  switch (r.event) {
+    case 'mcpgate.tool.decision':
+      return `${r.decision} by ${r.decided_by}${r.scope ? ` (${r.scope})` : ''}: ${r.reason}`;
+    case 'mcpgate.tool.result':
+      return `${r.outcome} in ${r.duration_ms} ms, ${r.result_size} chars${r.error ? `: ${r.error}` : ''}`;
+    case 'mcpgate.session.start':
+      return `${r.client_name ?? 'unknown client'}${r.client_version ? ` ${r.client_version}` : ''} over ${r.transport}${r.subject ? ` as ${r.subject}` : ''}`;
+    case 'mcpgate.session.end':
+      return `${r.calls} call(s) in ${r.duration_ms} ms`;
+    case 'mcpgate.upstream.state':
+      return `${r.state}${r.error ? `: ${r.error}` : ''}`;
+    case 'mcpgate.config.change':
+      return `added ${JSON.stringify(r.added)}, removed ${JSON.stringify(r.removed)}, failed ${JSON.stringify(r.failed)}`;
+    case 'mcpgate.audit.checkpoint':
+      return `${r.alg} signature over seq ${r.checkpoint_seq}`;
+    case 'mcpgate.audit.recovery':
+      return `cut off a torn last line of ${r.torn_bytes} bytes after a crash`;
+    default:
+      return '';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * `mcpgate audit verify`: reads every file of the chain in order, checks the hash chain
+ * (chain.ts) and, given a key, every signed checkpoint.
+ */
+import type { KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ErrorCodes, GatewayError } from '../errors.js';
+import { checkChain, type ChainBreak, type ChainLine } from './chain.js';
+import { verifyCheckpoint } from './checkpoint.js';
+import { chainFiles } from './files.js';
+
+/** What verification found. */
+export interface VerifyReport {
+  readonly files: readonly string[];
+  readonly records: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly checkpoints: number;
+  /** Checkpoints whose signature was checked (0 without a key). */
+  readonly checkpointsVerified: number;
+  readonly break?: ChainBreak;
+}
+
+/** The complete lines of the chain's files in order, and an incomplete last line if any. */
+export async function readChainLines(files: readonly string[]): Promise<{ lines: ChainLine[]; torn?: ChainLine }> {
+  const lines: ChainLine[] = [];
+  let torn: ChainLine | undefined;
+  for (const [index, file] of files.entries()) {
+    const name = basename(file);
+    const parts = (await readFile(file, 'utf8')).split('\n');
+    const tail = parts.pop() as string;
+    parts.forEach((text, i) => lines.push({ file: name, line: i + 1, text }));
+    if (tail !== '') {
+      const partial = { file: name, line: parts.length + 1, text: tail };
+      // Only the newest file may end mid-record; anywhere else it is damage inside the chain.
+      if (index === files.length - 1) torn = partial;
+      else lines.push(partial);
+    }
+  }
+  return torn ? { lines, torn } : { lines };
+}
+
+/** Verifies the chain whose active file is `active`; `key` also checks signed checkpoints. */
+export async function verifyAudit(active: string, key?: KeyObject): Promise<VerifyReport> {
+  const files = await chainFiles(active);
+  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
+  const { lines, torn } = await readChainLines(files);
+  const chain = checkChain(lines, torn);
+  const names = files.map((f) => basename(f));
+  let checkpoints = 0;
+  let verified = 0;
+  const intactUpTo = chain.break ? chain.break.seq : Number.POSITIVE_INFINITY;
+  for (const line of lines) {
+    if (!line.text.includes('"event":"mcpgate.audit.checkpoint"')) continue;
+    let record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string };
+    try {
+      record = JSON.parse(line.text) as typeof record;
+    } catch {
+      break; // not a record: the chain check has already named this line
+    }
+    if (!(record.seq < intactUpTo)) break;
+    checkpoints++;
+    if (!key) continue;
+    const problem = await checkCheckpoint(record, key, chain.hashes);
+    if (problem) {
+      return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, break: { seq: record.seq, kind: 'signature', file: line.file, line: line.line, detail: problem } };
+    }
+    verified++;
+  }
+  return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, ...(chain.break ? { break: chain.break } : {}) };
+}
+
+async function checkCheckpoint(record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string }, key: KeyObject, hashes: ReadonlyMap<number, string>): Promise<string | undefined> {
+  const claim = await verifyCheckpoint(String(record.jws), key);
+  if (typeof claim === 'string') return `checkpoint seq ${record.seq}: ${claim}`;
+  if (claim.seq !== record.checkpoint_seq || claim.hash !== record.checkpoint_hash) return `checkpoint seq ${record.seq}: its fields differ from what was signed (seq ${claim.seq})`;
+  const actual = hashes.get(claim.seq);
+  // A head in a file that rotation has since deleted cannot be compared; the signature still held.
+  if (actual !== undefined && actual !== claim.hash) return `checkpoint seq ${record.seq}: the signed hash of seq ${claim.seq} does not match the record in the log (edited)`;
+  return undefined;
+}
+
+/** One-line summary for the CLI. */
+export function describeVerify(report: VerifyReport): string {
+  const range = report.records === 0 ? 'no records' : `${report.records} records, seq ${report.firstSeq}..${report.lastSeq}`;
+  const start = report.firstSeq > 1 ? `; the chain starts at seq ${report.firstSeq} (older files were rotated away)` : '';
+  const signed =
+    report.checkpoints === 0 ? '' : report.checkpointsVerified === report.checkpoints ? `; ${report.checkpoints} signed checkpoint(s) verified` : `; ${report.checkpoints} checkpoint(s) not checked (no --key)`;
+  if (!report.break) return `intact (${range}, files: ${report.files.join(', ')}${start}${signed})`;
+  const b = report.break;
+  return `broken at seq ${b.seq}: ${b.kind}: ${b.detail}\n${range} verified before it (files: ${report.files.join(', ')})`;
+}

@@ -1,0 +1,134 @@
+/**
+ * `mcpgate audit query | verify | report`: the auditor's commands. They read the audit file named
+ * by `--file PATH`, else by gateway.yaml's `audit.file` in the config dir (`--config DIR`,
+ * `$MCPGATE_CONFIG`, the current dir), together with its rotated predecessors.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { verificationKey } from '../audit/checkpoint.js';
+import { filterRecords, formatTable, parseTime, readAuditRecords, type AuditFilter } from '../audit/query.js';
+import { formatSummary, summarise } from '../audit/report.js';
+import { renderHtml } from '../audit/reportHtml.js';
+import { describeVerify, verifyAudit } from '../audit/verify.js';
+import { loadConfig } from '../config/load.js';
+import { defaultResolver } from '../config/references.js';
+import { UsageError } from '../errors.js';
+import { configDirFrom } from './configDir.js';
+
+/** Help texts of the audit subcommands. */
+export const AUDIT_HELP = `mcpgate audit query  [--config DIR | --file PATH] [filters] [--json]
+mcpgate audit verify [--config DIR | --file PATH] [--key FILE|\${env:NAME}|\${file:PATH}|\${secret:NAME}]
+mcpgate audit report [--config DIR | --file PATH] [filters] [--html FILE] [--json]
+
+Reads the audit log (gateway.yaml audit.file, or --file) and its rotated files, in chain order.
+  query    print matching records as a table, or with --json as the exact JSON lines; a session's
+           story in order: mcpgate audit query --session ID
+  verify   check the hash chain (and, with --key, the signed checkpoints); exit 0 "intact (…)",
+           exit 1 naming the first broken seq and why (edited, deleted, inserted, reordered, torn)
+  report   summarise a period: calls per server/tool, decisions, approvals, denials, failures,
+           slowest tools; --html FILE also writes a self-contained HTML report with charts
+Filters:
+  --since T / --until T   ISO time (2025-01-31T09:00:00Z) or a duration ago (30m, 1h, 2d)
+  --session ID            a session id (or its first characters)
+  --client NAME           client name or authenticated subject (glob)
+  --server NAME           upstream server (glob)
+  --tool NAME             tool or public tool name (glob)
+  --decision D            allow | ask | deny
+  --outcome O             ok | tool_error | protocol_error | timeout | cancelled
+`;
+
+const FILTERS = ['since', 'until', 'session', 'client', 'server', 'tool', 'decision', 'outcome'] as const;
+const ALLOWED: Record<string, readonly string[]> = {
+  query: ['config', 'file', 'json', ...FILTERS],
+  verify: ['config', 'file', 'key'],
+  report: ['config', 'file', 'json', 'html', ...FILTERS],
+};
+
+/** Output streams of the audit commands. */
+export interface AuditIo {
+  readonly out: NodeJS.WritableStream;
+  readonly err: NodeJS.WritableStream;
+}
+
+/** Runs `mcpgate audit …` with the arguments after `audit`; returns the exit code. */
+export async function auditCommand(argv: readonly string[], io: AuditIo): Promise<number> {
+  const str = { type: 'string' } as const;
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
+      json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  // `mcpgate audit query | head` closes the pipe early: that is not an error.
+  io.out.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') io.err.write(`mcpgate audit: ${error.message}\n`);
+  });
+  const [sub, extra] = positionals;
+  if (values.help || sub === undefined || sub === 'help') {
+    io.out.write(AUDIT_HELP);
+    return values.help || sub === 'help' ? 0 : 2;
+  }
+  const allowed = ALLOWED[sub];
+  if (!allowed) throw new UsageError(`unknown audit command "${sub}": use query, verify or report`);
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" for mcpgate audit ${sub}`);
+  for (const [key, value] of Object.entries(values)) {
+    if (key !== 'debug' && value !== undefined && !allowed.includes(key)) throw new UsageError(`option --${key} does not apply to mcpgate audit ${sub}`);
+  }
+  if (values.file !== undefined && values.config !== undefined) throw new UsageError('give either --file or --config, not both');
+  const file = values.file !== undefined ? resolve(values.file) : (await loadConfig(configDirFrom(values.config))).audit.file;
+
+  if (sub === 'verify') {
+    const key = values.key === undefined ? undefined : await verificationKey(values.key, defaultResolver(configDirFrom(values.config)));
+    const report = await verifyAudit(file, key);
+    const failed = report.break !== undefined || (key !== undefined && report.checkpoints === 0);
+    io.out.write(`${describeVerify(report)}\n`);
+    if (key !== undefined && report.checkpoints === 0 && !report.break) io.out.write('no signed checkpoints in the log, but --key was given\n');
+    return failed ? 1 : 0;
+  }
+
+  const filter = filterFrom(values);
+  const read = await readAuditRecords(file);
+  if (read.skipped > 0) io.err.write(`mcpgate audit: skipped ${read.skipped} line(s) that are not records (run mcpgate audit verify)\n`);
+  const records = filterRecords(read.records, filter);
+  if (sub === 'query') {
+    if (values.json) {
+      const index = new Map(read.records.map((r, i) => [r, i]));
+      for (const r of records) io.out.write(`${read.lines[index.get(r) as number]}\n`);
+    } else {
+      io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records));
+    }
+    return 0;
+  }
+  const summary = summarise(records);
+  if (values.html !== undefined) {
+    await writeFile(values.html, renderHtml(summary));
+    io.err.write(`mcpgate audit: wrote ${values.html}\n`);
+  }
+  io.out.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  return 0;
+}
+
+const DECISIONS = ['allow', 'ask', 'deny'];
+const OUTCOMES = ['ok', 'tool_error', 'protocol_error', 'timeout', 'cancelled'];
+
+function filterFrom(values: Record<string, string | boolean | undefined>): AuditFilter {
+  const get = (key: string) => values[key] as string | undefined;
+  const decision = get('decision');
+  const outcome = get('outcome');
+  if (decision !== undefined && !DECISIONS.includes(decision)) throw new UsageError(`--decision must be one of ${DECISIONS.join(', ')}`);
+  if (outcome !== undefined && !OUTCOMES.includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
+  const filter: Record<string, string | number> = {};
+  const since = get('since');
+  const until = get('until');
+  if (since !== undefined) filter.since = parseTime(since, 'since');
+  if (until !== undefined) filter.until = parseTime(until, 'until');
+  for (const key of ['session', 'client', 'server', 'tool', 'decision', 'outcome'] as const) {
+    const value = get(key);
+    if (value !== undefined) filter[key] = value;
+  }
+  return filter as AuditFilter;
+}

@@ -1,0 +1,74 @@
+/**
+ * The report's arithmetic and the HTML page, on records shaped like the writer's. Approvals by a
+ * user or an auto-reviewer cannot be produced by this version's gateway (ask = deny), so they are
+ * given here as records; everything else is also covered on a real log in test/e2e/auditCli.
+ */
+import { describe, expect, it } from 'vitest';
+import { filterRecords, parseTime, type AuditRecord } from '../../src/audit/query.js';
+import { percentile, summarise } from '../../src/audit/report.js';
+import { renderHtml } from '../../src/audit/reportHtml.js';
+
+let seq = 0;
+function call(tool: string, decision: string, decidedBy: string, extra: Record<string, unknown> = {}, result?: { outcome: string; ms: number }): AuditRecord[] {
+  const id = `c${seq}`;
+  const base = { session: 's1', call: id, server: tool.split('__')[0], tool: tool.split('__')[1], public_name: tool };
+  const records: AuditRecord[] = [{ seq: ++seq, time: `2025-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`, event: 'mcpgate.tool.decision', ...base, decision, decided_by: decidedBy, reason: extra.reason ?? 'r', ...extra }];
+  if (result) records.push({ seq: ++seq, time: `2025-01-01T00:00:${String(seq).padStart(2, '0')}.000Z`, event: 'mcpgate.tool.result', ...base, outcome: result.outcome, duration_ms: result.ms, result_size: 1 });
+  return records;
+}
+
+describe('audit report', () => {
+  const records = [
+    ...call('gh__create_issue', 'allow', 'user', { scope: 'session', subject: 'alice' }, { outcome: 'ok', ms: 10 }),
+    ...call('gh__create_issue', 'allow', 'auto_review', { scope: 'once' }, { outcome: 'ok', ms: 30 }),
+    ...call('gh__create_issue', 'allow', 'rule', {}, { outcome: 'timeout', ms: 60 }),
+    ...call('gh__delete_repo', 'deny', 'rule', { reason: 'never <script>alert(1)</script>' }),
+    ...call('gh__push', 'deny', 'timeout', { reason: 'approval timed out' }),
+  ];
+
+  it('counts approvals with who and scope, denials with reasons, and failures', () => {
+    const s = summarise(records);
+    expect(s.calls).toBe(5);
+    expect(s.approvals).toEqual([
+      { label: 'auto_review (once)', count: 1 },
+      { label: 'user: alice (session)', count: 1 },
+    ]);
+    expect(s.denials).toEqual([
+      { label: 'gh__delete_repo: never <script>alert(1)</script>', count: 1 },
+      { label: 'gh__push: approval timed out', count: 1 },
+    ]);
+    expect(s.failures).toEqual([{ label: 'timeout: gh__create_issue', count: 1 }]);
+    expect(s.slowest).toEqual([{ tool: 'gh__create_issue', calls: 3, p50: 30, p95: 60, max: 60 }]);
+  });
+
+  it('uses nearest-rank percentiles', () => {
+    const values = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(values, 0.5)).toBe(50);
+    expect(percentile(values, 0.95)).toBe(95);
+    expect(percentile([7], 0.95)).toBe(7);
+    expect(percentile([], 0.5)).toBe(0);
+  });
+
+  it('escapes record text in the HTML page and loads nothing from elsewhere', () => {
+    const html = renderHtml(summarise(records));
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('never &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+    expect(html).not.toMatch(/(src|href)=/);
+  });
+
+  it('filters calls by decision and outcome, keeping both records of a call', () => {
+    expect(filterRecords(records, { outcome: 'timeout' }).map((r) => r.event)).toEqual(['mcpgate.tool.decision', 'mcpgate.tool.result']);
+    expect(filterRecords(records, { decision: 'deny' })).toHaveLength(2);
+    expect(filterRecords(records, { tool: 'create_*' })).toHaveLength(6);
+    expect(filterRecords(records, { since: Date.parse('2025-01-01T00:00:05Z'), until: Date.parse('2025-01-01T00:00:06Z') }).map((r) => r.seq)).toEqual([5, 6]);
+  });
+
+  it('reads relative and absolute times', () => {
+    const now = Date.parse('2025-01-02T00:00:00Z');
+    expect(parseTime('1h', 'since', now)).toBe(now - 3_600_000);
+    expect(parseTime('2d', 'since', now)).toBe(now - 2 * 86_400_000);
+    expect(parseTime('2025-01-01', 'since', now)).toBe(Date.parse('2025-01-01'));
+    expect(() => parseTime('yesterday', 'since', now)).toThrow(/--since must be/);
+  });
+});
