@@ -292,7 +292,10 @@ export class ApprovalBroker {
       tool: ctx.entry.name,
       public_name: ctx.entry.publicName,
       ...recorded,
-      ...(tool.annotations ? { annotations: tool.annotations } : {}),
+      // As the upstream declared them, and whether an admin vouched for them (trustAnnotations):
+      // what clients are shown is filtered, and an ask is never advertised read-only.
+      ...(ctx.entry.declaredAnnotations ? { annotations: ctx.entry.declaredAnnotations } : {}),
+      annotations_trusted: ctx.entry.upstream.config.trustAnnotations === true,
       ...(tool.description ? { description: tool.description } : {}),
       asking_rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason,
       reason: ctx.verdict.reason,

@@ -81,7 +81,9 @@ export function filterRecords(records: readonly AuditRecord[], filter: AuditFilt
   const outcomes = new Map<string, string>();
   const clients = new Map<string, string[]>();
   for (const r of records) {
-    if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), String(r.decision));
+    // An asked call's decision record holds the answer (allow/deny) and says it was asked by its
+    // approval_channel: `--decision ask` finds those.
+    if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), r.approval_channel !== undefined || r.decision === 'ask' ? `ask:${String(r.decision)}` : String(r.decision));
     else if (r.event === 'mcpgate.tool.result') outcomes.set(String(r.call), String(r.outcome));
     else if (r.event === 'mcpgate.session.start') clients.set(String(r.session), [r.client_name, r.subject].filter((v): v is string => typeof v === 'string'));
   }
@@ -106,7 +108,7 @@ export function filterRecords(records: readonly AuditRecord[], filter: AuditFilt
     if (server && !(typeof r.server === 'string' && server(r.server))) return false;
     if (callOnly && !CALL_EVENTS.has(r.event)) return false;
     if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
-    if (filter.decision !== undefined && decisions.get(String(r.call)) !== filter.decision) return false;
+    if (filter.decision !== undefined && !decisionMatches(decisions.get(String(r.call)), filter.decision)) return false;
     if (filter.outcome !== undefined && outcomes.get(String(r.call)) !== filter.outcome) return false;
     return true;
   });
@@ -148,4 +150,11 @@ function detail(r: AuditRecord): string {
     default:
       return '';
   }
+}
+
+/** `ask` matches every asked call; `allow`/`deny` match the final decision, asked or not. */
+function decisionMatches(recorded: string | undefined, wanted: string): boolean {
+  if (recorded === undefined) return false;
+  if (wanted === 'ask') return recorded.startsWith('ask:');
+  return recorded === wanted || recorded === `ask:${wanted}`;
 }

@@ -91,8 +91,11 @@ export function summarise(records: readonly AuditRecord[]): AuditSummary {
       decisionsBy.add(`${r.decision} by ${r.decided_by}`);
       if (r.decision === 'allow') allowed.add(String(r.call));
       if (r.decision === 'allow' && APPROVERS.has(String(r.decided_by))) {
-        const who = r.approver ?? r.approved_by ?? r.subject;
-        approvals.add(`${r.decided_by}${typeof who === 'string' ? `: ${who}` : ''}${r.scope ? ` (${r.scope})` : ''}`);
+        // decided_by says who (a person, the auto-reviewer), approval_channel how it was asked,
+        // subject whose session it was (authenticated HTTP clients).
+        const via = typeof r.approval_channel === 'string' ? ` via ${r.approval_channel}` : '';
+        const who = typeof r.subject === 'string' ? `: ${r.subject}` : '';
+        approvals.add(`${r.decided_by}${via}${who}${r.scope ? ` (${r.scope})` : ''}`);
       }
       if (r.decision !== 'allow') denials.add(`${tool}: ${r.reason}`);
     } else if (r.event === 'mcpgate.tool.result') {

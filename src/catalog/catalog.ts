@@ -18,6 +18,8 @@ export interface ToolEntry {
   readonly name: string;
   /** The definition handed to clients (public name). */
   readonly publicTool: Tool;
+  /** The annotations as the upstream declared them (untrusted unless the server sets `trustAnnotations`). */
+  readonly declaredAnnotations?: Tool['annotations'];
   readonly policy: ToolPolicy;
 }
 
@@ -95,7 +97,8 @@ export class Catalog {
         claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
           const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
-          return { publicName: name, upstream, name: tool.name, publicTool: advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy), policy };
+          const publicTool = advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy);
+          return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy };
         });
       }
       for (const prompt of upstream.prompts) {

@@ -1,7 +1,7 @@
 /**
- * The report's arithmetic and the HTML page, on records shaped like the writer's. Approvals by a
- * user or an auto-reviewer cannot be produced by this version's gateway (ask = deny), so they are
- * given here as records; everything else is also covered on a real log in test/e2e/auditCli.
+ * The report's arithmetic and the HTML page, on records shaped like the writer's (an asked call's
+ * decision record holds the answer and its approval_channel); everything else is also covered on
+ * a real log in test/e2e/auditCli.
  */
 import { describe, expect, it } from 'vitest';
 import { filterRecords, parseTime, type AuditRecord } from '../../src/audit/query.js';
@@ -19,19 +19,19 @@ function call(tool: string, decision: string, decidedBy: string, extra: Record<s
 
 describe('audit report', () => {
   const records = [
-    ...call('gh__create_issue', 'allow', 'user', { scope: 'session', subject: 'alice' }, { outcome: 'ok', ms: 10 }),
-    ...call('gh__create_issue', 'allow', 'auto_review', { scope: 'once' }, { outcome: 'ok', ms: 30 }),
+    ...call('gh__create_issue', 'allow', 'user', { scope: 'session', subject: 'alice', approval_channel: 'elicitation' }, { outcome: 'ok', ms: 10 }),
+    ...call('gh__create_issue', 'allow', 'auto_review', { scope: 'once', approval_channel: 'auto_review' }, { outcome: 'ok', ms: 30 }),
     ...call('gh__create_issue', 'allow', 'rule', {}, { outcome: 'timeout', ms: 60 }),
     ...call('gh__delete_repo', 'deny', 'rule', { reason: 'never <script>alert(1)</script>' }),
-    ...call('gh__push', 'deny', 'timeout', { reason: 'approval timed out' }),
+    ...call('gh__push', 'deny', 'timeout', { reason: 'approval timed out', approval_channel: 'queue' }),
   ];
 
   it('counts approvals with who and scope, denials with reasons, and failures', () => {
     const s = summarise(records);
     expect(s.calls).toBe(5);
     expect(s.approvals).toEqual([
-      { label: 'auto_review (once)', count: 1 },
-      { label: 'user: alice (session)', count: 1 },
+      { label: 'auto_review via auto_review (once)', count: 1 },
+      { label: 'user via elicitation: alice (session)', count: 1 },
     ]);
     expect(s.denials).toEqual([
       { label: 'gh__delete_repo: never <script>alert(1)</script>', count: 1 },
@@ -55,6 +55,17 @@ describe('audit report', () => {
     expect(html).toContain('never &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
     expect(html).not.toMatch(/(src|href)=/);
+  });
+
+  it('--decision ask finds every asked call, whatever the answer; allow/deny the final decision', () => {
+    const asked = filterRecords(records, { decision: 'ask' }).filter((r) => r.event === 'mcpgate.tool.decision');
+    expect(asked.map((r) => [r.public_name, r.decision])).toEqual([
+      ['gh__create_issue', 'allow'],
+      ['gh__create_issue', 'allow'],
+      ['gh__push', 'deny'],
+    ]);
+    const denied = filterRecords(records, { decision: 'deny' }).filter((r) => r.event === 'mcpgate.tool.decision');
+    expect(denied.map((r) => r.public_name)).toEqual(['gh__delete_repo', 'gh__push']);
   });
 
   it('filters calls by decision and outcome, keeping both records of a call', () => {

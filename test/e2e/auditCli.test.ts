@@ -23,6 +23,7 @@ describe('mcpgate audit query / report / verify', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'mcpgate-auditcli-'));
     config = await makeConfig({
+      gateway: { approval: { channel: 'none' } }, // the one ask (echo__stats) is denied at once
       servers: {
         echo: fixtureServer('echo', {
           tools: { default: 'deny', allow: ['echo', 'add', 'fail', 'slow'], ask: ['stats'], deny: [{ tool: 'echo', args: { message: 'secret*' }, reason: 'no secrets' }] },
@@ -92,8 +93,8 @@ describe('mcpgate audit query / report / verify', () => {
 
   it('query filters by decision, outcome, server, tool, client and time', async () => {
     const count = async (...args: string[]) => jsonLines((await audit('query', '--json', ...args)).stdout).length;
-    expect(await count('--decision', 'deny')).toBe(2);
-    expect(await count('--decision', 'ask')).toBe(1);
+    expect(await count('--decision', 'deny')).toBe(3); // two by rule, and the ask nobody could answer
+    expect(await count('--decision', 'ask')).toBe(1); // asked (and denied: no approval channel)
     expect(await count('--decision', 'allow')).toBe(10 + 10); // 10 decisions + their 10 results
     expect(await count('--outcome', 'tool_error')).toBe(2); // decision + result of echo__fail
     expect(await count('--server', 'calc', '--tool', '*')).toBe(6);
@@ -127,12 +128,11 @@ describe('mcpgate audit query / report / verify', () => {
       { label: 'echo__slow', count: 1 },
       { label: 'echo__stats', count: 1 },
     ]);
-    expect(s.decisions).toEqual([{ label: 'allow', count: 10 }, { label: 'deny', count: 2 }, { label: 'ask', count: 1 }]);
+    expect(s.decisions).toEqual([{ label: 'allow', count: 10 }, { label: 'deny', count: 3 }]);
     expect(s.decisionsBy).toEqual([
       { label: 'allow by rule', count: 7 },
       { label: 'allow by default', count: 3 },
-      { label: 'deny by rule', count: 2 },
-      { label: 'ask by rule', count: 1 },
+      { label: 'deny by rule', count: 3 },
     ]);
     expect(s.denials).toEqual([
       { label: 'echo__echo: no secrets', count: 2 },
@@ -160,8 +160,8 @@ describe('mcpgate audit query / report / verify', () => {
     const dom = await chromium(['--dump-dom', `file://${html}`]);
     const charts = [...dom.stdout.matchAll(/<svg class="chart" data-chart="([a-z-]+)"/g)].map((m) => m[1]);
     expect(charts).toEqual(['calls-per-server', 'calls-per-tool', 'decisions', 'decided-by', 'outcomes', 'latency']);
-    // servers 2, tools 7, decisions 3, decided-by 4, outcomes 2, latency p50/p95/max × 6 forwarded tools
-    expect(dom.stdout.match(/<rect class="bar"/g)?.length).toBe(2 + 7 + 3 + 4 + 2 + 3 * 6);
+    // servers 2, tools 7, decisions 2, decided-by 3, outcomes 2, latency p50/p95/max × 6 forwarded tools
+    expect(dom.stdout.match(/<rect class="bar"/g)?.length).toBe(2 + 7 + 2 + 3 + 2 + 3 * 6);
     expect(dom.stdout).toContain('data-total="calls">13<');
     const shot = join(work, 'report.png');
     const shotRun = await chromium([`--screenshot=${shot}`, '--window-size=900,2400', `file://${html}`]);

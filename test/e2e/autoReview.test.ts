@@ -73,7 +73,8 @@ describe('auto-review by an external command', () => {
     expect(reviews).toHaveLength(2);
     expect(reviews[1]).toMatchObject({ server: 'notes', tool: 'add_note', public_name: 'notes__add_note', arguments: { title: 't', text: 'hello' } });
     expect(String(reviews[1]!.asking_rule)).toContain('servers.d/notes.yaml tools.default');
-    expect(reviews[0]).toMatchObject({ annotations: { readOnlyHint: true } });
+    // the upstream's own hints, flagged as not vouched for by an admin (no trustAnnotations)
+    expect(reviews[0]).toMatchObject({ annotations: { readOnlyHint: true }, annotations_trusted: false });
     expect(reviews[1]!.recent_calls).toEqual([expect.objectContaining({ tool: 'notes__list_notes', decision: 'allow', decided_by: 'auto_review', outcome: 'ok' })]);
   });
 

@@ -59,7 +59,11 @@ describe('tool pinning', () => {
     await waitFor(async () => (result = await callTarget()).isError === true, 10_000, () => 'target escalated');
     expect(textOf(result)).toMatch(/was not run: approval required: the definition of mutable__target changed since it was pinned \(description, inputSchema\)/);
     expect(textOf(result)).toContain('mcpgate tools --accept mutable__target');
-    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.definition_change'));
+    // the escalated call's decision record is written after its response: wait for it too
+    const records = await waitForAudit(
+      config.auditFile,
+      (rs) => rs.some((r) => r.event === 'mcpgate.tool.definition_change') && rs.some((r) => r.event === 'mcpgate.tool.decision' && r.public_name === 'mutable__target' && r.decision === 'deny'),
+    );
     const change = records.find((r) => r.event === 'mcpgate.tool.definition_change');
     expect(change).toMatchObject({ server: 'mutable', tool: 'target', public_name: 'mutable__target', status: 'changed', old_sha256: before, changed: ['description', 'inputSchema'] });
     expect(change?.new_sha256).not.toBe(before);

@@ -51,7 +51,8 @@ describe('managed requirements', () => {
 
   beforeAll(async () => {
     config = await makeConfig({
-      gateway: { approval: { timeout: '5s' }, audit: { arguments: 'full' } },
+      // no approval channel: a managed ask is denied at once (with a channel it would wait ≥ 30 s)
+      gateway: { approval: { timeout: '5s', channel: 'none' }, audit: { arguments: 'full' } },
       servers: {
         echo: fixtureServer('echo', { tools: { allow: ['echo', 'add', 'fail'] } }),
         notes: fixtureServer('notes', { tools: { default: 'allow' } }),
@@ -105,7 +106,7 @@ describe('managed requirements', () => {
     expect(result.isError).toBe(true);
     expect(textOf(result)).toMatch(/was not run: approval required/);
     const decision = await decisionFor('notes__add_note');
-    expect(decision).toMatchObject({ decision: 'ask', decided_by: 'managed' });
+    expect(decision).toMatchObject({ decision: 'deny', decided_by: 'managed', approval_channel: 'none' });
     expect(String(decision.rule)).toContain('rules[1] (notes/add_note)');
     const notes = await client.callTool({ name: 'notes__list_notes', arguments: {} });
     expect(textOf(notes)).not.toContain('"t"'); // nothing was added

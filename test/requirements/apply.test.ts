@@ -36,7 +36,7 @@ const serverNamed = (name: string) => config.servers.find((s) => s.name === name
 describe('applyRequirements', () => {
   it('returns the config unchanged without requirements', () => {
     expect(applyRequirements(config, undefined)).toBe(config);
-    expect(config.approval).toEqual({ timeoutMs: 10_000, allowAlways: true });
+    expect(config.approval).toMatchObject({ timeoutMs: 10_000, allowAlways: true });
   });
 
   it('keeps only servers whose identity is on the allow-list, with a problem naming the file and why', () => {
@@ -60,15 +60,15 @@ describe('applyRequirements', () => {
 
   it('raises approval.timeout to the managed minimum and forbids "always"', () => {
     const applied = applyRequirements(config, requirements({ approval: { minTimeoutMs: 30_000, allowAlways: false } }));
-    expect(applied.approval).toEqual({ timeoutMs: 30_000, allowAlways: false });
+    expect(applied.approval).toMatchObject({ timeoutMs: 30_000, allowAlways: false });
     expect(applied.problems.map(formatProblem)).toContain(`gateway.yaml: approval.timeout: 10000 ms raised to the managed minimum 30000 ms (${FILE} approval.minTimeout)`);
     // a longer user timeout stays
-    expect(applyRequirements(config, requirements({ approval: { minTimeoutMs: 5_000 } })).approval).toEqual({ timeoutMs: 10_000, allowAlways: true });
+    expect(applyRequirements(config, requirements({ approval: { minTimeoutMs: 5_000 } })).approval).toMatchObject({ timeoutMs: 10_000, allowAlways: true });
   });
 
   it('forces audit settings over the user ones', () => {
     const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash' } }));
-    expect(applied.audit).toEqual({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096 });
+    expect(applied.audit).toMatchObject({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096 });
     expect(applied.problems.map(formatProblem).join('\n')).toContain('audit.arguments: forced to hash by managed requirements');
   });
 
