@@ -16,6 +16,7 @@ import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
+import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
 import { ErrorCodes, WireError } from './errors.js';
 
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   readonly audit?: boolean;
   /** How long early list requests wait for upstreams still starting (default 5 s). */
   readonly listWaitMs?: number;
+  /** Traces client requests (only when telemetry is on). */
+  readonly tracer?: RequestTracer;
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -52,6 +55,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly deps: DispatchDeps;
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
+  private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
   private readonly callPrefix = Date.now().toString(36);
 
@@ -59,6 +63,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.config = options.config;
     this.logger = options.logger;
     this.listWaitMs = options.listWaitMs ?? 5000;
+    this.tracer = options.tracer;
     if (options.audit !== false) {
       this.auditLog = new AuditLog(this.config.audit.file);
       this.events.add(this.auditLog);
@@ -139,6 +144,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   // --- SessionDispatcher ---
 
   dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+    if (this.tracer) return this.tracer.request(session, request, (trace) => dispatch(this.deps, session, request, { ...extra, trace }));
     return dispatch(this.deps, session, request, extra);
   }
 

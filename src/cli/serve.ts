@@ -9,6 +9,7 @@ import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
 import { UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger } from '../telemetry/logger.js';
+import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
 import { refuseUnsupportedRequirements } from './requirements.js';
 
@@ -35,7 +36,8 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
-  const gateway = new Gateway({ config, logger });
+  const telemetry = await startTelemetry(config, logger);
+  const gateway = new Gateway({ config, logger, ...(telemetry ? { sinks: [telemetry.sink], tracer: telemetry.tracer } : {}) });
   void gateway.start();
 
   let stop: () => Promise<void>;
@@ -46,6 +48,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       stopping = true;
       await listener?.close();
       await gateway.close();
+      await telemetry?.shutdown();
       resolve();
     };
   });

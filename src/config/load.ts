@@ -22,6 +22,8 @@ import {
   type ToolPolicyInput,
 } from './schema.js';
 import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule } from './types.js';
+import type { TelemetryInput } from './schema.js';
+import type { TelemetryConfig } from './types.js';
 
 const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
 const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
@@ -245,8 +247,18 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
       restartMaxDelayMs: durationToMs(value.upstreams.restartMaxDelay),
     },
     catalog: value.catalog,
+    ...(value.telemetry ? { telemetry: telemetrySection(value.telemetry) } : {}),
     servers,
     problems,
+  };
+}
+
+function telemetrySection(value: TelemetryInput): TelemetryConfig {
+  const { exportInterval, exportTimeout, ...rest } = value;
+  return {
+    ...rest,
+    ...(exportInterval === undefined ? {} : { exportIntervalMs: durationToMs(exportInterval) }),
+    ...(exportTimeout === undefined ? {} : { exportTimeoutMs: durationToMs(exportTimeout) }),
   };
 }
 

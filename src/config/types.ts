@@ -62,6 +62,20 @@ export interface ServerConfig {
   readonly tools: PolicySection;
 }
 
+/** gateway.yaml `telemetry`, durations in milliseconds; unset fields fall back to OTEL_* variables. */
+export interface TelemetryConfig {
+  readonly enabled: boolean;
+  readonly endpoint?: string;
+  readonly protocol?: 'http/protobuf' | 'http/json';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly serviceName?: string;
+  readonly resourceAttributes?: Readonly<Record<string, string>>;
+  readonly signals?: readonly ('logs' | 'traces' | 'metrics')[];
+  readonly exportIntervalMs?: number;
+  readonly exportTimeoutMs?: number;
+  readonly maxQueueSize?: number;
+}
+
 /** A problem found while loading configuration: `file:line: field: message`. */
 export interface ConfigProblem {
   readonly file: string;
@@ -94,6 +108,8 @@ export interface GatewayConfig {
   };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number };
   readonly catalog: { readonly pageSize: number };
+  /** The `telemetry` section, when gateway.yaml has one (the OTEL_* environment is read at start). */
+  readonly telemetry?: TelemetryConfig;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

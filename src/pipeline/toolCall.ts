@@ -64,11 +64,15 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   }
 
   // 2. policy
+  const policySpan = extra.trace?.start('policy');
   const verdict = entry.policy.decide(args as Record<string, unknown> | undefined);
+  policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
 
   // 3. approval: nothing can answer an `ask` yet, so it is a deny (fail closed)
+  const approvalSpan = verdict.decision === 'ask' ? extra.trace?.start('approval') : undefined;
   const allowed = verdict.decision === 'allow';
   const reason = verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
+  approvalSpan?.end({ 'mcpgate.decision': allowed ? 'allow' : 'deny' });
 
   // 4. record the decision (one fixed shape: absent fields are undefined, which JSON leaves out)
   const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
@@ -107,10 +111,13 @@ async function forward(
   let size = 0;
   let error: string | undefined;
   const progressToken = extra._meta?.progressToken;
+  const sent = { ...params, name: entry.name };
+  const span = extra.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  let wire: McpError | undefined;
   try {
     const result = await entry.upstream.request(
       'tools/call',
-      { ...params, name: entry.name },
+      sent,
       {
         owner: { session: session.id, requestId: extra.requestId },
         signal: extra.signal,
@@ -131,8 +138,10 @@ async function forward(
     outcome = classify(caught, extra.signal);
     const mcpError = toWireError(caught);
     error = deps.redactor.scrub(mcpError.message);
+    wire = mcpError;
     throw mcpError;
   } finally {
+    span?.end(outcome, size, wire && { code: wire.code, message: error });
     deps.events.emit({
       event: 'mcpgate.tool.result',
       session: session.id,

@@ -1,0 +1,122 @@
+/**
+ * OpenTelemetry setup through `@opentelemetry/sdk-node` (imported dynamically by `telemetry.ts`
+ * only when telemetry is on). Every signal goes through a batching processor with a bounded
+ * queue and an OTLP/HTTP exporter with a bounded number of requests in flight, so a tool call
+ * never waits for the collector; failed exports are counted and warned about, rate-limited.
+ */
+import { diag, DiagLogLevel, metrics, trace } from '@opentelemetry/api';
+import { logs } from '@opentelemetry/api-logs';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
+import { PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
+import { ExportWarnings, guardExporter } from './exportGuard.js';
+import type { Logger } from './logger.js';
+import { OtelEventSink } from './otelEvents.js';
+import { MCP_DURATION_BUCKETS, OtelRequestTracer } from './otelTracer.js';
+import type { TelemetrySettings } from './settings.js';
+import type { Telemetry } from './telemetry.js';
+
+/** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */
+const CONCURRENT_EXPORTS = 2;
+const BATCH_SIZE = 512;
+
+/** Starts the SDK with the given settings. */
+export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetry {
+  const warnings = new ExportWarnings(logger);
+  diag.setLogger(
+    {
+      error: (message) => warnings.diagnostic(message),
+      warn: (message) => warnings.diagnostic(message),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.WARN,
+  );
+  const common = (url: string) => ({ url, headers: { ...settings.headers }, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: CONCURRENT_EXPORTS });
+  const batching = { maxQueueSize: settings.maxQueueSize, maxExportBatchSize: Math.min(BATCH_SIZE, settings.maxQueueSize), exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
+  const { traces, logs: logSignal, metrics: metricSignal } = settings.signals;
+
+  const spanProcessors = traces
+    ? [
+        new BatchSpanProcessor({
+          exporter: guardExporter(
+            traces.protocol === 'http/json' ? new JsonTraceExporter(common(traces.url)) : new ProtoTraceExporter(common(traces.url)),
+            'traces',
+            traces.url,
+            warnings,
+            (spans: readonly unknown[]) => spans.length,
+          ),
+          scheduledDelayMillis: settings.scheduleDelayMs.traces,
+          ...batching,
+        }),
+      ]
+    : [];
+  const logRecordProcessors = logSignal
+    ? [
+        new BatchLogRecordProcessor({
+          exporter: guardExporter(
+            logSignal.protocol === 'http/json' ? new JsonLogExporter(common(logSignal.url)) : new ProtoLogExporter(common(logSignal.url)),
+            'logs',
+            logSignal.url,
+            warnings,
+            (records: readonly unknown[]) => records.length,
+          ),
+          scheduledDelayMillis: settings.scheduleDelayMs.logs,
+          ...batching,
+        }),
+      ]
+    : [];
+  const metricReaders = metricSignal
+    ? [
+        new PeriodicExportingMetricReader({
+          exporter: guardExporter(
+            metricSignal.protocol === 'http/json' ? new JsonMetricExporter(common(metricSignal.url)) : new ProtoMetricExporter(common(metricSignal.url)),
+            'metrics',
+            metricSignal.url,
+            warnings,
+            (batch: ResourceMetrics) => batch.scopeMetrics.reduce((n, scope) => n + scope.metrics.length, 0),
+          ),
+          exportIntervalMillis: settings.exportIntervalMs,
+          exportTimeoutMillis: Math.min(settings.exportTimeoutMs, settings.exportIntervalMs),
+        }),
+      ]
+    : [];
+
+  const sdk = new NodeSDK({
+    ...(settings.serviceName === undefined ? {} : { serviceName: settings.serviceName }),
+    resource: resourceFromAttributes({ 'service.version': GATEWAY_VERSION, ...settings.resourceAttributes }),
+    spanProcessors,
+    logRecordProcessors,
+    metricReaders,
+    // Trace context travels in MCP `_meta`, handled by the tracer itself: no global propagator.
+    textMapPropagator: null,
+  });
+  sdk.start();
+
+  const meter = metricSignal ? metrics.getMeter(GATEWAY_NAME, GATEWAY_VERSION) : undefined;
+  const duration = (name: string, description: string) =>
+    metrics.getMeter(GATEWAY_NAME, GATEWAY_VERSION).createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS } });
+  const tracer = new OtelRequestTracer(
+    trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION),
+    duration('mcp.server.operation.duration', 'MCP request duration as observed by the gateway towards its clients'),
+    duration('mcp.client.operation.duration', 'MCP request duration as observed by the gateway towards upstream servers'),
+    traces !== undefined,
+  );
+  const sink = new OtelEventSink(logSignal ? logs.getLogger(GATEWAY_NAME, GATEWAY_VERSION) : undefined, meter);
+  return {
+    sink,
+    tracer: traces || metricSignal ? tracer : undefined,
+    dropped: warnings.dropped,
+    shutdown: () => sdk.shutdown(),
+  };
+}

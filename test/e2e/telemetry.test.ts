@@ -1,0 +1,170 @@
+/**
+ * OpenTelemetry export end to end: a real `mcpgate serve` exports the logs, spans and metrics of
+ * a scripted session over OTLP/HTTP to a real receiver on loopback, continuing the client's
+ * W3C trace context and passing its own to the upstream in `_meta`.
+ */
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { everythingServer, fixtureServer, makeConfig, startStdioGateway, textOf, waitFor, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { dataPoints, OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver.js';
+
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const CLIENT_SPAN_ID = '00f067aa0ba902b7';
+const SERVER = 2;
+const CLIENT = 3;
+const INTERNAL = 1;
+
+/** Exports every 100 ms so the test sees data while the session runs. */
+const FAST_EXPORT = { OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_BLRP_SCHEDULE_DELAY: '100', OTEL_METRIC_EXPORT_INTERVAL: '300' };
+
+/** A sum or gauge data point's value (ints and doubles alike). */
+function pointValue(point: Record<string, unknown> | undefined): number {
+  return Number(point?.asInt ?? point?.asDouble);
+}
+
+describe('OpenTelemetry export', () => {
+  let config: TempConfig | undefined;
+  let gateway: StdioGateway | undefined;
+  let receiver: OtlpReceiver | undefined;
+
+  afterEach(async () => {
+    await gateway?.close();
+    await receiver?.close();
+    await config?.cleanup();
+    gateway = undefined;
+  });
+
+  it('exports spans, log records and metrics of a session, continuing the client trace into the upstream', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({
+      servers: {
+        echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['add'] } }),
+        everything: everythingServer({ tools: { default: 'deny', allow: ['echo'] } }),
+      },
+    });
+    gateway = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...FAST_EXPORT });
+    const client = gateway.client;
+
+    const traced = await client.callTool({
+      name: 'echo__meta',
+      arguments: {},
+      _meta: { traceparent: `00-${TRACE_ID}-${CLIENT_SPAN_ID}-01`, tracestate: 'congo=t61rcWkgMzE', 'example.com/kept': 'yes' },
+    });
+    await client.callTool({ name: 'echo__echo', arguments: { message: 'hello', password: 'hunter2-hunter2' } });
+    await client.callTool({ name: 'echo__fail', arguments: {} });
+    const asked = await client.callTool({ name: 'echo__add', arguments: { a: 1, b: 2 } });
+    expect(asked.isError).toBe(true);
+    expect(textOf(await client.callTool({ name: 'everything__echo', arguments: { message: 'via everything' } }))).toContain('via everything');
+    await expect(client.request({ method: 'tools/call', params: { name: 'echo__nope', arguments: {} } }, CallToolResultSchema)).rejects.toThrow(/Unknown tool/);
+    await client.listTools();
+
+    // The upstream received the gateway's CLIENT span as its parent, in the same trace.
+    const received = (traced.structuredContent as { received: Record<string, unknown> }).received;
+    expect(received.traceparent).toMatch(new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+    expect(received.traceparent).not.toContain(CLIENT_SPAN_ID);
+    expect(received.tracestate).toBe('congo=t61rcWkgMzE');
+    expect(received['example.com/kept']).toBe('yes');
+
+    const r = receiver;
+    const span = (name: string, kind: number, traceId?: string): ReceivedSpan => {
+      const found = r.spans.find((s) => s.name === name && s.kind === kind && (traceId === undefined || s.traceId === traceId));
+      if (!found) throw new Error(`no ${kind} span "${name}" among: ${r.spans.map((s) => `${s.kind}:${s.name}`).join(', ')}`);
+      return found;
+    };
+    await waitFor(() => r.spans.some((s) => s.name === 'tools/list'), 15_000, () => `spans; have ${r.spans.map((s) => s.name).join(', ')}`);
+
+    // SERVER span continuing the client's trace, with policy and CLIENT children.
+    const server = span('tools/call echo__meta', SERVER, TRACE_ID);
+    expect(server.parentSpanId).toBe(CLIENT_SPAN_ID);
+    expect(server.attributes).toMatchObject({
+      'mcp.method.name': 'tools/call',
+      'gen_ai.tool.name': 'echo__meta',
+      'gen_ai.operation.name': 'execute_tool',
+      'network.transport': 'pipe',
+      'mcp.protocol.version': expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      'jsonrpc.request.id': expect.any(String),
+      'mcp.session.id': expect.any(String),
+    });
+    const policy = span('policy', INTERNAL, TRACE_ID);
+    expect(policy.parentSpanId).toBe(server.spanId);
+    expect(policy.attributes).toMatchObject({ 'mcpgate.decision': 'allow', 'mcpgate.decided_by': 'default' });
+    const upstream = span('tools/call meta', CLIENT, TRACE_ID);
+    expect(upstream.parentSpanId).toBe(server.spanId);
+    expect(upstream.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcpgate.server': 'echo', 'mcpgate.result.size': 4 });
+    expect(received.traceparent).toBe(`00-${TRACE_ID}-${upstream.spanId}-01`);
+
+    // Without a client traceparent a new trace starts; lengths but never contents on spans.
+    const echo = span('tools/call echo__echo', SERVER);
+    expect(echo.traceId).not.toBe(TRACE_ID);
+    expect(echo.parentSpanId).toBe('');
+    expect(echo.attributes['mcpgate.arguments.length']).toBe(JSON.stringify({ message: 'hello', password: 'hunter2-hunter2' }).length);
+    expect(echo.attributes['mcpgate.result.size']).toBe(5);
+    expect(JSON.stringify(r.spans)).not.toContain('hunter2');
+
+    // error.type: tool_error from isError results, the JSON-RPC code from errors.
+    expect(span('tools/call echo__fail', SERVER).attributes['error.type']).toBe('tool_error');
+    expect(span('tools/call fail', CLIENT).attributes['error.type']).toBe('tool_error');
+    expect(span('tools/call echo__nope', SERVER).attributes['error.type']).toBe('-32602');
+    expect(span('tools/call echo__nope', SERVER).status.code).toBe(2);
+
+    // An ask: policy and approval children, no upstream call.
+    const ask = span('tools/call echo__add', SERVER);
+    const askChildren = r.spans.filter((s) => s.parentSpanId === ask.spanId).map((s) => `${s.kind}:${s.name}`).sort();
+    expect(askChildren).toEqual(['1:approval', '1:policy']);
+    expect(ask.attributes['error.type']).toBe('tool_error');
+    const viaEverything = span('tools/call everything__echo', SERVER);
+    const everythingCall = r.spans.find((s) => s.parentSpanId === viaEverything.spanId && s.kind === CLIENT);
+    expect(everythingCall?.name).toBe('tools/call echo');
+    expect(everythingCall?.attributes['mcpgate.server']).toBe('everything');
+
+    // Resource attributes: service.name defaults to mcpgate.
+    expect(server.resource['service.name']).toBe('mcpgate');
+
+    // Log records: one per event, semconv attributes, redacted arguments, correlated with the span.
+    await waitFor(() => r.logs.filter((l) => l.eventName === 'mcpgate.tool.result').length >= 4, 15_000, () => 'tool result log records');
+    const decision = r.logs.find((l) => l.eventName === 'mcpgate.tool.decision' && l.attributes['gen_ai.tool.name'] === 'echo__echo');
+    expect(decision?.body).toBe('mcpgate.tool.decision');
+    expect(decision?.attributes).toMatchObject({
+      'mcp.method.name': 'tools/call',
+      'gen_ai.operation.name': 'execute_tool',
+      'mcp.session.id': server.attributes['mcp.session.id'],
+      'mcpgate.server': 'echo',
+      'mcpgate.upstream_tool': 'echo',
+      'mcpgate.decision': 'allow',
+      'mcpgate.decided_by': 'default',
+      'gen_ai.tool.call.arguments': { message: 'hello', password: '[REDACTED]' },
+    });
+    expect(decision?.traceId).toBe(echo.traceId);
+    const failed = r.logs.find((l) => l.eventName === 'mcpgate.tool.result' && l.attributes['gen_ai.tool.name'] === 'echo__fail');
+    expect(failed?.attributes).toMatchObject({ 'mcpgate.outcome': 'tool_error', 'error.type': 'tool_error' });
+    const askDecision = r.logs.find((l) => l.eventName === 'mcpgate.tool.decision' && l.attributes['gen_ai.tool.name'] === 'echo__add');
+    expect(askDecision?.attributes['mcpgate.decision']).toBe('ask');
+    expect(r.logs.some((l) => l.eventName === 'mcpgate.session.start' && l.attributes['mcp.session.id'] === server.attributes['mcp.session.id'])).toBe(true);
+    expect(r.logs.some((l) => l.eventName === 'mcpgate.upstream.state' && l.attributes['mcpgate.server'] === 'everything' && l.attributes['mcpgate.state'] === 'ready')).toBe(true);
+    expect(JSON.stringify(r.logs)).not.toContain('hunter2');
+
+    // Metrics: semconv histograms in seconds with the semconv buckets, and mcpgate counters.
+    await waitFor(() => dataPoints(r, 'mcp.client.operation.duration').length > 0 && dataPoints(r, 'mcpgate.tool.decisions').length >= 2, 15_000, () => 'metrics');
+    const serverDuration = r.metrics.filter((m) => m.name === 'mcp.server.operation.duration').at(-1);
+    expect(serverDuration?.unit).toBe('s');
+    const calls = dataPoints(r, 'mcp.server.operation.duration').filter((p) => p.attributes['mcp.method.name'] === 'tools/call' && p.attributes['gen_ai.tool.name'] === 'echo__echo');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.explicitBounds).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300]);
+    expect(Number(calls[0]?.count)).toBe(1);
+    expect(Number(calls[0]?.sum)).toBeGreaterThan(0);
+    expect(Number(calls[0]?.sum)).toBeLessThan(5);
+    expect(dataPoints(r, 'mcp.client.operation.duration').some((p) => p.attributes['error.type'] === 'tool_error' && p.attributes['gen_ai.tool.name'] === 'fail')).toBe(true);
+    const decisions = dataPoints(r, 'mcpgate.tool.decisions');
+    expect(pointValue(decisions.find((p) => p.attributes['mcpgate.decision'] === 'ask' && p.attributes['mcpgate.decided_by'] === 'rule'))).toBe(1);
+    expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(1);
+    expect(dataPoints(r, 'mcpgate.upstream.state').filter((p) => p.attributes['mcpgate.state'] === 'ready').map((p) => p.attributes['mcpgate.server']).sort()).toEqual(['echo', 'everything']);
+
+    // Shutdown flushes: the session end reaches the collector after the client leaves.
+    await gateway.close();
+    gateway = undefined;
+    await waitFor(() => r.logs.some((l) => l.eventName === 'mcpgate.session.end'), 15_000, () => 'session end log record');
+    await waitFor(() => dataPoints(r, 'mcp.server.session.duration').length > 0, 15_000, () => 'session duration metric');
+    expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(0);
+  });
+});
