@@ -2,11 +2,13 @@
  * Gateway CPU per forwarded call: a steadier measure than latency and throughput ratios on a
  * shared machine (it does not depend on how the client and upstream are scheduled). Drives the
  * gateway at concurrency 64 for a few seconds and reads its user+system time from /proc.
- * Run: `npm run bench:cpu` (Linux).
+ * Run: `npm run bench:cpu` (Linux); `npm run bench:cpu -- --telemetry` exports OpenTelemetry
+ * (OTLP/HTTP protobuf, every signal) to a local collector stand-in that discards what it gets.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { measure, warmUp } from './measure.js';
 import { MAIN, REPO, writeGatewayConfig } from './setup.js';
 
@@ -20,9 +22,22 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 const { dir } = await writeGatewayConfig();
+const telemetryEnv: Record<string, string> = {};
+const collector = process.argv.includes('--telemetry')
+  ? createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end());
+    })
+  : undefined;
+if (collector) {
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const address = collector.address();
+  telemetryEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  telemetryEnv.OTEL_METRIC_EXPORT_INTERVAL = '1000';
+}
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn' }, cwd: REPO });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn', ...telemetryEnv }, cwd: REPO });
     const client = new Client({ name: 'bench-cpu', version: '1.0.0' });
     await client.connect(transport);
     const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
@@ -35,5 +50,6 @@ try {
     await client.close();
   }
 } finally {
+  collector?.close();
   await rm(dir, { recursive: true, force: true });
 }

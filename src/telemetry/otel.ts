@@ -18,6 +18,7 @@ import { PeriodicExportingMetricReader, type ResourceMetrics } from '@openteleme
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
+import { AfterTurn } from './afterTurn.js';
 import { ExportWarnings, guardExporter } from './exportGuard.js';
 import type { Logger } from './logger.js';
 import { OtelEventSink } from './otelEvents.js';
@@ -103,6 +104,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
   });
   sdk.start();
 
+  const later = new AfterTurn();
   const meter = metricSignal ? metrics.getMeter(GATEWAY_NAME, GATEWAY_VERSION) : undefined;
   const duration = (name: string, description: string) =>
     metrics.getMeter(GATEWAY_NAME, GATEWAY_VERSION).createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS } });
@@ -111,12 +113,16 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     duration('mcp.server.operation.duration', 'MCP request duration as observed by the gateway towards its clients'),
     duration('mcp.client.operation.duration', 'MCP request duration as observed by the gateway towards upstream servers'),
     traces !== undefined,
+    later,
   );
-  const sink = new OtelEventSink(logSignal ? logs.getLogger(GATEWAY_NAME, GATEWAY_VERSION) : undefined, meter);
+  const sink = new OtelEventSink(logSignal ? logs.getLogger(GATEWAY_NAME, GATEWAY_VERSION) : undefined, meter, later);
   return {
     sink,
     tracer: traces || metricSignal ? tracer : undefined,
     dropped: warnings.dropped,
-    shutdown: () => sdk.shutdown(),
+    shutdown: () => {
+      later.drain();
+      return sdk.shutdown();
+    },
   };
 }

@@ -5,8 +5,9 @@
  * `mcpgate.<field>` otherwise, so an event added later is exported without a change here.
  * Tool arguments appear only here, in the form the audit file records them (`audit.arguments`).
  */
-import type { Attributes, Counter, Histogram, Meter, UpDownCounter } from '@opentelemetry/api';
+import { context, type Attributes, type Counter, type Histogram, type Meter, type UpDownCounter } from '@opentelemetry/api';
 import { SeverityNumber, type AnyValue, type AnyValueMap, type Logger } from '@opentelemetry/api-logs';
+import type { AfterTurn } from './afterTurn.js';
 import type { EventSink, GatewayEvent } from './events.js';
 import { MCP_DURATION_BUCKETS } from './otelTracer.js';
 
@@ -70,6 +71,7 @@ export class OtelEventSink implements EventSink {
   constructor(
     private readonly logger: Logger | undefined,
     meter: Meter | undefined,
+    private readonly later: AfterTurn,
   ) {
     if (!meter) return;
     this.decisions = meter.createCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' });
@@ -93,8 +95,13 @@ export class OtelEventSink implements EventSink {
   }
 
   emit(event: GatewayEvent): void {
-    this.logger?.emit({ eventName: event.event, body: event.event, severityNumber: severityOf(event), attributes: logAttributes(event) });
-    this.record(event);
+    // Stamped and tied to the active request span now, exported after the call's response left.
+    const timestamp = Date.now();
+    const active = context.active();
+    this.later.run(() => {
+      this.logger?.emit({ eventName: event.event, body: event.event, severityNumber: severityOf(event), attributes: logAttributes(event), timestamp, context: active });
+      this.record(event);
+    });
   }
 
   private record(event: GatewayEvent): void {

@@ -7,10 +7,14 @@
  */
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { AfterTurn } from './afterTurn.js';
 import type { RequestTrace, RequestTracer, StageSpan, TraceAttributes, TracedRequest, TracedSession, TraceError, UpstreamSpan } from './trace.js';
 
 /** The semconv histogram buckets of MCP operation durations (seconds). */
 export const MCP_DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+/** SERVER span attributes that also label its duration metric. */
+const METRIC_KEYS = ['gen_ai.tool.name', 'gen_ai.operation.name', 'gen_ai.prompt.name', 'mcp.protocol.version'] as const;
 
 const propagator = new W3CTraceContextPropagator();
 const metaGetter = {
@@ -34,6 +38,8 @@ export class OtelRequestTracer implements RequestTracer {
     private readonly clientDuration: Histogram,
     /** False when only metrics are exported: no context is made active for log correlation. */
     private readonly tracing: boolean,
+    /** Ends spans and records durations after the response has left. */
+    private readonly later: AfterTurn,
   ) {}
 
   request<T>(session: TracedSession, request: TracedRequest, handle: (trace: RequestTrace) => Promise<T>): Promise<T> {
@@ -60,20 +66,10 @@ export class OtelRequestTracer implements RequestTracer {
     }
     const span = this.tracer.startSpan(target ? `${request.method} ${target}` : request.method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx);
+    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later);
     const finish = (errorType: string | undefined): void => {
-      const metric: Attributes = { 'mcp.method.name': request.method, 'network.transport': attributes['network.transport'] };
-      if (attributes['gen_ai.tool.name'] !== undefined) metric['gen_ai.tool.name'] = attributes['gen_ai.tool.name'];
-      if (attributes['gen_ai.operation.name'] !== undefined) metric['gen_ai.operation.name'] = 'execute_tool';
-      if (attributes['gen_ai.prompt.name'] !== undefined) metric['gen_ai.prompt.name'] = attributes['gen_ai.prompt.name'];
-      if (attributes['mcp.protocol.version'] !== undefined) metric['mcp.protocol.version'] = attributes['mcp.protocol.version'];
-      if (errorType !== undefined) {
-        metric['error.type'] = errorType;
-        span.setAttribute('error.type', errorType);
-        span.setStatus({ code: SpanStatusCode.ERROR });
-      }
-      span.end();
-      this.serverDuration.record((performance.now() - started) / 1000, metric);
+      const ended = performance.now();
+      this.later.run(() => this.end(span, ended, ended - started, request.method, attributes, errorType));
     };
     const running = this.tracing ? context.with(ctx, handle, undefined, handleTrace) : handle(handleTrace);
     return running.then(
@@ -89,6 +85,19 @@ export class OtelRequestTracer implements RequestTracer {
       },
     );
   }
+
+  /** Ends a SERVER span and records its duration (after the response has left). */
+  private end(span: Span, ended: number, durationMs: number, method: string, attributes: Attributes, errorType: string | undefined): void {
+    const metric: Attributes = { 'mcp.method.name': method, 'network.transport': attributes['network.transport'] };
+    for (const key of METRIC_KEYS) if (attributes[key] !== undefined) metric[key] = attributes[key];
+    if (errorType !== undefined) {
+      metric['error.type'] = errorType;
+      span.setAttribute('error.type', errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    span.end(ended);
+    this.serverDuration.record(durationMs / 1000, metric);
+  }
 }
 
 /** The per-request handle the pipeline stages see. */
@@ -98,14 +107,18 @@ class SpanHandle implements RequestTrace {
     private readonly clientDuration: Histogram,
     private readonly server: Span,
     private readonly ctx: Context,
+    private readonly later: AfterTurn,
   ) {}
 
   start(stage: 'policy' | 'approval'): StageSpan {
     const span = this.tracer.startSpan(stage, { kind: SpanKind.INTERNAL }, this.ctx);
     return {
-      end(attributes?: TraceAttributes) {
-        if (attributes) span.setAttributes(defined(attributes));
-        span.end();
+      end: (attributes?: TraceAttributes) => {
+        const ended = performance.now();
+        this.later.run(() => {
+          if (attributes) span.setAttributes(defined(attributes));
+          span.end(ended);
+        });
       },
     };
   }
@@ -129,22 +142,28 @@ class SpanHandle implements RequestTrace {
     params._meta = meta;
     return {
       end: (outcome: string, size?: number, error?: TraceError) => {
-        const metric: Attributes = { ...attributes };
-        if (size !== undefined) {
-          span.setAttribute('mcpgate.result.size', size);
-          this.server.setAttribute('mcpgate.result.size', size);
-        }
-        if (outcome !== 'ok') {
-          const errorType = outcome === 'protocol_error' && error ? String(error.code) : outcome;
-          metric['error.type'] = errorType;
-          span.setAttribute('error.type', errorType);
-          if (error) span.setAttribute('rpc.response.status_code', String(error.code));
-          span.setStatus({ code: SpanStatusCode.ERROR, ...(error?.message ? { message: error.message } : {}) });
-        }
-        span.end();
-        this.clientDuration.record((performance.now() - started) / 1000, metric);
+        const ended = performance.now();
+        this.later.run(() => this.end(span, started, ended, attributes, outcome, size, error));
       },
     };
+  }
+
+  /** Ends a CLIENT span and records its duration (after the response has left). */
+  private end(span: Span, started: number, ended: number, attributes: Attributes, outcome: string, size: number | undefined, error: TraceError | undefined): void {
+    const metric: Attributes = { ...attributes };
+    if (size !== undefined) {
+      span.setAttribute('mcpgate.result.size', size);
+      this.server.setAttribute('mcpgate.result.size', size);
+    }
+    if (outcome !== 'ok') {
+      const errorType = outcome === 'protocol_error' && error ? String(error.code) : outcome;
+      metric['error.type'] = errorType;
+      span.setAttribute('error.type', errorType);
+      if (error) span.setAttribute('rpc.response.status_code', String(error.code));
+      span.setStatus({ code: SpanStatusCode.ERROR, ...(error?.message ? { message: error.message } : {}) });
+    }
+    span.end(ended);
+    this.clientDuration.record((ended - started) / 1000, metric);
   }
 }
 

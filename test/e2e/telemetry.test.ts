@@ -167,4 +167,99 @@ describe('OpenTelemetry export', () => {
     await waitFor(() => dataPoints(r, 'mcp.server.session.duration').length > 0, 15_000, () => 'session duration metric');
     expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(0);
   });
+
+  it('takes its settings from gateway.yaml: protobuf, headers, resource, chosen signals, hashed arguments', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({
+      gateway: {
+        audit: { arguments: 'hash' },
+        telemetry: {
+          endpoint: `${endpoint}/`,
+          headers: { 'x-collector-token': 'abc123' },
+          serviceName: 'gateway-under-test',
+          resourceAttributes: { 'deployment.environment': 'e2e' },
+          signals: ['traces', 'logs'],
+        },
+      },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) },
+    });
+    // The yaml endpoint wins over the environment's; the general OTEL_* batching variables still apply.
+    gateway = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...FAST_EXPORT });
+    await gateway.client.callTool({ name: 'echo__echo', arguments: { message: 'plain-argument-value' } });
+    await gateway.close();
+    gateway = undefined;
+
+    const r = receiver;
+    await waitFor(() => r.requests.some((q) => q.path === '/v1/logs') && r.requests.some((q) => q.path === '/v1/traces'), 15_000, () => 'protobuf exports');
+    const paths = new Set(r.requests.map((q) => q.path));
+    expect(paths).toEqual(new Set(['/v1/traces', '/v1/logs']));
+    for (const request of r.requests) {
+      expect(request.contentType).toBe('application/x-protobuf');
+      expect(request.headers['x-collector-token']).toBe('abc123');
+    }
+    // Protobuf stores strings as UTF-8 bytes: names and values can be found in the bodies.
+    const traces = Buffer.concat(r.requests.filter((q) => q.path === '/v1/traces').map((q) => q.body)).toString('latin1');
+    expect(traces).toContain('tools/call echo__echo');
+    expect(traces).toContain('gateway-under-test');
+    expect(traces).toContain('deployment.environment');
+    const logs = Buffer.concat(r.requests.filter((q) => q.path === '/v1/logs').map((q) => q.body)).toString('latin1');
+    expect(logs).toContain('mcpgate.tool.decision');
+    expect(logs).toContain('mcpgate.arguments_sha256');
+    expect(logs).not.toContain('plain-argument-value');
+    expect(traces).not.toContain('plain-argument-value');
+  });
+
+  it('keeps tool-call latency when the collector is down or slow, with a rate-limited warning', async () => {
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    const CALLS = 300;
+    /** Median latency (ms) of sequential calls after a warm-up, and the gateway's log. */
+    const measure = async (env: Record<string, string>, settle?: (stderr: () => string) => Promise<void>) => {
+      const run = await startStdioGateway(config!.dir, {}, { MCPGATE_LOG_LEVEL: 'info', ...env });
+      gateway = run;
+      for (let i = 0; i < 100; i++) await run.client.callTool({ name: 'echo__echo', arguments: { message: 'warm-up' } });
+      const latencies: number[] = [];
+      for (let i = 0; i < CALLS; i++) {
+        const started = performance.now();
+        const result = await run.client.callTool({ name: 'echo__echo', arguments: { message: `call ${i}` } });
+        latencies.push(performance.now() - started);
+        expect(textOf(result)).toBe(`call ${i}`);
+      }
+      await settle?.(run.stderr);
+      // Still serving after the exports failed.
+      expect(textOf(await run.client.callTool({ name: 'echo__echo', arguments: { message: 'still here' } }))).toBe('still here');
+      const stderr = run.stderr();
+      await run.close();
+      gateway = undefined;
+      latencies.sort((a, b) => a - b);
+      return { median: latencies[Math.floor(CALLS / 2)] as number, stderr };
+    };
+    const failing = { ...FAST_EXPORT, OTEL_EXPORTER_OTLP_TIMEOUT: '300' };
+    const warned = (signal: string) => async (stderr: () => string) =>
+      waitFor(() => stderr().includes(`"signal":"${signal}"`), 15_000, () => `an export warning about ${signal}; log:\n${stderr()}`);
+    const warnings = (stderr: string, signal: string) => stderr.split('\n').filter((line) => line.includes('cannot export') && line.includes(`"signal":"${signal}"`));
+
+    const off = await measure({});
+    expect(off.stderr).not.toContain('telemetry');
+
+    // Down: nothing listens on the port.
+    const { freePort } = await import('../support/gateway.js');
+    const closed = await freePort();
+    const down = await measure({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...failing }, warned('traces'));
+    expect(down.stderr).toContain(`127.0.0.1:${closed}/v1/traces`);
+    // Rate-limited: one warning per signal per 30 s, however many exports failed.
+    expect(warnings(down.stderr, 'traces')).toHaveLength(1);
+
+    // Slow: the collector answers after 3 s, past the 300 ms export timeout.
+    receiver = new OtlpReceiver(3000);
+    const slowEndpoint = await receiver.start();
+    const slow = await measure({ OTEL_EXPORTER_OTLP_ENDPOINT: slowEndpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...failing }, warned('traces'));
+    expect(warnings(slow.stderr, 'traces')).toHaveLength(1);
+    expect(receiver.requests.length).toBeGreaterThan(0);
+
+    // Generous bounds for a shared machine, yet far below what waiting for an export would cost (≥ 300 ms).
+    const bound = Math.max(off.median * 3, off.median + 2);
+    expect(down.median, `median ms: off ${off.median}, collector down ${down.median}`).toBeLessThan(bound);
+    expect(slow.median, `median ms: off ${off.median}, collector slow ${slow.median}`).toBeLessThan(bound);
+  });
 });

@@ -39,6 +39,7 @@ export interface ReceivedMetric {
 export interface RawRequest {
   readonly path: string;
   readonly contentType: string;
+  readonly headers: Record<string, string | string[] | undefined>;
   readonly body: Buffer;
 }
 
@@ -59,7 +60,7 @@ export class OtlpReceiver {
       void readBody(req).then((body) => {
         const path = req.url ?? '';
         const contentType = String(req.headers['content-type'] ?? '');
-        this.requests.push({ path, contentType, body });
+        this.requests.push({ path, contentType, headers: req.headers, body });
         if (contentType.includes('json')) this.decode(path, JSON.parse(body.toString('utf8')) as Record<string, unknown>);
         const answer = () => {
           res.writeHead(200, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
