@@ -156,6 +156,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
+      ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
     });
   }
 

@@ -119,7 +119,6 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
   return {
     sink,
     tracer: traces || metricSignal ? tracer : undefined,
-    dropped: warnings.dropped,
     shutdown: () => {
       later.drain();
       return sdk.shutdown();

@@ -18,8 +18,6 @@ export interface Telemetry {
   readonly sink: EventSink;
   /** Spans and operation durations of client requests (absent when neither traces nor metrics are exported). */
   readonly tracer?: RequestTracer;
-  /** Items that failed to export so far, per signal. */
-  readonly dropped: Readonly<Record<string, number>>;
   /** Flushes what is queued (bounded by a timeout) and stops exporting. */
   shutdown(): Promise<void>;
 }
