@@ -12,7 +12,7 @@ const WARN_EVERY_MS = 30_000;
 /** Counts export failures and rate-limits the warnings about them. */
 export class ExportWarnings {
   /** Items (spans, log records, metric batches) that could not be exported, per signal. */
-  readonly dropped: Record<string, number> = {};
+  private readonly dropped: Record<string, number> = {};
   private readonly lastWarned = new Map<string, number>();
 
   constructor(

@@ -5,7 +5,7 @@
  */
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { everythingServer, fixtureServer, makeConfig, startStdioGateway, textOf, waitFor, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { everythingServer, fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitFor, type StdioGateway, type TempConfig } from '../support/gateway.js';
 import { dataPoints, OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -172,6 +172,29 @@ describe('OpenTelemetry export', () => {
     await waitFor(() => r.logs.some((l) => l.eventName === 'mcpgate.session.end'), 15_000, () => 'session end log record');
     await waitFor(() => dataPoints(r, 'mcp.server.session.duration').length > 0, 15_000, () => 'session duration metric');
     expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(0);
+  });
+
+  it('traces Streamable HTTP sessions and forwarded resource reads', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({ servers: { everything: everythingServer({ tools: { default: 'allow' } }) } });
+    const http = await startHttpGateway(config.dir, [], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...FAST_EXPORT });
+    try {
+      const client = await http.connect();
+      const [resource] = (await client.listResources()).resources;
+      expect(resource).toBeDefined();
+      await client.readResource({ uri: resource!.uri });
+      const r = receiver;
+      await waitFor(() => r.spans.some((s) => s.name === 'resources/read' && s.kind === CLIENT), 15_000, () => `spans; have ${r.spans.map((s) => s.name).join(', ')}`);
+      const server = r.spans.find((s) => s.name === 'resources/read' && s.kind === SERVER);
+      expect(server?.attributes).toMatchObject({ 'mcp.resource.uri': resource!.uri, 'network.transport': 'tcp', 'network.protocol.name': 'http' });
+      const upstream = r.spans.find((s) => s.name === 'resources/read' && s.kind === CLIENT);
+      expect(upstream?.parentSpanId).toBe(server?.spanId);
+      expect(upstream?.attributes['mcpgate.server']).toBe('everything');
+      expect(r.spans.find((s) => s.name === 'resources/list' && s.kind === SERVER)).toBeDefined();
+    } finally {
+      await http.close();
+    }
   });
 
   it('takes its settings from gateway.yaml: protobuf, headers, resource, chosen signals, hashed arguments', async () => {
