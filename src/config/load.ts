@@ -19,11 +19,10 @@ import {
   type GatewayFile,
   type RuleInput,
   type ServerFile,
+  type TelemetryInput,
   type ToolPolicyInput,
 } from './schema.js';
-import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule } from './types.js';
-import type { TelemetryInput } from './schema.js';
-import type { TelemetryConfig } from './types.js';
+import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
 const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
 const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
