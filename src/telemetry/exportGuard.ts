@@ -40,14 +40,14 @@ export class ExportWarnings {
 }
 
 /** The part of every OTLP exporter the guard wraps. */
-interface Exporter<T> {
+export interface OtlpExporter<T> {
   export(items: T, resultCallback: (result: ExportResult) => void): void;
   shutdown(): Promise<void>;
   forceFlush?(): Promise<void>;
 }
 
 /** Wraps an exporter so failed exports are counted and reported; everything else is delegated. */
-export function guardExporter<E extends Exporter<T>, T>(exporter: E, signal: string, url: string, warnings: ExportWarnings, count: (items: T) => number): E {
+export function guardExporter<E extends OtlpExporter<T>, T>(exporter: E, signal: string, url: string, warnings: ExportWarnings, count: (items: T) => number): E {
   const guarded = Object.create(exporter) as E;
   guarded.export = (items, resultCallback) => {
     exporter.export(items, (result) => {

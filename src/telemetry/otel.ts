@@ -19,11 +19,11 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { AfterTurn } from './afterTurn.js';
-import { ExportWarnings, guardExporter } from './exportGuard.js';
+import { ExportWarnings, guardExporter, type OtlpExporter } from './exportGuard.js';
 import type { Logger } from './logger.js';
 import { OtelEventSink } from './otelEvents.js';
 import { MCP_DURATION_BUCKETS, OtelRequestTracer } from './otelTracer.js';
-import type { TelemetrySettings } from './settings.js';
+import type { Signal, SignalExport, TelemetrySettings } from './settings.js';
 import type { Telemetry } from './telemetry.js';
 
 /** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */
@@ -43,20 +43,25 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     },
     DiagLogLevel.WARN,
   );
-  const common = (url: string) => ({ url, headers: { ...settings.headers }, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: CONCURRENT_EXPORTS });
+  /** The signal's OTLP/HTTP exporter in its encoding, with failures counted and warned about. */
+  const exporter = <J extends OtlpExporter<T>, P extends OtlpExporter<T>, T>(
+    signal: Signal,
+    target: SignalExport,
+    encodings: { json: new (config: object) => J; proto: new (config: object) => P },
+    count: (items: T) => number,
+  ): J | P => {
+    const config = { url: target.url, headers: { ...settings.headers }, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: CONCURRENT_EXPORTS };
+    const created = target.protocol === 'http/json' ? new encodings.json(config) : new encodings.proto(config);
+    return guardExporter<J | P, T>(created, signal, target.url, warnings, count);
+  };
   const batching = { maxQueueSize: settings.maxQueueSize, maxExportBatchSize: Math.min(BATCH_SIZE, settings.maxQueueSize), exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
+  const length = (items: readonly unknown[]) => items.length;
   const { traces, logs: logSignal, metrics: metricSignal } = settings.signals;
 
   const spanProcessors = traces
     ? [
         new BatchSpanProcessor({
-          exporter: guardExporter(
-            traces.protocol === 'http/json' ? new JsonTraceExporter(common(traces.url)) : new ProtoTraceExporter(common(traces.url)),
-            'traces',
-            traces.url,
-            warnings,
-            (spans: readonly unknown[]) => spans.length,
-          ),
+          exporter: exporter('traces', traces, { json: JsonTraceExporter, proto: ProtoTraceExporter }, length),
           scheduledDelayMillis: settings.scheduleDelayMs.traces,
           ...batching,
         }),
@@ -65,13 +70,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
   const logRecordProcessors = logSignal
     ? [
         new BatchLogRecordProcessor({
-          exporter: guardExporter(
-            logSignal.protocol === 'http/json' ? new JsonLogExporter(common(logSignal.url)) : new ProtoLogExporter(common(logSignal.url)),
-            'logs',
-            logSignal.url,
-            warnings,
-            (records: readonly unknown[]) => records.length,
-          ),
+          exporter: exporter('logs', logSignal, { json: JsonLogExporter, proto: ProtoLogExporter }, length),
           scheduledDelayMillis: settings.scheduleDelayMs.logs,
           ...batching,
         }),
@@ -80,12 +79,8 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
   const metricReaders = metricSignal
     ? [
         new PeriodicExportingMetricReader({
-          exporter: guardExporter(
-            metricSignal.protocol === 'http/json' ? new JsonMetricExporter(common(metricSignal.url)) : new ProtoMetricExporter(common(metricSignal.url)),
-            'metrics',
-            metricSignal.url,
-            warnings,
-            (batch: ResourceMetrics) => batch.scopeMetrics.reduce((n, scope) => n + scope.metrics.length, 0),
+          exporter: exporter('metrics', metricSignal, { json: JsonMetricExporter, proto: ProtoMetricExporter }, (batch: ResourceMetrics) =>
+            batch.scopeMetrics.reduce((n, scope) => n + scope.metrics.length, 0),
           ),
           exportIntervalMillis: settings.exportIntervalMs,
           exportTimeoutMillis: Math.min(settings.exportTimeoutMs, settings.exportIntervalMs),
