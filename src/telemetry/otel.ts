@@ -12,6 +12,7 @@ import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporte
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { diagLogLevelFromString } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { PeriodicExportingMetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -33,16 +34,6 @@ const BATCH_SIZE = 512;
 /** Starts the SDK with the given settings. */
 export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetry {
   const warnings = new ExportWarnings(logger);
-  diag.setLogger(
-    {
-      error: (message) => warnings.diagnostic(message),
-      warn: (message) => warnings.diagnostic(message),
-      info: () => undefined,
-      debug: () => undefined,
-      verbose: () => undefined,
-    },
-    DiagLogLevel.WARN,
-  );
   /** The signal's OTLP/HTTP exporter in its encoding, with failures counted and warned about. */
   const exporter = <J extends OtlpExporter<T>, P extends OtlpExporter<T>, T>(
     signal: Signal,
@@ -88,17 +79,31 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
       ]
     : [];
 
-  const sdk = new NodeSDK({
-    ...(settings.serviceName === undefined ? {} : { serviceName: settings.serviceName }),
-    resource: resourceFromAttributes({ 'service.version': GATEWAY_VERSION, ...settings.resourceAttributes }),
-    spanProcessors,
-    logRecordProcessors,
-    metricReaders,
-    // Trace context travels in MCP `_meta`, handled by the tracer itself: no global propagator.
-    textMapPropagator: null,
-  });
+  // SDK diagnostics go to the gateway log (stderr), warnings rate-limited. NodeSDK would point
+  // them at the console when OTEL_LOG_LEVEL is set, and on stdio stdout is the MCP channel: it
+  // does not see the variable while it is built.
+  const debug = (message: string) => logger.debug({ otel: message }, 'telemetry: OpenTelemetry SDK diagnostic');
+  const logLevel = process.env.OTEL_LOG_LEVEL;
+  diag.setLogger(
+    { error: (message) => warnings.diagnostic(message), warn: (message) => warnings.diagnostic(message), info: debug, debug, verbose: debug },
+    { logLevel: diagLogLevelFromString(logLevel) ?? DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+  delete process.env.OTEL_LOG_LEVEL;
+  let sdk: NodeSDK;
+  try {
+    sdk = new NodeSDK({
+      ...(settings.serviceName === undefined ? {} : { serviceName: settings.serviceName }),
+      resource: resourceFromAttributes({ 'service.version': GATEWAY_VERSION, ...settings.resourceAttributes }),
+      spanProcessors,
+      logRecordProcessors,
+      metricReaders,
+      // Trace context travels in MCP `_meta`, handled by the tracer itself: no global propagator.
+      textMapPropagator: null,
+    });
+  } finally {
+    if (logLevel !== undefined) process.env.OTEL_LOG_LEVEL = logLevel;
+  }
   sdk.start();
-
   const later = new AfterTurn();
   const meter = metricSignal ? metrics.getMeter(GATEWAY_NAME, GATEWAY_VERSION) : undefined;
   const duration = (name: string, description: string) =>

@@ -28,8 +28,10 @@ console.log(JSON.stringify({ off: off === undefined, on: on !== undefined, whenO
 
 describe('telemetry when off', () => {
   it('loads no OpenTelemetry module (and loads them once configured)', async () => {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', SCRIPT], { cwd: REPO, timeout: 30_000 });
-    const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    // OTEL_LOG_LEVEL=debug: SDK diagnostics must not reach stdout (the MCP channel on stdio).
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', SCRIPT], { cwd: REPO, timeout: 30_000, env: { ...process.env, OTEL_LOG_LEVEL: 'debug' } });
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+    const result = JSON.parse(stdout) as Record<string, unknown>;
     expect(result).toMatchObject({ off: true, on: true, whenOff: 0, serve: 'function' });
     expect(result.whenOn).toBeGreaterThan(10);
   });
