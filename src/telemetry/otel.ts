@@ -24,7 +24,7 @@ import { ExportWarnings, guardExporter, type OtlpExporter } from './exportGuard.
 import type { Logger } from './logger.js';
 import { OtelEventSink } from './otelEvents.js';
 import { MCP_DURATION_BUCKETS, OtelRequestTracer } from './otelTracer.js';
-import type { Signal, SignalExport, TelemetrySettings } from './settings.js';
+import { displayUrl, type Signal, type SignalExport, type TelemetrySettings } from './settings.js';
 import type { Telemetry } from './telemetry.js';
 
 /** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */
@@ -43,7 +43,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
   ): J | P => {
     const config = { url: target.url, headers: { ...settings.headers }, timeoutMillis: settings.exportTimeoutMs, concurrencyLimit: CONCURRENT_EXPORTS };
     const created = target.protocol === 'http/json' ? new encodings.json(config) : new encodings.proto(config);
-    return guardExporter<J | P, T>(created, signal, target.url, warnings, count);
+    return guardExporter<J | P, T>(created, signal, displayUrl(target.url), warnings, count);
   };
   const batching = { maxQueueSize: settings.maxQueueSize, maxExportBatchSize: Math.min(BATCH_SIZE, settings.maxQueueSize), exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
   const length = (items: readonly unknown[]) => items.length;

@@ -6,7 +6,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { EventSink } from './events.js';
 import type { Logger } from './logger.js';
-import { telemetrySettings } from './settings.js';
+import { displayUrl, telemetrySettings } from './settings.js';
 import type { RequestTracer } from './trace.js';
 
 /** How long shutdown waits for the last exports. */
@@ -30,7 +30,7 @@ export async function startTelemetry(config: GatewayConfig, logger: Logger, env:
   try {
     const { startOtel } = await import('./otel.js');
     const telemetry = startOtel(settings, logger);
-    const endpoints = Object.fromEntries(Object.entries(settings.signals).map(([signal, target]) => [signal, `${target.url} (${target.protocol})`]));
+    const endpoints = Object.fromEntries(Object.entries(settings.signals).map(([signal, target]) => [signal, `${displayUrl(target.url)} (${target.protocol})`]));
     logger.info({ endpoints }, 'telemetry: exporting OpenTelemetry over OTLP/HTTP');
     return { ...telemetry, shutdown: () => bounded(telemetry.shutdown(), logger) };
   } catch (error) {

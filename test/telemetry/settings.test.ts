@@ -3,7 +3,7 @@
  * OpenTelemetry defaults; per-signal endpoints and exporters; unsupported values warned about.
  */
 import { describe, expect, it } from 'vitest';
-import { telemetrySettings } from '../../src/telemetry/settings.js';
+import { displayUrl, telemetrySettings } from '../../src/telemetry/settings.js';
 
 const ALL = ['logs', 'traces', 'metrics'];
 
@@ -63,6 +63,10 @@ describe('telemetry settings', () => {
     expect(telemetrySettings(undefined, { ...endpoint, OTEL_SERVICE_NAME: 'svc' }).settings?.serviceName).toBe('svc');
     expect(telemetrySettings(undefined, { ...endpoint, OTEL_RESOURCE_ATTRIBUTES: 'team=a,service.name=svc2' }).settings?.serviceName).toBeUndefined();
     expect(telemetrySettings({ enabled: true, resourceAttributes: { 'service.name': 'svc3' } }, {}).settings?.serviceName).toBeUndefined();
+  });
+
+  it('show URLs in the log without credentials', () => {
+    expect(displayUrl('https://user:s3cret@collector.example:4318/v1/traces?token=abc')).toBe('https://collector.example:4318/v1/traces');
   });
 
   it('warn about gRPC and other exporters, exporting over OTLP/HTTP protobuf instead', () => {
