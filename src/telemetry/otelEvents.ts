@@ -61,6 +61,7 @@ function severityOf(event: GatewayEvent): SeverityNumber {
 /** Exports events as log records and metrics; never throws, never waits. */
 export class OtelEventSink implements EventSink {
   private readonly decisions: Counter | undefined;
+  private readonly results: Counter | undefined;
   private readonly approvalWait: Histogram | undefined;
   private readonly sessionDuration: Histogram | undefined;
   private readonly activeSessions: UpDownCounter | undefined;
@@ -75,6 +76,7 @@ export class OtelEventSink implements EventSink {
   ) {
     if (!meter) return;
     this.decisions = meter.createCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' });
+    this.results = meter.createCounter('mcpgate.tool.results', { description: 'Forwarded tools/call results by outcome', unit: '{call}' });
     this.approvalWait = meter.createHistogram('mcpgate.approval.wait', {
       description: 'Time an ask decision waited for its answer',
       unit: 's',
@@ -115,6 +117,9 @@ export class OtelEventSink implements EventSink {
         }
         break;
       }
+      case 'mcpgate.tool.result':
+        this.results?.add(1, { 'mcpgate.outcome': event.outcome, 'mcpgate.server': event.server });
+        break;
       case 'mcpgate.session.start':
         this.openSessions.add(event.session);
         this.activeSessions?.add(1, { 'network.transport': event.transport === 'stdio' ? 'pipe' : 'tcp' });

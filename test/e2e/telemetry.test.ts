@@ -164,6 +164,9 @@ describe('OpenTelemetry export', () => {
     expect(dataPoints(r, 'mcp.client.operation.duration').some((p) => p.attributes['error.type'] === 'tool_error' && p.attributes['gen_ai.tool.name'] === 'fail')).toBe(true);
     const decisions = dataPoints(r, 'mcpgate.tool.decisions');
     expect(pointValue(decisions.find((p) => p.attributes['mcpgate.decision'] === 'ask' && p.attributes['mcpgate.decided_by'] === 'rule'))).toBe(1);
+    const results = dataPoints(r, 'mcpgate.tool.results');
+    expect(pointValue(results.find((p) => p.attributes['mcpgate.outcome'] === 'tool_error' && p.attributes['mcpgate.server'] === 'echo'))).toBe(1);
+    expect(pointValue(results.find((p) => p.attributes['mcpgate.outcome'] === 'ok' && p.attributes['mcpgate.server'] === 'echo'))).toBe(2);
     expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(1);
     expect(dataPoints(r, 'mcpgate.upstream.state').filter((p) => p.attributes['mcpgate.state'] === 'ready').map((p) => p.attributes['mcpgate.server']).sort()).toEqual(['echo', 'everything']);
 
