@@ -296,4 +296,28 @@ describe('OpenTelemetry export', () => {
       await Promise.all(Object.values(gateways).map((g) => g.close()));
     }
   });
+
+  it('bounds the shutdown flush when the collector hangs', async () => {
+    receiver = new OtlpReceiver(60_000); // accepts, never answers in time
+    const endpoint = await receiver.start();
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    const http = await startHttpGateway(config.dir, [], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TIMEOUT: '60000', ...FAST_EXPORT });
+    try {
+      const client = await http.connect();
+      await client.callTool({ name: 'echo__echo', arguments: { message: 'before shutdown' } });
+      const r = receiver;
+      await waitFor(() => r.requests.length > 0, 15_000, () => 'an export in flight');
+      const stopping = Date.now();
+      const exited = new Promise<number | null>((resolve) => http.process.once('exit', (code) => resolve(code)));
+      http.process.kill('SIGTERM');
+      const code = await exited;
+      const took = Date.now() - stopping;
+      expect(code).toBe(0);
+      // 5 s for the flush, plus the CLI's own grace for open sockets; far less than the 60 s export timeout.
+      expect(took).toBeLessThan(12_000);
+      expect(http.stderr()).toContain('did not finish within 5s of shutdown');
+    } finally {
+      await http.close();
+    }
+  });
 });
