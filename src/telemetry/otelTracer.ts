@@ -58,7 +58,6 @@ export class OtelRequestTracer implements RequestTracer {
     if (request.method === 'tools/call') {
       attributes['gen_ai.operation.name'] = 'execute_tool';
       if (target) attributes['gen_ai.tool.name'] = target;
-      attributes['mcpgate.arguments.length'] = argumentsLength(params.arguments);
     } else if (request.method === 'prompts/get' && target) {
       attributes['gen_ai.prompt.name'] = target;
     } else if (typeof params.uri === 'string') {
@@ -69,7 +68,11 @@ export class OtelRequestTracer implements RequestTracer {
     const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later);
     const finish = (errorType: string | undefined): void => {
       const ended = performance.now();
-      this.later.run(() => this.end(span, ended, ended - started, request.method, attributes, errorType));
+      this.later.run(() => {
+        // Measured after the response left: the arguments are serialised once more only here.
+        if (request.method === 'tools/call') span.setAttribute('mcpgate.arguments.length', argumentsLength(params.arguments));
+        this.end(span, ended, ended - started, request.method, attributes, errorType);
+      });
     };
     const running = this.tracing ? context.with(ctx, handle, undefined, handleTrace) : handle(handleTrace);
     return running.then(
