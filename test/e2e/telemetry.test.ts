@@ -178,7 +178,7 @@ describe('OpenTelemetry export', () => {
     expect(pointValue(dataPoints(r, 'mcpgate.sessions.active').find((p) => p.attributes['network.transport'] === 'pipe'))).toBe(0);
   });
 
-  it('traces Streamable HTTP sessions and forwarded resource reads', async () => {
+  it('traces Streamable HTTP sessions and forwarded resource reads and prompts', async () => {
     receiver = new OtlpReceiver();
     const endpoint = await receiver.start();
     config = await makeConfig({ servers: { everything: everythingServer({ tools: { default: 'allow' } }) } });
@@ -188,14 +188,22 @@ describe('OpenTelemetry export', () => {
       const [resource] = (await client.listResources()).resources;
       expect(resource).toBeDefined();
       await client.readResource({ uri: resource!.uri });
+      const prompt = (await client.listPrompts()).prompts.find((p) => !(p.arguments ?? []).some((a) => a.required));
+      expect(prompt).toBeDefined();
+      await client.getPrompt({ name: prompt!.name });
       const r = receiver;
-      await waitFor(() => r.spans.some((s) => s.name === 'resources/read' && s.kind === SERVER), 15_000, () => `spans; have ${r.spans.map((s) => s.name).join(', ')}`);
+      await waitFor(() => r.spans.some((s) => s.name === `prompts/get ${prompt!.name}` && s.kind === SERVER), 15_000, () => `spans; have ${r.spans.map((s) => s.name).join(', ')}`);
       const server = r.spans.find((s) => s.name === 'resources/read' && s.kind === SERVER);
       expect(server?.attributes).toMatchObject({ 'mcp.resource.uri': resource!.uri, 'network.transport': 'tcp', 'network.protocol.name': 'http' });
       const upstream = r.spans.find((s) => s.name === 'resources/read' && s.kind === CLIENT);
       expect(upstream?.parentSpanId).toBe(server?.spanId);
       expect(upstream?.attributes['mcpgate.server']).toBe('everything');
       expect(r.spans.find((s) => s.name === 'resources/list' && s.kind === SERVER)).toBeDefined();
+      const promptServer = r.spans.find((s) => s.name === `prompts/get ${prompt!.name}` && s.kind === SERVER);
+      expect(promptServer?.attributes['gen_ai.prompt.name']).toBe(prompt!.name);
+      const promptClient = r.spans.find((s) => s.parentSpanId === promptServer?.spanId && s.kind === CLIENT);
+      expect(promptClient?.name).toBe(`prompts/get ${prompt!.name.replace(/^everything__/, '')}`);
+      expect(promptClient?.attributes['gen_ai.prompt.name']).toBe(prompt!.name.replace(/^everything__/, ''));
     } finally {
       await http.close();
     }
@@ -218,7 +226,7 @@ describe('OpenTelemetry export', () => {
       servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) },
     });
     // The yaml endpoint wins over the environment's; the general OTEL_* batching variables still apply.
-    gateway = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', ...FAST_EXPORT });
+    gateway = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_HEADERS: 'x-env-header=from-env', ...FAST_EXPORT });
     await gateway.client.callTool({ name: 'echo__echo', arguments: { message: 'plain-argument-value' } });
     await gateway.close();
     gateway = undefined;
@@ -230,6 +238,7 @@ describe('OpenTelemetry export', () => {
     for (const request of r.requests) {
       expect(request.contentType).toBe('application/x-protobuf');
       expect(request.headers['x-collector-token']).toBe('abc123');
+      expect(request.headers['x-env-header']).toBe('from-env');
     }
     // Protobuf stores strings as UTF-8 bytes: names and values can be found in the bodies.
     const traces = Buffer.concat(r.requests.filter((q) => q.path === '/v1/traces').map((q) => q.body)).toString('latin1');
