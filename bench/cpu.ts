@@ -4,16 +4,18 @@
  * gateway at concurrency 64 for a few seconds and reads its user+system time from /proc.
  * Run: `npm run bench:cpu` (Linux). Options: `-- --concurrency N` (default 64), `-- --runs N`
  * (default 3), `-- --profile DIR` (write a V8 .cpuprofile of each gateway run into DIR, for
- * Chrome DevTools or `node --cpu-prof` tooling).
+ * Chrome DevTools or `node --cpu-prof` tooling), `-- --telemetry` (export OpenTelemetry, OTLP/HTTP
+ * protobuf, every signal, to a local collector stand-in that discards what it gets).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { readFile, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { createServer } from 'node:http';
 import { measure, warmUp } from './measure.js';
 import { MAIN, REPO, writeGatewayConfig } from './setup.js';
 
-const { values: options } = parseArgs({ options: { concurrency: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, profile: { type: 'string' } } });
+const { values: options } = parseArgs({ options: { concurrency: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, profile: { type: 'string' }, telemetry: { type: 'boolean', default: false } } });
 const CONCURRENCY = Number(options.concurrency);
 const DURATION_MS = 3000;
 const RUNS = Number(options.runs);
@@ -25,9 +27,22 @@ async function cpuTicks(pid: number): Promise<number> {
 }
 
 const { dir } = await writeGatewayConfig();
+const telemetryEnv: Record<string, string> = {};
+const collector = options.telemetry
+  ? createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end());
+    })
+  : undefined;
+if (collector) {
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  const address = collector.address();
+  telemetryEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  telemetryEnv.OTEL_METRIC_EXPORT_INTERVAL = '1000';
+}
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [...profile, MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn' }, cwd: REPO });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [...profile, MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn', ...telemetryEnv }, cwd: REPO });
     const client = new Client({ name: 'bench-cpu', version: '1.0.0' });
     await client.connect(transport);
     const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
@@ -40,5 +55,6 @@ try {
     await client.close();
   }
 } finally {
+  collector?.close();
   await rm(dir, { recursive: true, force: true });
 }

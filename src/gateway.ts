@@ -22,6 +22,7 @@ import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
+import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
 import { ErrorCodes, WireError } from './errors.js';
 
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   readonly listWaitMs?: number;
   /** Tool pinning: record and watch the pin file (default), only read it (`mcpgate tools`), or off. */
   readonly pins?: 'write' | 'read' | 'off';
+  /** Traces client requests (only when telemetry is on). */
+  readonly tracer?: RequestTracer;
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -66,6 +69,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly listWaitMs: number;
   private readonly pins: PinGuard | undefined;
   private readonly watchPins: boolean;
+  private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
   private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
@@ -74,6 +78,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.config = options.config;
     this.logger = options.logger;
     this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
+    this.tracer = options.tracer;
     if (options.audit !== false) {
       const audit = this.config.audit;
       this.auditLog = new AuditLog(audit.file, {
@@ -184,6 +189,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   // --- SessionDispatcher ---
 
   dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+    if (this.tracer) return this.tracer.request(session, request, (trace) => dispatch(this.deps, session, request, { ...extra, trace }));
     return dispatch(this.deps, session, request, extra);
   }
 
@@ -196,6 +202,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
       ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
+      ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
     });
   }
 

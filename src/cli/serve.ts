@@ -11,6 +11,7 @@ import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger } from '../telemetry/logger.js';
+import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
 
@@ -47,7 +48,13 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
   const checkpointSigner = await checkpointSignerFor(config, defaultResolver(config.dir));
-  const gateway = new Gateway({ config, logger, ...(checkpointSigner ? { checkpointSigner } : {}) });
+  const telemetry = await startTelemetry(config, logger);
+  const gateway = new Gateway({
+    config,
+    logger,
+    ...(checkpointSigner ? { checkpointSigner } : {}),
+    ...(telemetry ? { sinks: [telemetry.sink], tracer: telemetry.tracer } : {}),
+  });
   gateway.redactor.add(resolvedAuthValues);
   if (transport === 'http' && !auth && !isLoopbackHost(host)) logger.warn({ host }, 'serving HTTP without client authentication (--insecure-no-auth)');
   void gateway.start();
@@ -62,6 +69,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       await gateway.approvals.shutdown(); // pending approvals are denied while their clients are still connected
       await listener?.close();
       await gateway.close();
+      await telemetry?.shutdown();
       resolve();
     };
   });

@@ -20,9 +20,10 @@ import {
   type GatewayFile,
   type RuleInput,
   type ServerFile,
+  type TelemetryInput,
   type ToolPolicyInput,
 } from './schema.js';
-import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule } from './types.js';
+import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
 const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
 const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
@@ -254,6 +255,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     catalog: value.catalog,
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),
+    ...(value.telemetry ? { telemetry: telemetrySection(value.telemetry) } : {}),
     servers,
     problems,
   };
@@ -279,6 +281,15 @@ function approvalSection(root: string, value: GatewayFile): GatewayConfig['appro
               : { ...reviewBase, kind: 'sampling' as const },
         }
       : {}),
+  };
+}
+
+function telemetrySection(value: TelemetryInput): TelemetryConfig {
+  const { exportInterval, exportTimeout, ...rest } = value;
+  return {
+    ...rest,
+    ...(exportInterval === undefined ? {} : { exportIntervalMs: durationToMs(exportInterval) }),
+    ...(exportTimeout === undefined ? {} : { exportTimeoutMs: durationToMs(exportTimeout) }),
   };
 }
 

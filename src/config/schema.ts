@@ -119,6 +119,27 @@ export const ServerFileSchema = z
   });
 export type ServerFile = z.infer<typeof ServerFileSchema>;
 
+/** The signals OpenTelemetry export can carry. */
+export const TELEMETRY_SIGNALS = ['logs', 'traces', 'metrics'] as const;
+
+/**
+ * `gateway.yaml` `telemetry`: OpenTelemetry export over OTLP/HTTP. Fields left out fall back to
+ * the standard `OTEL_*` environment variables, then to the OpenTelemetry defaults.
+ */
+export const TelemetrySchema = z.strictObject({
+  enabled: z.boolean().default(true).describe('false turns export off even when OTEL_* variables are set'),
+  endpoint: z.string().url().optional().describe('OTLP/HTTP base URL (/v1/logs, /v1/traces, /v1/metrics are appended); else OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318'),
+  protocol: z.enum(['http/protobuf', 'http/json']).optional().describe('OTLP encoding; else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf'),
+  headers: z.record(z.string().min(1), z.string()).optional().describe('HTTP headers sent to the collector (added to OTEL_EXPORTER_OTLP_HEADERS)'),
+  serviceName: z.string().min(1).optional().describe('service.name; else OTEL_SERVICE_NAME, else mcpgate'),
+  resourceAttributes: z.record(z.string().min(1), z.string()).optional().describe('Extra resource attributes (added to OTEL_RESOURCE_ATTRIBUTES)'),
+  signals: z.array(z.enum(TELEMETRY_SIGNALS)).optional().describe('Signals to export (default: logs, traces, metrics)'),
+  exportInterval: DurationSchema.optional().describe('Metric export interval; else OTEL_METRIC_EXPORT_INTERVAL, else 60s'),
+  exportTimeout: DurationSchema.optional().describe('Timeout of one export request; else OTEL_EXPORTER_OTLP_TIMEOUT, else 10s'),
+  maxQueueSize: z.number().int().min(1).max(1_000_000).optional().describe('Spans or log records buffered per signal before new ones are dropped (default 2048)'),
+});
+export type TelemetryInput = z.infer<typeof TelemetrySchema>;
+
 /** `gateway.yaml`: listener, global policy, audit. */
 export const GatewayFileSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -190,5 +211,6 @@ export const GatewayFileSchema = z.strictObject({
     .default({ pageSize: 100 }),
   auth: authSchema(DurationSchema).optional().describe('Bearer-JWT authentication of HTTP clients'),
   clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),
+  telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

@@ -119,6 +119,20 @@ export interface ClientRuleSet {
   readonly policy: PolicySection;
 }
 
+/** gateway.yaml `telemetry`, durations in milliseconds; unset fields fall back to OTEL_* variables. */
+export interface TelemetryConfig {
+  readonly enabled: boolean;
+  readonly endpoint?: string;
+  readonly protocol?: 'http/protobuf' | 'http/json';
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly serviceName?: string;
+  readonly resourceAttributes?: Readonly<Record<string, string>>;
+  readonly signals?: readonly ('logs' | 'traces' | 'metrics')[];
+  readonly exportIntervalMs?: number;
+  readonly exportTimeoutMs?: number;
+  readonly maxQueueSize?: number;
+}
+
 /** A problem found while loading configuration: `file:line: field: message`. */
 export interface ConfigProblem {
   readonly file: string;
@@ -164,6 +178,8 @@ export interface GatewayConfig {
   readonly clients?: readonly ClientRuleSet[];
   /** The managed requirements in force (applied by `applyRequirements`), if any. */
   readonly requirements?: ManagedRequirements;
+  /** The `telemetry` section, when gateway.yaml has one (the OTEL_* environment is read at start). */
+  readonly telemetry?: TelemetryConfig;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

@@ -25,6 +25,7 @@ import { spliceResponse } from '../jsonLines.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
 import type { ClientLayer, Identity } from '../policy/clients.js';
+import type { RequestTrace } from '../telemetry/trace.js';
 
 /**
  * What a request handler needs of its request's context: the part of the SDK's
@@ -32,6 +33,8 @@ import type { ClientLayer, Identity } from '../policy/clients.js';
  */
 export type RequestExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'requestId' | '_meta'> & {
   readonly signal: CancelSignal;
+  /** Tracing hooks of this request; absent when telemetry is off. */
+  readonly trace?: RequestTrace;
 };
 
 /** The gateway side of a session: everything a session cannot answer itself. */
@@ -80,6 +83,8 @@ export class ClientSession {
   clientRules: ClientLayer | undefined;
   /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
   initialized = false;
+  /** The MCP protocol version negotiated in `initialize` (for telemetry). */
+  protocolVersion: string | undefined;
   private logLevel: LoggingLevel | undefined;
   /** The last notification handed to the SDK: results must not overtake it. */
   private lastNotification: Promise<void> = Promise.resolve();
@@ -110,6 +115,16 @@ export class ClientSession {
       return {};
     });
     this.server.fallbackRequestHandler = (request, extra) => dispatcher.dispatch(this, request, extra);
+    // The SDK keeps the negotiated protocol version to itself: note it from the initialize result.
+    const sdk = this.server as unknown as { _oninitialize?: (request: unknown) => Promise<{ protocolVersion?: string }> };
+    const oninitialize = sdk._oninitialize;
+    if (typeof oninitialize === 'function') {
+      sdk._oninitialize = async (request) => {
+        const result = await oninitialize.call(this.server, request);
+        this.protocolVersion = result.protocolVersion;
+        return result;
+      };
+    }
     this.server.oninitialized = () => {
       this.initialized = true;
       dispatcher.opened(this);

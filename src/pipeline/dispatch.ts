@@ -109,12 +109,18 @@ async function forward(
   session: ClientSession,
   extra: RequestExtra,
 ): Promise<Result> {
+  // With tracing on, the CLIENT span's trace context goes into a copy of the params' `_meta`.
+  if (extra.trace) params = { ...params };
+  const span = extra.trace?.upstream(upstream.name, method, params);
   try {
     const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+    span?.end('ok');
     await session.drain();
     return upstream.holdsSecrets ? scrubResult(redactor, result) : result;
   } catch (error) {
-    throw scrubWireError(redactor, toWireError(error));
+    const wire = scrubWireError(redactor, toWireError(error));
+    span?.end(extra.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
+    throw wire;
   }
 }
 

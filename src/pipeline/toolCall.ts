@@ -70,14 +70,18 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   }
 
   // 2. policy (then the `clients:` rules of the session's identity, if any apply)
+  const policySpan = extra.trace?.start('policy');
   const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
   const verdict = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
+  policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
 
   // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
-  const answer =
-    verdict.decision === 'ask' && deps.approvals
-      ? await deps.approvals.decide({ session, call, entry, args: args as Record<string, unknown> | undefined, verdict, signal: extra.signal, requestId: extra.requestId })
-      : undefined;
+  let answer: ApprovalAnswer | undefined;
+  if (verdict.decision === 'ask' && deps.approvals) {
+    const approvalSpan = extra.trace?.start('approval');
+    answer = await deps.approvals.decide({ session, call, entry, args: args as Record<string, unknown> | undefined, verdict, signal: extra.signal, requestId: extra.requestId });
+    approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
+  }
   const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
   const reason = answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
 
@@ -122,10 +126,13 @@ async function forward(
   let size = 0;
   let error: string | undefined;
   const progressToken = extra._meta?.progressToken;
+  const sent = { ...params, name: entry.name };
+  const span = extra.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  let wire: McpError | undefined;
   try {
     const raw = await entry.upstream.request(
       'tools/call',
-      { ...params, name: entry.name },
+      sent,
       {
         owner: { session: session.id, requestId: extra.requestId },
         signal: extra.signal,
@@ -148,8 +155,10 @@ async function forward(
     outcome = classify(caught, extra.signal);
     const mcpError = scrubWireError(deps.redactor, toWireError(caught));
     error = mcpError.message;
+    wire = mcpError;
     throw mcpError;
   } finally {
+    span?.end(outcome, size, wire && { code: wire.code, message: error });
     deps.events.emit({
       event: 'mcpgate.tool.result',
       session: session.id,

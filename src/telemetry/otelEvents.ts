@@ -1,0 +1,142 @@
+/**
+ * The OpenTelemetry event sink (loaded only when telemetry is on): one log record per CONTRACT
+ * event, and the event-driven metrics (decisions, approval wait, sessions, upstream state).
+ * Attribute names follow the MCP/GenAI semantic conventions where they exist and are
+ * `mcpgate.<field>` otherwise, so an event added later is exported without a change here.
+ * Tool arguments appear only here, in the form the audit file records them (`audit.arguments`).
+ */
+import { context, type Attributes, type Counter, type Histogram, type Meter, type UpDownCounter } from '@opentelemetry/api';
+import { SeverityNumber, type AnyValue, type AnyValueMap, type Logger } from '@opentelemetry/api-logs';
+import type { AfterTurn } from './afterTurn.js';
+import type { EventSink, GatewayEvent } from './events.js';
+import { MCP_DURATION_BUCKETS } from './otelTracer.js';
+
+/** Event fields renamed to semantic-convention attributes (the rest become `mcpgate.<field>`). */
+const RENAMED: Readonly<Record<string, string>> = {
+  session: 'mcp.session.id',
+  protocol_version: 'mcp.protocol.version',
+  public_name: 'gen_ai.tool.name',
+  tool: 'mcpgate.upstream_tool',
+  arguments: 'gen_ai.tool.call.arguments',
+  error: 'error.message',
+};
+
+/** Builds the log attributes of an event. */
+export function logAttributes(event: GatewayEvent): AnyValueMap {
+  const attributes: AnyValueMap = {};
+  for (const [field, value] of Object.entries(event)) {
+    if (field === 'event' || value === undefined) continue;
+    attributes[RENAMED[field] ?? `mcpgate.${field}`] = value as AnyValue;
+  }
+  switch (event.event) {
+    case 'mcpgate.tool.decision':
+    case 'mcpgate.tool.result':
+      attributes['mcp.method.name'] = 'tools/call';
+      attributes['gen_ai.operation.name'] = 'execute_tool';
+      if (event.event === 'mcpgate.tool.result' && event.outcome !== 'ok') attributes['error.type'] = event.outcome;
+      break;
+    case 'mcpgate.session.start':
+    case 'mcpgate.session.end':
+      attributes['network.transport'] = event.transport === 'stdio' ? 'pipe' : 'tcp';
+      break;
+    default:
+      break;
+  }
+  return attributes;
+}
+
+function severityOf(event: GatewayEvent): SeverityNumber {
+  switch (event.event) {
+    case 'mcpgate.upstream.state':
+      return event.state === 'failed' ? SeverityNumber.WARN : SeverityNumber.INFO;
+    case 'mcpgate.tool.result':
+      return event.outcome === 'protocol_error' || event.outcome === 'timeout' ? SeverityNumber.WARN : SeverityNumber.INFO;
+    case 'mcpgate.config.change':
+      return event.failed.length > 0 ? SeverityNumber.WARN : SeverityNumber.INFO;
+    default:
+      return SeverityNumber.INFO;
+  }
+}
+
+/** Exports events as log records and metrics; never throws, never waits. */
+export class OtelEventSink implements EventSink {
+  private readonly decisions: Counter | undefined;
+  private readonly results: Counter | undefined;
+  private readonly approvalWait: Histogram | undefined;
+  private readonly sessionDuration: Histogram | undefined;
+  private readonly activeSessions: UpDownCounter | undefined;
+  private readonly upstreamChanges: Counter | undefined;
+  private readonly upstreamStates = new Map<string, string>();
+  private readonly openSessions = new Set<string>();
+
+  constructor(
+    private readonly logger: Logger | undefined,
+    meter: Meter | undefined,
+    private readonly later: AfterTurn,
+  ) {
+    if (!meter) return;
+    this.decisions = meter.createCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' });
+    this.results = meter.createCounter('mcpgate.tool.results', { description: 'Forwarded tools/call results by outcome', unit: '{call}' });
+    this.approvalWait = meter.createHistogram('mcpgate.approval.wait', {
+      description: 'Time an ask decision waited for its answer',
+      unit: 's',
+      advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS },
+    });
+    this.sessionDuration = meter.createHistogram('mcp.server.session.duration', {
+      description: 'Duration of client sessions',
+      unit: 's',
+      advice: { explicitBucketBoundaries: MCP_DURATION_BUCKETS },
+    });
+    this.activeSessions = meter.createUpDownCounter('mcpgate.sessions.active', { description: 'Open client sessions', unit: '{session}' });
+    this.upstreamChanges = meter.createCounter('mcpgate.upstream.state_changes', { description: 'Upstream state transitions by new state', unit: '{change}' });
+    meter
+      .createObservableGauge('mcpgate.upstream.state', { description: '1 for the state each upstream is in', unit: '{upstream}' })
+      .addCallback((result) => {
+        for (const [server, state] of this.upstreamStates) result.observe(1, { 'mcpgate.server': server, 'mcpgate.state': state });
+      });
+  }
+
+  emit(event: GatewayEvent): void {
+    // Stamped and tied to the active request span now, exported after the call's response left.
+    const timestamp = Date.now();
+    const active = context.active();
+    this.later.run(() => {
+      this.logger?.emit({ eventName: event.event, body: event.event, severityNumber: severityOf(event), attributes: logAttributes(event), timestamp, context: active });
+      this.record(event);
+    });
+  }
+
+  private record(event: GatewayEvent): void {
+    switch (event.event) {
+      case 'mcpgate.tool.decision': {
+        const attributes: Attributes = { 'mcpgate.decision': event.decision, 'mcpgate.decided_by': event.decided_by, 'mcpgate.server': event.server };
+        this.decisions?.add(1, attributes);
+        // Only decisions a human, reviewer or timeout answered waited for approval.
+        if (event.decided_by === 'user' || event.decided_by === 'auto_review' || event.decided_by === 'timeout') {
+          this.approvalWait?.record(event.approval_wait_ms / 1000, attributes);
+        }
+        break;
+      }
+      case 'mcpgate.tool.result':
+        this.results?.add(1, { 'mcpgate.outcome': event.outcome, 'mcpgate.server': event.server });
+        break;
+      case 'mcpgate.session.start':
+        this.openSessions.add(event.session);
+        this.activeSessions?.add(1, { 'network.transport': event.transport === 'stdio' ? 'pipe' : 'tcp' });
+        break;
+      case 'mcpgate.session.end': {
+        const transport = { 'network.transport': event.transport === 'stdio' ? 'pipe' : 'tcp' };
+        this.sessionDuration?.record(event.duration_ms / 1000, transport);
+        // A session that closed before initialising was never counted as open.
+        if (this.openSessions.delete(event.session)) this.activeSessions?.add(-1, transport);
+        break;
+      }
+      case 'mcpgate.upstream.state':
+        this.upstreamStates.set(event.server, event.state);
+        this.upstreamChanges?.add(1, { 'mcpgate.server': event.server, 'mcpgate.state': event.state });
+        break;
+      default:
+        break;
+    }
+  }
+}
