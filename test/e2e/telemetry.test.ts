@@ -38,6 +38,7 @@ describe('OpenTelemetry export', () => {
     receiver = new OtlpReceiver();
     const endpoint = await receiver.start();
     config = await makeConfig({
+      gateway: { approval: { channel: 'none' } }, // the ask (echo__add) is denied at once
       servers: {
         echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['add'] } }),
         everything: everythingServer({ tools: { default: 'deny', allow: ['echo'] } }),
@@ -139,7 +140,7 @@ describe('OpenTelemetry export', () => {
     const failed = r.logs.find((l) => l.eventName === 'mcpgate.tool.result' && l.attributes['gen_ai.tool.name'] === 'echo__fail');
     expect(failed?.attributes).toMatchObject({ 'mcpgate.outcome': 'tool_error', 'error.type': 'tool_error' });
     const askDecision = r.logs.find((l) => l.eventName === 'mcpgate.tool.decision' && l.attributes['gen_ai.tool.name'] === 'echo__add');
-    expect(askDecision?.attributes['mcpgate.decision']).toBe('ask');
+    expect(askDecision?.attributes).toMatchObject({ 'mcpgate.decision': 'deny', 'mcpgate.approval_channel': 'none' }); // asked, nobody to answer
     const start = r.logs.find((l) => l.eventName === 'mcpgate.session.start');
     expect(start?.attributes).toMatchObject({
       'mcp.session.id': server.attributes['mcp.session.id'],
@@ -163,7 +164,7 @@ describe('OpenTelemetry export', () => {
     expect(Number(calls[0]?.sum)).toBeLessThan(5);
     expect(dataPoints(r, 'mcp.client.operation.duration').some((p) => p.attributes['error.type'] === 'tool_error' && p.attributes['gen_ai.tool.name'] === 'fail')).toBe(true);
     const decisions = dataPoints(r, 'mcpgate.tool.decisions');
-    expect(pointValue(decisions.find((p) => p.attributes['mcpgate.decision'] === 'ask' && p.attributes['mcpgate.decided_by'] === 'rule'))).toBe(1);
+    expect(pointValue(decisions.find((p) => p.attributes['mcpgate.decision'] === 'deny' && p.attributes['mcpgate.decided_by'] === 'rule'))).toBe(1);
     const results = dataPoints(r, 'mcpgate.tool.results');
     expect(pointValue(results.find((p) => p.attributes['mcpgate.outcome'] === 'tool_error' && p.attributes['mcpgate.server'] === 'echo'))).toBe(1);
     expect(pointValue(results.find((p) => p.attributes['mcpgate.outcome'] === 'ok' && p.attributes['mcpgate.server'] === 'echo'))).toBe(2);
