@@ -1,7 +1,9 @@
 /**
  * `mcpgate audit query | verify | report`: the auditor's commands. They read the audit file named
  * by `--file PATH`, else by gateway.yaml's `audit.file` in the config dir (`--config DIR`,
- * `$MCPGATE_CONFIG`, the current dir), together with its rotated predecessors.
+ * `$MCPGATE_CONFIG`, the current dir) under the managed requirements, which may force it
+ * (`--requirements FILE`, `$MCPGATE_REQUIREMENTS`, `/etc/mcpgate/requirements.yaml`), together
+ * with its rotated predecessors.
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -11,17 +13,18 @@ import { filterRecords, formatTable, parseTime, readAuditRecords, type AuditFilt
 import { formatSummary, summarise } from '../audit/report.js';
 import { renderHtml } from '../audit/reportHtml.js';
 import { describeVerify, verifyAudit } from '../audit/verify.js';
-import { loadConfig } from '../config/load.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
 import { configDirFrom } from './configDir.js';
+import { loadEffectiveConfig } from './requirements.js';
 
 /** Help texts of the audit subcommands. */
-export const AUDIT_HELP = `mcpgate audit query  [--config DIR | --file PATH] [filters] [--json]
-mcpgate audit verify [--config DIR | --file PATH] [--key FILE|\${env:NAME}|\${file:PATH}|\${secret:NAME}]
-mcpgate audit report [--config DIR | --file PATH] [filters] [--html FILE] [--json]
+export const AUDIT_HELP = `mcpgate audit query  [--config DIR [--requirements FILE] | --file PATH] [filters] [--json]
+mcpgate audit verify [--config DIR [--requirements FILE] | --file PATH] [--key FILE|\${env:NAME}|\${file:PATH}|\${secret:NAME}]
+mcpgate audit report [--config DIR [--requirements FILE] | --file PATH] [filters] [--html FILE] [--json]
 
-Reads the audit log (gateway.yaml audit.file, or --file) and its rotated files, in chain order.
+Reads the audit log (gateway.yaml audit.file, as the managed requirements may force it, or --file)
+and its rotated files, in chain order.
   query    print matching records as a table, or with --json as the exact JSON lines; a session's
            story in order: mcpgate audit query --session ID
   verify   check the hash chain (and, with --key, the signed checkpoints); exit 0 "intact (…)",
@@ -40,9 +43,9 @@ Filters:
 
 const FILTERS = ['since', 'until', 'session', 'client', 'server', 'tool', 'decision', 'outcome'] as const;
 const ALLOWED: Record<string, readonly string[]> = {
-  query: ['config', 'file', 'json', ...FILTERS],
-  verify: ['config', 'file', 'key'],
-  report: ['config', 'file', 'json', 'html', ...FILTERS],
+  query: ['config', 'requirements', 'file', 'json', ...FILTERS],
+  verify: ['config', 'requirements', 'file', 'key'],
+  report: ['config', 'requirements', 'file', 'json', 'html', ...FILTERS],
 };
 
 /** Output streams of the audit commands. */
@@ -59,7 +62,7 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
     allowPositionals: true,
     strict: true,
     options: {
-      config: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
+      config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
       json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,7 +82,8 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
     if (key !== 'debug' && value !== undefined && !allowed.includes(key)) throw new UsageError(`option --${key} does not apply to mcpgate audit ${sub}`);
   }
   if (values.file !== undefined && values.config !== undefined) throw new UsageError('give either --file or --config, not both');
-  const file = values.file !== undefined ? resolve(values.file) : (await loadConfig(configDirFrom(values.config))).audit.file;
+  if (values.file !== undefined && values.requirements !== undefined) throw new UsageError('--requirements applies to --config, not to --file');
+  const file = values.file !== undefined ? resolve(values.file) : (await loadEffectiveConfig(configDirFrom(values.config), values.requirements)).audit.file;
 
   if (sub === 'verify') {
     const key = values.key === undefined ? undefined : await verificationKey(values.key, defaultResolver(configDirFrom(values.config)));

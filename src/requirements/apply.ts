@@ -25,7 +25,7 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
     problems.push(warning('gateway.yaml', 'approval.timeout', `${config.approval.timeoutMs} ms raised to the managed minimum ${timeoutMs} ms (${requirements.file} approval.minTimeout)`));
   }
   const forcedAudit = { ...config.audit, ...audit };
-  for (const key of ['file', 'arguments', 'maxArgumentBytes'] as const) {
+  for (const key of ['file', 'arguments', 'maxArgumentBytes', 'fsync'] as const) {
     if (audit[key] !== undefined && audit[key] !== config.audit[key]) {
       problems.push(warning('gateway.yaml', `audit.${key}`, `forced to ${String(audit[key])} by managed requirements (${requirements.file} audit.${key}); the user setting ${String(config.audit[key])} is ignored`));
     }

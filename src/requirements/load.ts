@@ -111,6 +111,7 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
       ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),
       ...(audit.arguments === undefined ? {} : { arguments: audit.arguments }),
       ...(audit.maxArgumentBytes === undefined ? {} : { maxArgumentBytes: audit.maxArgumentBytes }),
+      ...(audit.fsync === undefined ? {} : { fsync: audit.fsync }),
     },
   };
 }

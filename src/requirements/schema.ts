@@ -54,6 +54,7 @@ export const RequirementsFileSchema = z.strictObject({
       file: z.string().min(1).optional().describe('Forced audit log path (relative: to the requirements file)'),
       arguments: z.enum(['full', 'redacted', 'hash', 'none']).optional(),
       maxArgumentBytes: z.number().int().min(64).optional(),
+      fsync: z.enum(['always', 'batch']).optional().describe('Forced audit durability (always: write-ahead, each record fdatasync-ed)'),
     })
     .default({}),
 });

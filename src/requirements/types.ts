@@ -41,5 +41,6 @@ export interface ManagedRequirements {
     readonly file?: string;
     readonly arguments?: 'full' | 'redacted' | 'hash' | 'none';
     readonly maxArgumentBytes?: number;
+    readonly fsync?: 'always' | 'batch';
   };
 }

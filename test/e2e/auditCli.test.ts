@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/auditLog.js';
 import { fixtureServer, makeConfig, readAudit, runMcpgate, startStdioGateway, type AuditRecord, type TempConfig } from '../support/gateway.js';
 
 const exec = promisify(execFile);
@@ -242,5 +243,32 @@ describe('mcpgate audit query / report / verify', () => {
       const out = await tampered((lines) => lines);
       expect(out.code).toBe(0);
     });
+  });
+});
+
+describe('mcpgate audit under managed requirements', () => {
+  it('reads the audit file the requirements force, not the one gateway.yaml names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpgate-auditreq-'));
+    try {
+      const forced = join(dir, 'managed', 'audit.log');
+      await writeFile(join(dir, 'gateway.yaml'), 'audit:\n  file: ./user-audit.log\n');
+      const requirements = join(dir, 'requirements.yaml');
+      await writeFile(requirements, `audit:\n  file: ${JSON.stringify(forced)}\n`);
+      // a real chained log, written by the gateway's own writer, where the requirements put it
+      const log = new AuditLog(forced);
+      log.emit({ event: 'mcpgate.upstream.state', server: 'echo', state: 'ready' });
+      await log.close();
+      const managed = await runMcpgate(['audit', 'verify', '--config', dir, '--requirements', requirements]);
+      expect(managed.stdout).toMatch(/^intact \(1 record/);
+      expect(managed.code).toBe(0);
+      const viaEnv = await runMcpgate(['audit', 'query', '--json', '--config', dir], { MCPGATE_REQUIREMENTS: requirements });
+      expect(viaEnv.stdout).toContain('"server":"echo"');
+      const unmanaged = await runMcpgate(['audit', 'verify', '--config', dir]);
+      expect(unmanaged.code).toBe(1);
+      expect(unmanaged.stderr).toContain('user-audit.log');
+      expect((await runMcpgate(['audit', 'verify', '--file', forced, '--requirements', requirements])).code).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

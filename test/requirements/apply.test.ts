@@ -67,9 +67,10 @@ describe('applyRequirements', () => {
   });
 
   it('forces audit settings over the user ones', () => {
-    const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash' } }));
-    expect(applied.audit).toMatchObject({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096 });
+    const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash', fsync: 'always' } }));
+    expect(applied.audit).toMatchObject({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096, fsync: 'always' });
     expect(applied.problems.map(formatProblem).join('\n')).toContain('audit.arguments: forced to hash by managed requirements');
+    expect(applied.problems.map(formatProblem).join('\n')).toContain('audit.fsync: forced to always by managed requirements');
   });
 
   it('warns about each user allow rule and allow default a managed rule overrides', () => {

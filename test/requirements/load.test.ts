@@ -63,7 +63,7 @@ describe('loading a requirements file', () => {
     ['rules:\n  - tool: "*/x"\n    decision: deny\n    args: { path: "/[/" }\n', ':4: rules[0].args.path: '],
     ['servers:\n  allow:\n    - { name: github }\n', ':3: servers.allow[0]'],
     ['approval:\n  minTimeout: soon\n', ':2: approval.minTimeout: '],
-    ['audit:\n  fsync: always\n', ':2: audit.fsync: unknown field'],
+    ['audit:\n  rotate: {}\n', ':2: audit.rotate: unknown field'],
     ['rules: [unclosed\n', 'syntax error'],
   ])('reports %j as a problem with file:line: field', async (text, expected) => {
     const path = await file('bad.yaml', text);
