@@ -56,6 +56,30 @@ describe('audit log writer', () => {
     expect(Buffer.from(String(recovery?.torn_base64), 'base64').toString()).toBe(torn);
   });
 
+  it('never cuts anything off a file that is not an audit chain (binary, or text without a final newline)', async () => {
+    const binary = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0xff, 0xfe, 0x0a, 0x00, 0x13, 0x37]);
+    await writeFile(file, binary);
+    expect(() => new AuditLog(file)).toThrow(/cannot be continued/);
+    expect(await readFile(file)).toEqual(binary);
+    const notes = 'my notes\nsecond line without a newline';
+    await writeFile(file, notes);
+    expect(() => new AuditLog(file)).toThrow(/not an audit record/);
+    expect(await readFile(file, 'utf8')).toBe(notes);
+    // An older (unchained) log whose writer crashed mid-line: refused whole, its tail kept too.
+    const legacy = '{"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.session.start"}\n{"seq":2,"pr';
+    await writeFile(file, legacy);
+    expect(() => new AuditLog(file)).toThrow(/not a chained audit record/);
+    expect(await readFile(file, 'utf8')).toBe(legacy);
+  });
+
+  it('repairs a torn first record (a crash during the very first write)', async () => {
+    await writeFile(file, '{"seq":1,"prev":"00');
+    await write(file, 2);
+    const report = await verifyAudit(file);
+    expect(report.break).toBeUndefined();
+    expect(report).toMatchObject({ records: 3, firstSeq: 1, lastSeq: 3 });
+  });
+
   it('refuses to continue a file whose last line is not a chained record', async () => {
     await writeFile(file, '{"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.session.start"}\n');
     expect(() => new AuditLog(file)).toThrow(/MCPGATE_AUDIT_CORRUPT|cannot be continued/);
