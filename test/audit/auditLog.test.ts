@@ -3,7 +3,7 @@
  * last line is cut off and recorded, `keep` prunes old files, and checkpoints are signed.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -79,6 +79,33 @@ describe('audit log writer', () => {
     expect(report.break).toBeUndefined();
     expect(report).toMatchObject({ records: 3, firstSeq: 1, lastSeq: 3 });
   });
+
+  for (const fsync of ['always', 'batch'] as const) {
+    it(`keeps going (fsync: ${fsync}) when a rotation cannot reopen the file, and writes again once it can`, async () => {
+      const sub = join(dir, 'logs');
+      const active = join(sub, 'audit.log');
+      const errors: string[] = [];
+      const log = new AuditLog(active, { fsync, rotate: { maxBytes: 300 }, onError: (error) => errors.push(error.message) });
+      const settle = () => new Promise((r) => setTimeout(r, 30));
+      for (let i = 0; i < 3; i++) log.emit(state(i));
+      await settle();
+      await rm(sub, { recursive: true, force: true }); // someone removed the log directory
+      for (let i = 3; i < 8; i++) {
+        expect(() => log.emit(state(i))).not.toThrow();
+        await settle();
+      }
+      expect(errors.some((e) => /ENOENT/.test(e))).toBe(true);
+      await mkdir(sub, { recursive: true });
+      for (let i = 8; i < 14; i++) {
+        log.emit(state(i));
+        await settle();
+      }
+      await log.close();
+      const seqs = (await readAuditRecords(active)).records.map((r) => r.seq as number);
+      expect(seqs.length).toBeGreaterThan(0);
+      expect(Math.max(...seqs)).toBe(14);
+    });
+  }
 
   it('refuses to continue a file whose last line is not a chained record', async () => {
     await writeFile(file, '{"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.session.start"}\n');
