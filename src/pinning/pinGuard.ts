@@ -56,7 +56,13 @@ export class PinGuard {
   check(server: string, tool: Tool, publicName: string, policy: ToolPolicy): ToolPolicy {
     const key = `${server}/${tool.name}`;
     if (this.broken) return escalate(policy, this.verdict(key, publicName, `the tool pin file ${this.file} cannot be read (${this.broken})`));
-    const digest = toolDigest(tool);
+    let digest: ReturnType<typeof toolDigest>;
+    try {
+      digest = toolDigest(tool);
+    } catch (error) {
+      // E.g. an inputSchema nested thousands deep (stack overflow): fail closed for this tool only.
+      return escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`));
+    }
     const pin = this.state.pins[key];
     if (!pin) {
       if (this.options.write) {

@@ -103,6 +103,22 @@ describe('PinGuard', () => {
   });
 });
 
+describe('PinGuard against odd definitions and files', () => {
+  it('a definition too deeply nested to hash escalates that tool to a person and does not throw (the catalog keeps building)', () => {
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 1500; i++) schema = { type: 'object', properties: { a: schema } };
+    expect(() => JSON.stringify(schema)).not.toThrow(); // the gateway can still list it …
+    expect(() => canonicalJson(schema)).toThrow(RangeError); // … but hashing it overflows the stack
+    const g = guard();
+    const deep = tool('deep', { inputSchema: schema as Tool['inputSchema'] });
+    let policy: ToolPolicy | undefined;
+    expect(() => (policy = g.check('sh', deep, 'sh__run', policyOf('allow')))).not.toThrow();
+    expect(policy?.listing).toMatchObject({ decision: 'ask', humanOnly: true });
+    expect(policy?.listing.reason).toContain('cannot be pinned');
+    expect(g.check('sh', tool('fine'), 'sh__run', policyOf('allow')).listing.decision).toBe('allow');
+  });
+});
+
 describe('pin file lock', () => {
   it('serialises writers; a stale lock left by a crash is taken over', async () => {
     const order: string[] = [];
