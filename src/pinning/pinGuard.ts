@@ -166,7 +166,10 @@ export class PinGuard {
       this.dirty = false;
       try {
         const accepted = await withPinLock(this.file, async () => {
-          const disk = await readPinState(this.file).catch(() => emptyPinState());
+          // A file that exists but cannot be read is never replaced (what it holds would be lost).
+          const disk = await readPinState(this.file).catch((error: unknown) => {
+            throw new Error(`it cannot be read, so it is left as it is and pins stay in memory (${(error as Error).message})`);
+          });
           const changed = this.reconcile(disk);
           await writePinState(this.file, this.state);
           return changed;

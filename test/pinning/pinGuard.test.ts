@@ -117,6 +117,18 @@ describe('PinGuard against odd definitions and files', () => {
     expect(policy?.listing.reason).toContain('cannot be pinned');
     expect(g.check('sh', tool('fine'), 'sh__run', policyOf('allow')).listing.decision).toBe('allow');
   });
+
+  it('a pin file that turns unreadable while serving is not overwritten by the next pin', async () => {
+    const g = guard();
+    g.check('sh', tool('v1'), 'sh__run', policyOf('allow'));
+    await waitFor(async () => (await readState().catch(() => undefined))?.pins['sh/run'] !== undefined, 5000, () => 'pin written');
+    const damaged = '{"version":1,"pins":{"sh/run":{"sha256":"'; // e.g. an admin's editor saved half a file
+    await writeFile(file, damaged);
+    const other: Tool = { ...tool('other'), name: 'other' };
+    expect(g.check('sh', other, 'sh__other', policyOf('allow')).listing.decision).toBe('allow');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readFile(file, 'utf8')).toBe(damaged);
+  });
 });
 
 describe('pin file lock', () => {
