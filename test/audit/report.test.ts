@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { filterRecords, parseTime, type AuditRecord } from '../../src/audit/query.js';
-import { percentile, summarise } from '../../src/audit/report.js';
+import { formatSummary, percentile, summarise } from '../../src/audit/report.js';
 import { renderHtml } from '../../src/audit/reportHtml.js';
 
 let seq = 0;
@@ -81,5 +81,15 @@ describe('audit report', () => {
     expect(parseTime('2d', 'since', now)).toBe(now - 2 * 86_400_000);
     expect(parseTime('2025-01-01', 'since', now)).toBe(Date.parse('2025-01-01'));
     expect(() => parseTime('yesterday', 'since', now)).toThrow(/--since must be/);
+  });
+});
+
+describe('audit report on huge logs', () => {
+  it('a report over more distinct tools than a spread can take (100k+ unknown tool names) still renders', () => {
+    const many: AuditRecord[] = [];
+    for (let i = 0; i < 150_000; i++) many.push({ event: 'mcpgate.tool.decision', call: `c${i}`, server: '', public_name: `bogus_${i}`, decision: 'deny', decided_by: 'rule', reason: 'unknown tool' });
+    const summary = summarise(many);
+    expect(formatSummary(summary)).toContain('bogus_149999: unknown tool');
+    expect(renderHtml(summary)).toContain('data-chart="calls-per-tool"');
   });
 });
