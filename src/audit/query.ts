@@ -22,6 +22,15 @@ export interface AuditRead {
   readonly skipped: number;
 }
 
+/**
+ * A (tampered) record may hold objects with their own `toString`/`valueOf` member, on which
+ * String() and template literals throw: one such line would stop every query and report. Those
+ * members are dropped from the records read (`--json` prints the lines as written). Checked with
+ * a substring test first (a `\u` escape could spell the name), so a normal line pays nothing.
+ */
+const MAY_SHADOW = /toString|valueOf|\\u/;
+const unshadow = (key: string, value: unknown): unknown => (key === 'toString' || key === 'valueOf' ? undefined : value);
+
 /** Reads every record of the chain whose active file is `active`, in order. */
 export async function readAuditRecords(active: string): Promise<AuditRead> {
   const files = await chainFiles(active);
@@ -33,7 +42,7 @@ export async function readAuditRecords(active: string): Promise<AuditRead> {
     for (const line of (await readFile(file, 'utf8')).split('\n')) {
       if (line === '') continue;
       try {
-        const record = JSON.parse(line) as AuditRecord;
+        const record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
         if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
         records.push(record);
         lines.push(line);
