@@ -4,11 +4,11 @@
  * on calls (`--tool`, `--decision`, `--outcome`) keep both records of a call (decision and
  * result), joined by the `call` id; `--client` is joined through the session's start record.
  */
-import { readFile } from 'node:fs/promises';
 import { durationToMs } from '../config/schema.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { compileGlob } from '../policy/glob.js';
 import { chainFiles } from './files.js';
+import { forEachLine } from './lines.js';
 
 /** One audit record as read back (fields as written). */
 export type AuditRecord = Readonly<Record<string, unknown>> & { readonly event: string; readonly seq?: number; readonly time?: string };
@@ -39,9 +39,10 @@ export async function readAuditRecords(active: string): Promise<AuditRead> {
   const lines: string[] = [];
   let skipped = 0;
   for (const file of files) {
-    for (const line of (await readFile(file, 'utf8')).split('\n')) {
-      if (line === '') continue;
+    await forEachLine(file, (line) => {
+      if (line === '') return;
       try {
+        if (line === undefined) throw new Error('too long to be a record');
         const record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
         if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
         records.push(record);
@@ -49,7 +50,7 @@ export async function readAuditRecords(active: string): Promise<AuditRead> {
       } catch {
         skipped++;
       }
-    }
+    });
   }
   return { files, records, lines, skipped };
 }
