@@ -34,6 +34,8 @@ export class AlwaysRules {
   private entries: ApprovedEntry[] = [];
   private tools = new Set<string>();
   private mtimeMs = -1;
+  /** Why the file on disk cannot be read; set while it is broken (nothing is written over it). */
+  private broken: string | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly label: string;
 
@@ -61,6 +63,8 @@ export class AlwaysRules {
   async add(entry: ApprovedEntry): Promise<void> {
     const write = this.writing.then(async () => {
       await this.refresh();
+      // Writing now would replace the admin's broken file (and every entry in it) with ours.
+      if (this.broken !== undefined) throw new Error(`${this.label} is not a valid approved-rules file (${this.broken}); fix it first, nothing was written`);
       if (this.tools.has(entry.tool)) return;
       this.entries = [...this.entries, entry];
       this.tools = new Set(this.entries.map((e) => e.tool));
@@ -80,6 +84,7 @@ export class AlwaysRules {
     const mtimeMs = info?.mtimeMs ?? 0;
     if (mtimeMs === this.mtimeMs) return;
     this.mtimeMs = mtimeMs;
+    this.broken = undefined;
     if (!info) {
       this.entries = [];
       this.tools = new Set();
@@ -90,6 +95,7 @@ export class AlwaysRules {
       this.entries = parsed.allow;
     } catch (error) {
       this.entries = [];
+      this.broken = firstLine(error);
       this.onProblem(`${this.label} is not a valid approved-rules file, so none of its entries apply: ${firstLine(error)}`);
     }
     this.tools = new Set(this.entries.map((e) => e.tool));

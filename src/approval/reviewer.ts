@@ -117,10 +117,34 @@ function webhookReviewer(url: string, headers: HeaderSource): Reviewer {
       signal,
       redirect: 'error',
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    return parseVerdict(text.slice(0, MAX_OUTPUT));
+    if (!response.ok) {
+      void response.body?.cancel().catch(() => undefined);
+      throw new Error(`HTTP ${response.status}`);
+    }
+    const text = await readCapped(response, MAX_OUTPUT);
+    if (text === undefined) return { ok: false, problem: `the reviewer's answer is larger than ${MAX_OUTPUT / 1024} KiB` };
+    return parseVerdict(text);
   };
+}
+
+/** The body as text, read no further than `max` bytes (undefined when longer): a huge or endless answer costs nothing. */
+async function readCapped(response: Response, max: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      bytes += value.byteLength;
+      if (bytes > max) return undefined;
+      text += decoder.decode(value, { stream: true });
+    }
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
 }
 
 const SAMPLING_SYSTEM_PROMPT = `You review tool calls for a security gateway. Approve only calls that are clearly low-risk

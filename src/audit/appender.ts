@@ -88,12 +88,9 @@ export class Appender {
       setTimeout(resolve, 5000).unref();
     });
     this.closed = true;
-    try {
-      fdatasyncSync(this.fd);
-    } catch (error) {
-      this.options.onError(error as Error);
-    }
-    closeSync(this.fd);
+    if (this.fd < 0) return;
+    this.attempt(() => fdatasyncSync(this.fd));
+    this.attempt(() => closeSync(this.fd));
   }
 
   private pump(): void {
@@ -127,6 +124,10 @@ export class Appender {
     }
     let text = '';
     while (typeof this.queue[0] === 'string') text += this.queue.shift();
+    if (!this.reopen()) {
+      this.pump();
+      return;
+    }
     this.writeText(text);
   }
 
@@ -159,6 +160,7 @@ export class Appender {
   }
 
   private writeAllSync(chunk: string): void {
+    if (!this.reopen()) return;
     const buffer = Buffer.from(chunk);
     try {
       for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
@@ -169,7 +171,7 @@ export class Appender {
   }
 
   private sync(): void {
-    if (!this.dirty || this.syncing) return;
+    if (!this.dirty || this.syncing || this.fd < 0) return;
     this.dirty = false;
     this.syncing = true;
     const fd = this.fd;
@@ -181,16 +183,38 @@ export class Appender {
   }
 
   private rotateNow(rotation: Rotation): void {
+    if (this.fd >= 0) {
+      this.attempt(() => fdatasyncSync(this.fd));
+      this.attempt(() => closeSync(this.fd));
+      this.fd = -1;
+    }
+    this.attempt(() => renameSync(this.file, rotation.to));
+    this.dirty = false;
+    if (this.reopen() && this.options.keep !== undefined) this.prune(this.options.keep);
+  }
+
+  /**
+   * Opens the active file again after a rotation, or after one that failed (its directory was
+   * removed, no descriptors left…); false while it cannot be opened: what is written meanwhile
+   * is reported and dropped (the chain shows the gap), and the next write tries again.
+   */
+  private reopen(): boolean {
+    if (this.fd >= 0) return true;
     try {
-      fdatasyncSync(this.fd);
-      closeSync(this.fd);
-      renameSync(this.file, rotation.to);
+      this.fd = openSync(this.file, 'a');
+      return true;
+    } catch (error) {
+      this.options.onError(error as Error);
+      return false;
+    }
+  }
+
+  private attempt(action: () => void): void {
+    try {
+      action();
     } catch (error) {
       this.options.onError(error as Error);
     }
-    this.fd = openSync(this.file, 'a');
-    this.dirty = false;
-    if (this.options.keep !== undefined) this.prune(this.options.keep);
   }
 
   private prune(keep: number): void {

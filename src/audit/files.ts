@@ -62,6 +62,9 @@ export interface ChainHead {
 
 const CHUNK = 65536;
 
+/** How every record line starts (chain.ts formatLine). */
+const RECORD_START = '{"seq":';
+
 /** Byte offset just after the last `\n` before `end` (0 when none). */
 function lineStart(fd: number, end: number): number {
   const buffer = Buffer.alloc(CHUNK);
@@ -115,20 +118,26 @@ export function findHead(active: string): ChainHead {
     const isActive = file === active;
     const fd = openSync(file, isActive ? 'r+' : 'r');
     try {
-      let size = fstatSync(fd).size;
+      const fullSize = fstatSync(fd).size;
+      let size = fullSize;
       if (size > 0 && readRange(fd, size - 1, size)[0] !== 0x0a) {
         if (!isActive) throw corrupt(file, 'a rotated file ends in an incomplete line');
-        const start = lineStart(fd, size);
-        torn = readRange(fd, start, size);
-        ftruncateSync(fd, start);
-        size = start;
+        size = lineStart(fd, size);
+        // Only a record cut short is repaired: anything else is not ours to cut off.
+        const head = readRange(fd, size, Math.min(fullSize, size + RECORD_START.length)).toString('latin1');
+        if (!RECORD_START.startsWith(head)) throw corrupt(file, 'it ends in an incomplete line that is not an audit record');
       }
-      if (size === 0) continue;
-      const last = readRange(fd, lineStart(fd, size - 1), size - 1).toString('utf8');
-      const fields = chainFields(last);
-      if (!fields) throw corrupt(file, 'the last line is not a chained audit record');
-      const activeFirst = isActive ? chainFields(firstLine(fd, size)) : undefined;
-      if (isActive && !activeFirst) throw corrupt(file, 'the first line is not a chained audit record');
+      // Everything is checked before a torn tail is cut off: a file that is not a chain stays as it is.
+      const last = size === 0 ? undefined : readRange(fd, lineStart(fd, size - 1), size - 1).toString('utf8');
+      const fields = last === undefined ? undefined : chainFields(last);
+      if (last !== undefined && !fields) throw corrupt(file, 'the last line is not a chained audit record');
+      const activeFirst = isActive && size > 0 ? chainFields(firstLine(fd, size)) : undefined;
+      if (isActive && size > 0 && !activeFirst) throw corrupt(file, 'the first line is not a chained audit record');
+      if (size < fullSize) {
+        torn = readRange(fd, size, fullSize);
+        ftruncateSync(fd, size);
+      }
+      if (last === undefined || !fields) continue;
       return {
         seq: fields.seq,
         line: last,

@@ -4,11 +4,11 @@
  * on calls (`--tool`, `--decision`, `--outcome`) keep both records of a call (decision and
  * result), joined by the `call` id; `--client` is joined through the session's start record.
  */
-import { readFile } from 'node:fs/promises';
 import { durationToMs } from '../config/schema.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { compileGlob } from '../policy/glob.js';
 import { chainFiles } from './files.js';
+import { forEachLine } from './lines.js';
 
 /** One audit record as read back (fields as written). */
 export type AuditRecord = Readonly<Record<string, unknown>> & { readonly event: string; readonly seq?: number; readonly time?: string };
@@ -22,6 +22,15 @@ export interface AuditRead {
   readonly skipped: number;
 }
 
+/**
+ * A (tampered) record may hold objects with their own `toString`/`valueOf` member, on which
+ * String() and template literals throw: one such line would stop every query and report. Those
+ * members are dropped from the records read (`--json` prints the lines as written). Checked with
+ * a substring test first (a `\u` escape could spell the name), so a normal line pays nothing.
+ */
+const MAY_SHADOW = /toString|valueOf|\\u/;
+const unshadow = (key: string, value: unknown): unknown => (key === 'toString' || key === 'valueOf' ? undefined : value);
+
 /** Reads every record of the chain whose active file is `active`, in order. */
 export async function readAuditRecords(active: string): Promise<AuditRead> {
   const files = await chainFiles(active);
@@ -30,17 +39,18 @@ export async function readAuditRecords(active: string): Promise<AuditRead> {
   const lines: string[] = [];
   let skipped = 0;
   for (const file of files) {
-    for (const line of (await readFile(file, 'utf8')).split('\n')) {
-      if (line === '') continue;
+    await forEachLine(file, (line) => {
+      if (line === '') return;
       try {
-        const record = JSON.parse(line) as AuditRecord;
+        if (line === undefined) throw new Error('too long to be a record');
+        const record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
         if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
         records.push(record);
         lines.push(line);
       } catch {
         skipped++;
       }
-    }
+    });
   }
   return { files, records, lines, skipped };
 }

@@ -137,7 +137,8 @@ export function summarise(records: readonly AuditRecord[]): AuditSummary {
 
 function section(title: string, rows: readonly Count[]): string {
   if (rows.length === 0) return `${title}\n  (none)\n`;
-  const width = Math.max(...rows.map((r) => String(r.count).length));
+  // Not Math.max(...rows): a spread of 100k+ rows (e.g. distinct unknown tool names) overflows the stack.
+  const width = rows.reduce((max, r) => Math.max(max, String(r.count).length), 0);
   return `${title}\n${rows.map((r) => `  ${String(r.count).padStart(width)}  ${r.label}`).join('\n')}\n`;
 }
 

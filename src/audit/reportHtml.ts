@@ -35,7 +35,7 @@ function clip(label: string): string {
 /** A horizontal bar chart (one bar per series per row) as an inline SVG element. */
 function barChart(id: string, title: string, rows: readonly Row[], series: readonly Series[], unit = ''): string {
   if (rows.length === 0) return `<p class="empty" data-chart="${id}">No data for “${escapeHtml(title)}”.</p>`;
-  const max = Math.max(1, ...rows.flatMap((r) => r.values));
+  const max = rows.reduce((m, r) => r.values.reduce((n, v) => Math.max(n, v), m), 1);
   const group = BAR * series.length + 10;
   const legend = series.length > 1 ? 24 : 0;
   const height = legend + rows.length * group + 10;

@@ -3,12 +3,12 @@
  * (chain.ts) and, given a key, every signed checkpoint.
  */
 import type { KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { checkChain, type ChainBreak, type ChainLine } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { chainFiles } from './files.js';
+import { forEachLine } from './lines.js';
 
 /** What verification found. */
 export interface VerifyReport {
@@ -28,15 +28,14 @@ export async function readChainLines(files: readonly string[]): Promise<{ lines:
   let torn: ChainLine | undefined;
   for (const [index, file] of files.entries()) {
     const name = basename(file);
-    const parts = (await readFile(file, 'utf8')).split('\n');
-    const tail = parts.pop() as string;
-    parts.forEach((text, i) => lines.push({ file: name, line: i + 1, text }));
-    if (tail !== '') {
-      const partial = { file: name, line: parts.length + 1, text: tail };
+    let number = 0;
+    await forEachLine(file, (text, complete) => {
+      // A line too long to be a record keeps its place (it is not a record) but not its bytes.
+      const line = { file: name, line: ++number, text: text ?? '' };
       // Only the newest file may end mid-record; anywhere else it is damage inside the chain.
-      if (index === files.length - 1) torn = partial;
-      else lines.push(partial);
-    }
+      if (!complete && index === files.length - 1) torn = line;
+      else lines.push(line);
+    });
   }
   return torn ? { lines, torn } : { lines };
 }

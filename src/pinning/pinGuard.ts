@@ -56,7 +56,13 @@ export class PinGuard {
   check(server: string, tool: Tool, publicName: string, policy: ToolPolicy): ToolPolicy {
     const key = `${server}/${tool.name}`;
     if (this.broken) return escalate(policy, this.verdict(key, publicName, `the tool pin file ${this.file} cannot be read (${this.broken})`));
-    const digest = toolDigest(tool);
+    let digest: ReturnType<typeof toolDigest>;
+    try {
+      digest = toolDigest(tool);
+    } catch (error) {
+      // E.g. an inputSchema nested thousands deep (stack overflow): fail closed for this tool only.
+      return escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`));
+    }
     const pin = this.state.pins[key];
     if (!pin) {
       if (this.options.write) {
@@ -160,7 +166,10 @@ export class PinGuard {
       this.dirty = false;
       try {
         const accepted = await withPinLock(this.file, async () => {
-          const disk = await readPinState(this.file).catch(() => emptyPinState());
+          // A file that exists but cannot be read is never replaced (what it holds would be lost).
+          const disk = await readPinState(this.file).catch((error: unknown) => {
+            throw new Error(`it cannot be read, so it is left as it is and pins stay in memory (${(error as Error).message})`);
+          });
           const changed = this.reconcile(disk);
           await writePinState(this.file, this.state);
           return changed;

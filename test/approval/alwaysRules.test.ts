@@ -44,3 +44,28 @@ describe('AlwaysRules', () => {
     expect(problems[0]).toContain('rules.d/approved.yaml is not a valid approved-rules file');
   });
 });
+
+describe('AlwaysRules with a broken file', () => {
+  it('refuses to add an entry rather than overwrite the broken file (its entries are not lost)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpgate-always-'));
+    try {
+      const file = join(dir, 'approved.yaml');
+      const broken = 'allow:\n  - tool: a__keep\n  - tool: a__typo\n    bogus: 1\n';
+      await writeFile(file, broken);
+      const problems: string[] = [];
+      const rules = new AlwaysRules(file, dir, (message) => problems.push(message));
+      await expect(rules.add({ tool: 'a__new' })).rejects.toThrow(/approved\.yaml is not a valid approved-rules file.*nothing was written/);
+      expect(await readFile(file, 'utf8')).toBe(broken);
+      expect(await rules.allows('a__new')).toBe(false);
+      expect(problems).toHaveLength(1);
+      // Once the admin repairs it, adding works again and keeps the repaired entries.
+      await new Promise((r) => setTimeout(r, 20));
+      await writeFile(file, 'allow:\n  - tool: a__keep\n');
+      await rules.add({ tool: 'a__new' });
+      expect(await rules.allows('a__keep')).toBe(true);
+      expect(await rules.allows('a__new')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,7 +3,7 @@
  * last line is cut off and recorded, `keep` prunes old files, and checkpoints are signed.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -55,6 +55,57 @@ describe('audit log writer', () => {
     expect(recovery).toMatchObject({ seq: 4, torn_bytes: torn.length });
     expect(Buffer.from(String(recovery?.torn_base64), 'base64').toString()).toBe(torn);
   });
+
+  it('never cuts anything off a file that is not an audit chain (binary, or text without a final newline)', async () => {
+    const binary = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0xff, 0xfe, 0x0a, 0x00, 0x13, 0x37]);
+    await writeFile(file, binary);
+    expect(() => new AuditLog(file)).toThrow(/cannot be continued/);
+    expect(await readFile(file)).toEqual(binary);
+    const notes = 'my notes\nsecond line without a newline';
+    await writeFile(file, notes);
+    expect(() => new AuditLog(file)).toThrow(/not an audit record/);
+    expect(await readFile(file, 'utf8')).toBe(notes);
+    // An older (unchained) log whose writer crashed mid-line: refused whole, its tail kept too.
+    const legacy = '{"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.session.start"}\n{"seq":2,"pr';
+    await writeFile(file, legacy);
+    expect(() => new AuditLog(file)).toThrow(/not a chained audit record/);
+    expect(await readFile(file, 'utf8')).toBe(legacy);
+  });
+
+  it('repairs a torn first record (a crash during the very first write)', async () => {
+    await writeFile(file, '{"seq":1,"prev":"00');
+    await write(file, 2);
+    const report = await verifyAudit(file);
+    expect(report.break).toBeUndefined();
+    expect(report).toMatchObject({ records: 3, firstSeq: 1, lastSeq: 3 });
+  });
+
+  for (const fsync of ['always', 'batch'] as const) {
+    it(`keeps going (fsync: ${fsync}) when a rotation cannot reopen the file, and writes again once it can`, async () => {
+      const sub = join(dir, 'logs');
+      const active = join(sub, 'audit.log');
+      const errors: string[] = [];
+      const log = new AuditLog(active, { fsync, rotate: { maxBytes: 300 }, onError: (error) => errors.push(error.message) });
+      const settle = () => new Promise((r) => setTimeout(r, 30));
+      for (let i = 0; i < 3; i++) log.emit(state(i));
+      await settle();
+      await rm(sub, { recursive: true, force: true }); // someone removed the log directory
+      for (let i = 3; i < 8; i++) {
+        expect(() => log.emit(state(i))).not.toThrow();
+        await settle();
+      }
+      expect(errors.some((e) => /ENOENT/.test(e))).toBe(true);
+      await mkdir(sub, { recursive: true });
+      for (let i = 8; i < 14; i++) {
+        log.emit(state(i));
+        await settle();
+      }
+      await log.close();
+      const seqs = (await readAuditRecords(active)).records.map((r) => r.seq as number);
+      expect(seqs.length).toBeGreaterThan(0);
+      expect(Math.max(...seqs)).toBe(14);
+    });
+  }
 
   it('refuses to continue a file whose last line is not a chained record', async () => {
     await writeFile(file, '{"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.session.start"}\n');

@@ -4,8 +4,11 @@
  * a real log in test/e2e/auditCli.
  */
 import { describe, expect, it } from 'vitest';
-import { filterRecords, parseTime, type AuditRecord } from '../../src/audit/query.js';
-import { percentile, summarise } from '../../src/audit/report.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { filterRecords, formatTable, parseTime, readAuditRecords, type AuditRecord } from '../../src/audit/query.js';
+import { formatSummary, percentile, summarise } from '../../src/audit/report.js';
 import { renderHtml } from '../../src/audit/reportHtml.js';
 
 let seq = 0;
@@ -81,5 +84,43 @@ describe('audit report', () => {
     expect(parseTime('2d', 'since', now)).toBe(now - 2 * 86_400_000);
     expect(parseTime('2025-01-01', 'since', now)).toBe(Date.parse('2025-01-01'));
     expect(() => parseTime('yesterday', 'since', now)).toThrow(/--since must be/);
+  });
+});
+
+describe('audit query and report on damaged records', () => {
+  it('fields of unexpected types (objects that shadow toString/valueOf, arrays, numbers, null) stop neither query nor report', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mcpgate-odd-'));
+    try {
+      const file = join(dir, 'audit.log');
+      const odd = ['{"toString":1,"valueOf":1}', '{"to\\u0053tring":1,"valueOf":2}', '[[1],{"valueOf":{}}]', 'null', '7', '{"a":{"b":1}}'];
+      const lines = odd.flatMap((v, i) =>
+        ['mcpgate.tool.decision', 'mcpgate.tool.result', 'mcpgate.session.start', 'mcpgate.upstream.state', 'mcpgate.config.change'].map(
+          (event) => `{"seq":${v},"time":${v},"event":"${event}","session":${v},"call":${v},"server":${v},"tool":${v},"public_name":${v},"decision":${v},"decided_by":${v},"reason":${v},"outcome":${v},"duration_ms":${v},"error":${v},"client_name":${v},"subject":${v},"state":${v},"added":${v},"n":${i}}`,
+        ),
+      );
+      lines.push('{"seq":99,"time":"2025-01-01T00:00:00.000Z","event":"mcpgate.tool.decision","session":"s9","call":"c9","server":"gh","tool":"t","public_name":"gh__t","decision":"deny","decided_by":"rule","reason":"fine"}');
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const read = await readAuditRecords(file);
+      expect(read.skipped).toBe(0);
+      expect(read.records).toHaveLength(lines.length);
+      for (const filter of [{}, { since: 0 }, { tool: 'gh__*' }, { client: '*' }, { decision: 'deny' }, { outcome: 'ok' }, { session: 's' }]) {
+        expect(() => filterRecords(read.records, filter)).not.toThrow();
+      }
+      expect(filterRecords(read.records, { decision: 'deny', tool: 'gh__t' }).map((r) => r.call)).toEqual(['c9']);
+      expect(formatTable(read.records)).toContain('deny by rule: fine');
+      const summary = summarise(read.records);
+      expect(formatSummary(summary)).toContain('gh__t: fine');
+      expect(renderHtml(summary)).toContain('gh__t: fine');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a report over more distinct tools than a spread can take (100k+ unknown tool names) still renders', () => {
+    const many: AuditRecord[] = [];
+    for (let i = 0; i < 150_000; i++) many.push({ event: 'mcpgate.tool.decision', call: `c${i}`, server: '', public_name: `bogus_${i}`, decision: 'deny', decided_by: 'rule', reason: 'unknown tool' });
+    const summary = summarise(many);
+    expect(formatSummary(summary)).toContain('bogus_149999: unknown tool');
+    expect(renderHtml(summary)).toContain('data-chart="calls-per-tool"');
   });
 });

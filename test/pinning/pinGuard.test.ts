@@ -103,6 +103,34 @@ describe('PinGuard', () => {
   });
 });
 
+describe('PinGuard against odd definitions and files', () => {
+  it('a definition too deeply nested to hash escalates that tool to a person and does not throw (the catalog keeps building)', () => {
+    let schema: Record<string, unknown> = { type: 'string' };
+    for (let i = 0; i < 1500; i++) schema = { type: 'object', properties: { a: schema } };
+    expect(() => JSON.stringify(schema)).not.toThrow(); // the gateway can still list it …
+    expect(() => canonicalJson(schema)).toThrow(RangeError); // … but hashing it overflows the stack
+    const g = guard();
+    const deep = tool('deep', { inputSchema: schema as Tool['inputSchema'] });
+    let policy: ToolPolicy | undefined;
+    expect(() => (policy = g.check('sh', deep, 'sh__run', policyOf('allow')))).not.toThrow();
+    expect(policy?.listing).toMatchObject({ decision: 'ask', humanOnly: true });
+    expect(policy?.listing.reason).toContain('cannot be pinned');
+    expect(g.check('sh', tool('fine'), 'sh__run', policyOf('allow')).listing.decision).toBe('allow');
+  });
+
+  it('a pin file that turns unreadable while serving is not overwritten by the next pin', async () => {
+    const g = guard();
+    g.check('sh', tool('v1'), 'sh__run', policyOf('allow'));
+    await waitFor(async () => (await readState().catch(() => undefined))?.pins['sh/run'] !== undefined, 5000, () => 'pin written');
+    const damaged = '{"version":1,"pins":{"sh/run":{"sha256":"'; // e.g. an admin's editor saved half a file
+    await writeFile(file, damaged);
+    const other: Tool = { ...tool('other'), name: 'other' };
+    expect(g.check('sh', other, 'sh__other', policyOf('allow')).listing.decision).toBe('allow');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await readFile(file, 'utf8')).toBe(damaged);
+  });
+});
+
 describe('pin file lock', () => {
   it('serialises writers; a stale lock left by a crash is taken over', async () => {
     const order: string[] = [];
