@@ -26,13 +26,37 @@ export function matchIdentity(server: ServerConfig, patterns: readonly ServerIde
 /** True when the server is what the entry describes. */
 export function identityMatches(server: ServerConfig, pattern: ServerIdentityPattern): boolean {
   const target = server.target;
-  if (pattern.kind === 'remote') return target.kind !== 'stdio' && compileGlob(pattern.url)(target.url);
+  if (pattern.kind === 'remote') return target.kind !== 'stdio' && urlMatches(pattern.url, target.url);
   if (target.kind !== 'stdio' || !compileGlob(pattern.command)(target.command)) return false;
   if (pattern.args === undefined) return true;
   const rest = pattern.args.at(-1) === '**';
   const fixed = rest ? pattern.args.slice(0, -1) : pattern.args;
   if (rest ? target.args.length < fixed.length : target.args.length !== fixed.length) return false;
   return fixed.every((glob, index) => compileGlob(glob)(target.args[index] as string));
+}
+
+/**
+ * The URL glob matches the URL as written, and, when the pattern names a host (`scheme://HOST…`),
+ * the host the gateway will actually connect to is one the pattern's host part accepts. Without
+ * the second check a `*` in the host could carry another host's URL into the pattern's path
+ * (`https://evil.example/x.example.com/` against `https://*.example.com/*`), and a reference in
+ * the userinfo or host (resolved only at start) could point the URL anywhere; both are refused.
+ */
+function urlMatches(pattern: string, url: string): boolean {
+  if (!compileGlob(pattern)(url)) return false;
+  const named = /^([^:/?#]+:\/\/)([^/?#\\]*)/.exec(pattern);
+  if (!named) return true; // e.g. `*`: the admin accepts any URL text
+  const written = /^[^:/?#]+:\/\/([^/?#\\]*)/.exec(url);
+  if (!written || written[1]?.includes('${')) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  const [, scheme = '', authority = ''] = named;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  return compileGlob(scheme.toLowerCase())(`${parsed.protocol}//`) && compileGlob(host.toLowerCase())(parsed.host);
 }
 
 /** A URL without credentials or query string (they may hold secrets), for messages. */

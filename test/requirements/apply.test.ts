@@ -100,4 +100,23 @@ describe('server identity', () => {
     expect(identityMatches(serverNamed('remote'), { kind: 'remote', url: 'https://mcp.example.com/*', where: '' })).toBe(true);
     expect(identityMatches(serverNamed('remote'), { kind: 'stdio', command: '*', where: '' })).toBe(false);
   });
+
+  it('matches a URL pattern on the host actually connected to: a host glob cannot be satisfied from the path, and a reference cannot choose the host', () => {
+    const remote = (url: string) => ({ ...serverNamed('remote'), target: { kind: 'http', url, headers: {} } }) as unknown as ServerConfig;
+    const wildcard = { kind: 'remote', url: 'https://*.example.com/*', where: '' } as const;
+    expect(identityMatches(remote('https://mcp.example.com/mcp'), wildcard)).toBe(true);
+    expect(identityMatches(remote('https://mcp.example.com/${env:MCP_PATH}'), wildcard)).toBe(true); // a path reference keeps the host
+    // the text matches the glob, but the gateway would connect to evil.io
+    expect(identityMatches(remote('https://evil.io/x.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io?.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io#.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io\\.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://a.example.com:x@evil.io/.example.com/mcp'), wildcard)).toBe(false);
+    // references before the path are resolved at start: `${env:U}` = "x@evil.io/" would move the host
+    expect(identityMatches(remote('https://${env:U}@mcp.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://${env:H}.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('http://mcp.example.com/mcp'), wildcard)).toBe(false);
+    // a pattern naming no host accepts any URL text, references included (documented)
+    expect(identityMatches(remote('${env:URL}'), { kind: 'remote', url: '*', where: '' })).toBe(true);
+  });
 });
