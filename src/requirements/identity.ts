@@ -2,7 +2,9 @@
  * Server identity for the managed allow-list: what runs (command and arguments) or where it is
  * (URL), never the name, since anyone can name a server file anything. Matched once, at load.
  * Identities are taken as written in servers.d: an argument or URL holding a `${…}` reference is
- * matched on the reference text, so only a pattern that accepts that text (e.g. `*`) lets it in.
+ * matched on the reference text, so only a pattern that accepts any text (`*`) or writes the
+ * reference lets it in; a `..` path segment only a pattern that writes one; and a URL pattern that
+ * names a host admits only URLs whose parsed host it accepts.
  */
 import type { ServerConfig } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
@@ -27,12 +29,28 @@ export function matchIdentity(server: ServerConfig, patterns: readonly ServerIde
 export function identityMatches(server: ServerConfig, pattern: ServerIdentityPattern): boolean {
   const target = server.target;
   if (pattern.kind === 'remote') return target.kind !== 'stdio' && urlMatches(pattern.url, target.url);
-  if (target.kind !== 'stdio' || !compileGlob(pattern.command)(target.command)) return false;
+  if (target.kind !== 'stdio' || !wordMatches(pattern.command, target.command)) return false;
   if (pattern.args === undefined) return true;
   const rest = pattern.args.at(-1) === '**';
   const fixed = rest ? pattern.args.slice(0, -1) : pattern.args;
   if (rest ? target.args.length < fixed.length : target.args.length !== fixed.length) return false;
-  return fixed.every((glob, index) => compileGlob(glob)(target.args[index] as string));
+  return fixed.every((glob, index) => wordMatches(glob, target.args[index] as string));
+}
+
+const PARENT_SEGMENT = /(^|[/\\])\.\.([/\\]|$)/;
+const ANYTHING = /^\*+$/;
+
+/**
+ * A command or argument glob. `*` matches any character, `/` included, so on its own
+ * `/opt/mcp/*.js` would admit `/opt/mcp/../../home/u/evil.js`, and `/opt/mcp/${env:X}.js` (whose
+ * reference is resolved only at start) anything at all. A `..` path segment matches only a glob
+ * that writes one, and a reference only a glob that accepts any text (`*`) or writes a reference.
+ */
+function wordMatches(glob: string, value: string): boolean {
+  if (!compileGlob(glob)(value)) return false;
+  if (PARENT_SEGMENT.test(value) && !glob.includes('..')) return false;
+  if (value.includes('${') && !ANYTHING.test(glob) && !glob.includes('${')) return false;
+  return true;
 }
 
 /**

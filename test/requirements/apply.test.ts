@@ -119,4 +119,22 @@ describe('server identity', () => {
     // a pattern naming no host accepts any URL text, references included (documented)
     expect(identityMatches(remote('${env:URL}'), { kind: 'remote', url: '*', where: '' })).toBe(true);
   });
+
+  it('a command or argument glob admits no ".." path segment and no reference it does not write', () => {
+    const stdio = (command: string, args: string[]) => ({ ...serverNamed('github'), target: { kind: 'stdio', command, args, env: {}, cwd: '/' } }) as unknown as ServerConfig;
+    const scripts = { kind: 'stdio', command: 'node', args: ['/opt/mcp/*.js', '**'], where: '' } as const;
+    expect(identityMatches(stdio('node', ['/opt/mcp/echo.js', '--verbose']), scripts)).toBe(true);
+    expect(identityMatches(stdio('node', ['/opt/mcp/../../home/u/evil.js']), scripts)).toBe(false);
+    expect(identityMatches(stdio('node', ['/opt/mcp/..\\..\\evil.js']), scripts)).toBe(false);
+    // resolved at start: ${env:X} = "../../home/u/evil" would run another script
+    expect(identityMatches(stdio('node', ['/opt/mcp/${env:X}.js']), scripts)).toBe(false);
+    expect(identityMatches(stdio('/opt/mcp/../../tmp/evil', []), { kind: 'stdio', command: '/opt/mcp/*', where: '' })).toBe(false);
+    expect(identityMatches(stdio('/opt/mcp/server', []), { kind: 'stdio', command: '/opt/mcp/*', where: '' })).toBe(true);
+    // a glob that accepts any text, or writes the reference, still admits it
+    const token = { kind: 'stdio', command: 'npx', args: ['server', '--token', '*'], where: '' } as const;
+    expect(identityMatches(stdio('npx', ['server', '--token', '${secret:tok}']), token)).toBe(true);
+    expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=${secret:*}'], where: '' })).toBe(true);
+    expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=*'], where: '' })).toBe(false);
+  });
 });
+
