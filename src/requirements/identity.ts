@@ -77,6 +77,22 @@ function urlMatches(pattern: string, url: string): boolean {
   return compileGlob(scheme.toLowerCase())(`${parsed.protocol}//`) && compileGlob(host.toLowerCase())(parsed.host);
 }
 
+/**
+ * Environment variables that change what a stdio command runs (its lookup, the interpreter's
+ * preloads and module paths, the package registry `npx`/`uvx`/`pip` install from), so an
+ * allow-listed command line with one of them set is no longer the command the admin allowed.
+ * A deny-list: it covers the usual interpreters and launchers, not every program's own variables.
+ */
+const EXEC_ENV = /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|NODE_EXTRA_CA_CERTS|NPM_CONFIG_[A-Z_]+|YARN_[A-Z_]+|PYTHON(PATH|HOME|STARTUP|USERBASE|INSPECT|SAFEPATH)|PIP_[A-Z_]+|UV_[A-Z_]+|PERL5LIB|PERL5OPT|PERLLIB|RUBYOPT|RUBYLIB|GEM_HOME|GEM_PATH|BUNDLE_GEMFILE|BASH_ENV|ENV|SHELLOPTS|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|DENO_[A-Z_]+|GOFLAGS)$/i;
+
+/** The `env` keys of a stdio server that would change what its allow-listed command line runs. */
+export function execEnvKeys(server: ServerConfig): string[] {
+  const target = server.target;
+  if (target.kind !== 'stdio') return [];
+  // PATH only decides what runs when the command is looked up (no `/` in it)
+  return Object.keys(target.env).filter((key) => EXEC_ENV.test(key) && !(key.toUpperCase() === 'PATH' && target.command.includes('/')));
+}
+
 /** A URL without credentials or query string (they may hold secrets), for messages. */
 export function displayUrl(url: string): string {
   try {

@@ -136,5 +136,27 @@ describe('server identity', () => {
     expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=${secret:*}'], where: '' })).toBe(true);
     expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=*'], where: '' })).toBe(false);
   });
+
+  it('refuses an allow-listed stdio server whose env changes what its command runs (PATH, NODE_OPTIONS, LD_PRELOAD, the npm registry)', () => {
+    const withEnv = (env: Record<string, string>, command = 'npx') => {
+      const github = serverNamed('github');
+      return { ...github, target: { ...github.target, command, env } } as ServerConfig;
+    };
+    const allowList = requirements({ servers: [{ kind: 'stdio', command: '*', where: 'servers.allow[0]' }] });
+    const admittedWith = (server: ServerConfig) => {
+      const applied = applyRequirements({ ...config, servers: [server] }, allowList);
+      return { admitted: applied.servers.length === 1, errors: applied.problems.filter((p) => p.severity === 'error').map(formatProblem) };
+    };
+    expect(admittedWith(withEnv({ GITHUB_TOKEN: '${secret:gh}', DEBUG: '1' })).admitted).toBe(true);
+    for (const key of ['NODE_OPTIONS', 'LD_PRELOAD', 'PATH', 'npm_config_registry', 'PYTHONPATH', 'DYLD_INSERT_LIBRARIES']) {
+      const result = admittedWith(withEnv({ [key]: '/tmp/x' }));
+      expect(result.admitted, key).toBe(false);
+      expect(result.errors).toContainEqual(expect.stringContaining(`servers.d/github.yaml: env.${key}: server "github" refused: its env sets ${key}, which changes what the allow-listed command runs`));
+    }
+    // PATH does not choose an absolute command
+    expect(admittedWith(withEnv({ PATH: '/tmp/x' }, '/usr/bin/npx')).admitted).toBe(true);
+    // without an allow-list nothing is refused
+    expect(applyRequirements({ ...config, servers: [withEnv({ NODE_OPTIONS: '--require /tmp/x.js' })] }, requirements()).servers).toHaveLength(1);
+  });
 });
 
