@@ -5,7 +5,7 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
@@ -205,5 +205,37 @@ describe('approval by elicitation over stdio', () => {
       await gateway.close();
       await config.cleanup();
     }
+  });
+});
+
+describe('approval by elicitation of a managed ask', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { timeout: '5s' } },
+      servers: { echo: fixtureServer('echo', { tools: { allow: ['echo'] } }) },
+    });
+    const requirementsFile = join(config.dir, 'requirements.yaml');
+    await writeFile(requirementsFile, 'rules:\n  - { tool: "echo/echo", decision: ask }\n');
+    gateway = await startHttpGateway(config.dir, ['--requirements', requirementsFile]);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('does not offer "always" (the user rule it writes never applies to a managed ask): an "always" answer counts for the session and writes no rule', async () => {
+    const eliciting = await elicitingClient(gateway, () => choose('always'));
+    expect(textOf(await eliciting.client.callTool({ name: 'echo__echo', arguments: { message: 'managed-1' } }))).toBe('managed-1');
+    const schema = (eliciting.asked[0]!.params as { requestedSchema: unknown }).requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
+    expect(schema.properties.decision.oneOf.map((c) => c.const)).toEqual(['once', 'session', 'deny']);
+    expect(await decisionOf(config.auditFile, 'managed-1')).toMatchObject({ decision: 'allow', decided_by: 'user', scope: 'session' });
+    await expect(readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).rejects.toThrow();
+    // remembered for this session, as the answer says
+    expect(textOf(await eliciting.client.callTool({ name: 'echo__echo', arguments: { message: 'managed-2' } }))).toBe('managed-2');
+    expect(eliciting.asked).toHaveLength(1);
   });
 });
