@@ -152,8 +152,9 @@ export class ApprovalBroker {
     const managed = (verdict.decidedBy as string) === 'managed';
     // A pinned tool whose definition changed: what was approved before was the old definition.
     const humanOnly = verdict.humanOnly === true;
-    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName))) {
-      const rule = this.always.ruleText(entry.publicName);
+    const subject = session.identity?.subject;
+    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName, subject))) {
+      const rule = this.always.ruleText(entry.publicName, subject);
       return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
     if (!humanOnly && this.memory.has(session.id, entry.publicName, args)) {
@@ -230,6 +231,8 @@ export class ApprovalBroker {
           server: ctx.entry.upstream.name,
           approvedAt: new Date().toISOString(),
           session: ctx.session.id,
+          // authenticated: the answer is this subject's, not every user's of a shared gateway
+          ...(ctx.session.identity ? { subject: ctx.session.identity.subject } : {}),
           ...(info.name ? { client: `${info.name}${info.version ? ` ${info.version}` : ''}` } : {}),
         });
         return 'always';

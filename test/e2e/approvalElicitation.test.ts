@@ -7,6 +7,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
@@ -237,5 +238,50 @@ describe('approval by elicitation of a managed ask', () => {
     // remembered for this session, as the answer says
     expect(textOf(await eliciting.client.callTool({ name: 'echo__echo', arguments: { message: 'managed-2' } }))).toBe('managed-2');
     expect(eliciting.asked).toHaveLength(1);
+  });
+});
+
+describe('"always allow" on a gateway shared by authenticated users', () => {
+  const KEY = 'an-hmac-key-for-the-always-rules-test-0123456789';
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  const tokenFor = (subject: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuer('https://idp.test').setAudience('mcpgate').setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
+
+  async function userClient(subject: string, answer: () => ElicitResult) {
+    const asked: ElicitRequest[] = [];
+    const client = await gateway.connect({ capabilities: { elicitation: {} } }, { requestInit: { headers: { authorization: `Bearer ${await tokenFor(subject)}` } } });
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request);
+      return answer();
+    });
+    return { client, asked };
+  }
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { timeout: '5s' }, auth: { issuer: 'https://idp.test', audience: 'mcpgate', secret: '${env:ALWAYS_JWT_KEY}' } },
+      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+    });
+    gateway = await startHttpGateway(config.dir, [], { ALWAYS_JWT_KEY: KEY });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it("one user's \"always\" is that user's: another user is still asked", async () => {
+    const bob = await userClient('bob', () => choose('always'));
+    expect(textOf(await bob.client.callTool({ name: 'echo__echo', arguments: { message: 'bob-1' } }))).toBe('bob-1');
+    expect(await readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).toContain('subject: bob');
+    const bobAgain = await userClient('bob', () => choose('deny'));
+    expect(textOf(await bobAgain.client.callTool({ name: 'echo__echo', arguments: { message: 'bob-2' } }))).toBe('bob-2');
+    expect(bobAgain.asked).toHaveLength(0);
+    const alice = await userClient('alice', () => choose('deny'));
+    const denied = await alice.client.callTool({ name: 'echo__echo', arguments: { message: 'alice-1' } });
+    expect(alice.asked).toHaveLength(1);
+    expect(denied.isError).toBe(true);
   });
 });
