@@ -6,7 +6,7 @@
  * Origin header, or a Host that is not the loopback address, never reaches the queue).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -51,11 +51,25 @@ export class AdminEndpoint {
     server.unref();
     const { port } = server.address() as AddressInfo;
     this.host = `127.0.0.1:${port}`;
-    await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
-    const file = join(this.options.dir, `gateway-${process.pid}.json`);
+    const dir = this.options.dir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    // Another user who can write the directory could plant the file (a symlink to a file they read)
+    // or swap it: refuse such a directory, and create the file afresh without following links.
+    const info = await lstat(dir);
+    if (!info.isDirectory() || (process.getuid !== undefined && info.uid !== process.getuid()) || (info.mode & 0o022) !== 0) {
+      throw new Error(`${dir} must be a directory owned by this user and writable by no one else (chmod 700 ${dir}, or set approval.adminDir)`);
+    }
+    const file = join(dir, `gateway-${process.pid}.json`);
     const body: AdminFile = { pid: process.pid, url: `http://${this.host}`, token, config: this.options.configDir, started_at: new Date().toISOString() };
-    await writeFile(file, `${JSON.stringify(body)}\n`, { mode: 0o600 });
-    await chmod(file, 0o600); // an existing file keeps its old mode through writeFile
+    await unlink(file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    const handle = await open(file, 'wx', 0o600); // O_CREAT | O_EXCL: never through a symlink, never an old file's mode
+    try {
+      await handle.writeFile(`${JSON.stringify(body)}\n`);
+    } finally {
+      await handle.close();
+    }
     this.file = file;
     this.options.logger.debug({ file }, 'approval admin endpoint listening');
   }

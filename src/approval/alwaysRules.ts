@@ -17,6 +17,8 @@ const ApprovedEntrySchema = z.strictObject({
   approvedAt: z.string().optional(),
   session: z.string().optional(),
   client: z.string().optional(),
+  /** The authenticated subject that answered: the entry then applies to that subject's sessions only. */
+  subject: z.string().optional(),
 });
 
 /** The rules file. */
@@ -48,15 +50,18 @@ export class AlwaysRules {
   }
 
   /** Where a matching entry is reported from, e.g. `rules.d/approved.yaml allow[2] (echo__fail)`. */
-  ruleText(publicName: string): string {
-    const index = this.entries.findIndex((entry) => entry.tool === publicName);
+  ruleText(publicName: string, subject?: string): string {
+    const index = this.entries.findIndex((entry) => entry.tool === publicName && (entry.subject === undefined || entry.subject === subject));
     return `${this.label} allow[${index}] (${publicName})`;
   }
 
-  /** True if the file allows this tool (re-reading the file when it changed). */
-  async allows(publicName: string): Promise<boolean> {
+  /**
+   * True if the file allows this tool (re-reading the file when it changed): an entry with a
+   * `subject` only for that authenticated subject, one without for every session.
+   */
+  async allows(publicName: string, subject?: string): Promise<boolean> {
     await this.refresh();
-    return this.tools.has(publicName);
+    return this.tools.has(publicName) || (subject !== undefined && this.tools.has(subjectKey(publicName, subject)));
   }
 
   /** Adds an entry and writes the file (atomically: temp file + rename). */
@@ -65,9 +70,9 @@ export class AlwaysRules {
       await this.refresh();
       // Writing now would replace the admin's broken file (and every entry in it) with ours.
       if (this.broken !== undefined) throw new Error(`${this.label} is not a valid approved-rules file (${this.broken}); fix it first, nothing was written`);
-      if (this.tools.has(entry.tool)) return;
+      if (this.tools.has(entry.tool) || this.tools.has(keyOf(entry))) return;
       this.entries = [...this.entries, entry];
-      this.tools = new Set(this.entries.map((e) => e.tool));
+      this.tools = new Set(this.entries.map(keyOf));
       await mkdir(dirname(this.file), { recursive: true });
       const temp = `${this.file}.${process.pid}.tmp`;
       await writeFile(temp, HEADER + stringify({ allow: this.entries }));
@@ -98,8 +103,17 @@ export class AlwaysRules {
       this.broken = firstLine(error);
       this.onProblem(`${this.label} is not a valid approved-rules file, so none of its entries apply: ${firstLine(error)}`);
     }
-    this.tools = new Set(this.entries.map((e) => e.tool));
+    this.tools = new Set(this.entries.map(keyOf));
   }
+}
+
+/** An entry's key: its tool, and its subject when it has one. */
+function keyOf(entry: ApprovedEntry): string {
+  return entry.subject === undefined ? entry.tool : subjectKey(entry.tool, entry.subject);
+}
+
+function subjectKey(tool: string, subject: string): string {
+  return `${tool}\u0000${subject}`;
 }
 
 function firstLine(error: unknown): string {

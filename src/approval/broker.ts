@@ -152,8 +152,9 @@ export class ApprovalBroker {
     const managed = (verdict.decidedBy as string) === 'managed';
     // A pinned tool whose definition changed: what was approved before was the old definition.
     const humanOnly = verdict.humanOnly === true;
-    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName))) {
-      const rule = this.always.ruleText(entry.publicName);
+    const subject = session.identity?.subject;
+    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName, subject))) {
+      const rule = this.always.ruleText(entry.publicName, subject);
       return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
     if (!humanOnly && this.memory.has(session.id, entry.publicName, args)) {
@@ -202,7 +203,9 @@ export class ApprovalBroker {
             : 'no approval channel is available (the approval queue is not running)';
         return deny(verdict.decidedBy, `${asked}; ${escalated ? `${escalated}; ` : ''}${why}`, waited(), 'none');
       }
-      const answer = human === 'elicitation' ? await this.elicit(ctx, controller.signal) : await this.enqueue(ctx, controller.signal);
+      // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
+      const allowAlways = this.options.config.allowAlways && !managed;
+      const answer = human === 'elicitation' ? await this.elicit(ctx, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
@@ -228,6 +231,8 @@ export class ApprovalBroker {
           server: ctx.entry.upstream.name,
           approvedAt: new Date().toISOString(),
           session: ctx.session.id,
+          // authenticated: the answer is this subject's, not every user's of a shared gateway
+          ...(ctx.session.identity ? { subject: ctx.session.identity.subject } : {}),
           ...(info.name ? { client: `${info.name}${info.version ? ` ${info.version}` : ''}` } : {}),
         });
         return 'always';
@@ -239,22 +244,22 @@ export class ApprovalBroker {
     return 'session';
   }
 
-  private async elicit(ctx: AskContext, signal: AbortSignal): Promise<HumanAnswer> {
-    const params = elicitationParams(this.askedCall(ctx), this.options.config.allowAlways);
+  private async elicit(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
+    const params = elicitationParams(this.askedCall(ctx), allowAlways);
     try {
       const result = await ctx.session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
         signal,
         timeout: CLIENT_REQUEST_TIMEOUT_MS,
         relatedRequestId: ctx.requestId,
       });
-      return readElicitation(result, this.options.config.allowAlways);
+      return readElicitation(result, allowAlways);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       return { allow: false, reason: `the approval request to the client failed (${message(error)}): denied (fail closed)`, failed: true };
     }
   }
 
-  private async enqueue(ctx: AskContext, signal: AbortSignal): Promise<HumanAnswer> {
+  private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
     const asked = this.askedCall(ctx);
     const info = ctx.session.clientInfo;
     const answer = await this.queue.wait(
@@ -268,7 +273,7 @@ export class ApprovalBroker {
         rule: asked.rule,
       },
       signal,
-      this.options.config.allowAlways,
+      allowAlways,
     );
     if (answer.decision === 'allow') return { allow: true, scope: answer.scope };
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };

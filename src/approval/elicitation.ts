@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
+import { printable } from './summary.js';
 
 /** What the approval form offers. */
 const CHOICES = [
@@ -39,8 +40,9 @@ export function elicitationParams(call: AskedCall, allowAlways: boolean): Record
     mode: 'form',
     message:
       `mcpgate: approve this tool call?\n` +
-      `Server: ${call.server}\nTool: ${call.tool} (${call.publicName})\n` +
-      `Arguments: ${call.argumentSummary}\nAsked because: ${call.rule}`,
+      // one line each, whatever the upstream named its tool (summary.ts: printable)
+      `Server: ${call.server}\nTool: ${printable(call.tool)} (${printable(call.publicName)})\n` +
+      `Arguments: ${call.argumentSummary}\nAsked because: ${printable(call.rule)}`,
     requestedSchema: {
       type: 'object',
       properties: {

@@ -5,6 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
+import { printable } from '../approval/summary.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 
@@ -60,7 +61,8 @@ function requireId(id: string | undefined, command: string): string {
 function table(approvals: readonly GatewayApproval[]): string {
   const rows = [
     ['ID', 'AGE', 'SESSION', 'CLIENT', 'SERVER', 'TOOL', 'ARGUMENTS'],
-    ...approvals.map((a) => [a.id, age(a.age_ms), a.session.slice(0, 8), a.client || '-', a.server, a.tool, a.arguments]),
+    // every cell may hold text a client or an upstream chose: no control characters reach the terminal
+    ...approvals.map((a) => [a.id, age(a.age_ms), a.session.slice(0, 8), a.client || '-', a.server, a.tool, a.arguments].map(printable)),
   ];
   const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n') + '\n';

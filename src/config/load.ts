@@ -111,10 +111,11 @@ async function loadServers(root: string, problems: ConfigProblem[]): Promise<Ser
       checkReferences(parsed, value, local);
     }
     if (!seen.has(name)) seen.set(name, file);
-    if (local.length > 0 || !value) {
+    if (local.some((p) => p.severity === 'error') || !value) {
       problems.push(...local.map((p) => ({ ...p, server: name })));
       continue;
     }
+    problems.push(...local); // warnings: the server still serves
     servers.push(normaliseServer(root, name, file, value, parsed as ParsedFile));
   }
   return servers;
@@ -209,8 +210,24 @@ function checkReferences(parsed: ParsedFile, server: ServerFile, problems: Confi
   for (const [key, value] of Object.entries(server.env)) check(value, ['env', key]);
   for (const [key, value] of Object.entries(server.headers)) check(value, ['headers', key]);
   server.args.forEach((value, index) => check(value, ['args', index]));
+  server.args.forEach((value, index) => {
+    // argv is readable by every local user (ps, /proc/PID/cmdline), unlike the environment
+    const secret = safeReferences(value).find((ref) => ref.kind === 'secret');
+    if (secret) {
+      const path = ['args', index];
+      problems.push({ file: parsed.file, line: parsed.lineOf(path), field: fieldName(path), message: `\${secret:${secret.name}} puts the value on the upstream's command line, which other local users can read (ps, /proc/PID/cmdline); pass it in env instead if the server can read it from there`, severity: 'warning' });
+    }
+  });
   if (server.url) check(server.url, ['url']);
   if (server.sse) check(server.sse, ['sse']);
+}
+
+function safeReferences(value: string): ReturnType<typeof findReferences> {
+  try {
+    return findReferences(value);
+  } catch {
+    return []; // reported as an error above
+  }
 }
 
 function normaliseServer(root: string, name: string, file: string, value: ServerFile, parsed: ParsedFile): ServerConfig {

@@ -112,7 +112,10 @@ export class BearerAuth {
     const rawGroups = payload[this.config.groupsClaim];
     const groups = typeof rawGroups === 'string' ? [rawGroups] : Array.isArray(rawGroups) ? rawGroups.filter((g): g is string => typeof g === 'string') : [];
     const identity: Identity = Object.freeze({ subject, groups: Object.freeze(groups) });
-    const expires = typeof payload.exp === 'number' ? payload.exp * 1000 + this.config.clockToleranceSec * 1000 : now;
+    const tolerance = this.config.clockToleranceSec * 1000;
+    let expires = typeof payload.exp === 'number' ? payload.exp * 1000 + tolerance : now;
+    // maxTokenAge is checked at verification only: the cache must not outlive it either
+    if (this.config.maxTokenAgeSec !== undefined) expires = Math.min(expires, typeof payload.iat === 'number' ? (payload.iat + this.config.maxTokenAgeSec) * 1000 + tolerance : now);
     if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(token, { identity, until: Math.min(expires, now + CACHE_MS) });
     return { ok: true, identity };

@@ -142,6 +142,12 @@ export class HttpListener {
         sendError(res, 403, -32001, 'Forbidden: this session belongs to another subject');
         return;
       }
+      // Its `clients:` rules were chosen from the groups of the token that opened it: a token
+      // with other groups (a user added to or removed from one) must open a new session.
+      if (auth && !sameGroups(entry.session.identity, identity)) {
+        sendError(res, 403, -32001, "Forbidden: the token's groups differ from those this session was opened with; start a new session");
+        return;
+      }
       await entry.transport.handleRequest(req, res);
       return;
     }
@@ -174,6 +180,13 @@ export class HttpListener {
     await transport.handleRequest(req, res);
     if (!this.sessions.has(id)) await session.close();
   }
+}
+
+function sameGroups(a: Identity | undefined, b: Identity | undefined): boolean {
+  if (a === b) return true; // the token cache hands out one identity object per token
+  const left = a?.groups ?? [];
+  const right = new Set(b?.groups ?? []);
+  return left.length === right.size && left.every((group) => right.has(group));
 }
 
 function sendError(res: ServerResponse, status: number, code: number, message: string): void {

@@ -11,7 +11,7 @@
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
-import { identityOf, matchIdentity } from './identity.js';
+import { execEnvKeys, identityOf, matchIdentity } from './identity.js';
 import type { ManagedRequirements } from './types.js';
 
 /** The configuration with the managed layer applied (the config itself when there is none). */
@@ -43,7 +43,19 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
 }
 
 function admitted(server: ServerConfig, requirements: ManagedRequirements, problems: ConfigProblem[]): boolean {
-  if (!requirements.servers || matchIdentity(server, requirements.servers)) return true;
+  if (!requirements.servers) return true;
+  const hijack = execEnvKeys(server);
+  if (hijack.length > 0) {
+    problems.push({
+      file: server.file,
+      server: server.name,
+      field: `env.${hijack[0]}`,
+      severity: 'error',
+      message: `server "${server.name}" refused: its env sets ${hijack.join(', ')}, which changes what the allow-listed command runs (managed allow-list in ${requirements.file}, servers.allow); remove ${hijack.length === 1 ? 'it' : 'them'} or ask the administrator`,
+    });
+    return false;
+  }
+  if (matchIdentity(server, requirements.servers)) return true;
   problems.push({
     file: server.file,
     server: server.name,

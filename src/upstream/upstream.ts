@@ -289,8 +289,9 @@ export class Upstream {
     } catch (error) {
       if (generation !== this.generation || this.stopping) return;
       this.connection = undefined;
-      if (values.length) this.deps.redactor.remove(values);
+      // scrub first: the error may echo a value that is about to be unregistered
       const message = this.describeStartError(error);
+      if (values.length) this.deps.redactor.remove(values);
       await client?.close().catch(() => undefined);
       this.setState('failed', { error: message });
       this.scheduleRestart();

@@ -30,6 +30,24 @@ describe('AlwaysRules', () => {
     expect(rules.ruleText('a__b')).toBe('rules.d/approved.yaml allow[0] (a__b)');
   });
 
+  it('an entry an authenticated subject wrote applies to that subject only; one without a subject to everyone', async () => {
+    await rules.add({ tool: 'a__b', subject: 'bob' });
+    expect(await rules.allows('a__b', 'bob')).toBe(true);
+    expect(await rules.allows('a__b', 'alice')).toBe(false);
+    expect(await rules.allows('a__b')).toBe(false);
+    await rules.add({ tool: 'a__b', subject: 'alice' });
+    expect(await rules.allows('a__b', 'alice')).toBe(true);
+    expect(rules.ruleText('a__b', 'alice')).toBe('rules.d/approved.yaml allow[1] (a__b)');
+    await rules.add({ tool: 'a__c' });
+    expect(await rules.allows('a__c', 'carol')).toBe(true);
+    expect(await rules.allows('a__c')).toBe(true);
+    // what is on disk says so, and a fresh reader sees the same
+    const reread = new AlwaysRules(join(dir, 'rules.d/approved.yaml'), dir, (message) => problems.push(message));
+    expect(await reread.allows('a__b', 'bob')).toBe(true);
+    expect(await reread.allows('a__b', 'mallory')).toBe(false);
+    expect(problems).toEqual([]);
+  });
+
   it('is re-read when an admin edits it (revocation), and a broken file allows nothing', async () => {
     await rules.add({ tool: 'a__b' });
     await rules.add({ tool: 'a__c' });

@@ -100,6 +100,18 @@ describe('loadConfig', () => {
     await expect(loadConfig(join(tmpdir(), 'mcpgate-does-not-exist'))).rejects.toMatchObject({ code: ErrorCodes.CONFIG_NOT_FOUND });
   });
 
+  it('warns (and still serves) when ${secret:} is passed on the command line, which other local users can read', async () => {
+    const dir = await configDir({
+      'servers.d/argv.yaml': 'command: node\nargs:\n  - server.js\n  - --token\n  - ${secret:api-token}\nenv:\n  OTHER: ${secret:in-env}\n',
+    });
+    const config = await loadConfig(dir);
+    expect(config.servers.map((s) => s.name)).toEqual(['argv']);
+    expect(config.problems.map(formatProblem)).toEqual([
+      "servers.d/argv.yaml:5: args[2]: ${secret:api-token} puts the value on the upstream's command line, which other local users can read (ps, /proc/PID/cmdline); pass it in env instead if the server can read it from there",
+    ]);
+    expect(config.problems[0]?.severity).toBe('warning');
+  });
+
   it('formats field paths', () => {
     expect(fieldName(['tools', 'deny', 1, 'args', 'options.branch'])).toBe('tools.deny[1].args.options.branch');
   });

@@ -46,6 +46,15 @@ describe('BearerAuth', () => {
     expect(await auth.authenticate({ headers: { authorization: 'Basic abc' } } as unknown as IncomingMessage)).toMatchObject({ ok: false, error: 'invalid_request' });
   });
 
+  it('a cached token is refused once it is older than maxTokenAge', async () => {
+    const auth = await BearerAuth.create({ ...base({ kind: 'secret', value: '${env:KEY}' }, ['HS256']), maxTokenAgeSec: 2 }, defaultResolver(dir, { KEY: 'k'.repeat(40) }));
+    const iat = Math.floor(Date.now() / 1000) - 1;
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('erin').setIssuer('https://idp.test').setAudience('gw').setIssuedAt(iat).setExpirationTime('1h').sign(new TextEncoder().encode('k'.repeat(40)));
+    expect(await auth.authenticate(request(token))).toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, (iat + 3) * 1000 + 200 - Date.now()));
+    expect(await auth.authenticate(request(token))).toMatchObject({ ok: false, error: 'invalid_token' });
+  });
+
   it('serves metadata and challenges that point at it', async () => {
     const auth = await BearerAuth.create(base({ kind: 'secret', value: '${env:KEY}' }, ['HS256']), defaultResolver(dir, { KEY: 'k'.repeat(40) }));
     expect(auth.metadata(request(undefined, 'gw.example:9000'))).toEqual({

@@ -5,8 +5,9 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
@@ -205,5 +206,82 @@ describe('approval by elicitation over stdio', () => {
       await gateway.close();
       await config.cleanup();
     }
+  });
+});
+
+describe('approval by elicitation of a managed ask', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { timeout: '5s' } },
+      servers: { echo: fixtureServer('echo', { tools: { allow: ['echo'] } }) },
+    });
+    const requirementsFile = join(config.dir, 'requirements.yaml');
+    await writeFile(requirementsFile, 'rules:\n  - { tool: "echo/echo", decision: ask }\n');
+    gateway = await startHttpGateway(config.dir, ['--requirements', requirementsFile]);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('does not offer "always" (the user rule it writes never applies to a managed ask): an "always" answer counts for the session and writes no rule', async () => {
+    const eliciting = await elicitingClient(gateway, () => choose('always'));
+    expect(textOf(await eliciting.client.callTool({ name: 'echo__echo', arguments: { message: 'managed-1' } }))).toBe('managed-1');
+    const schema = (eliciting.asked[0]!.params as { requestedSchema: unknown }).requestedSchema as { properties: { decision: { oneOf: Array<{ const: string }> } } };
+    expect(schema.properties.decision.oneOf.map((c) => c.const)).toEqual(['once', 'session', 'deny']);
+    expect(await decisionOf(config.auditFile, 'managed-1')).toMatchObject({ decision: 'allow', decided_by: 'user', scope: 'session' });
+    await expect(readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).rejects.toThrow();
+    // remembered for this session, as the answer says
+    expect(textOf(await eliciting.client.callTool({ name: 'echo__echo', arguments: { message: 'managed-2' } }))).toBe('managed-2');
+    expect(eliciting.asked).toHaveLength(1);
+  });
+});
+
+describe('"always allow" on a gateway shared by authenticated users', () => {
+  const KEY = 'an-hmac-key-for-the-always-rules-test-0123456789';
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  const tokenFor = (subject: string) =>
+    new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(subject).setIssuer('https://idp.test').setAudience('mcpgate').setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
+
+  async function userClient(subject: string, answer: () => ElicitResult) {
+    const asked: ElicitRequest[] = [];
+    const client = await gateway.connect({ capabilities: { elicitation: {} } }, { requestInit: { headers: { authorization: `Bearer ${await tokenFor(subject)}` } } });
+    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+      asked.push(request);
+      return answer();
+    });
+    return { client, asked };
+  }
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { timeout: '5s' }, auth: { issuer: 'https://idp.test', audience: 'mcpgate', secret: '${env:ALWAYS_JWT_KEY}' } },
+      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+    });
+    gateway = await startHttpGateway(config.dir, [], { ALWAYS_JWT_KEY: KEY });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it("one user's \"always\" is that user's: another user is still asked", async () => {
+    const bob = await userClient('bob', () => choose('always'));
+    expect(textOf(await bob.client.callTool({ name: 'echo__echo', arguments: { message: 'bob-1' } }))).toBe('bob-1');
+    expect(await readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).toContain('subject: bob');
+    const bobAgain = await userClient('bob', () => choose('deny'));
+    expect(textOf(await bobAgain.client.callTool({ name: 'echo__echo', arguments: { message: 'bob-2' } }))).toBe('bob-2');
+    expect(bobAgain.asked).toHaveLength(0);
+    const alice = await userClient('alice', () => choose('deny'));
+    const denied = await alice.client.callTool({ name: 'echo__echo', arguments: { message: 'alice-1' } });
+    expect(alice.asked).toHaveLength(1);
+    expect(denied.isError).toBe(true);
   });
 });

@@ -238,6 +238,14 @@ describe('HMAC bearer tokens (key in the keychain), clients: rules, audit subjec
     const ok = await list(aliceToken);
     expect(ok.status).toBe(200);
     await ok.body?.cancel();
+    // the same subject, later in another group (one a clients: rule restricts): a new session is needed
+    const regrouped = await list(await hmacToken({ sub: 'alice', groups: ['staff', 'restricted'] }));
+    expect(regrouped.status).toBe(403);
+    expect(await regrouped.text()).toContain("the token's groups differ");
+    // a fresh token with the same groups keeps the session
+    const refreshed = await list(await hmacToken({ sub: 'alice', groups: ['staff'], jti: 'refreshed' }));
+    expect(refreshed.status).toBe(200);
+    await refreshed.body?.cancel();
   });
 
   it('serves the OAuth protected-resource metadata (RFC 9728)', async () => {

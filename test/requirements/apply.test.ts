@@ -100,4 +100,63 @@ describe('server identity', () => {
     expect(identityMatches(serverNamed('remote'), { kind: 'remote', url: 'https://mcp.example.com/*', where: '' })).toBe(true);
     expect(identityMatches(serverNamed('remote'), { kind: 'stdio', command: '*', where: '' })).toBe(false);
   });
+
+  it('matches a URL pattern on the host actually connected to: a host glob cannot be satisfied from the path, and a reference cannot choose the host', () => {
+    const remote = (url: string) => ({ ...serverNamed('remote'), target: { kind: 'http', url, headers: {} } }) as unknown as ServerConfig;
+    const wildcard = { kind: 'remote', url: 'https://*.example.com/*', where: '' } as const;
+    expect(identityMatches(remote('https://mcp.example.com/mcp'), wildcard)).toBe(true);
+    expect(identityMatches(remote('https://mcp.example.com/${env:MCP_PATH}'), wildcard)).toBe(true); // a path reference keeps the host
+    // the text matches the glob, but the gateway would connect to evil.io
+    expect(identityMatches(remote('https://evil.io/x.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io?.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io#.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://evil.io\\.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://a.example.com:x@evil.io/.example.com/mcp'), wildcard)).toBe(false);
+    // references before the path are resolved at start: `${env:U}` = "x@evil.io/" would move the host
+    expect(identityMatches(remote('https://${env:U}@mcp.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('https://${env:H}.example.com/mcp'), wildcard)).toBe(false);
+    expect(identityMatches(remote('http://mcp.example.com/mcp'), wildcard)).toBe(false);
+    // a pattern naming no host accepts any URL text, references included (documented)
+    expect(identityMatches(remote('${env:URL}'), { kind: 'remote', url: '*', where: '' })).toBe(true);
+  });
+
+  it('a command or argument glob admits no ".." path segment and no reference it does not write', () => {
+    const stdio = (command: string, args: string[]) => ({ ...serverNamed('github'), target: { kind: 'stdio', command, args, env: {}, cwd: '/' } }) as unknown as ServerConfig;
+    const scripts = { kind: 'stdio', command: 'node', args: ['/opt/mcp/*.js', '**'], where: '' } as const;
+    expect(identityMatches(stdio('node', ['/opt/mcp/echo.js', '--verbose']), scripts)).toBe(true);
+    expect(identityMatches(stdio('node', ['/opt/mcp/../../home/u/evil.js']), scripts)).toBe(false);
+    expect(identityMatches(stdio('node', ['/opt/mcp/..\\..\\evil.js']), scripts)).toBe(false);
+    // resolved at start: ${env:X} = "../../home/u/evil" would run another script
+    expect(identityMatches(stdio('node', ['/opt/mcp/${env:X}.js']), scripts)).toBe(false);
+    expect(identityMatches(stdio('/opt/mcp/../../tmp/evil', []), { kind: 'stdio', command: '/opt/mcp/*', where: '' })).toBe(false);
+    expect(identityMatches(stdio('/opt/mcp/server', []), { kind: 'stdio', command: '/opt/mcp/*', where: '' })).toBe(true);
+    // a glob that accepts any text, or writes the reference, still admits it
+    const token = { kind: 'stdio', command: 'npx', args: ['server', '--token', '*'], where: '' } as const;
+    expect(identityMatches(stdio('npx', ['server', '--token', '${secret:tok}']), token)).toBe(true);
+    expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=${secret:*}'], where: '' })).toBe(true);
+    expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=*'], where: '' })).toBe(false);
+  });
+
+  it('refuses an allow-listed stdio server whose env changes what its command runs (PATH, NODE_OPTIONS, LD_PRELOAD, the npm registry)', () => {
+    const withEnv = (env: Record<string, string>, command = 'npx') => {
+      const github = serverNamed('github');
+      return { ...github, target: { ...github.target, command, env } } as ServerConfig;
+    };
+    const allowList = requirements({ servers: [{ kind: 'stdio', command: '*', where: 'servers.allow[0]' }] });
+    const admittedWith = (server: ServerConfig) => {
+      const applied = applyRequirements({ ...config, servers: [server] }, allowList);
+      return { admitted: applied.servers.length === 1, errors: applied.problems.filter((p) => p.severity === 'error').map(formatProblem) };
+    };
+    expect(admittedWith(withEnv({ GITHUB_TOKEN: '${secret:gh}', DEBUG: '1' })).admitted).toBe(true);
+    for (const key of ['NODE_OPTIONS', 'LD_PRELOAD', 'PATH', 'npm_config_registry', 'PYTHONPATH', 'DYLD_INSERT_LIBRARIES']) {
+      const result = admittedWith(withEnv({ [key]: '/tmp/x' }));
+      expect(result.admitted, key).toBe(false);
+      expect(result.errors).toContainEqual(expect.stringContaining(`servers.d/github.yaml: env.${key}: server "github" refused: its env sets ${key}, which changes what the allow-listed command runs`));
+    }
+    // PATH does not choose an absolute command
+    expect(admittedWith(withEnv({ PATH: '/tmp/x' }, '/usr/bin/npx')).admitted).toBe(true);
+    // without an allow-list nothing is refused
+    expect(applyRequirements({ ...config, servers: [withEnv({ NODE_OPTIONS: '--require /tmp/x.js' })] }, requirements()).servers).toHaveLength(1);
+  });
 });
+
