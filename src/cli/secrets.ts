@@ -104,7 +104,6 @@ async function readAll(stdin: NodeJS.ReadableStream): Promise<string> {
 
 /** Reads one line in raw mode without echoing it; Ctrl-C or Ctrl-D aborts. */
 function prompt(stdin: NodeJS.ReadStream, err: NodeJS.WritableStream, question: string): Promise<string> {
-  err.write(question);
   return new Promise((resolve, reject) => {
     let value = '';
     const finish = (error?: Error) => {
@@ -123,7 +122,9 @@ function prompt(stdin: NodeJS.ReadStream, err: NodeJS.WritableStream, question: 
         else value += char;
       }
     };
+    // Echo off before the prompt shows: whatever is typed once the prompt is visible stays hidden.
     stdin.setRawMode(true);
+    err.write(question);
     stdin.resume();
     stdin.on('data', onData);
   });
