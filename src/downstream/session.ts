@@ -180,8 +180,11 @@ export class ClientSession {
     return this.closed;
   }
 
+  /** The client's self-description, each field capped (it lands in audit records, prompts and approved-rules entries). */
   get clientInfo(): { name?: string; version?: string } {
-    return this.server.getClientVersion() ?? {};
+    const info = this.server.getClientVersion();
+    if (!info) return {};
+    return { ...(info.name ? { name: capped(info.name) } : {}), ...(info.version ? { version: capped(info.version) } : {}) };
   }
 
   get clientCapabilities(): Record<string, unknown> {
@@ -240,3 +243,10 @@ const CAPABILITY_FOR: Record<string, string> = {
   'elicitation/create': 'elicitation',
   'roots/list': 'roots',
 };
+
+/** Longest client name or version kept (a client may send megabytes). */
+const CLIENT_INFO_MAX = 200;
+
+function capped(text: string): string {
+  return text.length <= CLIENT_INFO_MAX ? text : `${text.slice(0, CLIENT_INFO_MAX)}… (${text.length - CLIENT_INFO_MAX} more characters)`;
+}

@@ -26,6 +26,15 @@ describe('audit arguments', () => {
     return waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.result'));
   }
 
+  it('caps a huge client name and version in the session record', async () => {
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    gateway = await startStdioGateway(config.dir, {}, {}, { name: `agent-${'n'.repeat(100_000)}`, version: 'v'.repeat(5000) });
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.session.start'));
+    const start = records.find((r) => r.event === 'mcpgate.session.start');
+    expect(String(start?.client_name)).toMatch(/^agent-n{194}… \(99806 more characters\)$/);
+    expect(String(start?.client_version)).toMatch(/^v{200}… \(4800 more characters\)$/);
+  });
+
   it('redacts secret keys and resolved reference values by default', async () => {
     const records = await start();
     const decision = records.find((r) => r.event === 'mcpgate.tool.decision');

@@ -67,7 +67,12 @@ export interface StdioGateway {
 }
 
 /** Spawns `mcpgate serve` over stdio and connects an SDK client to it. */
-export async function startStdioGateway(dir: string, clientOptions: ClientOptions = {}, env: Record<string, string> = {}): Promise<StdioGateway> {
+export async function startStdioGateway(
+  dir: string,
+  clientOptions: ClientOptions = {},
+  env: Record<string, string> = {},
+  clientInfo: { name: string; version: string } = { name: 'mcpgate-test', version: '1.0.0' },
+): Promise<StdioGateway> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [MAIN, 'serve', '--config', dir],
@@ -78,7 +83,7 @@ export async function startStdioGateway(dir: string, clientOptions: ClientOption
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const client = new Client({ name: 'mcpgate-test', version: '1.0.0' }, clientOptions);
+  const client = new Client(clientInfo, clientOptions);
   await client.connect(transport);
   return { client, transport, stderr: () => stderr, close: () => client.close() };
 }
