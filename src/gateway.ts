@@ -141,6 +141,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
       approvals: this.approvals,
+      ...(this.auditLog && this.config.audit.fsync === 'always' ? { auditWriteFailed: () => (this.auditLog as AuditLog).writeAheadFailed } : {}),
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
   }

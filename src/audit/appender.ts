@@ -39,6 +39,7 @@ export class Appender {
   private closing = false;
   private lastWrite = 0;
   private gapTimer: NodeJS.Timeout | undefined;
+  private syncFailed = false;
 
   constructor(
     private readonly file: string,
@@ -49,6 +50,11 @@ export class Appender {
       this.timer = setInterval(() => this.sync(), options.fsyncIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /** `fsync: always`: the last write (and its fdatasync) failed, so the record is not durably on disk. */
+  get lastSyncWriteFailed(): boolean {
+    return this.syncFailed;
   }
 
   /** Appends a chunk of complete lines. */
@@ -160,11 +166,13 @@ export class Appender {
   }
 
   private writeAllSync(chunk: string): void {
+    this.syncFailed = true;
     if (!this.reopen()) return;
     const buffer = Buffer.from(chunk);
     try {
       for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
       fdatasyncSync(this.fd);
+      this.syncFailed = false;
     } catch (error) {
       this.options.onError(error as Error);
     }

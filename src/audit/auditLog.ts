@@ -122,6 +122,14 @@ export class AuditLog implements EventSink {
     }
   }
 
+  /**
+   * `fsync: always` only: the last record could not be written and synced (full disk, I/O error),
+   * so the gateway must not act on it (the tool-call pipeline then refuses the call: fail closed).
+   */
+  get writeAheadFailed(): boolean {
+    return this.sync && this.appender.lastSyncWriteFailed;
+  }
+
   /** Queues an event (written after this event-loop turn, or at once with `fsync: always`). */
   emit(event: GatewayEvent | AuditSelfEvent): void {
     if (this.closed) return;

@@ -30,6 +30,8 @@ export interface ToolCallDeps {
   nextCallId(): string;
   /** Resolves once the first start of every upstream has settled (bounded). */
   ready(): Promise<void>;
+  /** `audit.fsync: always`: true when the decision record just emitted did not reach the disk (absent otherwise). */
+  readonly auditWriteFailed?: () => boolean;
   /** Answers `ask` verdicts (absent: an ask is a deny). */
   readonly approvals?: { decide(ctx: AskContext): Promise<ApprovalAnswer> };
 }
@@ -108,6 +110,10 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   });
   if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
   if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);
+  // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
+  if (deps.auditWriteFailed?.()) {
+    throw new WireError(ErrorCode.InternalError, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`, { code: ErrorCodes.AUDIT_UNAVAILABLE });
+  }
 
   // 5. upstream, 6. result record
   return forward(deps, session, entry, params, extra, call);
