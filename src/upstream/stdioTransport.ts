@@ -38,7 +38,6 @@ export class StdioUpstreamTransport implements Transport {
     (line) => this.parse(line),
     () => this.onerror?.(new Error(`dropped a line of more than ${MAX_LINE_CHARS} characters from the upstream's stdout`)),
   );
-  private corked = false;
 
   constructor(private readonly options: StdioSpawnOptions) {}
 
@@ -94,20 +93,30 @@ export class StdioUpstreamTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed) return Promise.reject(new Error('Not connected'));
-    // Messages sent in the same tick leave in one writev instead of a write syscall each.
-    if (!this.corked) {
-      this.corked = true;
-      stdin.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        stdin.uncork();
-      });
+    // Messages sent in the same tick are joined and leave in one write (one stream write and one
+    // syscall rather than one each); the tick's messages share one promise.
+    if (this.batch === undefined) {
+      this.pending = `${JSON.stringify(message)}\n`;
+      this.batch = new Promise((resolve) => (this.settleBatch = resolve));
+      process.nextTick(this.flush, stdin);
+    } else {
+      this.pending += `${JSON.stringify(message)}\n`;
     }
-    return new Promise((resolve) => {
-      if (stdin.write(`${JSON.stringify(message)}\n`)) resolve();
-      else stdin.once('drain', resolve);
-    });
+    return this.batch;
   }
+
+  private pending = '';
+  private batch: Promise<void> | undefined;
+  private settleBatch: () => void = () => undefined;
+  private readonly flush = (stdin: NodeJS.WritableStream & { destroyed: boolean }): void => {
+    const text = this.pending;
+    const settle = this.settleBatch;
+    this.pending = '';
+    this.batch = undefined;
+    if (stdin.destroyed) return settle();
+    if (stdin.write(text)) settle();
+    else stdin.once('drain', settle);
+  };
 
   /** Ends stdin; a server that does not exit within a grace period gets SIGTERM, then SIGKILL. */
   async close(): Promise<void> {
