@@ -85,6 +85,16 @@ export class WireError extends Error {
   }
 }
 
+/** The message of anything thrown (an Error's message, else its string form). */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The first line of {@link messageOf}: for one-line messages built around a library's multi-line error. */
+export function firstLineOf(error: unknown): string {
+  return messageOf(error).split('\n')[0] ?? '';
+}
+
 /** Maps any error to the JSON-RPC error the downstream client receives; never leaks a stack. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof WireError) return error;
@@ -104,6 +114,6 @@ export function toWireError(error: unknown): WireError {
               : ErrorCode.InternalError;
     return new WireError(rpc, error.message, { code: error.code });
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new WireError(ErrorCode.InternalError, message);
 }

@@ -11,7 +11,7 @@ import { configDirFrom } from './cli/configDir.js';
 import { secretsCommand } from './cli/secrets.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
-import { GatewayError, UsageError } from './errors.js';
+import { GatewayError, UsageError, messageOf } from './errors.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
@@ -186,7 +186,7 @@ process.on('uncaughtException', (error) => {
   process.stderr.write(`mcpgate: internal error (kept running): ${error.message}\n`);
 });
 process.on('unhandledRejection', (reason) => {
-  process.stderr.write(`mcpgate: unhandled rejection (kept running): ${reason instanceof Error ? reason.message : String(reason)}\n`);
+  process.stderr.write(`mcpgate: unhandled rejection (kept running): ${messageOf(reason)}\n`);
 });
 
 const argv = process.argv.slice(2);
@@ -199,7 +199,7 @@ run(argv).then(
   },
   (error: unknown) => {
     const usage = isUsageError(error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     process.stderr.write(`mcpgate: ${message}\n`);
     if (error instanceof GatewayError && error.remedy) process.stderr.write(`  fix: ${error.remedy}\n`);
     if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -5,7 +5,7 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ErrorCodes, GatewayError } from '../errors.js';
+import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import { PendingApprovalSchema, type PendingApproval, type QueueAnswer } from './queue.js';
 
 const AdminFileSchema = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1), config: z.string() });
@@ -54,7 +54,7 @@ export async function listApprovals(targets: readonly AdminTarget[]): Promise<{ 
   const failures = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
   if (failures.length === settled.length) throw failures[0];
   const approvals = settled.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
-  return { approvals: approvals.sort((a, b) => b.age_ms - a.age_ms), problems: failures.map((error) => (error instanceof Error ? error.message : String(error))) };
+  return { approvals: approvals.sort((a, b) => b.age_ms - a.age_ms), problems: failures.map((error) => messageOf(error)) };
 }
 
 /** Answers the pending approval `id`, wherever it waits (gateways that cannot be reached are skipped). */
@@ -84,7 +84,7 @@ async function call(target: AdminTarget, method: 'GET' | 'POST', path: string, b
       signal: AbortSignal.timeout(5000),
     });
   } catch (error) {
-    throw new GatewayError(ErrorCodes.ADMIN_UNAVAILABLE, `cannot reach the gateway (pid ${target.pid}) at ${target.url}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new GatewayError(ErrorCodes.ADMIN_UNAVAILABLE, `cannot reach the gateway (pid ${target.pid}) at ${target.url}: ${messageOf(error)}`, {
       remedy: 'check that mcpgate serve is still running',
     });
   }

@@ -9,6 +9,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
+import { firstLineOf } from '../errors.js';
 
 /** One persisted approval. */
 const ApprovedEntrySchema = z.strictObject({
@@ -100,8 +101,8 @@ export class AlwaysRules {
       this.entries = parsed.allow;
     } catch (error) {
       this.entries = [];
-      this.broken = firstLine(error);
-      this.onProblem(`${this.label} is not a valid approved-rules file, so none of its entries apply: ${firstLine(error)}`);
+      this.broken = firstLineOf(error);
+      this.onProblem(`${this.label} is not a valid approved-rules file, so none of its entries apply: ${firstLineOf(error)}`);
     }
     this.tools = new Set(this.entries.map(keyOf));
   }
@@ -116,6 +117,3 @@ function subjectKey(tool: string, subject: string): string {
   return `${tool}\u0000${subject}`;
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}

@@ -25,6 +25,7 @@ import { RecentCalls } from './recentCalls.js';
 import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
 import { summariseArguments } from './summary.js';
+import { messageOf } from '../errors.js';
 
 /** One call waiting for approval. */
 export interface AskContext {
@@ -109,7 +110,7 @@ export class ApprovalBroker {
     this.started = Promise.all([
       this.always?.refresh(),
       this.admin?.start().catch((error: unknown) => {
-        this.options.logger.error({ dir: this.options.config.adminDir }, `approval queue unavailable: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.logger.error({ dir: this.options.config.adminDir }, `approval queue unavailable: ${messageOf(error)}`);
       }),
     ]).then(() => undefined);
     return this.started;
@@ -117,7 +118,7 @@ export class ApprovalBroker {
 
   /** Decides an ask; never rejects (fail closed). */
   decide(ctx: AskContext): Promise<ApprovalAnswer> {
-    const decided = this.decideOnce(ctx).catch((error: unknown) => deny('default', `approval failed: ${message(error)}: denied (fail closed)`, 0, 'none'));
+    const decided = this.decideOnce(ctx).catch((error: unknown) => deny('default', `approval failed: ${messageOf(error)}: denied (fail closed)`, 0, 'none'));
     this.inflight.add(decided);
     void decided.finally(() => this.inflight.delete(decided));
     return decided;
@@ -237,7 +238,7 @@ export class ApprovalBroker {
         });
         return 'always';
       } catch (error) {
-        this.options.logger.error({ file: this.options.config.rulesFile }, `could not persist "always allow" (kept for this session): ${message(error)}`);
+        this.options.logger.error({ file: this.options.config.rulesFile }, `could not persist "always allow" (kept for this session): ${messageOf(error)}`);
       }
     }
     this.memory.remember(ctx.session.id, ctx.entry.publicName, ctx.args);
@@ -255,7 +256,7 @@ export class ApprovalBroker {
       return readElicitation(result, allowAlways);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      return { allow: false, reason: `the approval request to the client failed (${message(error)}): denied (fail closed)`, failed: true };
+      return { allow: false, reason: `the approval request to the client failed (${messageOf(error)}): denied (fail closed)`, failed: true };
     }
   }
 
@@ -353,6 +354,3 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import type { AutoReviewConfig } from '../config/types.js';
 import type { RecentCall } from './recentCalls.js';
+import { messageOf } from '../errors.js';
 
 /** What a reviewer receives (JSON). */
 export interface ReviewInput {
@@ -64,7 +65,7 @@ export function createReviewer(config: AutoReviewConfig, headers?: HeaderSource)
       return await run(input, both, sample);
     } catch (error) {
       if (timeout.aborted) return { ok: false, problem: `the reviewer did not answer within ${config.timeoutMs} ms` };
-      return { ok: false, problem: `the reviewer failed: ${error instanceof Error ? error.message : String(error)}` };
+      return { ok: false, problem: `the reviewer failed: ${messageOf(error)}` };
     }
   };
 }

@@ -9,7 +9,7 @@ import { defaultResolver, resolveTarget } from '../config/references.js';
 import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';
-import { displayUrl } from '../requirements/identity.js';
+import { displayUrl } from '../secrets/displayUrl.js';
 import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
 
 /** Options of `mcpgate check`. */

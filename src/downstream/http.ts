@@ -8,7 +8,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ErrorCodes, GatewayError } from '../errors.js';
+import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Identity } from '../policy/clients.js';
 import type { Logger } from '../telemetry/logger.js';
 import { METADATA_PATH, type BearerAuth } from './auth.js';
@@ -56,7 +56,7 @@ export class HttpListener {
   async listen(): Promise<AddressInfo> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.options.logger.error({ err: error instanceof Error ? error.message : String(error) }, 'http request failed');
+        this.options.logger.error({ err: messageOf(error) }, 'http request failed');
         if (!res.headersSent) sendError(res, 500, -32603, 'Internal error');
         else res.end();
       });

@@ -43,7 +43,11 @@ export function changedFields(before: Partial<Record<string, string>> | undefine
   return PINNED_FIELDS.filter((field) => before?.[field] !== after[field]);
 }
 
-/** JSON with object keys sorted at every level, so equal definitions hash equally. */
+/**
+ * JSON with object keys sorted at every level, so equal definitions hash equally. Not the audit's
+ * `canonicalJson` (src/audit/redact.ts): that one cuts deep or circular values to placeholders,
+ * which would let two different deep definitions share a pin.
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
   if (value && typeof value === 'object') {

@@ -13,7 +13,7 @@ import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ApprovalAnswer } from '../approval/answer.js';
-import type { AskContext } from '../approval/broker.js';
+import { askReason, type AskContext } from '../approval/broker.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
@@ -179,10 +179,6 @@ async function forward(
       subject: session.identity?.subject,
     });
   }
-}
-
-function askReason(reason: string): string {
-  return reason.startsWith('approval required') ? reason : `approval required: ${reason}`;
 }
 
 const ruleTexts = new WeakMap<object, string>();

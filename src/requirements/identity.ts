@@ -9,6 +9,7 @@
 import type { ServerConfig } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
 import type { ServerIdentityPattern } from './types.js';
+import { displayUrl } from '../secrets/displayUrl.js';
 
 /**
  * A server's identity as shown in messages (no query string or credentials of URLs).
@@ -93,15 +94,3 @@ export function execEnvKeys(server: ServerConfig): string[] {
   return Object.keys(target.env).filter((key) => EXEC_ENV.test(key) && !(key.toUpperCase() === 'PATH' && target.command.includes('/')));
 }
 
-/** A URL without credentials or query string (they may hold secrets), for messages. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}

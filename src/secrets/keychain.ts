@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { ErrorCodes, GatewayError } from '../errors.js';
+import { ErrorCodes, GatewayError, firstLineOf } from '../errors.js';
 import { secretNameProblem, type SecretStore } from './secretStore.js';
 
 /** The keychain service every mcpgate secret is stored under. */
@@ -84,7 +84,7 @@ export class KeychainStore implements SecretStore {
       this.keytar = typeof required.getPassword === 'function' ? required : (required.default as Keytar);
       return this.keytar;
     } catch (error) {
-      const reason = firstLine(error);
+      const reason = firstLineOf(error);
       throw new GatewayError(ErrorCodes.SECRET_STORE_UNAVAILABLE, `the OS keychain cannot be used: the native module ${this.module} could not be loaded (${reason})`, {
         remedy:
           `reinstall mcpgate's dependencies with \`npm install\` and allow the module's install script (\`npm install-scripts approve ${this.module}\`); ` +
@@ -124,9 +124,6 @@ function checkName(name: string): void {
   if (problem) throw new GatewayError(ErrorCodes.USAGE, problem);
 }
 
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-}
 
 function lockedError(): GatewayError {
   return new GatewayError(ErrorCodes.SECRET_STORE_LOCKED, 'the OS keychain is locked: its secrets cannot be read', {
@@ -140,7 +137,7 @@ function lockedError(): GatewayError {
  * of GLib's D-Bus client and of libsecret; the original is kept in the message.
  */
 export function translateKeychainError(error: unknown): GatewayError {
-  const message = firstLine(error);
+  const message = firstLineOf(error);
   if (/autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket|No such file or directory.*bus|session bus/i.test(message)) {
     return new GatewayError(ErrorCodes.SECRET_STORE_UNAVAILABLE, `the OS keychain cannot be reached: there is no D-Bus session bus (${message})`, {
       remedy:

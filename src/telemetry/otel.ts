@@ -24,7 +24,8 @@ import { ExportWarnings, guardExporter, type OtlpExporter } from './exportGuard.
 import type { Logger } from './logger.js';
 import { OtelEventSink } from './otelEvents.js';
 import { MCP_DURATION_BUCKETS, OtelRequestTracer } from './otelTracer.js';
-import { displayUrl, type Signal, type SignalExport, type TelemetrySettings } from './settings.js';
+import { displayUrl } from '../secrets/displayUrl.js';
+import type { Signal, SignalExport, TelemetrySettings } from './settings.js';
 import type { Telemetry } from './telemetry.js';
 
 /** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */

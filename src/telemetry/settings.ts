@@ -91,15 +91,6 @@ function signalUrl(endpoint: string, signal: Signal): string {
   return `${endpoint.replace(/\/+$/, '')}/v1/${signal}`;
 }
 
-/** A URL fit for the gateway log: without user info (credentials) or query. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
-}
 
 function protocolOf(value: string | undefined, warnings: string[]): OtlpProtocol {
   if (value === undefined || value === 'http/protobuf' || value === 'http/json') return value ?? 'http/protobuf';

@@ -6,8 +6,10 @@
 import type { GatewayConfig } from '../config/types.js';
 import type { EventSink } from './events.js';
 import type { Logger } from './logger.js';
-import { displayUrl, telemetrySettings } from './settings.js';
+import { displayUrl } from '../secrets/displayUrl.js';
+import { telemetrySettings } from './settings.js';
 import type { RequestTracer } from './trace.js';
+import { messageOf } from '../errors.js';
 
 /** How long shutdown waits for the last exports. */
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -35,7 +37,7 @@ export async function startTelemetry(config: GatewayConfig, logger: Logger, env:
     return { ...telemetry, shutdown: () => bounded(telemetry.shutdown(), logger) };
   } catch (error) {
     // Telemetry is an observer: a gateway that cannot export still serves (the audit file records).
-    logger.error({ error: error instanceof Error ? error.message : String(error) }, 'telemetry: OpenTelemetry could not start; continuing without export');
+    logger.error({ error: messageOf(error) }, 'telemetry: OpenTelemetry could not start; continuing without export');
     return undefined;
   }
 }

@@ -26,7 +26,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ServerConfig } from '../config/types.js';
-import { ErrorCodes, GatewayError } from '../errors.js';
+import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -301,7 +301,7 @@ export class Upstream {
   private describeStartError(error: unknown): string {
     // A reference that cannot be resolved says how to fix it right in the server's state.
     if (error instanceof GatewayError) return error.remedy ? `${error.message}; fix: ${error.remedy}` : error.message;
-    const raw = error instanceof Error ? error.message : String(error);
+    const raw = messageOf(error);
     let message = raw;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;

@@ -20,7 +20,6 @@ import {
   fixtureServer,
   makeConfig,
   memoryServer,
-  readAudit,
   startHttpGateway,
   startStdioGateway,
   textOf,

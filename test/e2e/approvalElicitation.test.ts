@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { decisionWithMessage, fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 /** A client whose user answers elicitations with `answer` (or never, when it returns undefined). */
 async function elicitingClient(gateway: HttpGateway, answer: (request: ElicitRequest) => ElicitResult | undefined) {
@@ -27,10 +27,7 @@ function choose(decision: string): ElicitResult {
   return { action: 'accept', content: { decision } };
 }
 
-async function decisionOf(auditFile: string, callMessage: string): Promise<AuditRecord> {
-  const records = await waitForAudit(auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.decision' && (r.arguments as { message?: string })?.message === callMessage));
-  return records.find((r) => r.event === 'mcpgate.tool.decision' && (r.arguments as { message?: string })?.message === callMessage) as AuditRecord;
-}
+const decisionOf = decisionWithMessage;
 
 describe('approval by elicitation', () => {
   let config: TempConfig;

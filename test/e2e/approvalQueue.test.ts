@@ -6,26 +6,21 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  decisionWithMessage,
   fixtureServer,
-  MAIN,
+  runMcpgate,
   makeConfig,
   startHttpGateway,
   startStdioGateway,
   textOf,
   waitFor,
-  waitForAudit,
-  type AuditRecord,
   type HttpGateway,
   type TempConfig,
 } from '../support/gateway.js';
-
-const run = promisify(execFile);
 
 interface Pending {
   id: string;
@@ -40,15 +35,7 @@ interface Pending {
 }
 
 /** Runs the mcpgate CLI as its own process. */
-async function mcpgate(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, ...args], { env: { ...process.env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mcpgate = runMcpgate;
 
 async function pending(dir: string): Promise<Pending[]> {
   const out = await mcpgate(['approvals', '--config', dir, '--json']);
@@ -63,10 +50,7 @@ async function pendingFor(dir: string, message: string): Promise<Pending> {
   return found as Pending;
 }
 
-async function decisionOf(auditFile: string, message: string): Promise<AuditRecord> {
-  const match = (r: AuditRecord) => r.event === 'mcpgate.tool.decision' && (r.arguments as { message?: string })?.message === message;
-  return (await waitForAudit(auditFile, (rs) => rs.some(match))).find(match) as AuditRecord;
-}
+const decisionOf = decisionWithMessage;
 
 describe('approval queue answered from another process', () => {
   let config: TempConfig;

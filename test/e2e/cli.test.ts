@@ -1,19 +1,8 @@
 /** The CLI contract: exit codes (0 ok, 1 user error, 2 usage), check output, help, fail-closed requirements. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, MAIN, makeConfig, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, runMcpgate, type TempConfig } from '../support/gateway.js';
 
-const exec = promisify(execFile);
-async function mcpgate(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mcpgate = runMcpgate;
 
 describe('mcpgate CLI', () => {
   let good: TempConfig;

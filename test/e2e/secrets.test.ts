@@ -17,7 +17,6 @@ import {
   MAIN,
   makeConfig,
   REPO,
-  readAudit,
   startStdioGateway,
   textOf,
   waitFor,

@@ -5,7 +5,7 @@
 import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -206,6 +206,12 @@ export async function waitForAudit(file: string, predicate: (records: AuditRecor
   let records: AuditRecord[] = [];
   await waitFor(async () => predicate((records = await readAudit(file))), timeoutMs, () => `audit records in ${file}; have:\n${records.map((r) => JSON.stringify(r)).join('\n')}`);
   return records;
+}
+
+/** Waits for the decision record of the call whose `arguments.message` is `message`, and returns it. */
+export async function decisionWithMessage(file: string, message: string): Promise<AuditRecord> {
+  const match = (r: AuditRecord) => r.event === 'mcpgate.tool.decision' && (r.arguments as { message?: string } | undefined)?.message === message;
+  return (await waitForAudit(file, (rs) => rs.some(match))).find(match) as AuditRecord;
 }
 
 /** The text of the first text content item of a tool result. */

@@ -3,7 +3,8 @@
  * OpenTelemetry defaults; per-signal endpoints and exporters; unsupported values warned about.
  */
 import { describe, expect, it } from 'vitest';
-import { displayUrl, telemetrySettings } from '../../src/telemetry/settings.js';
+import { displayUrl } from '../../src/secrets/displayUrl.js';
+import { telemetrySettings } from '../../src/telemetry/settings.js';
 
 const ALL = ['logs', 'traces', 'metrics'];
 
