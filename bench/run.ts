@@ -1,6 +1,7 @@
 /**
  * Benchmark: the same tool call made (a) directly by an SDK client to a stdio upstream, (b)
- * through the naive SDK pass-through proxy (calibration), and (c) through mcpgate with policy
+ * through the naive SDK pass-through proxy (calibration), (c) through a line relay that only
+ * parses (calibration: the floor of any middle process), and (d) through mcpgate with policy
  * and audit on — p50/p99 latency and calls/s at several concurrency levels, plus gateway RSS,
  * with ratios gateway/direct. Run: `npm run bench` (`-- --quick` for a short run).
  */
@@ -17,7 +18,7 @@ const LEVELS = [1, 16, 64, 128];
 const DURATION_MS = quick ? 700 : 5000;
 const WARMUP = quick ? 100 : 300;
 const ROUNDS = quick ? 1 : 5;
-type Target = 'direct' | 'naive' | 'gateway';
+type Target = 'direct' | 'naive' | 'relay' | 'gateway';
 
 /** CPU µs per call spent by the client (this process), the middle process (proxy or gateway) and the upstream. */
 interface CpuShare {
@@ -40,7 +41,9 @@ async function connect(target: Target, configDir: string): Promise<Connected> {
       ? { command, args: upstreamArgs }
       : target === 'naive'
         ? { command, args: ['--import', 'tsx', join(REPO, 'bench/naiveProxy.ts'), command, ...upstreamArgs] }
-        : { command, args: [MAIN, 'serve', '--config', configDir], env: { MCPGATE_LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) } };
+        : target === 'relay'
+          ? { command, args: ['--import', 'tsx', join(REPO, 'bench/lineRelay.ts'), command, ...upstreamArgs], env: { RELAY_WORK_US: process.env.RELAY_WORK_US ?? '0' } }
+          : { command, args: [MAIN, 'serve', '--config', configDir], env: { MCPGATE_LOG_LEVEL: 'warn', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) } };
   const transport = new StdioClientTransport({ ...params, cwd: REPO, stderr: 'inherit' });
   const client = new Client({ name: `bench-${target}`, version: '1.0.0' });
   await client.connect(transport);
@@ -69,7 +72,7 @@ const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) :
 async function main(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm run bench does)`);
   const { dir, auditFile } = await writeGatewayConfig();
-  const targets: Target[] = ['direct', 'naive', 'gateway'];
+  const targets: Target[] = ['direct', 'naive', 'relay', 'gateway'];
   const results = new Map<string, Cell>();
   let gatewayRss = 0;
   const connected = new Map<Target, Connected>();
@@ -115,9 +118,21 @@ async function main(): Promise<void> {
     const d = results.get(`direct:${level}`) as Cell;
     const n = results.get(`naive:${level}`) as Cell;
     const g = results.get(`gateway:${level}`) as Cell;
-    return { level, d, n, g, p50Ratio: g.p50 / d.p50, tputRatio: g.perSecond / d.perSecond, naiveP50: n.p50 / d.p50, naiveTput: n.perSecond / d.perSecond };
+    const r = results.get(`relay:${level}`) as Cell;
+    return {
+      level,
+      d,
+      n,
+      g,
+      p50Ratio: g.p50 / d.p50,
+      tputRatio: g.perSecond / d.perSecond,
+      naiveP50: n.p50 / d.p50,
+      naiveTput: n.perSecond / d.perSecond,
+      relayP50: r.p50 / d.p50,
+      relayTput: r.perSecond / d.perSecond,
+    };
   });
-  const header = ['conc', 'direct p50', 'gw p50', 'p50 ratio', 'direct p99', 'gw p99', 'direct/s', 'gw/s', 'tput ratio', 'naive p50 ratio', 'naive tput ratio'];
+  const header = ['conc', 'direct p50', 'gw p50', 'p50 ratio', 'direct p99', 'gw p99', 'direct/s', 'gw/s', 'tput ratio', 'naive p50 ratio', 'naive tput ratio', 'relay p50 ratio', 'relay tput ratio'];
   const table = rows.map((r) => [
     String(r.level),
     `${fmt(r.d.p50, 3)}ms`,
@@ -130,6 +145,8 @@ async function main(): Promise<void> {
     fmt(r.tputRatio),
     fmt(r.naiveP50),
     fmt(r.naiveTput),
+    fmt(r.relayP50),
+    fmt(r.relayTput),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
@@ -155,6 +172,7 @@ async function main(): Promise<void> {
   const tputOk = high.every((r) => r.tputRatio >= 0.7);
   console.log(`target p50 ratio ≤ 2.0 at c=1: ${fmt(c1?.p50Ratio ?? Number.NaN)} ${p50Ok ? 'PASS' : 'FAIL'}`);
   console.log(`target throughput ratio ≥ 0.7 at c≥64: ${high.map((r) => `c=${r.level} ${fmt(r.tputRatio)}`).join(', ')} ${tputOk ? 'PASS' : 'FAIL'}`);
+  console.log(`floor (line relay: parse only, no policy, no audit) throughput ratio at c≥64: ${high.map((r) => `c=${r.level} ${fmt(r.relayTput)}`).join(', ')}`);
   await writeFile(
     join(REPO, 'bench/results.json'),
     `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, gatewayRssMiB: gatewayRss, rows, cpuMicrosPerCall: Object.fromEntries(cpu) }, null, 2)}\n`,

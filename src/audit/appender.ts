@@ -1,12 +1,13 @@
 /**
  * Appends audit lines to the active file, in order, and rotates it between records.
- * - `batch`: each chunk is handed to the kernel with one asynchronous write(2) as soon as the
- *   previous write finished (chunks queued meanwhile go out together), and the file is
- *   fdatasync'ed every `fsyncIntervalMs` when something was written.
+ * - `batch`: chunks (buffers of complete lines) are handed to the kernel with one asynchronous
+ *   write(2) as soon as the previous write finished, at most one every WRITE_GAP_MS (chunks queued
+ *   meanwhile go out together in one writev(2)), and the file is fdatasync'ed every
+ *   `fsyncIntervalMs` when something was written.
  * - `always`: each chunk is written and fdatasync'ed synchronously before `write` returns.
  * Rotation and the `keep` clean-up are rare and done synchronously between two writes.
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, unlinkSync, write as writeAsync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, unlinkSync, write as writeAsync, writeSync, writev as writevAsync } from 'node:fs';
 import { chainFilesSync, rotatedName } from './files.js';
 
 /** How the appender makes records durable. */
@@ -29,7 +30,7 @@ interface Rotation {
 /** An ordered, rotating appender for one active file. */
 export class Appender {
   private fd: number;
-  private readonly queue: Array<string | Rotation> = [];
+  private readonly queue: Array<Buffer | Rotation> = [];
   private writing = false;
   private dirty = false;
   private syncing = false;
@@ -57,8 +58,8 @@ export class Appender {
     return this.syncFailed;
   }
 
-  /** Appends a chunk of complete lines. */
-  write(chunk: string): void {
+  /** Appends a chunk of complete lines (the appender keeps the buffer: do not change it afterwards). */
+  write(chunk: Buffer): void {
     if (this.options.fsync === 'always') {
       this.writeAllSync(chunk);
       return;
@@ -122,28 +123,30 @@ export class Appender {
     }
     this.lastWrite = performance.now();
     this.writing = true;
-    if (typeof head !== 'string') {
+    if (!Buffer.isBuffer(head)) {
       this.queue.shift();
       this.rotateNow(head);
       this.pump();
       return;
     }
-    let text = '';
-    while (typeof this.queue[0] === 'string') text += this.queue.shift();
+    const chunks: Buffer[] = [];
+    while (Buffer.isBuffer(this.queue[0])) chunks.push(this.queue.shift() as Buffer);
     if (!this.reopen()) {
       this.pump();
       return;
     }
-    this.writeText(text);
+    if (chunks.length === 1) this.writeFrom(chunks[0] as Buffer, 0);
+    else this.writeChunks(chunks);
   }
 
-  /** Writes a string as is (no Buffer copy in JS); the rare short write continues from a Buffer. */
-  private writeText(text: string): void {
-    writeAsync(this.fd, text, null, 'utf8', (error, written) => {
+  /** Writes the chunks queued meanwhile with one writev(2); the rare short write continues from their concatenation. */
+  private writeChunks(chunks: Buffer[]): void {
+    writevAsync(this.fd, chunks, (error, written) => {
+      const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       if (error) {
         this.options.onError(error);
-      } else if (written < Buffer.byteLength(text)) {
-        this.writeFrom(Buffer.from(text), written);
+      } else if (written < total) {
+        this.writeFrom(Buffer.concat(chunks, total), written);
         return;
       }
       this.dirty = true;
@@ -165,10 +168,9 @@ export class Appender {
     });
   }
 
-  private writeAllSync(chunk: string): void {
+  private writeAllSync(buffer: Buffer): void {
     this.syncFailed = true;
     if (!this.reopen()) return;
-    const buffer = Buffer.from(chunk);
     try {
       for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
       fdatasyncSync(this.fd);

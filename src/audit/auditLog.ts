@@ -13,8 +13,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventSink, GatewayEvent } from '../telemetry/events.js';
 import { Appender } from './appender.js';
-import { formatLine, GENESIS, hashLine } from './chain.js';
+import { formatLine, GENESIS, hashBytes, hashLine } from './chain.js';
 import type { CheckpointSigner } from './checkpoint.js';
+import { eventMembers } from './eventJson.js';
 import { findHead } from './files.js';
 
 /** Records the audit log writes about itself. */
@@ -44,6 +45,8 @@ export class AuditLog implements EventSink {
   private queue: Array<GatewayEvent | AuditSelfEvent> = [];
   private times: number[] = [];
   private scheduled = false;
+  /** Bytes to allocate for the next batch's lines. */
+  private chunkHint = 4096;
   private lastTime = 0;
   private lastIso = '';
   private seq: number;
@@ -60,7 +63,11 @@ export class AuditLog implements EventSink {
     const times = this.times;
     this.queue = [];
     this.times = [];
-    let lines = '';
+    // Each line is encoded to UTF-8 once, into one buffer per batch: its hash is taken from
+    // those bytes and the same bytes are written (no second string-to-bytes conversion).
+    let out = Buffer.allocUnsafe(this.chunkHint);
+    let used = 0;
+    let chunkStart = 0;
     for (let i = 0; i < batch.length; i++) {
       const time = times[i] as number;
       // Many records share a millisecond: format each distinct time once.
@@ -69,23 +76,33 @@ export class AuditLog implements EventSink {
         this.lastIso = new Date(time).toISOString();
       }
       const event = batch[i] as GatewayEvent | AuditSelfEvent;
-      const line = formatLine(++this.seq, this.prev, this.lastIso, JSON.stringify(event));
-      this.prev = hashLine(line);
+      const line = formatLine(++this.seq, this.prev, this.lastIso, eventMembers(event));
+      const room = line.length * 3 + 1; // UTF-8 needs at most 3 bytes per UTF-16 unit
+      if (used + room > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + room));
+        out.copy(bigger, chunkStart, chunkStart, used);
+        out = bigger;
+      }
+      const start = used;
+      used += out.write(line, used, 'utf8');
+      this.prev = hashBytes(out.subarray(start, used));
+      out[used++] = 0x0a;
       if (event.event !== 'mcpgate.audit.checkpoint') this.sinceCheckpoint++;
       if (this.maxBytes > 0) {
-        const bytes = Buffer.byteLength(line) + 1;
+        const bytes = used - start;
         if (this.fileBytes > 0 && this.fileBytes + bytes > this.maxBytes) {
-          if (lines) this.appender.write(lines);
-          lines = '';
+          if (start > chunkStart) this.appender.write(out.subarray(chunkStart, start));
+          chunkStart = start;
           this.appender.rotate(this.fileFirstSeq);
           this.fileBytes = 0;
         }
         if (this.fileBytes === 0) this.fileFirstSeq = this.seq;
         this.fileBytes += bytes;
       }
-      lines += `${line}\n`;
     }
-    this.appender.write(lines);
+    if (used > chunkStart) this.appender.write(out.subarray(chunkStart, used));
+    // The next batch starts with room for one like this one (bounded below and above).
+    this.chunkHint = Math.min(Math.max(used, 4096), 1 << 20);
     if (this.signer && this.sinceCheckpoint >= this.signer.every) this.checkpoint();
   };
 

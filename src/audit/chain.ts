@@ -15,10 +15,15 @@ export function hashLine(line: string): string {
   return hash('sha256', line, 'hex');
 }
 
+/** SHA-256 hex of one record line's UTF-8 bytes (without the trailing newline): `hashLine` of its text. */
+export function hashBytes(bytes: Uint8Array): string {
+  return hash('sha256', bytes, 'hex');
+}
+
 /** The line of a record: chain fields first, then `time`, then the event's own fields. */
-export function formatLine(seq: number, prev: string, time: string, eventJson: string): string {
-  // eventJson is `{…}` from JSON.stringify: splice our fields in front of its members.
-  return `{"seq":${seq},"prev":"${prev}","time":"${time}",${eventJson.slice(1)}`;
+export function formatLine(seq: number, prev: string, time: string, eventMembers: string): string {
+  // eventMembers is JSON.stringify(event) without its `{` (eventJson.ts): our fields go in front.
+  return `{"seq":${seq},"prev":"${prev}","time":"${time}",${eventMembers}`;
 }
 
 /** A line read back from a file, with where it came from. */

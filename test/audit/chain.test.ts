@@ -9,7 +9,7 @@ function chain(n: number): ChainLine[] {
   const lines: ChainLine[] = [];
   let prev = GENESIS;
   for (let seq = 1; seq <= n; seq++) {
-    const text = formatLine(seq, prev, '2025-01-01T00:00:00.000Z', JSON.stringify({ event: 'mcpgate.tool.decision', call: `c${seq}`, decision: 'allow' }));
+    const text = formatLine(seq, prev, '2025-01-01T00:00:00.000Z', JSON.stringify({ event: 'mcpgate.tool.decision', call: `c${seq}`, decision: 'allow' }).slice(1));
     prev = hashLine(text);
     lines.push({ file: 'audit.log', line: seq, text });
   }
@@ -46,7 +46,7 @@ describe('audit chain', () => {
 
   it('names an inserted record even when it chains to its predecessor', () => {
     const lines = chain(6);
-    const forged = formatLine(4, hashLine(lines[2]!.text), '2025-01-01T00:00:00.000Z', JSON.stringify({ event: 'mcpgate.tool.decision', call: 'forged' }));
+    const forged = formatLine(4, hashLine(lines[2]!.text), '2025-01-01T00:00:00.000Z', JSON.stringify({ event: 'mcpgate.tool.decision', call: 'forged' }).slice(1));
     lines.splice(3, 0, { file: 'audit.log', line: 0, text: forged });
     expect(checkChain(renumber(lines)).break).toMatchObject({ seq: 4, kind: 'inserted' });
   });
