@@ -36,7 +36,7 @@ interface Connected {
 
 async function connect(target: Target, configDir: string): Promise<Connected> {
   const [command, ...upstreamArgs] = UPSTREAM as [string, ...string[]];
-  const params =
+  const params: { command: string; args: string[]; env?: Record<string, string> } =
     target === 'direct'
       ? { command, args: upstreamArgs }
       : target === 'naive'
