@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { firstLineOf } from '../errors.js';
 
 /** One persisted approval. */
-const ApprovedEntrySchema = z.strictObject({
+export const ApprovedEntrySchema = z.strictObject({
   tool: z.string().min(1).describe('Public tool name (SERVER__TOOL)'),
   server: z.string().optional(),
   approvedAt: z.string().optional(),
@@ -23,9 +23,10 @@ const ApprovedEntrySchema = z.strictObject({
 });
 
 /** The rules file. */
-const ApprovedFileSchema = z.strictObject({ allow: z.array(ApprovedEntrySchema).default([]) });
+export const ApprovedFileSchema = z.strictObject({ allow: z.array(ApprovedEntrySchema).default([]) });
 
-type ApprovedEntry = z.infer<typeof ApprovedEntrySchema>;
+/** One persisted approval, as read. */
+export type ApprovedEntry = z.infer<typeof ApprovedEntrySchema>;
 
 const HEADER = `# mcpgate: tools a user chose to "always allow" when asked for approval.
 # Each entry turns that tool's "ask" into "allow" (never a "deny", never a managed rule).

@@ -17,6 +17,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CancelSignal } from '../upstream/cancelSignal.js';
 import { AdminEndpoint } from './adminEndpoint.js';
+import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
@@ -154,7 +155,8 @@ export class ApprovalBroker {
     // A pinned tool whose definition changed: what was approved before was the old definition.
     const humanOnly = verdict.humanOnly === true;
     const subject = session.identity?.subject;
-    if (this.always && !managed && !humanOnly && (await this.always.allows(entry.publicName, subject))) {
+    // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
+    if (this.always && alwaysBarrier(verdict) === undefined && (await this.always.allows(entry.publicName, subject))) {
       const rule = this.always.ruleText(entry.publicName, subject);
       return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }

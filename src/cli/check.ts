@@ -3,6 +3,7 @@
  * per server and `file:line: field: message` per problem; exit 1 on any error. References are
  * resolved to prove they can be, but no value is ever printed.
  */
+import { readApprovedFile } from '../approval/approvedFile.js';
 import { checkpointSigner } from '../audit/checkpoint.js';
 import { loadConfigReport } from '../config/load.js';
 import { defaultResolver, resolveTarget } from '../config/references.js';
@@ -11,6 +12,10 @@ import { GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
+import { pinFileFor, readPinState } from '../pinning/pinFile.js';
+import { withManagedRules } from '../policy/managed.js';
+import { compilePolicy } from '../policy/policy.js';
+import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
 export interface CheckOptions {
@@ -48,6 +53,19 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       problems.push({ file: 'gateway.yaml', message: error instanceof GatewayError ? error.message : String(error), severity: 'error' });
     });
   }
+  // "Always allow" entries: what each answers without a person, or why it does not apply.
+  const always: string[] = [];
+  if (config) {
+    const approved = await readApprovedFile(config.approval.rulesFile, config.dir);
+    problems.push(...approved.problems);
+    const pins = await readPinState(pinFileFor(config.audit.file)).then(
+      (state) => ({ state }),
+      (error: unknown) => ({ broken: error instanceof Error ? error.message : String(error) }),
+    );
+    for (const { name, decision, status } of checkStatuses(config, withManagedRules(compilePolicy(config), config.requirements), approved.entries, pins)) {
+      always.push(`${'always'.padEnd(9)}${name}  ${alwaysLine(decision, status)}\n`);
+    }
+  }
   const failed = new Set(problems.filter((p) => p.server !== undefined && p.severity === 'error').map((p) => p.server));
   for (const server of servers) {
     options.out.write(`${failed.has(server.name) ? 'error' : server.enabled ? 'ok' : 'disabled'}`.padEnd(9) + `${server.name}  ${describe(server)}\n`);
@@ -55,6 +73,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   for (const name of [...failed].filter((name) => !servers.some((s) => s.name === name))) {
     options.out.write(`${'error'.padEnd(9)}${name}\n`);
   }
+  for (const line of always) options.out.write(line);
   for (const problem of problems) options.out.write(`${formatProblem(problem)}\n`);
   const errors = problems.filter((p) => p.severity === 'error').length;
   options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)\n` : `${errors} problem(s) found\n`);

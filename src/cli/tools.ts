@@ -2,12 +2,15 @@
  * `mcpgate tools`: start the upstreams, print the aggregated catalog with each tool's effective
  * decision and the rule that decided it, then stop.
  */
+import { alwaysCoverage, alwaysOff } from '../approval/alwaysCoverage.js';
+import { readApprovedFile } from '../approval/approvedFile.js';
 import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { describeRule } from '../policy/policy.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { acceptPending } from '../pinning/accept.js';
 import { pinFileFor } from '../pinning/pinFile.js';
+import { alwaysJson, alwaysLine, effectiveDecision, type AlwaysJson } from './alwaysView.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
 
@@ -38,6 +41,10 @@ export interface ToolRow {
   readonly hidden: boolean;
   /** When a managed rule decided over a looser user decision: that user decision. */
   readonly overrides?: string;
+  /** What runs without a person asked: `allow` when an "always" entry for every session answers the ask. */
+  readonly effective: 'allow' | 'ask' | 'deny';
+  /** The "always allow" entries naming this tool (rules.d/approved.yaml), applying or not and why. */
+  readonly always?: readonly AlwaysJson[];
 }
 
 /** Prints the catalog; exit code 1 if any server could not be loaded or started. */
@@ -47,8 +54,13 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
   const gateway = new Gateway({ config, logger: silentLogger(), audit: false, pins: 'read' });
   try {
     await gateway.start();
+    const approved = await readApprovedFile(config.approval.rulesFile, config.dir);
+    const off = alwaysOff(config);
+    const lines = new Map<string, string[]>();
     const rows: ToolRow[] = gateway.catalog.entries().map((entry) => {
       const verdict = entry.policy.listing;
+      const always = alwaysCoverage(entry.publicName, verdict, approved.entries, off);
+      lines.set(entry.publicName, always.map((status) => alwaysLine(verdict.decision, status)));
       return {
         name: entry.publicName,
         server: entry.upstream.name,
@@ -60,18 +72,22 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
         conditional: entry.policy.conditional,
         hidden: verdict.decision === 'deny' && !config.policy.showDenied,
         ...(verdict.overrides ? { overrides: verdict.overrides } : {}),
+        effective: effectiveDecision(verdict.decision, always),
+        ...(always.length > 0 ? { always: always.map(alwaysJson) } : {}),
       };
     });
+    const unmatched = approved.entries.filter((entry) => !lines.has(entry.tool));
     const failed = [...gateway.upstreams.values()].filter((u) => u.state !== 'ready');
-    const problems = config.problems.filter((p) => p.severity === 'error');
+    const problems = [...config.problems, ...approved.problems].filter((p) => p.severity === 'error');
     if (options.json) {
       const servers = [...gateway.upstreams.values()].map((u) => ({ server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) }));
       const requirements = config.requirements ? { requirements: config.requirements.file } : {};
-      options.out.write(`${JSON.stringify({ tools: rows, servers, problems: config.problems, ...requirements }, null, 2)}\n`);
+      options.out.write(`${JSON.stringify({ tools: rows, servers, problems: [...config.problems, ...approved.problems], ...requirements }, null, 2)}\n`);
     } else {
-      options.out.write(renderTable(rows));
+      options.out.write(renderTable(rows, lines));
       for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
-      for (const problem of config.problems) options.err.write(`${formatProblem(problem)}\n`);
+      for (const problem of [...config.problems, ...approved.problems]) options.err.write(`${formatProblem(problem)}\n`);
+      for (const entry of unmatched) options.err.write(`${entry.file}:${entry.line ?? 0}: "always" entry for ${entry.tool} names no tool in the catalog\n`);
       for (const c of gateway.catalog.collisions) {
         options.err.write(`name collision: ${c.kind} "${c.name}" from "${c.dropped}" left out ("${c.kept}" has it); set a distinct prefix\n`);
       }
@@ -82,16 +98,18 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
   }
 }
 
-function renderTable(rows: readonly ToolRow[]): string {
+function renderTable(rows: readonly ToolRow[], always: ReadonlyMap<string, readonly string[]>): string {
   const header = ['TOOL', 'DECISION', 'RULE'];
   const body = rows.map((row) => [
     row.hidden ? `${row.name} (hidden)` : row.name,
-    row.decision,
+    row.effective === row.decision ? row.decision : `${row.decision} → ${row.effective}`,
     `${row.rule}${row.overrides ? ` (overrides ${row.overrides})` : ''}${row.conditional ? '; argument rules may change it' : ''}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`;
-  return line(header) + body.map(line).join('');
+  // Each "always" entry naming a tool goes on its own indented line under the tool's row.
+  const entries = (row: ToolRow) => (always.get(row.name) ?? []).map((text) => `    ${text}\n`).join('');
+  return line(header) + body.map((cells, i) => line(cells) + entries(rows[i] as ToolRow)).join('');
 }
 
 async function acceptCommand(file: string, name: string, options: ToolsOptions): Promise<number> {

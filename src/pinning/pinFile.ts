@@ -4,9 +4,10 @@
  * the hot path; writes are atomic (temporary file + rename) so a crash never leaves half a file.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { withFileLock } from './pinLock.js';
 
 /** The state file's name; it lives in the audit log's directory. */
 export const PIN_FILE_NAME = 'mcpgate-pins.json';
@@ -92,33 +93,11 @@ export async function writePinState(file: string, state: PinState): Promise<void
   await rename(tmp, file);
 }
 
-const LOCK_STALE_MS = 10_000;
-const LOCK_WAIT_MS = 5_000;
-
 /**
- * Runs a read-modify-write of the pin file under `FILE.lock` (created exclusively), so the
- * gateway recording new pins and an admin's `--accept` never overwrite each other. A lock older
- * than 10 s is taken to be left by a crashed process and removed.
+ * Runs a read-modify-write of the pin file under `FILE.lock`, so the gateway recording new pins
+ * and an admin's `--accept` never overwrite each other. A lock older than 10 s is taken to be left
+ * by a crashed process and taken over atomically: exactly one waiting process wins it (pinLock.ts).
  */
-export async function withPinLock<T>(file: string, action: () => Promise<T>): Promise<T> {
-  const lock = `${file}.lock`;
-  await mkdir(dirname(file), { recursive: true });
-  const deadline = Date.now() + LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      await (await open(lock, 'wx', 0o600)).close();
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
-      if (age > LOCK_STALE_MS) await rm(lock, { force: true });
-      else if (Date.now() > deadline) throw new Error(`${lock} is held by another process (remove it if no mcpgate is running)`);
-      else await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-  try {
-    return await action();
-  } finally {
-    await rm(lock, { force: true });
-  }
+export function withPinLock<T>(file: string, action: () => Promise<T>): Promise<T> {
+  return withFileLock(`${file}.lock`, action);
 }

@@ -232,3 +232,19 @@ export async function runMcpgate(args: readonly string[], env: Record<string, st
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
+
+/** Waits until `mcpgate approvals --json` lists a call whose arguments include `"message"`, and returns its queue id. */
+export async function pendingApprovalId(dir: string, message: string): Promise<string> {
+  let id: string | undefined;
+  await waitFor(
+    async () => {
+      const out = await runMcpgate(['approvals', '--config', dir, '--json']);
+      if (out.code !== 0) throw new Error(`mcpgate approvals failed: ${out.stderr}`);
+      id = (JSON.parse(out.stdout) as Array<{ id: string; arguments: string }>).find((p) => p.arguments.includes(`"${message}"`))?.id;
+      return id !== undefined;
+    },
+    15_000,
+    () => `pending approval for ${message}`,
+  );
+  return id as string;
+}

@@ -1,0 +1,142 @@
+/**
+ * What "always" answers, as the CLI shows it: a call approved "always" through the real approval
+ * queue (`mcpgate approve ID --always`, separate processes), then `mcpgate tools --json`, `tools`
+ * and `mcpgate check` run as their own processes show the tool's ask as answered by that entry,
+ * with file, line, client and time. Under a managed ask the same entry does not apply — the CLI
+ * says so and the gateway queues the call again. A broken rules file is reported with file:line.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decisionWithMessage,
+  fixtureServer,
+  makeConfig,
+  pendingApprovalId,
+  runMcpgate,
+  startHttpGateway,
+  textOf,
+  type HttpGateway,
+  type TempConfig,
+} from '../support/gateway.js';
+
+interface Row {
+  name: string;
+  decision: string;
+  decided_by: string;
+  effective: string;
+  always?: Array<Record<string, unknown>>;
+}
+
+async function toolsJson(args: string[]): Promise<{ code: number; tools: Row[]; problems: Array<Record<string, unknown>> }> {
+  const out = await runMcpgate(['tools', '--json', ...args]);
+  const parsed = JSON.parse(out.stdout) as { tools: Row[]; problems: Array<Record<string, unknown>> };
+  return { code: out.code, ...parsed };
+}
+
+describe('"always" entries in mcpgate tools and check', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway | undefined;
+  let client: Client;
+  let rulesFile: string;
+  let line: number;
+  let requirements: string;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { timeout: '20s' } },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['echo'] } }) },
+    });
+    rulesFile = join(config.dir, 'rules.d/approved.yaml');
+    requirements = join(config.dir, 'requirements.yaml');
+    await writeFile(requirements, 'rules:\n  - { tool: "echo/echo", decision: ask, reason: "IT reviews every echo" }\n');
+    gateway = await startHttpGateway(config.dir);
+    client = await gateway.connect();
+    // Approved "always" through the real queue, from another process.
+    const call = client.callTool({ name: 'echo__echo', arguments: { message: 'always-1' } });
+    const id = await pendingApprovalId(config.dir, 'always-1');
+    const approved = await runMcpgate(['approve', id, '--always', '--config', config.dir]);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(textOf(await call)).toBe('always-1');
+    expect(await decisionWithMessage(config.auditFile, 'always-1')).toMatchObject({ decision: 'allow', scope: 'always' });
+    const text = await readFile(rulesFile, 'utf8');
+    line = text.split('\n').findIndex((l) => l.includes('tool: echo__echo')) + 1;
+    expect(line).toBeGreaterThan(0);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('the running gateway answers the next call from the entry', async () => {
+    expect(textOf(await client.callTool({ name: 'echo__echo', arguments: { message: 'always-2' } }))).toBe('always-2');
+    expect(await decisionWithMessage(config.auditFile, 'always-2')).toMatchObject({ decision: 'allow', scope: 'always', approval_channel: 'always' });
+  });
+
+  it('tools --json: the ask is answered allow by the entry, with file, line, client and time; other fields unchanged', async () => {
+    const { code, tools } = await toolsJson(['--config', config.dir]);
+    expect(code).toBe(0);
+    const row = tools.find((t) => t.name === 'echo__echo');
+    expect(row).toMatchObject({ decision: 'ask', decided_by: 'rule', rule: 'servers.d/echo.yaml tools.ask[0] (echo)', effective: 'allow', conditional: false, hidden: false });
+    expect(row?.always).toEqual([
+      { file: 'rules.d/approved.yaml', line, index: 0, client: 'mcpgate-test 1.0.0', approved_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), session: expect.any(String), applies: true },
+    ]);
+    const plain = tools.find((t) => t.name === 'echo__add');
+    expect(plain).toMatchObject({ decision: 'allow', effective: 'allow' });
+    expect(plain).not.toHaveProperty('always');
+  });
+
+  it('tools and check (text): "ask → allow (always: FILE:LINE, approved by … at …)"', async () => {
+    const tools = await runMcpgate(['tools', '--config', config.dir]);
+    expect(tools.code, tools.stderr).toBe(0);
+    expect(tools.stdout).toMatch(/^echo__echo\s+ask → allow\s+servers\.d\/echo\.yaml tools\.ask\[0\] \(echo\)$/m);
+    expect(tools.stdout).toMatch(new RegExp(`^ {4}ask → allow \\(always: rules\\.d/approved\\.yaml:${line}, approved by mcpgate-test 1\\.0\\.0 at \\d{4}-[^)]+\\)$`, 'm'));
+    const check = await runMcpgate(['check', '--config', config.dir]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toMatch(new RegExp(`^always {3}echo__echo  ask → allow \\(always: rules\\.d/approved\\.yaml:${line}, approved by mcpgate-test 1\\.0\\.0 at `, 'm'));
+    expect(check.stdout).toContain('configuration ok: 1 server(s)');
+  });
+
+  it('under a managed ask the entry does not apply: the CLI says why, and the gateway asks again', async () => {
+    const { code, tools } = await toolsJson(['--config', config.dir, '--requirements', requirements]);
+    expect(code).toBe(0);
+    const row = tools.find((t) => t.name === 'echo__echo');
+    expect(row).toMatchObject({ decision: 'ask', decided_by: 'managed', effective: 'ask' });
+    expect(row?.always).toEqual([expect.objectContaining({ line, applies: false, why: 'a managed ask (requirements file) is never answered by "always"' })]);
+    const check = await runMcpgate(['check', '--config', config.dir, '--requirements', requirements]);
+    expect(check.code, check.stdout).toBe(0);
+    expect(check.stdout).toContain(`always   echo__echo  "always" entry not applied (rules.d/approved.yaml:${line}, approved by mcpgate-test 1.0.0 at `);
+    expect(check.stdout).toContain('): a managed ask (requirements file) is never answered by "always"');
+
+    // The gateway agrees: with the requirements in force the call is queued for a person.
+    await gateway?.close();
+    gateway = await startHttpGateway(config.dir, ['--requirements', requirements]);
+    const managed = await gateway.connect();
+    const call = managed.callTool({ name: 'echo__echo', arguments: { message: 'always-managed' } });
+    const id = await pendingApprovalId(config.dir, 'always-managed');
+    expect((await runMcpgate(['deny', id, '--config', config.dir])).code).toBe(0);
+    expect((await call).isError).toBe(true);
+    expect(await decisionWithMessage(config.auditFile, 'always-managed')).toMatchObject({ decision: 'deny', decided_by: 'user', approval_channel: 'queue' });
+  });
+
+  it('a broken rules file: check and tools name file and line, still print the rest, and exit 1', async () => {
+    const good = await readFile(rulesFile, 'utf8');
+    try {
+      await writeFile(rulesFile, `${good}    colour: red\n`);
+      const brokenLine = good.split('\n').length;
+      const check = await runMcpgate(['check', '--config', config.dir]);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toMatch(/^ok {7}echo {2}\(stdio: node\)$/m);
+      expect(check.stdout).toContain(`rules.d/approved.yaml:${brokenLine}: allow[0].colour: not a valid approved-rules file, so none of its entries apply: unknown field`);
+      expect(check.stdout).not.toMatch(/^always /m);
+      const { code, tools, problems } = await toolsJson(['--config', config.dir]);
+      expect(code).toBe(1);
+      expect(tools.find((t) => t.name === 'echo__echo')).toMatchObject({ decision: 'ask', effective: 'ask' });
+      expect(problems).toEqual([expect.objectContaining({ file: 'rules.d/approved.yaml', line: brokenLine, severity: 'error' })]);
+    } finally {
+      await writeFile(rulesFile, good);
+    }
+  });
+});
