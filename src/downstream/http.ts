@@ -9,7 +9,7 @@
  * with nothing in flight for `http.sessionIdleTimeout` is closed as a DELETE would.
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isJSONRPCRequest, isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isJSONRPCRequest, isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -207,9 +207,13 @@ export class HttpListener {
       },
     });
     // A request whose response closed unanswered takes the path a client's notifications/cancelled takes.
-    const exchanges = new SessionExchanges((requestId) =>
-      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: CLIENT_DISCONNECTED } }),
-    );
+    const exchanges = new SessionExchanges((requestId) => {
+      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: CLIENT_DISCONNECTED } });
+      // The cancelled request gets no answer from the session; this one releases the transport's
+      // state for it, and a client that resumes too late finds it in the replay.
+      const error = { code: ErrorCode.ConnectionClosed, message: `mcpgate: request cancelled: ${CLIENT_DISCONNECTED}`, data: { code: ErrorCodes.CLIENT_DISCONNECTED } };
+      transport.send({ jsonrpc: '2.0', id: requestId, error }).catch(() => undefined);
+    });
     transport.onclose = () => {
       this.sessions.delete(id);
       exchanges.dispose();
