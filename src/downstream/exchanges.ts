@@ -64,7 +64,7 @@ export class SessionExchanges {
     if (exchange.res.destroyed && !exchange.res.writableFinished) this.orphan(requestId, exchange.resumable);
   }
 
-  /** The response of a request was handed to the transport. */
+  /** The response of a request was handed to the transport (or the client cancelled it). */
   answered(requestId: RequestId): void {
     this.inflight.delete(requestId);
     const timer = this.orphans.get(requestId);

@@ -9,7 +9,15 @@
  * with nothing in flight for `http.sessionIdleTimeout` is closed as a DELETE would.
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { ErrorCode, isJSONRPCRequest, isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ErrorCode,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -230,6 +238,8 @@ export class HttpListener {
     transport.onmessage = (message, extra) => {
       const current = this.current.getStore();
       if (current?.exchanges === exchanges && isJSONRPCRequest(message)) exchanges.request(message.id, current.exchange);
+      // A request the client cancelled gets no answer: it is no longer in flight.
+      else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') exchanges.answered((message.params as { requestId: RequestId }).requestId);
       deliver?.(message, extra);
     };
     const send = transport.send.bind(transport);

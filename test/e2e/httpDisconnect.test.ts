@@ -2,8 +2,9 @@
  * HTTP clients that vanish, end to end against real `mcpgate serve --transport http` processes:
  * a raw node:http client whose connection drops while its call waits for approval or runs
  * upstream (the call is cancelled as if it had sent notifications/cancelled), a resumable SSE
- * stream that is resumed in time (the call keeps running), idle sessions expiring, and /healthz
- * hiding upstream names from callers without a valid token.
+ * stream that is resumed in time (the call keeps running), idle sessions expiring, the reason
+ * on mcpgate.session.end records, and /healthz hiding upstream names from callers without a
+ * valid token.
  */
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { SignJWT } from 'jose';
@@ -15,6 +16,7 @@ import {
   readAudit,
   runMcpgate,
   startHttpGateway,
+  startStdioGateway,
   textOf,
   waitFor,
   waitForAudit,
@@ -32,8 +34,8 @@ interface RawSession {
   readonly version: string;
   /** POSTs a JSON-RPC message on the session and returns the whole response (body read to the end). */
   post(message: Record<string, unknown>): Promise<{ status: number; body: string }>;
-  /** POSTs a request and hands back the open exchange once the response headers (and the first bytes) arrived. */
-  open(message: Record<string, unknown>): Promise<{ req: ClientRequest; first: string }>;
+  /** POSTs a request and hands back the open exchange once the response headers arrived (and, given `until`, the stream text matches it). */
+  open(message: Record<string, unknown>, until?: RegExp): Promise<{ req: ClientRequest; first: string }>;
 }
 
 function headers(version: string, session?: string): Record<string, string> {
@@ -46,11 +48,11 @@ function headers(version: string, session?: string): Record<string, string> {
 }
 
 /** A raw Streamable HTTP client: initialize + initialized, then requests by hand. */
-async function rawSession(url: URL, version: string): Promise<RawSession> {
+async function rawSession(url: URL, version: string, capabilities: Record<string, unknown> = {}): Promise<RawSession> {
   const init = await fetch(url, {
     method: 'POST',
     headers: headers(version),
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw-vanishing', version: '1' } } }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: version, capabilities, clientInfo: { name: 'raw-vanishing', version: '1' } } }),
   });
   const id = init.headers.get('mcp-session-id');
   await init.text();
@@ -61,14 +63,18 @@ async function rawSession(url: URL, version: string): Promise<RawSession> {
   };
   const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
   if (initialized.status !== 202) throw new Error(`notifications/initialized: ${initialized.status} ${initialized.body}`);
-  const open = (message: Record<string, unknown>) =>
+  const open = (message: Record<string, unknown>, until?: RegExp) =>
     new Promise<{ req: ClientRequest; first: string }>((resolve, reject) => {
       const req = httpRequest(url, { method: 'POST', headers: headers(version, id) }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`POST answered ${res.statusCode}`));
-        const timer = setTimeout(() => resolve({ req, first: '' }), 300);
-        res.once('data', (chunk: Buffer) => {
+        if (!until) return resolve({ req, first: '' });
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`no ${until} on the response stream within 10 s: ${text}`)), 10_000);
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (!until.test(text)) return;
           clearTimeout(timer);
-          resolve({ req, first: chunk.toString() });
+          resolve({ req, first: text });
         });
       });
       req.on('error', () => undefined); // destroyed on purpose
@@ -148,7 +154,7 @@ describe('an HTTP client whose connection drops', () => {
   it('a resumable SSE stream gets a grace period: cancelled only if the client does not resume', async () => {
     const raw = await rawSession(gateway.url, RESUMABLE);
     const before = await slowStats(raw, 1);
-    const { req, first } = await raw.open(call(2, 'echo__slow', { ms: 30_000 }));
+    const { req, first } = await raw.open(call(2, 'echo__slow', { ms: 30_000 }), /^id: /m);
     expect(first).toMatch(/^id: /m); // the priming event: the client could resume
     await waitFor(async () => (await slowStats(raw, 3)).calls > before.calls + 1, 10_000, () => 'the slow call to reach the upstream');
     req.destroy();
@@ -170,7 +176,7 @@ describe('an HTTP client whose connection drops', () => {
     const raw = await rawSession(gateway.url, RESUMABLE);
     const before = await slowStats(raw, 1);
     // Longer than RESUME_GRACE_MS (3 s): only the resume keeps it from being cancelled.
-    const { req, first } = await raw.open(call(2, 'echo__slow', { ms: 4500 }));
+    const { req, first } = await raw.open(call(2, 'echo__slow', { ms: 4500 }), /^id: /m);
     const eventId = /^id: (.+)$/m.exec(first)?.[1];
     expect(eventId).toBeTruthy();
     req.destroy();
@@ -181,6 +187,38 @@ describe('an HTTP client whose connection drops', () => {
     expect(body).toContain('"id":2');
     expect(body).toContain('"result"');
     expect((await slowStats(raw, 3)).cancelled).toBe(before.cancelled);
+  });
+});
+
+describe('an HTTP client whose connection drops while it is asked (elicitation)', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { channel: 'elicitation', timeout: '60s' } },
+      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+    });
+    gateway = await startHttpGateway(config.dir);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('the ask ends at once as a disconnect; the call is not run', async () => {
+    const raw = await rawSession(gateway.url, PLAIN, { elicitation: {} });
+    const { req, first } = await raw.open(call(5, 'echo__echo', { message: 'vanishing-elicited' }), /elicitation\/create/);
+    expect(first).toContain('elicitation/create'); // the question reached the client on the call's stream
+    const dropped = Date.now();
+    req.destroy();
+    const decision = await decisionWithMessage(config.auditFile, 'vanishing-elicited');
+    expect(Date.now() - dropped).toBeLessThan(5000); // not approval.timeout (60 s)
+    expect(decision).toMatchObject({ decision: 'deny', session: raw.id, approval_channel: 'elicitation' });
+    expect(String(decision.reason)).toContain('the client disconnected');
+    const records = await readAudit(config.auditFile);
+    expect(records.some((r) => r.event === 'mcpgate.tool.result' && r.session === raw.id)).toBe(false);
   });
 });
 
@@ -225,6 +263,26 @@ describe('idle HTTP sessions', () => {
     expect(res.status).toBe(200);
     const records = await waitForAudit(config.auditFile, (all) => all.some((r) => r.event === 'mcpgate.session.end' && r.session === raw.id));
     expect(records.find((r) => r.event === 'mcpgate.session.end' && r.session === raw.id)).toMatchObject({ reason: 'deleted' });
+  });
+});
+
+describe('session end reasons', () => {
+  it('shutdown for the sessions a stopping HTTP gateway closes, disconnected for a stdio client that went away', async () => {
+    const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    try {
+      const http = await startHttpGateway(config.dir);
+      const raw = await rawSession(http.url, PLAIN);
+      await http.close();
+      const stdio = await startStdioGateway(config.dir);
+      await stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'hi' } });
+      await stdio.close();
+      const records = await waitForAudit(config.auditFile, (all) => all.filter((r) => r.event === 'mcpgate.session.end').length >= 2);
+      const ends = records.filter((r) => r.event === 'mcpgate.session.end');
+      expect(ends.find((r) => r.session === raw.id)).toMatchObject({ transport: 'http', reason: 'shutdown' });
+      expect(ends.find((r) => r.transport === 'stdio')).toMatchObject({ reason: 'disconnected' });
+    } finally {
+      await config.cleanup();
+    }
   });
 });
 
