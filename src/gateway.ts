@@ -181,6 +181,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   /** Stops every session and upstream and flushes the audit log. */
   async close(): Promise<void> {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
+    for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
     await this.pins?.close();
@@ -220,6 +221,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       duration_ms: Date.now() - session.startedAt,
       calls: session.calls,
       subject: session.identity?.subject,
+      ...(session.endReason ? { reason: session.endReason } : {}),
     });
   }
 

@@ -15,7 +15,7 @@ import type { ClientSession } from '../downstream/session.js';
 import { describeRule, type Verdict } from '../policy/policy.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { CancelSignal } from '../upstream/cancelSignal.js';
+import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
 import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
@@ -183,7 +183,9 @@ export class ApprovalBroker {
     const timer = setTimeout(() => controller.abort(new WaitEnded('timeout')), this.options.config.timeoutMs);
     // A closing transport aborts its requests before the session hears of the close: look a
     // microtask later, so a disconnect is recorded as one rather than as a cancellation.
-    const onCancel = () => queueMicrotask(() => controller.abort(new WaitEnded(session.isClosed ? 'disconnected' : 'cancelled')));
+    // An HTTP client whose response closed is cancelled with CLIENT_DISCONNECTED: also a disconnect.
+    const onCancel = () =>
+      queueMicrotask(() => controller.abort(new WaitEnded(session.isClosed || ctx.signal.reason === CLIENT_DISCONNECTED ? 'disconnected' : 'cancelled')));
     ctx.signal.addEventListener('abort', onCancel);
     if (ctx.signal.aborted) onCancel();
     try {

@@ -79,7 +79,10 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     const session = gateway.createSession('stdio');
     const io = new StdioServerLineTransport();
     // The SDK chains this handler before its own: the client went away, so the gateway stops.
-    io.onclose = () => void stop!();
+    io.onclose = () => {
+      session.endReason ??= 'disconnected';
+      void stop!();
+    };
     session.enableFastPath(io);
     await session.connect(io);
     logger.info({ config: config.dir, servers: gateway.upstreams.size, requirements: config.requirements?.file }, 'mcpgate serving MCP on stdio');
@@ -91,6 +94,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       allowedOrigins: config.listen.allowedOrigins,
       logger,
       ...(auth ? { auth } : {}),
+      sessionIdleTimeoutMs: config.http?.sessionIdleTimeoutMs ?? 30 * 60_000,
     });
     const address = await listener.listen();
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -209,6 +209,12 @@ export const GatewayFileSchema = z.strictObject({
       pageSize: z.number().int().min(1).max(10_000).default(100).describe('Items per tools/prompts/resources list page'),
     })
     .default({ pageSize: 100 }),
+  http: z
+    .strictObject({
+      sessionIdleTimeout: DurationSchema.default('30m').describe('Close an HTTP session with no request in flight and none for this long (0: never)'),
+    })
+    .default({ sessionIdleTimeout: '30m' })
+    .describe('Streamable HTTP listener (serve --transport http)'),
   auth: authSchema(DurationSchema).optional().describe('Bearer-JWT authentication of HTTP clients'),
   clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),
   telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),

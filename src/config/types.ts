@@ -171,6 +171,8 @@ export interface GatewayConfig {
   };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
+  /** Streamable HTTP listener settings; 0: sessions never expire. */
+  readonly http?: { readonly sessionIdleTimeoutMs: number };
   readonly approval: ApprovalConfig;
   /** Client authentication for HTTP; absent: none. */
   readonly auth?: AuthConfig;

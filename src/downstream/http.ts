@@ -3,8 +3,22 @@
  * per `Mcp-Session-Id`, plus `/healthz`. Host and Origin headers are checked before anything else
  * (DNS-rebinding protection): a web page can otherwise reach a loopback server through a
  * hostname it controls.
+ *
+ * A client that vanishes is noticed: a request whose HTTP response closes before its answer is
+ * cancelled as if the client had sent `notifications/cancelled` (exchanges.ts), and a session
+ * with nothing in flight for `http.sessionIdleTimeout` is closed as a DELETE would.
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import {
+  ErrorCode,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
+  isJSONRPCRequest,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,8 +26,10 @@ import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Identity } from '../policy/clients.js';
 import type { Logger } from '../telemetry/logger.js';
 import { METADATA_PATH, type BearerAuth } from './auth.js';
+import { CLIENT_DISCONNECTED } from '../upstream/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
-import type { ClientSession } from './session.js';
+import { SessionExchanges, type Exchange } from './exchanges.js';
+import type { ClientSession, SessionEndReason } from './session.js';
 
 /** What the HTTP listener needs from the gateway. */
 export interface HttpSessionFactory {
@@ -30,11 +46,22 @@ export interface HttpListenOptions {
   readonly logger: Logger;
   /** Bearer-token authentication of every /mcp request; absent: none. */
   readonly auth?: BearerAuth;
+  /** Close a session with no request in flight and none for this long; 0 or absent: never. */
+  readonly sessionIdleTimeoutMs?: number;
+  /** Answer POSTs with one JSON body instead of an SSE stream (the SDK's enableJsonResponse). */
+  readonly jsonResponse?: boolean;
 }
 
 interface HttpSession {
   readonly transport: StreamableHTTPServerTransport;
   readonly session: ClientSession;
+  readonly exchanges: SessionExchanges;
+}
+
+/** The exchange a message arrived on, carried through the SDK transport's async work. */
+interface CurrentExchange {
+  readonly exchanges: SessionExchanges;
+  readonly exchange: Exchange;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -46,6 +73,8 @@ export class HttpListener {
   private allowedHosts = new Set<string>();
   private allowedOrigins = new Set<string>();
   private checkHost = true;
+  private readonly current = new AsyncLocalStorage<CurrentExchange>();
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly factory: HttpSessionFactory,
@@ -70,13 +99,20 @@ export class HttpListener {
     });
     const address = server.address() as AddressInfo;
     this.configureAllowLists(address.port);
+    const idleMs = this.options.sessionIdleTimeoutMs ?? 0;
+    if (idleMs > 0) {
+      this.sweeper = setInterval(() => this.expireIdle(idleMs), Math.min(Math.max(Math.floor(idleMs / 4), 100), 60_000));
+      this.sweeper.unref();
+    }
     return address;
   }
 
   /** Closes every session and the listener. */
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    for (const entry of sessions) entry.session.endReason ??= 'shutdown';
     await Promise.all(sessions.map((entry) => entry.transport.close().catch(() => undefined)));
     const server = this.server;
     if (!server) return;
@@ -105,11 +141,14 @@ export class HttpListener {
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
+    const auth = this.options.auth;
     if (path === '/healthz' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.factory.health()));
+      const health = this.factory.health();
+      // With auth: the upstream names and states only for a valid token; the overall status for anyone.
+      const shown = auth && !(await auth.authenticate(req)).ok ? { status: health.status } : health;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(shown));
       return;
     }
-    const auth = this.options.auth;
     if (auth && (path === METADATA_PATH || path === `${METADATA_PATH}/mcp`) && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(auth.metadata(req)));
       return;
@@ -148,7 +187,7 @@ export class HttpListener {
         sendError(res, 403, -32001, "Forbidden: the token's groups differ from those this session was opened with; start a new session");
         return;
       }
-      await entry.transport.handleRequest(req, res);
+      await this.exchange(entry.exchanges, req, res, () => entry.transport.handleRequest(req, res));
       return;
     }
     if (req.method !== 'POST') {
@@ -166,19 +205,70 @@ export class HttpListener {
       sessionIdGenerator: () => id,
       eventStore: new BoundedEventStore(),
       retryInterval: 1000,
+      ...(this.options.jsonResponse ? { enableJsonResponse: true } : {}),
       onsessioninitialized: (sid) => {
-        this.sessions.set(sid, { transport, session });
+        this.sessions.set(sid, { transport, session, exchanges });
       },
       onsessionclosed: (sid) => {
+        session.endReason ??= 'deleted';
         this.sessions.delete(sid);
       },
     });
+    // A request whose response closed unanswered takes the path a client's notifications/cancelled takes.
+    const exchanges = new SessionExchanges((requestId) => {
+      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: CLIENT_DISCONNECTED } });
+      // The cancelled request gets no answer from the session; this one releases the transport's
+      // state for it, and a client that resumes too late finds it in the replay.
+      const error = { code: ErrorCode.ConnectionClosed, message: `mcpgate: request cancelled: ${CLIENT_DISCONNECTED}`, data: { code: ErrorCodes.CLIENT_DISCONNECTED } };
+      transport.send({ jsonrpc: '2.0', id: requestId, error }).catch(() => undefined);
+    });
     transport.onclose = () => {
       this.sessions.delete(id);
+      exchanges.dispose();
     };
     await session.connect(transport);
-    await transport.handleRequest(req, res);
+    this.track(transport, exchanges);
+    await this.exchange(exchanges, req, res, () => transport.handleRequest(req, res));
     if (!this.sessions.has(id)) await session.close();
+  }
+
+  /** Notes which exchange each request arrived on and when its answer leaves. */
+  private track(transport: StreamableHTTPServerTransport, exchanges: SessionExchanges): void {
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const current = this.current.getStore();
+      if (current?.exchanges === exchanges && isJSONRPCRequest(message)) exchanges.request(message.id, current.exchange);
+      // A request the client cancelled gets no answer: it is no longer in flight.
+      else if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') exchanges.answered((message.params as { requestId: RequestId }).requestId);
+      deliver?.(message, extra);
+    };
+    const send = transport.send.bind(transport);
+    transport.send = (message: JSONRPCMessage, options) => {
+      if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) exchanges.answered(message.id);
+      return send(message, options);
+    };
+  }
+
+  /** Runs one HTTP exchange of a session, so the messages it carries know where they came from. */
+  private exchange(exchanges: SessionExchanges, req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>): Promise<void> {
+    const exchange = exchanges.begin(req, res, this.options.jsonResponse === true);
+    return this.current.run({ exchanges, exchange }, handle);
+  }
+
+  /** Closes the sessions idle for `idleMs` (nothing in flight, no request), as a DELETE would. */
+  private expireIdle(idleMs: number): void {
+    const now = Date.now();
+    for (const [id, entry] of this.sessions) {
+      if (!entry.exchanges.idleFor(idleMs, now)) continue;
+      this.expire(id, entry, 'idle');
+    }
+  }
+
+  private expire(id: string, entry: HttpSession, reason: SessionEndReason): void {
+    this.sessions.delete(id);
+    entry.session.endReason ??= reason;
+    this.options.logger.info({ session: id, reason }, 'http session closed');
+    entry.transport.close().catch((error: unknown) => this.options.logger.warn({ session: id, err: messageOf(error) }, 'closing an http session failed'));
   }
 }
 

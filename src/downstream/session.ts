@@ -65,6 +65,9 @@ const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning
 /** Upstream-initiated requests can wait for a human (elicitation); the upstream's own timeout bounds them. */
 const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
 
+/** Why a session ended: idle expiry, a client DELETE, the client went away, the gateway stopped. */
+export type SessionEndReason = 'idle' | 'deleted' | 'disconnected' | 'shutdown';
+
 /** Server identity advertised to clients. */
 export const GATEWAY_SERVER_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION } as const;
 
@@ -85,6 +88,8 @@ export class ClientSession {
   initialized = false;
   /** The MCP protocol version negotiated in `initialize` (for telemetry). */
   protocolVersion: string | undefined;
+  /** Why the session ended, when the transport knows (recorded in `mcpgate.session.end`). */
+  endReason: SessionEndReason | undefined;
   private logLevel: LoggingLevel | undefined;
   /** The last notification handed to the SDK: results must not overtake it. */
   private lastNotification: Promise<void> = Promise.resolve();

@@ -32,6 +32,8 @@ export interface SessionEndEvent {
   readonly duration_ms: number;
   readonly calls: number;
   readonly subject?: string;
+  /** Why it ended: `idle` (http.sessionIdleTimeout), `deleted` (client DELETE), `disconnected` (stdio client closed), `shutdown`. */
+  readonly reason?: 'idle' | 'deleted' | 'disconnected' | 'shutdown';
 }
 
 export interface ToolDecisionEvent {

@@ -37,3 +37,9 @@ export class CallSignal implements CancelSignal {
     for (const listener of listeners) listener();
   }
 }
+
+/**
+ * The cancellation reason of a request whose client vanished (its HTTP response closed before
+ * the answer was written): the approval broker records such a call as a disconnect.
+ */
+export const CLIENT_DISCONNECTED = 'the client disconnected (its HTTP response closed before the answer)';

@@ -1,0 +1,99 @@
+/**
+ * SessionExchanges over real loopback HTTP exchanges (node:http server and client): which
+ * requests a closed response cancels, when, and what keeps a session from being idle.
+ */
+import { createServer, request as httpRequest, type ClientRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionExchanges } from '../../src/downstream/exchanges.js';
+import { waitFor } from '../support/gateway.js';
+
+interface Arrived {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+}
+
+describe('SessionExchanges', () => {
+  let server: Server;
+  let port: number;
+  const arrivals: Arrived[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => void arrivals.push({ req, res }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** Opens a client request and returns it with the server's side of the exchange. */
+  async function exchange(method: string, headers: Record<string, string> = {}): Promise<Arrived & { client: ClientRequest }> {
+    const before = arrivals.length;
+    const client = httpRequest({ host: '127.0.0.1', port, method, path: '/mcp', headers });
+    client.on('error', () => undefined);
+    client.end();
+    await waitFor(() => arrivals.length > before, 5000, () => 'the request to arrive');
+    return { client, ...(arrivals[before] as Arrived) };
+  }
+
+  it('a response closed before its answer cancels its requests at once (not resumable); answered ones are left alone', async () => {
+    const cancelled: unknown[] = [];
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 50);
+    const { client, req, res } = await exchange('POST', { 'mcp-protocol-version': '2025-06-18' });
+    const ex = exchanges.begin(req, res, false);
+    expect(ex.resumable).toBe(false);
+    exchanges.request(1, ex);
+    exchanges.request(2, ex);
+    exchanges.answered(2);
+    expect(exchanges.idleFor(0)).toBe(false);
+    client.destroy();
+    await waitFor(() => cancelled.length > 0, 5000, () => 'the cancellation');
+    expect(cancelled).toEqual([1]);
+    expect(exchanges.idleFor(0)).toBe(true);
+  });
+
+  it('a response that finished normally cancels nothing', async () => {
+    const cancelled: unknown[] = [];
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 50);
+    const { req, res } = await exchange('POST', { 'mcp-protocol-version': '2025-06-18' });
+    const ex = exchanges.begin(req, res, false);
+    exchanges.request('a', ex);
+    exchanges.answered('a');
+    res.end('{}');
+    await waitFor(() => exchanges.idleFor(0), 5000, () => 'the exchange to close');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cancelled).toEqual([]);
+  });
+
+  it('a resumable stream waits for the grace period; a resume (GET with Last-Event-ID) keeps the request until that stream closes too', async () => {
+    const cancelled: unknown[] = [];
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 300);
+    const post = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    const ex = exchanges.begin(post.req, post.res, false);
+    expect(ex.resumable).toBe(true);
+    exchanges.request(7, ex);
+    post.client.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cancelled).toEqual([]);
+    const get = await exchange('GET', { 'mcp-protocol-version': '2025-11-25', 'last-event-id': 'stream_1' });
+    exchanges.begin(get.req, get.res, false);
+    await new Promise((r) => setTimeout(r, 400)); // past the first grace period
+    expect(cancelled).toEqual([]);
+    get.client.destroy();
+    await waitFor(() => cancelled.length > 0, 5000, () => 'the cancellation after the resumed stream closed');
+    expect(cancelled).toEqual([7]);
+  });
+
+  it('JSON responses are never resumable; an open exchange or a recent one keeps the session from being idle', async () => {
+    const exchanges = new SessionExchanges(() => undefined, 50);
+    const { client, req, res } = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    expect(exchanges.begin(req, res, true).resumable).toBe(false);
+    expect(exchanges.idleFor(0)).toBe(false); // open
+    client.destroy();
+    await waitFor(() => exchanges.idleFor(0), 5000, () => 'the exchange to close');
+    expect(exchanges.idleFor(60_000)).toBe(false); // closed just now
+  });
+});
