@@ -38,7 +38,8 @@ const WRITE_GAP_MS = 20;
 /** Backoff between retries after a failed write: doubles from the first to the last. */
 const RETRY_FIRST_MS = 100;
 const RETRY_LAST_MS = 5000;
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+const MIB = 1024 * 1024;
+const MAX_PENDING_BYTES = 64 * MIB;
 
 interface Rotation {
   readonly to: string;
@@ -141,12 +142,12 @@ export class Appender {
     if (this.timer) clearInterval(this.timer);
     await this.settle();
     this.closed = true;
+    this.errors.stop();
     this.reportUnwritten();
     if (this.fd >= 0) {
       this.attempt(() => fdatasyncSync(this.fd));
       this.attempt(() => closeSync(this.fd));
     }
-    this.errors.stop();
   }
 
   private pump(): void {
@@ -271,7 +272,8 @@ export class Appender {
   private bound(): void {
     const max = this.options.maxPendingBytes ?? MAX_PENDING_BYTES;
     if (this.pendingBytes <= max) return;
-    const reason = `more than ${plural(max, 'byte')} of records waited while writes failed (${this.lastError?.message ?? 'unknown error'})`;
+    const bound = max % MIB === 0 ? `${max / MIB} MiB` : plural(max, 'byte');
+    const reason = `more than ${bound} of records waited while writes failed (${this.lastError?.message ?? 'unknown error'})`;
     for (let i = 0; i < this.queue.length && this.pendingBytes > max; ) {
       const item = this.queue[i];
       if (!Buffer.isBuffer(item)) {
@@ -345,7 +347,7 @@ export class Appender {
 
   private syncWriteFailed(buffer: Buffer, error: Error): void {
     this.lastError = error;
-    addDropped(this.dropped, buffer, `the write failed (${error.message}); with fsync: always a record is not retried (its call is refused)`);
+    addDropped(this.dropped, buffer, `the write failed (${error.message}); with fsync: always a failed record is not retried (a call whose decision record failed was refused)`);
     this.errors.failed(error);
   }
 
@@ -371,6 +373,7 @@ export class Appender {
       this.syncing = false;
       // A rotation or close may have closed this descriptor meanwhile (and synced it itself).
       if (error && fd === this.fd && !this.closed) this.errors.failed(error);
+      else if (!error && this.retryMs === 0 && this.errors.inOutage) this.errors.recovered('');
     });
   }
 

@@ -20,6 +20,7 @@ export class WriteErrors {
   /** Failed attempts in the current outage. */
   private failures = 0;
   private outageReported = false;
+  private stopped = false;
 
   /**
    * @param report prints one message (an Error, as AppenderOptions.onError takes it)
@@ -38,6 +39,10 @@ export class WriteErrors {
 
   /** A write (or fsync, rename…) failed; `note` is appended to the first report of its kind. */
   failed(error: Error, note = ''): void {
+    if (this.stopped) {
+      this.report(error);
+      return;
+    }
     const kind = kindOf(error);
     const now = performance.now();
     const last = this.reportedAt.get(kind);
@@ -63,8 +68,12 @@ export class WriteErrors {
   recovered(detail: string): void {
     if (!this.failing) return;
     this.failing = false;
+    // The errors counted since the last summary are told in the recovery line (nothing waits now).
+    const counted = [...this.counts].map(([kind, n]) => `${n.toLocaleString('en-US')} × ${kind}`).join(', ');
+    this.counts.clear();
+    if (this.outageReported) this.report(new Error(`writing again after ${plural(this.failures, 'failed attempt')}${counted ? ` (not reported singly: ${counted})` : ''}${detail}`));
+    else if (counted) this.report(new Error(`writing again; ${counted} write error(s) since the last report`));
     this.summarise();
-    if (this.outageReported) this.report(new Error(`writing again after ${plural(this.failures, 'failed attempt')}${detail}`));
     this.failures = 0;
     this.outageReported = false;
     // Kinds reported long ago may be reported at once again in the next outage.
@@ -84,9 +93,10 @@ export class WriteErrors {
     }
   }
 
-  /** Prints what is still counted and stops the timer (shutdown). */
+  /** Prints what is still counted and stops the timer (shutdown): later errors are reported as they come. */
   stop(): void {
     this.summarise();
+    this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
   }
