@@ -10,7 +10,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureServer, MAIN, makeConfig, readAudit, runMcpgate, startStdioGateway, type TempConfig, waitFor } from '../support/gateway.js';
+import { fixtureServer, MAIN, makeConfig, readAudit, runMcpgate, startStdioGateway, type TempConfig, waitFor, waitForExit } from '../support/gateway.js';
 
 /** The audit file's lines as they are: complete JSON records only, the file ending in a newline. */
 async function assertWholeLines(file: string): Promise<number> {
@@ -53,17 +53,6 @@ describe('audit log under a file-size limit (fsync: batch)', () => {
     }
   }
 
-  /** Waits until the gateway process has exited (its audit log closed). */
-  const exited = (pid: number) =>
-    waitFor(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 15_000, () => `gateway ${pid} to exit`);
-
   const auditLines = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('mcpgate: audit log'));
 
   it('keeps no partial line while the limit is hit, and writes every waiting record once it is lifted', async () => {
@@ -84,7 +73,7 @@ describe('audit log under a file-size limit (fsync: batch)', () => {
     await burst('c', 20, 10);
     await client!.close();
     client = undefined;
-    await exited(gateway.pid);
+    await waitForExit(gateway.pid);
 
     const verify = await runMcpgate(['audit', 'verify', '--file', config!.auditFile]);
     expect(verify.stdout).toMatch(/^intact \(\d+ records, seq 1\.\./);
@@ -108,7 +97,7 @@ describe('audit log under a file-size limit (fsync: batch)', () => {
     await waitFor(() => /EFBIG|too large/i.test(gateway.stderr()), 10_000, () => `the first write error; stderr:\n${gateway.stderr()}`);
     await client!.close();
     client = undefined;
-    await exited(gateway.pid);
+    await waitForExit(gateway.pid);
     await waitFor(() => /not written/.test(gateway.stderr()), 10_000, () => `the shutdown report; stderr:\n${gateway.stderr()}`);
     expect(auditLines(gateway.stderr()).at(-1)).toMatch(/shutting down with [\d,]+ records \(seqs \d+\.\.\d+\) not written \(EFBIG.*they are not in the log/);
     await assertWholeLines(config!.auditFile);
@@ -118,7 +107,7 @@ describe('audit log under a file-size limit (fsync: batch)', () => {
     const next = await startStdioGateway(config!.dir);
     await next.client.callTool({ name: 'echo__echo', arguments: { message: 'after' } });
     await next.close();
-    await exited(next.transport.pid as number);
+    await waitForExit(next.transport.pid as number);
     const verify = await runMcpgate(['audit', 'verify', '--file', config!.auditFile]);
     expect(verify.stdout).toMatch(/^intact/);
     expect((await readAudit(config!.auditFile)).some((r) => (r.arguments as { message?: string } | undefined)?.message === 'after')).toBe(true);
