@@ -64,27 +64,28 @@ export class WriteErrors {
     }
   }
 
-  /** A write succeeded after failures: reported once (unless the outage itself went unreported). */
+  /** A write succeeded after failures: reported once, with the errors counted since the last summary. */
   recovered(detail: string): void {
     if (!this.failing) return;
     this.failing = false;
-    // The errors counted since the last summary are told in the recovery line (nothing waits now).
-    const counted = [...this.counts].map(([kind, n]) => `${n.toLocaleString('en-US')} × ${kind}`).join(', ');
-    this.counts.clear();
-    if (this.outageReported) this.report(new Error(`writing again after ${plural(this.failures, 'failed attempt')}${counted ? ` (not reported singly: ${counted})` : ''}${detail}`));
-    else if (counted) this.report(new Error(`writing again; ${counted} write error(s) since the last report`));
-    this.summarise();
+    if (this.outageReported) {
+      const counted = [...this.counts].map(([kind, n]) => `${n.toLocaleString('en-US')} × ${kind}`).join(', ');
+      this.counts.clear();
+      this.report(new Error(`writing again after ${plural(this.failures, 'failed attempt')}${counted ? ` (not reported singly: ${counted})` : ''}${detail}`));
+    }
+    // An outage that was not reported at once (flapping within a window) stays counted: the
+    // next summary tells it, so a disk at the edge of full prints a line per window, not per flap.
     this.failures = 0;
     this.outageReported = false;
-    // Kinds reported long ago may be reported at once again in the next outage.
     const now = performance.now();
     for (const [kind, at] of this.reportedAt) if (now - at >= this.windowMs) this.reportedAt.delete(kind);
+    if (this.counts.size === 0) this.summarise();
   }
 
-  /** Prints the counted errors (each window, at recovery and at shutdown). */
+  /** Prints the counted errors (each window, and at shutdown). */
   summarise(): void {
     for (const [kind, count] of this.counts) {
-      this.report(new Error(`${count.toLocaleString('en-US')} more write error${count === 1 ? '' : 's'} (${kind}) in the last ${Math.round(this.windowMs / 1000)} s; ${plural(this.waiting(), 'record')} waiting`));
+      this.report(new Error(`${count.toLocaleString('en-US')} more write error${count === 1 ? '' : 's'} (${kind}) in the last ${this.windowMs % 1000 === 0 ? `${this.windowMs / 1000} s` : `${this.windowMs} ms`}; ${plural(this.waiting(), 'record')} waiting`));
     }
     this.counts.clear();
     if (!this.failing && this.timer !== undefined) {
