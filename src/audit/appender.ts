@@ -6,9 +6,18 @@
  *   `fsyncIntervalMs` when something was written.
  * - `always`: each chunk is written and fdatasync'ed synchronously before `write` returns.
  * Rotation and the `keep` clean-up are rare and done synchronously between two writes.
+ *
+ * When a write fails (full disk, quota, file-size limit, I/O error) the file never keeps a partial
+ * record: it is cut back to the end of the last complete line written (`size`). In batch mode the
+ * records that did not make it wait, in order, and are retried with a backoff (their seq and prev
+ * are assigned, so a retry that succeeds leaves an intact chain); beyond `maxPendingBytes` the
+ * oldest are dropped, and once the file can be written again the caller is told (`onDropped`) so
+ * the gap is explained inside the log. Failures are reported rate-limited (writeErrors.ts).
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync, renameSync, unlinkSync, write as writeAsync, writeSync, writev as writevAsync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, renameSync, truncateSync, unlinkSync, write as writeAsync, writeSync, writev as writevAsync } from 'node:fs';
+import { addDropped, type DroppedRecords, firstSeqOf, lineCount, seqRange } from './dropped.js';
 import { chainFilesSync, rotatedName } from './files.js';
+import { plural, WriteErrors } from './writeErrors.js';
 
 /** How the appender makes records durable. */
 export interface AppenderOptions {
@@ -16,12 +25,21 @@ export interface AppenderOptions {
   readonly fsyncIntervalMs: number;
   /** Rotated files to keep (unset: all). */
   readonly keep?: number;
-  /** Reports a failed write or fsync (the appender keeps going). */
+  /** Reports a failed write or fsync, rate-limited (the appender keeps going). */
   readonly onError: (error: Error) => void;
+  /** Records given up for good, told once the file can be written again (to append a `mcpgate.audit.dropped` record). */
+  readonly onDropped?: (dropped: DroppedRecords) => void;
+  /** Most bytes of records kept waiting while writes fail (default 64 MiB); beyond it the oldest are dropped. */
+  readonly maxPendingBytes?: number;
 }
 
 /** Least time between the starts of two writes (batch mode): at most ~50 writes a second (docs/audit.md). */
 const WRITE_GAP_MS = 20;
+/** Backoff between retries after a failed write: doubles from the first to the last. */
+const RETRY_FIRST_MS = 100;
+const RETRY_LAST_MS = 5000;
+const MIB = 1024 * 1024;
+const MAX_PENDING_BYTES = 64 * MIB;
 
 interface Rotation {
   readonly to: string;
@@ -41,12 +59,27 @@ export class Appender {
   private lastWrite = 0;
   private gapTimer: NodeJS.Timeout | undefined;
   private syncFailed = false;
+  /** Bytes of complete records in the active file: a failed write is cut back to here. */
+  private size: number;
+  /** Where to cut the file when it is opened again (cutting it through the descriptor failed). */
+  private truncateTo: number | undefined;
+  /** Backoff before the next retry; 0 while writes succeed. */
+  private retryMs = 0;
+  /** Bytes of records queued while writes fail (counted only then). */
+  private pendingBytes = 0;
+  private inFlight = false;
+  private lastError: Error | undefined;
+  /** Records dropped and not yet told to `onDropped`. */
+  private dropped: DroppedRecords[] = [];
+  private readonly errors: WriteErrors;
 
   constructor(
     private readonly file: string,
     private readonly options: AppenderOptions,
   ) {
     this.fd = openSync(file, 'a');
+    this.size = fstatSync(this.fd).size;
+    this.errors = new WriteErrors(options.onError, () => this.waitingRecords());
     if (options.fsync === 'batch') {
       this.timer = setInterval(() => this.sync(), options.fsyncIntervalMs);
       this.timer.unref();
@@ -65,6 +98,12 @@ export class Appender {
       return;
     }
     this.queue.push(chunk);
+    if (this.retryMs !== 0) {
+      // Writes are failing: the chunk waits for the next retry, within the memory bound.
+      this.pendingBytes += chunk.length;
+      if (!this.inFlight) this.bound();
+      return;
+    }
     if (!this.writing && this.gapTimer === undefined) this.pump();
   }
 
@@ -79,25 +118,36 @@ export class Appender {
     if (!this.writing) this.pump();
   }
 
-  /** Waits for queued writes, fdatasyncs and closes the file. */
-  async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+  /**
+   * Writes what is queued without waiting for the write gap or a retry's backoff (records waiting
+   * after failed writes get one more try), and waits for it (at most 5 s: a hung file system must
+   * not hold the gateway's shutdown forever). Later writes go out at once too (shutdown).
+   */
+  async settle(): Promise<void> {
     this.closing = true;
     if (this.gapTimer) {
       clearTimeout(this.gapTimer);
       this.gapTimer = undefined;
       this.writing = false;
-      this.pump();
     }
-    // Bounded: a hung file system must not hold the gateway's shutdown forever.
+    if (!this.writing) this.pump();
     if (this.writing) await new Promise<void>((resolve) => {
       this.idle = resolve;
       setTimeout(resolve, 5000).unref();
     });
+  }
+
+  /** Waits for queued writes (one last try for records waiting after failures), reports what could not be written, fdatasyncs and closes the file. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.settle();
     this.closed = true;
-    if (this.fd < 0) return;
-    this.attempt(() => fdatasyncSync(this.fd));
-    this.attempt(() => closeSync(this.fd));
+    this.errors.stop();
+    this.reportUnwritten();
+    if (this.fd >= 0) {
+      this.attempt(() => fdatasyncSync(this.fd));
+      this.attempt(() => closeSync(this.fd));
+    }
   }
 
   private pump(): void {
@@ -113,12 +163,7 @@ export class Appender {
     // the audit log's cost per call.
     const wait = this.lastWrite + WRITE_GAP_MS - performance.now();
     if (wait > 0 && !this.closing) {
-      this.writing = true;
-      this.gapTimer = setTimeout(() => {
-        this.gapTimer = undefined;
-        this.lastWrite = 0;
-        this.pump();
-      }, wait);
+      this.wait(wait);
       return;
     }
     this.lastWrite = performance.now();
@@ -131,12 +176,23 @@ export class Appender {
     }
     const chunks: Buffer[] = [];
     while (Buffer.isBuffer(this.queue[0])) chunks.push(this.queue.shift() as Buffer);
-    if (!this.reopen()) {
-      this.pump();
+    const error = this.reopen();
+    if (error) {
+      this.failed(chunks, 0, error);
       return;
     }
+    this.inFlight = true;
     if (chunks.length === 1) this.writeFrom(chunks[0] as Buffer, 0);
     else this.writeChunks(chunks);
+  }
+
+  private wait(ms: number): void {
+    this.writing = true;
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = undefined;
+      this.lastWrite = 0;
+      this.pump();
+    }, ms);
   }
 
   /** Writes the chunks queued meanwhile with one writev(2); the rare short write continues from their concatenation. */
@@ -144,39 +200,167 @@ export class Appender {
     writevAsync(this.fd, chunks, (error, written) => {
       const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       if (error) {
-        this.options.onError(error);
+        this.failed(chunks, 0, error);
       } else if (written < total) {
         this.writeFrom(Buffer.concat(chunks, total), written);
-        return;
+      } else {
+        this.written(total);
       }
-      this.dirty = true;
-      this.pump();
     });
   }
 
   private writeFrom(buffer: Buffer, offset: number): void {
     writeAsync(this.fd, buffer, offset, buffer.length - offset, null, (error, written) => {
       if (error) {
-        // Dropped: the chain shows the gap (verify names the missing seqs).
-        this.options.onError(error);
+        this.failed([buffer], offset, error);
       } else if (offset + written < buffer.length) {
         this.writeFrom(buffer, offset + written);
-        return;
+      } else {
+        this.written(buffer.length);
       }
-      this.dirty = true;
-      this.pump();
     });
+  }
+
+  private written(bytes: number): void {
+    this.inFlight = false;
+    this.size += bytes;
+    this.dirty = true;
+    if (this.retryMs !== 0) this.recovered();
+    this.pump();
+  }
+
+  /**
+   * A write failed after `offset` bytes of `chunks[0]` reached the file: keep the complete lines
+   * among them, cut the rest off, and queue what is left in front for a retry after the backoff.
+   */
+  private failed(chunks: Buffer[], offset: number, error: Error): void {
+    this.inFlight = false;
+    this.lastError = error;
+    let rest = chunks;
+    const kept = offset > 0 ? (chunks[0] as Buffer).lastIndexOf(0x0a, offset - 1) + 1 : 0;
+    this.truncate(this.size + kept);
+    if (kept > 0) {
+      this.size += kept;
+      this.dirty = true;
+      rest = [(chunks[0] as Buffer).subarray(kept)];
+    }
+    this.queue.unshift(...rest);
+    this.pendingBytes = 0;
+    for (const item of this.queue) if (Buffer.isBuffer(item)) this.pendingBytes += item.length;
+    this.bound();
+    this.errors.failed(error, this.closing ? '' : '; the records are kept and retried');
+    // Some records made it: the log can hold the explanation of an earlier drop.
+    if (kept > 0) this.reportDropped();
+    this.retryMs = kept > 0 || this.retryMs === 0 ? RETRY_FIRST_MS : Math.min(RETRY_LAST_MS, this.retryMs * 2);
+    if (this.closing) {
+      // Shutdown: that was the last try (close() reports what is left).
+      this.writing = false;
+      this.idle?.();
+      this.idle = undefined;
+      return;
+    }
+    this.wait(this.retryMs);
+  }
+
+  private recovered(): void {
+    this.retryMs = 0;
+    this.errors.recovered('');
+    this.reportDropped();
+  }
+
+  /** Drops the oldest waiting records while more than `maxPendingBytes` wait (rotations keep their place). */
+  private bound(): void {
+    const max = this.options.maxPendingBytes ?? MAX_PENDING_BYTES;
+    if (this.pendingBytes <= max) return;
+    const bound = max % MIB === 0 ? `${max / MIB} MiB` : plural(max, 'byte');
+    const reason = `more than ${bound} of records waited while writes failed (${this.lastError?.message ?? 'unknown error'})`;
+    for (let i = 0; i < this.queue.length && this.pendingBytes > max; ) {
+      const item = this.queue[i];
+      if (!Buffer.isBuffer(item)) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      this.pendingBytes -= item.length;
+      addDropped(this.dropped, item, reason);
+    }
+  }
+
+  private reportDropped(): void {
+    if (this.dropped.length === 0) return;
+    const runs = this.dropped;
+    this.dropped = [];
+    for (const run of runs) {
+      this.options.onError(new Error(`dropped ${plural(run.records, 'record')} (${seqRange(run.first_seq, run.last_seq)}): ${run.reason}`));
+      this.options.onDropped?.(run);
+    }
+  }
+
+  /** Records queued (and not yet written). */
+  private waitingRecords(): number {
+    let n = 0;
+    for (const item of this.queue) if (Buffer.isBuffer(item)) n += lineCount(item);
+    return n;
+  }
+
+  private reportUnwritten(): void {
+    const waiting = this.queue.filter((item): item is Buffer => Buffer.isBuffer(item) && item.length > 0);
+    const why = this.lastError ? ` (${this.lastError.message})` : '';
+    if (waiting.length > 0) {
+      const first = firstSeqOf(waiting[0] as Buffer);
+      const records = waiting.reduce((n, chunk) => n + lineCount(chunk), 0);
+      this.options.onError(new Error(`shutting down with ${plural(records, 'record')} (${seqRange(first, first + records - 1)}) not written${why}: they are not in the log`));
+    }
+    for (const run of this.dropped) {
+      this.options.onError(new Error(`dropped ${plural(run.records, 'record')} (${seqRange(run.first_seq, run.last_seq)}): ${run.reason}; they are not in the log`));
+    }
+    this.dropped = [];
   }
 
   private writeAllSync(buffer: Buffer): void {
     this.syncFailed = true;
-    if (!this.reopen()) return;
+    const error = this.reopen();
+    if (error) {
+      this.syncWriteFailed(buffer, error);
+      return;
+    }
+    let offset = 0;
     try {
-      for (let offset = 0; offset < buffer.length; ) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
+      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
+    } catch (failure) {
+      // Write-ahead: what did not make it whole is cut off and not retried (the call is refused).
+      this.truncate(this.size);
+      this.syncWriteFailed(buffer, failure as Error);
+      return;
+    }
+    this.size += buffer.length;
+    try {
       fdatasyncSync(this.fd);
-      this.syncFailed = false;
+    } catch (failure) {
+      this.errors.failed(failure as Error);
+      return;
+    }
+    this.syncFailed = false;
+    if (this.errors.inOutage) this.errors.recovered('');
+    if (this.dropped.length !== 0) this.reportDropped();
+  }
+
+  private syncWriteFailed(buffer: Buffer, error: Error): void {
+    this.lastError = error;
+    addDropped(this.dropped, buffer, `the write failed (${error.message}); with fsync: always a failed record is not retried (a call whose decision record failed was refused)`);
+    this.errors.failed(error);
+  }
+
+  /** Cuts a failed write's bytes off the file (or, when that fails, before the file is written again). */
+  private truncate(to: number): void {
+    if (this.fd < 0) return;
+    try {
+      ftruncateSync(this.fd, to);
     } catch (error) {
-      this.options.onError(error as Error);
+      this.errors.failed(error as Error);
+      this.attempt(() => closeSync(this.fd));
+      this.fd = -1;
+      this.truncateTo = to;
     }
   }
 
@@ -188,7 +372,8 @@ export class Appender {
     fdatasync(fd, (error) => {
       this.syncing = false;
       // A rotation or close may have closed this descriptor meanwhile (and synced it itself).
-      if (error && fd === this.fd && !this.closed) this.options.onError(error);
+      if (error && fd === this.fd && !this.closed) this.errors.failed(error);
+      else if (!error && this.retryMs === 0 && this.errors.inOutage) this.errors.recovered('');
     });
   }
 
@@ -198,24 +383,36 @@ export class Appender {
       this.attempt(() => closeSync(this.fd));
       this.fd = -1;
     }
+    const cut = this.truncateTo;
+    if (cut !== undefined) this.attempt(() => truncateSync(this.file, cut));
+    this.truncateTo = undefined;
     this.attempt(() => renameSync(this.file, rotation.to));
     this.dirty = false;
-    if (this.reopen() && this.options.keep !== undefined) this.prune(this.options.keep);
+    // A file that cannot be opened now is opened (and the failure reported) by the next write.
+    if (this.reopen() === undefined && this.options.keep !== undefined) this.prune(this.options.keep);
   }
 
   /**
    * Opens the active file again after a rotation, or after one that failed (its directory was
-   * removed, no descriptors left…); false while it cannot be opened: what is written meanwhile
-   * is reported and dropped (the chain shows the gap), and the next write tries again.
+   * removed, no descriptors left…), cutting off a failed write first if that is still due.
+   * Returns the error while it cannot be opened: the caller keeps the records for a retry.
    */
-  private reopen(): boolean {
-    if (this.fd >= 0) return true;
+  private reopen(): Error | undefined {
+    if (this.fd >= 0) return undefined;
     try {
-      this.fd = openSync(this.file, 'a');
-      return true;
+      const fd = openSync(this.file, 'a');
+      try {
+        if (this.truncateTo !== undefined) ftruncateSync(fd, this.truncateTo);
+        this.size = fstatSync(fd).size;
+      } catch (error) {
+        closeSync(fd);
+        throw error;
+      }
+      this.truncateTo = undefined;
+      this.fd = fd;
+      return undefined;
     } catch (error) {
-      this.options.onError(error as Error);
-      return false;
+      return error as Error;
     }
   }
 
@@ -223,7 +420,7 @@ export class Appender {
     try {
       action();
     } catch (error) {
-      this.options.onError(error as Error);
+      this.errors.failed(error as Error);
     }
   }
 
@@ -233,7 +430,7 @@ export class Appender {
       try {
         unlinkSync(old);
       } catch (error) {
-        this.options.onError(error as Error);
+        this.errors.failed(error as Error);
       }
     }
   }

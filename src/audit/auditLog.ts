@@ -21,7 +21,8 @@ import { findHead } from './files.js';
 /** Records the audit log writes about itself. */
 export type AuditSelfEvent =
   | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
-  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string };
+  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string }
+  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string };
 
 /** How the audit file is written (gateway.yaml `audit.*`). */
 export interface AuditLogOptions {
@@ -31,6 +32,8 @@ export interface AuditLogOptions {
   readonly checkpoint?: CheckpointSigner;
   /** Reports write failures (default: a line on stderr). */
   readonly onError?: (error: Error) => void;
+  /** Most bytes of records kept for a retry while writes fail (default 64 MiB). */
+  readonly maxPendingBytes?: number;
 }
 
 /** Appends events to the audit file as chained JSON lines: `{"seq":1,"prev":"…","time":"…","event":"mcpgate.…",…}`. */
@@ -121,7 +124,10 @@ export class AuditLog implements EventSink {
       fsync: options.fsync ?? 'batch',
       fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
       onError,
+      // Not from within a drain (fsync: always writes there): the record is appended just after.
+      onDropped: (dropped) => queueMicrotask(() => this.emit({ event: 'mcpgate.audit.dropped', ...dropped })),
       ...(options.rotate?.keep === undefined ? {} : { keep: options.rotate.keep }),
+      ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
     });
     this.signer = options.checkpoint;
     if (this.signer) {
@@ -178,6 +184,10 @@ export class AuditLog implements EventSink {
       this.checkpoint();
       await this.signing;
     }
+    this.drain();
+    // One last try for records waiting after failed writes; if it succeeds after records were
+    // dropped, the mcpgate.audit.dropped record explaining the gap is written too.
+    await this.appender.settle();
     this.drain();
     this.closed = true;
     await this.appender.close();

@@ -157,6 +157,8 @@ function detail(r: AuditRecord): string {
       return `${r.alg} signature over seq ${r.checkpoint_seq}`;
     case 'mcpgate.audit.recovery':
       return `cut off a torn last line of ${r.torn_bytes} bytes after a crash`;
+    case 'mcpgate.audit.dropped':
+      return `dropped ${r.records} record(s), seq ${r.first_seq}..${r.last_seq}: ${r.reason}`;
     default:
       return '';
   }

@@ -5,8 +5,9 @@
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { checkChain, type ChainBreak, type ChainLine } from './chain.js';
+import { chainFields, checkChain, type ChainBreak, type ChainLine } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
+import { seqRange } from './dropped.js';
 import { chainFiles } from './files.js';
 import { forEachLine } from './lines.js';
 
@@ -20,6 +21,8 @@ export interface VerifyReport {
   /** Checkpoints whose signature was checked (0 without a key). */
   readonly checkpointsVerified: number;
   readonly break?: ChainBreak;
+  /** For a `deleted` break: the mcpgate.audit.dropped record(s) in the log that account for the missing seqs. */
+  readonly explained?: string;
 }
 
 /** The complete lines of the chain's files in order, and an incomplete last line if any. */
@@ -67,7 +70,35 @@ export async function verifyAudit(active: string, key?: KeyObject): Promise<Veri
     }
     verified++;
   }
-  return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, ...(chain.break ? { break: chain.break } : {}) };
+  const explained = chain.break?.kind === 'deleted' ? explainGap(lines, chain.break) : undefined;
+  return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, ...(chain.break ? { break: chain.break } : {}), ...(explained ? { explained } : {}) };
+}
+
+/**
+ * The writer's own account of a gap: the mcpgate.audit.dropped records (anywhere in the log)
+ * whose seq ranges together cover every missing seq. It explains the gap; it does not close it.
+ */
+function explainGap(lines: readonly ChainLine[], gap: ChainBreak): string | undefined {
+  const after = lines.find((l) => l.file === gap.file && l.line === gap.line);
+  const next = after ? chainFields(after.text)?.seq : undefined;
+  if (next === undefined) return undefined;
+  const runs: Array<{ seq: number; first_seq: number; last_seq: number; reason: string }> = [];
+  for (const line of lines) {
+    if (!line.text.includes('"event":"mcpgate.audit.dropped"')) continue;
+    try {
+      const r = JSON.parse(line.text) as { seq: number; first_seq: number; last_seq: number; reason: string };
+      if (Number.isSafeInteger(r.first_seq) && Number.isSafeInteger(r.last_seq)) runs.push(r);
+    } catch {
+      // not a record: the chain check names it
+    }
+  }
+  const covering = runs.filter((r) => r.last_seq >= gap.seq && r.first_seq < next);
+  for (let seq = gap.seq; seq < next; ) {
+    const run = covering.find((r) => r.first_seq <= seq && r.last_seq >= seq);
+    if (!run) return undefined;
+    seq = run.last_seq + 1;
+  }
+  return covering.map((r) => `the writer recorded dropping ${seqRange(r.first_seq, r.last_seq)} (mcpgate.audit.dropped at seq ${r.seq}: ${r.reason})`).join('; ');
 }
 
 async function checkCheckpoint(record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string }, key: KeyObject, hashes: ReadonlyMap<number, string>): Promise<string | undefined> {
@@ -88,5 +119,6 @@ export function describeVerify(report: VerifyReport): string {
     report.checkpoints === 0 ? '' : report.checkpointsVerified === report.checkpoints ? `; ${report.checkpoints} signed checkpoint(s) verified` : `; ${report.checkpoints} checkpoint(s) not checked (no --key)`;
   if (!report.break) return `intact (${range}, files: ${report.files.join(', ')}${start}${signed})`;
   const b = report.break;
-  return `broken at seq ${b.seq}: ${b.kind}: ${b.detail}\n${range} verified before it (files: ${report.files.join(', ')})`;
+  const why = report.explained ? `\nthe gap is explained in the log: ${report.explained}` : '';
+  return `broken at seq ${b.seq}: ${b.kind}: ${b.detail}${why}\n${range} verified before it (files: ${report.files.join(', ')})`;
 }

@@ -101,9 +101,25 @@ describe('audit log writer', () => {
         await settle();
       }
       await log.close();
-      const seqs = (await readAuditRecords(active)).records.map((r) => r.seq as number);
-      expect(seqs.length).toBeGreaterThan(0);
-      expect(Math.max(...seqs)).toBe(14);
+      const records = (await readAuditRecords(active)).records;
+      const seqs = records.map((r) => r.seq as number);
+      const dropped = records.filter((r) => r.event === 'mcpgate.audit.dropped');
+      const report = await verifyAudit(active);
+      expect(report.break).toBeUndefined();
+      if (fsync === 'batch') {
+        // Kept and retried: everything since the directory vanished is in the new files, chained.
+        expect(dropped).toEqual([]);
+        expect(Math.max(...seqs)).toBe(14);
+        expect(Math.min(...seqs)).toBeLessThanOrEqual(4);
+      } else {
+        // Write-ahead records are not retried: the ones that failed are accounted for by a dropped record.
+        expect(dropped).toHaveLength(1);
+        // … written right after the first record that could be written again (seq 9).
+        expect(dropped[0]).toMatchObject({ seq: 10, reason: expect.stringMatching(/ENOENT.*fsync: always/) });
+        expect(Number(dropped[0]!.first_seq)).toBeGreaterThanOrEqual(4);
+        expect(dropped[0]).toMatchObject({ last_seq: 8, records: 8 - Number(dropped[0]!.first_seq) + 1 });
+        expect(Math.max(...seqs)).toBe(15);
+      }
     });
   }
 

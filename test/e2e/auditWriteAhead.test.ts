@@ -9,7 +9,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MAIN, makeConfig, memoryServer, type TempConfig } from '../support/gateway.js';
+import { MAIN, makeConfig, memoryServer, runMcpgate, type TempConfig, waitForExit } from '../support/gateway.js';
 
 describe('write-ahead audit', () => {
   let config: TempConfig | undefined;
@@ -50,11 +50,25 @@ describe('write-ahead audit', () => {
     }
     expect(refused?.message).toMatch(/memory__create_entities was not run: the audit log could not record it \(audit\.fsync: always\)/);
     expect(ran).toBeGreaterThan(0);
-    // The refused call (and any later one) never reached the upstream: its graph holds exactly the calls that ran.
-    await expect(client.callTool({ name: 'memory__create_entities', arguments: { entities: [{ name: 'after', entityType: 'test', observations: [] }] } })).rejects.toThrow(/was not run/);
+    // The refused call (and any later one whose record does not fit either) never reached the
+    // upstream: its graph holds exactly the calls that ran. (The failed record's bytes were cut
+    // off again, so a smaller record could still fit: this one is larger.)
+    await expect(client.callTool({ name: 'memory__create_entities', arguments: { entities: [{ name: 'after', entityType: 'test', observations: ['x'.repeat(400)] }] } })).rejects.toThrow(/was not run/);
     const graph = (await readFile(memoryFile, 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line) as { name?: string });
     expect(graph.filter((e) => e.name?.startsWith('entity-')).length).toBe(ran);
     expect(graph.some((e) => e.name === 'after')).toBe(false);
     expect(stderr).toMatch(/audit log .*(EFBIG|too large)/i);
+
+    // The records that failed were cut off again: the file holds whole lines only, and verify
+    // finds an intact chain, or a gap the writer explained (if a later, smaller record fitted).
+    const pid = transport.pid as number;
+    await client.close();
+    client = undefined;
+    await waitForExit(pid);
+    const text = await readFile(config.auditFile, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const verify = await runMcpgate(['audit', 'verify', '--file', config.auditFile]);
+    expect(verify.stdout).toMatch(/^intact|the gap is explained in the log/);
+    expect(verify.stdout).not.toMatch(/torn|invalid/);
   });
 });

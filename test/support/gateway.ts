@@ -172,6 +172,19 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   throw new Error(`timed out waiting for ${describe()}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }
 
+/** Waits until process `pid` has exited (e.g. a gateway after its client closed: its audit log is then closed). */
+export async function waitForExit(pid: number, timeoutMs = 15_000): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => !alive(), timeoutMs, () => `process ${pid} to exit`);
+}
+
 /**
  * Waits until the gateway lists every named tool (upstreams start in parallel, and the first
  * listing waits for them only 5 s, which a loaded machine can exceed); returns the listing.

@@ -1,0 +1,152 @@
+/**
+ * The appender when writes fail, on real files: the records of failed writes wait and are retried
+ * with a backoff (the chain stays intact), beyond the memory bound the oldest are dropped and told
+ * (so the log can explain the gap), and the errors are reported without flooding.
+ *
+ * The failure is real: the active file is reached through a symlinked directory; removing the
+ * link makes the rotation's rename and every reopen fail (ENOENT) while the file itself, with the
+ * records written so far, stays where it is; restoring the link lets the retries write again into
+ * the same file.
+ */
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Appender } from '../../src/audit/appender.js';
+import { AuditLog } from '../../src/audit/auditLog.js';
+import { formatLine, GENESIS, hashLine } from '../../src/audit/chain.js';
+import type { DroppedRecords } from '../../src/audit/dropped.js';
+import { readAuditRecords } from '../../src/audit/query.js';
+import { describeVerify, verifyAudit } from '../../src/audit/verify.js';
+import { waitFor } from '../support/gateway.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Chained record lines seq from..from+count-1 (each about 200 bytes). */
+function records(chain: { prev: string }, from: number, count = 1): Buffer {
+  let text = '';
+  for (let seq = from; seq < from + count; seq++) {
+    const line = formatLine(seq, chain.prev, new Date().toISOString(), `"event":"mcpgate.upstream.state","server":"s${seq}","state":"ready","error":"${'x'.repeat(60)}"}`);
+    chain.prev = hashLine(line);
+    text += `${line}\n`;
+  }
+  return Buffer.from(text);
+}
+
+describe('audit appender when writes fail', () => {
+  let dir: string;
+  let real: string;
+  let link: string;
+  let active: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mcpgate-appender-'));
+    real = join(dir, 'real');
+    link = join(dir, 'logs');
+    active = join(link, 'audit.log');
+    await mkdir(real);
+    await symlink(real, link);
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  /** Writes seq 1..3, then cuts the way to the file and rotates (rename and reopen fail from now on). */
+  async function breakAfterThree(appender: Appender, chain: { prev: string }): Promise<void> {
+    appender.write(records(chain, 1, 3));
+    await waitFor(async () => (await readFile(active, 'utf8').catch(() => '')).split('\n').length === 4);
+    await unlink(link);
+    appender.rotate(1);
+  }
+
+  it('keeps the records of failed writes, retries them with a backoff, and the chain stays intact', async () => {
+    const messages: string[] = [];
+    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
+    const chain = { prev: GENESIS };
+    await breakAfterThree(appender, chain);
+    // 1.5 s of failing writes, a chunk every 20 ms (75 chunks).
+    for (let seq = 4; seq < 79; seq++) {
+      appender.write(records(chain, seq));
+      await sleep(20);
+    }
+    await symlink(real, link);
+    await waitFor(async () => (await readFile(active, 'utf8')).includes('"seq":78,'), 10_000, () => 'the retried records');
+    appender.write(records(chain, 79));
+    await appender.close();
+
+    const report = await verifyAudit(active);
+    expect(describeVerify(report)).toMatch(/^intact \(79 records, seq 1\.\.79/);
+    // Reported: the first error at once, the rest counted; the recovery once, naming the attempts.
+    expect(messages[0]).toMatch(/ENOENT/);
+    const recovery = messages.find((m) => m.startsWith('writing again after'));
+    const attempts = Number(/after (\d+) failed attempt/.exec(recovery ?? '')?.[1]);
+    // Backoff 100, 200, 400, 800 ms… over ~1.5 s: a handful of attempts, not one per chunk.
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(attempts).toBeLessThanOrEqual(10);
+    expect(messages.length).toBeLessThanOrEqual(4);
+  });
+
+  it('drops the oldest waiting records beyond the memory bound and tells once it can write again', async () => {
+    const messages: string[] = [];
+    const dropped: DroppedRecords[] = [];
+    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, maxPendingBytes: 2000, onError: (e) => messages.push(e.message), onDropped: (d) => dropped.push(d) });
+    const chain = { prev: GENESIS };
+    await breakAfterThree(appender, chain);
+    for (let seq = 4; seq < 34; seq++) {
+      appender.write(records(chain, seq));
+      await sleep(10);
+    }
+    expect(dropped).toEqual([]); // nothing told while nothing can be written
+    await symlink(real, link);
+    await waitFor(() => dropped.length > 0, 10_000, () => 'the dropped records to be told');
+    await appender.close();
+
+    const seqs = (await readFile(active, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq);
+    const kept = seqs.filter((seq) => seq > 3);
+    // The newest records within the bound (2000 bytes: ~9 of these lines) were kept, in order, up to the last.
+    expect(kept.at(-1)).toBe(33);
+    expect(kept.length).toBeGreaterThan(3);
+    expect(kept.length * 200).toBeLessThanOrEqual(2000 + 200);
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => (kept[0] as number) + i));
+    expect(dropped).toEqual([{ first_seq: 4, last_seq: (kept[0] as number) - 1, records: (kept[0] as number) - 4, reason: expect.stringMatching(/more than 2,000 bytes of records waited while writes failed \(ENOENT/) }]);
+    expect(messages.some((m) => m.startsWith(`dropped ${(kept[0] as number) - 4} records (seqs 4..${(kept[0] as number) - 1})`))).toBe(true);
+  });
+
+  it('reports at shutdown the records it still could not write', async () => {
+    const messages: string[] = [];
+    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
+    const chain = { prev: GENESIS };
+    await breakAfterThree(appender, chain);
+    appender.write(records(chain, 4, 5));
+    await sleep(50);
+    await appender.close();
+    expect(messages.at(-1)).toMatch(/^shutting down with 5 records \(seqs 4\.\.8\) not written \(ENOENT.*: they are not in the log$/);
+    // The file is a clean prefix of the chain.
+    expect(describeVerify(await verifyAudit(join(real, 'audit.log')))).toMatch(/^intact \(3 records/);
+  });
+
+  it('writes a mcpgate.audit.dropped record, and verify reports the gap with its explanation', async () => {
+    const messages: string[] = [];
+    const log = new AuditLog(active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: (e) => messages.push(e.message) });
+    for (let i = 0; i < 2; i++) log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
+    log.flush();
+    await waitFor(async () => (await readFile(active, 'utf8').catch(() => '')).split('\n').length === 3);
+    await unlink(link);
+    // The next records make the file rotate: the rename and the reopen fail, the records wait.
+    for (let i = 2; i < 30; i++) {
+      log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
+      await sleep(10);
+    }
+    await symlink(real, link);
+    await waitFor(async () => (await readAuditRecords(active)).records.some((r) => r.event === 'mcpgate.audit.dropped'), 10_000, () => 'the dropped record');
+    await log.close();
+
+    const all = (await readAuditRecords(active)).records;
+    const drop = all.find((r) => r.event === 'mcpgate.audit.dropped')!;
+    expect(drop).toMatchObject({ first_seq: 3, reason: expect.stringMatching(/waited while writes failed \(ENOENT/) });
+    const report = await verifyAudit(active);
+    expect(report.break).toMatchObject({ kind: 'deleted', seq: 3 });
+    const text = describeVerify(report);
+    expect(text).toMatch(/^broken at seq 3: deleted: seqs 3\.\./);
+    expect(text).toContain(`the gap is explained in the log: the writer recorded dropping seqs 3..${String(drop.last_seq)} (mcpgate.audit.dropped at seq ${String(drop.seq)}: more than 600 bytes`);
+    // Every record not dropped is in the file, once, in order.
+    expect(all.map((r) => r.seq)).toEqual([1, 2, ...Array.from({ length: Number(drop.seq) - Number(drop.last_seq) }, (_, i) => Number(drop.last_seq) + 1 + i)]);
+  });
+});
