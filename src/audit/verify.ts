@@ -12,7 +12,7 @@ import { ErrorCodes, GatewayError } from '../errors.js';
 import { ChainWalker, hashLine, type ChainBreak, type ChainLine, type ChainPosition } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { chainFiles } from './files.js';
-import { HashWindow } from './hashWindow.js';
+import { HashWindow, WINDOW_RECORDS } from './hashWindow.js';
 import { forEachLine, type LineAnswer } from './lines.js';
 
 /** What verification found. */
@@ -27,10 +27,17 @@ export interface VerifyReport {
   readonly break?: ChainBreak;
 }
 
-/** The chain's files: their paths and the names reports use. */
+/** The chain's files: their paths and the names reports use; `window`: recent records kept. */
 interface Chain {
   readonly paths: readonly string[];
   readonly names: readonly string[];
+  readonly window: number;
+}
+
+/** How verify reads. */
+export interface VerifyOptions {
+  /** Recent records whose hashes are kept for checkpoint checks (older ones are read again); tests make it small. */
+  readonly window?: number;
 }
 
 /**
@@ -51,7 +58,7 @@ async function eachLine(chain: Chain, onLine: (line: ChainLine, file: number, to
 
 /** Reads the lines at indexes `from` onwards (a window's worth) again, with their hashes. */
 async function readWindow(chain: Chain, from: number): Promise<HashWindow> {
-  const window = new HashWindow(chain.names);
+  const window = new HashWindow(chain.names, chain.window);
   let index = 0;
   await eachLine(chain, (line, file) => {
     if (index >= from) window.put(index, hashLine(line.text), file, line.line);
@@ -180,12 +187,12 @@ async function signedProblem(record: CheckpointRecord, key: KeyObject): Promise<
 }
 
 /** Verifies the chain whose active file is `active`; `key` also checks signed checkpoints. */
-export async function verifyAudit(active: string, key?: KeyObject): Promise<VerifyReport> {
+export async function verifyAudit(active: string, key?: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const paths = await chainFiles(active);
   if (paths.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
-  const chain: Chain = { paths, names: paths.map((f) => basename(f)) };
+  const chain: Chain = { paths, names: paths.map((f) => basename(f)), window: options.window ?? WINDOW_RECORDS };
   const walker = new ChainWalker();
-  const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names));
+  const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names, chain.window));
   const tally = new CheckpointTally(key);
 
   // One pass: walk the chain; after an anomaly, read on only as far as naming it needs.
