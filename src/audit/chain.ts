@@ -59,6 +59,8 @@ export interface ChainResult {
 interface Parsed {
   readonly seq: number;
   readonly prev: string;
+  /** The record's `event` (verify picks out checkpoints by it without parsing the line again). */
+  readonly event: unknown;
 }
 
 /** The chain fields of a line, or undefined when it is not a chained record. */
@@ -69,10 +71,10 @@ export function chainFields(text: string): Parsed | undefined {
   } catch {
     return undefined;
   }
-  const record = value as { seq?: unknown; prev?: unknown };
+  const record = value as { seq?: unknown; prev?: unknown; event?: unknown };
   if (typeof value !== 'object' || value === null || !Number.isSafeInteger(record.seq) || (record.seq as number) < 1) return undefined;
   if (typeof record.prev !== 'string' || !/^[0-9a-f]{64}$/.test(record.prev)) return undefined;
-  return { seq: record.seq as number, prev: record.prev };
+  return { seq: record.seq as number, prev: record.prev, event: record.event };
 }
 
 /** Where a line is: its file and 1-based line number. */
@@ -125,6 +127,8 @@ export class ChainWalker {
   /** Seq and hash of the last verified record. */
   lastSeq = 0;
   lastHash = GENESIS;
+  /** The `event` of the last verified record. */
+  lastEvent: unknown;
   /** Set when the walk stopped at an anomaly whose name depends on other occurrences of a seq. */
   lookup: ChainLookup | undefined;
   private lastAt: ChainPosition | undefined;
@@ -163,6 +167,7 @@ export class ChainWalker {
     this.records++;
     this.lastSeq = fields.seq;
     this.lastHash = hash;
+    this.lastEvent = fields.event;
     this.lastAt = at;
     return hash;
   }

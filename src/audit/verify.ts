@@ -202,6 +202,7 @@ export async function verifyAudit(active: string, key?: KeyObject, options: Veri
     const hash = walker.push(line);
     if (hash === undefined) return walker.lookup !== undefined;
     hashes.window.put(walker.records - 1, hash, file, line.line);
+    if (walker.lastEvent !== CHECKPOINT_EVENT) return undefined;
     const checkpoint = checkpointOf(line.text);
     if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq);
     return undefined;
