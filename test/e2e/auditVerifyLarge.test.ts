@@ -4,6 +4,7 @@
  * `--max-old-space-size=40` (40 MB of heap for ~90 MB of log). Then the log is broken near its
  * end (a record edited, deleted, moved) and verify must still name the seq, the kind and the
  * file:line under the same limit. (The verify that held every line in memory dies of OOM here.)
+ * `audit report` and `audit query` read it under the same limit too.
  */
 import { CompactSign } from 'jose';
 import { createSecretKey } from 'node:crypto';
@@ -60,6 +61,17 @@ describe('audit verify streams a log larger than its heap', () => {
     await writeFile(file, `${change([...active]).join('\n')}\n`);
     return runMcpgate(['audit', 'verify', '--file', file], SMALL_HEAP);
   }
+
+  it('report and query stream the same log with 40 MB of heap (keeping aggregates, not lines)', async () => {
+    const report = await runMcpgate(['audit', 'report', '--json', '--file', file], SMALL_HEAP);
+    expect(report.stderr).toBe('');
+    expect(report.code).toBe(0);
+    const summary = JSON.parse(report.stdout) as { records: number; calls: number; callsPerTool: unknown };
+    expect(summary).toMatchObject({ records: lastSeq, calls: RECORDS, callsPerTool: [{ label: 'notes__add_note', count: RECORDS }] });
+    // A filter that joins records (a session's client) reads the log twice, holding neither pass.
+    const query = await runMcpgate(['audit', 'query', '--json', '--client', 'nobody', '--file', file], SMALL_HEAP);
+    expect(query).toEqual({ code: 0, stdout: '', stderr: '' });
+  }, 60_000);
 
   it('verifies every record and checkpoint with 40 MB of heap, and names an edit, a deletion and a move near the end', async () => {
     const files = (await readdir(dir)).filter((n) => n.startsWith('audit.log'));
