@@ -229,6 +229,8 @@ export async function verifyAudit(active: string, key?: KeyObject, options: Veri
     const checkpoints = await countCheckpoints(chain, before);
     return report(checkpoints, key ? checkpoints : 0, outcome.break);
   }
+  // Nothing follows a torn last line.
+  if (outcome.break.kind === 'torn') return report(tally.checkpoints, tally.verified, outcome.break);
   // Lines after the break may still hold checkpoints of earlier seqs (copies): check them as well.
   return checkAfterBreak(chain, walker.records, before, tally, hashes, report, outcome.break);
 }
@@ -259,13 +261,12 @@ async function checkAfterBreak(
   let index = 0;
   // The walk is over: every seq it reached is known.
   const reached = Number.POSITIVE_INFINITY;
-  await eachLine(chain, async (line, _file, torn) => {
+  await eachLine(chain, (line, _file, torn) => {
     if (index++ < from || torn) return true;
     const checkpoint = checkpointOf(line.text);
     if (checkpoint === undefined) return true;
     if (checkpoint === 'stop' || !(checkpoint.seq < before)) return false;
-    await tally.add(checkpoint, line, hashes, reached);
-    return tally.failure === undefined;
+    return tally.add(checkpoint, line, hashes, reached).then(() => tally.failure === undefined);
   });
   return tally.failure ? report(tally.failure.checkpoints, tally.failure.verified, tally.failure.break) : report(tally.checkpoints, tally.verified, broken);
 }
