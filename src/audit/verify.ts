@@ -40,18 +40,32 @@ export interface VerifyOptions {
   readonly window?: number;
 }
 
+/** Where a line starts: the index of its file, its byte offset and its line number there. */
+interface LineStart {
+  readonly file: number;
+  readonly offset: number;
+  readonly line: number;
+}
+
 /**
- * Calls `onLine` for every line of the chain's files in order, with the index of its file;
- * `torn` marks an incomplete last line of the newest file (anywhere else it is damage inside the
- * chain, and an ordinary line). `onLine` answers as for forEachLine: `false` stops.
+ * Calls `onLine` for every line of the chain's files in order (from `start`, else the first),
+ * with the index of its file and its byte offset; `torn` marks an incomplete last line of the
+ * newest file (anywhere else it is damage inside the chain, and an ordinary line). `onLine`
+ * answers as for forEachLine: `false` stops.
  */
-async function eachLine(chain: Chain, onLine: (line: ChainLine, file: number, torn: boolean) => LineAnswer): Promise<void> {
+async function eachLine(chain: Chain, onLine: (line: ChainLine, file: number, torn: boolean, offset: number) => LineAnswer, start?: LineStart): Promise<void> {
   const last = chain.paths.length - 1;
-  for (const [index, path] of chain.paths.entries()) {
+  for (let index = start?.file ?? 0; index <= last; index++) {
     const name = chain.names[index] as string;
-    let number = 0;
+    const resume = index === start?.file;
+    let number = resume ? start.line - 1 : 0;
     // A line too long to be a record keeps its place (it is not a record) but not its bytes.
-    const more = await forEachLine(path, (text, complete) => onLine({ file: name, line: ++number, text: text ?? '' }, index, !complete && index === last));
+    const more = await forEachLine(
+      chain.paths[index] as string,
+      (text, complete, offset) => onLine({ file: name, line: ++number, text: text ?? '' }, index, !complete && index === last, offset),
+      undefined,
+      resume ? start.offset : 0,
+    );
     if (!more) return;
   }
 }
@@ -196,11 +210,15 @@ export async function verifyAudit(active: string, key?: KeyObject, options: Veri
   const tally = new CheckpointTally(key);
 
   // One pass: walk the chain; after an anomaly, read on only as far as naming it needs.
-  await eachLine(chain, (line, file, torn) => {
+  let stoppedAt: LineStart = { file: 0, offset: 0, line: 1 };
+  await eachLine(chain, (line, file, torn, offset) => {
     if (torn) return walker.torn(line);
     if (!walker.walking) return walker.observe(line);
     const hash = walker.push(line);
-    if (hash === undefined) return walker.lookup !== undefined;
+    if (hash === undefined) {
+      stoppedAt = { file, offset, line: line.line };
+      return walker.lookup !== undefined;
+    }
     hashes.window.put(walker.records - 1, hash, file, line.line);
     if (walker.lastEvent !== CHECKPOINT_EVENT) return undefined;
     const checkpoint = checkpointOf(line.text);
@@ -232,7 +250,7 @@ export async function verifyAudit(active: string, key?: KeyObject, options: Veri
   // Nothing follows a torn last line.
   if (outcome.break.kind === 'torn') return report(tally.checkpoints, tally.verified, outcome.break);
   // Lines after the break may still hold checkpoints of earlier seqs (copies): check them as well.
-  return checkAfterBreak(chain, walker.records, before, tally, hashes, report, outcome.break);
+  return checkAfterBreak(chain, stoppedAt, before, tally, hashes, report, outcome.break);
 }
 
 /** Checkpoints with a seq below `before`, counted from the start up to the first that is not. */
@@ -248,26 +266,25 @@ async function countCheckpoints(chain: Chain, before: number): Promise<number> {
   return count;
 }
 
-/** Goes on checking checkpoints from line index `from` (the break), up to one that is not below `before`. */
+/** Goes on checking checkpoints from the line the walk stopped at, up to one that is not below `before`. */
 async function checkAfterBreak(
   chain: Chain,
-  from: number,
+  from: LineStart,
   before: number,
   tally: CheckpointTally,
   hashes: ChainHashes,
   report: (checkpoints: number, verified: number, broken?: ChainBreak) => VerifyReport,
   broken: ChainBreak,
 ): Promise<VerifyReport> {
-  let index = 0;
   // The walk is over: every seq it reached is known.
   const reached = Number.POSITIVE_INFINITY;
   await eachLine(chain, (line, _file, torn) => {
-    if (index++ < from || torn) return true;
+    if (torn) return true;
     const checkpoint = checkpointOf(line.text);
     if (checkpoint === undefined) return true;
     if (checkpoint === 'stop' || !(checkpoint.seq < before)) return false;
     return tally.add(checkpoint, line, hashes, reached).then(() => tally.failure === undefined);
-  });
+  }, from);
   return tally.failure ? report(tally.failure.checkpoints, tally.failure.verified, tally.failure.break) : report(tally.checkpoints, tally.verified, broken);
 }
 

@@ -46,7 +46,8 @@ async function emit(file: string, from: number, count: number, extra?: (lines: s
   const log = new AuditLog(file, { rotate: { maxBytes: 4096 }, checkpoint: signer });
   for (let i = from; i < from + count; i++) {
     log.emit(event(i));
-    if (i % 5 === 0) await new Promise((r) => setImmediate(r));
+    // A moment after each record lets the checkpoint signed after every 6th one be written in its place.
+    await new Promise((r) => setTimeout(r, 1));
   }
   await log.close();
   if (!extra) return;
@@ -54,6 +55,8 @@ async function emit(file: string, from: number, count: number, extra?: (lines: s
   for (const path of await chainFiles(file)) lines.push(...(await readFile(path, 'utf8')).split('\n').filter(Boolean));
   const more = new AuditLog(file, { rotate: { maxBytes: 4096 } });
   more.emit(await extra(lines));
+  // A few records after it, so that a checkpoint signing a later seq is reached.
+  for (let i = 0; i < 5; i++) more.emit(event(from + count + i));
   await more.close();
 }
 
@@ -144,6 +147,7 @@ describe('streamed verify reports what the in-memory verify did', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'mcpgate-verify-'));
+    await sign(0, '0'.repeat(64)); // the first signature loads jose: not while the writer waits for it
     const make = async (name: string, extra?: (lines: string[]) => Promise<Parameters<AuditLog['emit']>[0]>) => {
       const dir = join(root, name);
       await emit(join(dir, 'audit.log'), 0, 90, extra);
@@ -154,6 +158,7 @@ describe('streamed verify reports what the in-memory verify did', () => {
     await make('old-claim', (lines) => checkpoint(3, hashLine(lines[2]!)));
     await make('wrong-claim', (lines) => checkpoint(5, hashLine(lines[6]!)));
     await make('future-claim', async (lines) => checkpoint(lines.length + 40, 'ab'.repeat(32)));
+    await make('future-claim-reached', async (lines) => checkpoint(lines.length + 3, 'ab'.repeat(32)));
   }, 30_000);
 
   afterAll(() => rm(root, { recursive: true, force: true }));
@@ -168,6 +173,34 @@ describe('streamed verify reports what the in-memory verify did', () => {
     expect(describeVerify(await verifyAudit(join(bases.plain!, 'audit.log'), key))).toMatch(/^intact \(\d+ records, seq 1\.\.\d+, files: audit\.log\.1, .*; \d+ signed checkpoint\(s\) verified\)$/);
     expect((await verifyAudit(join(bases['wrong-claim']!, 'audit.log'), key)).break).toMatchObject({ kind: 'signature' });
     expect((await verifyAudit(join(bases['future-claim']!, 'audit.log'), key)).break).toBeUndefined();
+    // Signed before the record it names existed: it cannot match once the chain reaches it.
+    expect((await verifyAudit(join(bases['future-claim-reached']!, 'audit.log'), key)).break).toMatchObject({ kind: 'signature', detail: expect.stringMatching(/the signed hash of seq \d+ does not match/) });
+  });
+
+  it('after a break, a copy of an older checkpoint is still checked: counted when genuine, named when forged', async () => {
+    const files = await load(bases.plain!);
+    const isCheckpoint = (l: string) => (JSON.parse(l) as { event: string }).event === 'mcpgate.audit.checkpoint';
+    const old = files.flatMap((f) => f.lines).find(isCheckpoint)!;
+    const forged = old.replace(/"jws":"(.)/, (_m, ch: string) => `"jws":"${ch === 'e' ? 'f' : 'e'}`);
+    // In the newest file with room: a record k to delete, followed by one that is not a checkpoint.
+    const target = files.findLastIndex((f) => f.lines.length >= 6);
+    // The copy must be of a checkpoint older than the deleted record (the writer put several in the log).
+    expect(files.slice(0, target).some((f) => f.lines.includes(old))).toBe(true);
+    const k = files[target]!.lines.findIndex((l, i) => i >= 2 && !isCheckpoint(l) && !isCheckpoint(files[target]!.lines[i + 1] ?? '{}'));
+    expect(k).toBeGreaterThan(0);
+    for (const [name, copy, kind] of [['genuine', old, 'deleted'], ['forged', forged, 'signature']] as const) {
+      const changed = structuredClone(files);
+      const lines = changed[target]!.lines;
+      // Delete record k, and put the copy right after the record that follows the gap.
+      lines.splice(k, 1);
+      lines.splice(k + 1, 0, copy);
+      const dir = join(root, `after-break-${name}`);
+      await save(dir, changed);
+      const file = join(dir, 'audit.log');
+      const expected = await referenceVerify(file, key);
+      expect(expected.break?.kind).toBe(kind);
+      for (const window of [1, 65_536]) expect(await verifyAudit(file, key, { window })).toEqual(expected);
+    }
   });
 
   it('160 tampered copies: the same break (seq, kind, file:line, detail) and counts', async () => {
