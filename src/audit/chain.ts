@@ -59,6 +59,8 @@ export interface ChainResult {
 interface Parsed {
   readonly seq: number;
   readonly prev: string;
+  /** The record's `event` (verify picks out checkpoints by it without parsing the line again). */
+  readonly event: unknown;
 }
 
 /** The chain fields of a line, or undefined when it is not a chained record. */
@@ -69,91 +71,194 @@ export function chainFields(text: string): Parsed | undefined {
   } catch {
     return undefined;
   }
-  const record = value as { seq?: unknown; prev?: unknown };
+  const record = value as { seq?: unknown; prev?: unknown; event?: unknown };
   if (typeof value !== 'object' || value === null || !Number.isSafeInteger(record.seq) || (record.seq as number) < 1) return undefined;
   if (typeof record.prev !== 'string' || !/^[0-9a-f]{64}$/.test(record.prev)) return undefined;
-  return { seq: record.seq as number, prev: record.prev };
+  return { seq: record.seq as number, prev: record.prev, event: record.event };
+}
+
+/** Where a line is: its file and 1-based line number. */
+export interface ChainPosition {
+  readonly file: string;
+  readonly line: number;
+}
+
+/** How far a chain verified, and where it first breaks. */
+export interface ChainOutcome {
+  readonly records: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly break?: ChainBreak;
+}
+
+/**
+ * What a walk that stopped at an anomaly still needs to know to name it: where else `seq` occurs.
+ * Its occurrences after the anomaly are fed to {@link ChainWalker.observe}; `earlier` is the index
+ * (0-based, among all lines) of its one occurrence in the verified part, when it has one.
+ */
+export interface ChainLookup {
+  readonly seq: number;
+  readonly earlier?: number;
+}
+
+/** Positions listed in an `inserted` detail; the rest are counted (a line repeated a million times). */
+const MAX_LISTED = 1000;
+
+const where = (at: ChainPosition): string => `${at.file}:${at.line}`;
+
+type Anomaly =
+  /** The line at `at` has the expected seq but does not chain: inserted if `seq` occurs twice, else the previous record was edited. */
+  | { readonly kind: 'relinked'; readonly seq: number; readonly at: ChainPosition }
+  /** Seqs are missing before the line at `at`: reordered if `expected` occurs later, else deleted. */
+  | { readonly kind: 'gap'; readonly seq: number; readonly expected: number; readonly at: ChainPosition }
+  /** The line at `at` repeats an older seq: inserted if it occurs twice, else reordered. */
+  | { readonly kind: 'backwards'; readonly seq: number; readonly at: ChainPosition };
+
+/**
+ * The chain check as a walk over the lines in order, one at a time, keeping only the previous
+ * record's seq and hash: memory does not grow with the log. At the first anomaly the walk stops;
+ * naming it (edited, deleted, inserted, reordered) can depend on where else one seq occurs, so
+ * the walker then says which ({@link lookup}) and is fed the remaining lines ({@link observe}).
+ */
+export class ChainWalker {
+  /** Lines verified so far (the index of the next line). */
+  records = 0;
+  firstSeq = 0;
+  /** Seq and hash of the last verified record. */
+  lastSeq = 0;
+  lastHash = GENESIS;
+  /** The `event` of the last verified record. */
+  lastEvent: unknown;
+  /** Set when the walk stopped at an anomaly whose name depends on other occurrences of a seq. */
+  lookup: ChainLookup | undefined;
+  private lastAt: ChainPosition | undefined;
+  private anomaly: Anomaly | undefined;
+  private final: ChainOutcome | undefined;
+  private found: ChainPosition[] = [];
+  private unlisted = 0;
+
+  /** True until the walk stops (at an anomaly or a torn last line). */
+  get walking(): boolean {
+    return this.anomaly === undefined && this.final === undefined;
+  }
+
+  /** Checks the next line; returns its hash when it extends the chain, undefined when the walk stops here. */
+  push(line: ChainLine): string | undefined {
+    const fields = chainFields(line.text);
+    const expected = this.lastSeq + 1;
+    const at = { file: line.file, line: line.line };
+    if (!fields) return this.stop({ seq: expected, kind: 'invalid', ...at, detail: `${where(at)} is not a chained audit record (edited or inserted)` });
+    if (this.records === 0) {
+      this.firstSeq = fields.seq;
+      if (fields.seq === 1 && fields.prev !== GENESIS) {
+        this.final = { records: 0, firstSeq: 1, lastSeq: 0, break: { seq: 1, kind: 'edited', ...at, detail: `seq 1 must chain to the genesis value, its prev is ${fields.prev.slice(0, 12)}…` } };
+        return undefined;
+      }
+    } else if (fields.seq === expected) {
+      if (fields.prev !== this.lastHash) return this.ask({ kind: 'relinked', seq: fields.seq, at }, { seq: fields.seq }, [at]);
+    } else if (fields.seq > expected) {
+      return this.ask({ kind: 'gap', seq: fields.seq, expected, at }, { seq: expected }, []);
+    } else {
+      // Seqs firstSeq..lastSeq were each seen once, in order: an older seq was seen at a known index.
+      const earlier = fields.seq >= this.firstSeq ? { earlier: fields.seq - this.firstSeq } : {};
+      return this.ask({ kind: 'backwards', seq: fields.seq, at }, { seq: fields.seq, ...earlier }, [at]);
+    }
+    const hash = hashLine(line.text);
+    this.records++;
+    this.lastSeq = fields.seq;
+    this.lastHash = hash;
+    this.lastEvent = fields.event;
+    this.lastAt = at;
+    return hash;
+  }
+
+  /** Ends the walk at an incomplete last line (no newline). */
+  torn(line: ChainLine): void {
+    if (!this.walking) return;
+    this.final = {
+      records: this.records,
+      firstSeq: this.firstSeq,
+      lastSeq: this.lastSeq,
+      break: {
+        seq: this.lastSeq + 1,
+        kind: 'torn',
+        file: line.file,
+        line: line.line,
+        detail: `the last line (${line.file}:${line.line}, ${Buffer.byteLength(line.text)} bytes) is incomplete: the writer stopped mid-record; the ${this.records} records before it verify (the gateway repairs this on its next start)`,
+      },
+    };
+  }
+
+  /** Feeds a line after the anomaly (while {@link lookup} is set); returns false once nothing more is needed. */
+  observe(line: ChainLine): boolean {
+    const lookup = this.lookup;
+    if (!lookup) return false;
+    if (chainFields(line.text)?.seq !== lookup.seq) return true;
+    if (this.found.length < MAX_LISTED) this.found.push({ file: line.file, line: line.line });
+    else this.unlisted++;
+    // A gap only asks whether the missing seq comes later: its first occurrence answers that.
+    return this.anomaly?.kind !== 'gap';
+  }
+
+  /** The result: intact so far, or the first break. `earlier` is the line at `lookup.earlier`, when asked. */
+  outcome(earlier?: ChainPosition): ChainOutcome {
+    if (this.final) return this.final;
+    const a = this.anomaly;
+    const verified = { records: this.records, firstSeq: this.firstSeq, lastSeq: this.lastSeq };
+    if (!a) return verified;
+    const all = a.kind === 'backwards' && earlier ? [earlier, ...this.found] : this.found;
+    const count = all.length + this.unlisted;
+    const list = `${all.map(where).join(', ')}${this.unlisted > 0 ? `, and ${this.unlisted} more` : ''}`;
+    const at = a.at;
+    if (a.kind === 'relinked') {
+      if (count > 1) return { ...verified, break: { seq: a.seq, kind: 'inserted', ...at, detail: `more than one record claims seq ${a.seq} (${list})` } };
+      const prevAt = this.lastAt as ChainPosition;
+      return {
+        records: this.records - 1,
+        firstSeq: this.firstSeq,
+        lastSeq: this.lastSeq - 1,
+        break: { seq: this.lastSeq, kind: 'edited', ...prevAt, detail: `seq ${this.lastSeq} (${where(prevAt)}) was changed: its hash no longer matches the prev of seq ${a.seq}` },
+      };
+    }
+    if (a.kind === 'gap') {
+      const later = this.found[0];
+      if (later) return { ...verified, break: { seq: a.expected, kind: 'reordered', ...at, detail: `seq ${a.expected} is out of order: found at ${where(later)}, after seq ${a.seq} at ${where(at)}` } };
+      const missing = a.seq - a.expected === 1 ? `seq ${a.expected} is` : `seqs ${a.expected}..${a.seq - 1} are`;
+      return { ...verified, break: { seq: a.expected, kind: 'deleted', ...at, detail: `${missing} missing: seq ${this.lastSeq} is followed by seq ${a.seq} at ${where(at)}` } };
+    }
+    if (count > 1) return { ...verified, break: { seq: a.seq, kind: 'inserted', ...at, detail: `more than one record claims seq ${a.seq} (${list})` } };
+    return { ...verified, break: { seq: a.seq, kind: 'reordered', ...at, detail: `seq ${a.seq} at ${where(at)} comes after seq ${this.lastSeq}` } };
+  }
+
+  private stop(broken: ChainBreak): undefined {
+    this.final = { records: this.records, firstSeq: this.firstSeq, lastSeq: this.lastSeq, break: broken };
+    return undefined;
+  }
+
+  private ask(anomaly: Anomaly, lookup: ChainLookup, found: ChainPosition[]): undefined {
+    this.anomaly = anomaly;
+    this.lookup = lookup;
+    this.found = found;
+    return undefined;
+  }
 }
 
 /**
  * Checks complete lines in order. `torn` is an incomplete last line (no newline), reported after
  * everything before it verified. A chain may start after seq 1 (older files rotated away); its
- * first `prev` then cannot be checked.
+ * first `prev` then cannot be checked. (In memory, for lines at hand; verify.ts streams files.)
  */
 export function checkChain(lines: readonly ChainLine[], torn?: ChainLine): ChainResult {
-  const parsed = lines.map((l) => chainFields(l.text));
-  const positions = new Map<number, number[]>();
-  parsed.forEach((p, i) => {
-    if (!p) return;
-    const list = positions.get(p.seq);
-    if (list) list.push(i);
-    else positions.set(p.seq, [i]);
-  });
+  const walker = new ChainWalker();
   const hashes = new Map<number, string>();
-  const where = (i: number) => `${lines[i]!.file}:${lines[i]!.line}`;
-  const result = (records: number, firstSeq: number, lastSeq: number, broken?: ChainBreak): ChainResult => ({
-    records,
-    firstSeq,
-    lastSeq,
-    hashes,
-    ...(broken ? { break: broken } : {}),
-  });
-  let prevSeq = 0;
-  let prevHash = GENESIS;
-  let firstSeq = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const fields = parsed[i];
-    const expected = prevSeq + 1;
-    const at = { file: line.file, line: line.line };
-    if (!fields) {
-      return result(i, firstSeq, prevSeq, { seq: expected, kind: 'invalid', ...at, detail: `${where(i)} is not a chained audit record (edited or inserted)` });
-    }
-    const hash = hashLine(line.text);
-    if (i === 0) {
-      firstSeq = fields.seq;
-      if (fields.seq === 1 && fields.prev !== GENESIS) {
-        return result(0, 1, 0, { seq: 1, kind: 'edited', ...at, detail: `seq 1 must chain to the genesis value, its prev is ${fields.prev.slice(0, 12)}…` });
-      }
-    } else if (fields.seq === expected) {
-      if (fields.prev !== prevHash) {
-        if ((positions.get(fields.seq)?.length ?? 0) > 1) {
-          return result(i, firstSeq, prevSeq, { seq: fields.seq, kind: 'inserted', ...at, detail: `more than one record claims seq ${fields.seq} (${positions.get(fields.seq)!.map(where).join(', ')})` });
-        }
-        return result(i - 1, firstSeq, prevSeq - 1, {
-          seq: prevSeq,
-          kind: 'edited',
-          file: lines[i - 1]!.file,
-          line: lines[i - 1]!.line,
-          detail: `seq ${prevSeq} (${where(i - 1)}) was changed: its hash no longer matches the prev of seq ${fields.seq}`,
-        });
-      }
-    } else if (fields.seq > expected) {
-      const later = positions.get(expected)?.find((j) => j > i);
-      if (later !== undefined) {
-        return result(i, firstSeq, prevSeq, { seq: expected, kind: 'reordered', ...at, detail: `seq ${expected} is out of order: found at ${where(later)}, after seq ${fields.seq} at ${where(i)}` });
-      }
-      const missing = fields.seq - expected === 1 ? `seq ${expected} is` : `seqs ${expected}..${fields.seq - 1} are`;
-      return result(i, firstSeq, prevSeq, { seq: expected, kind: 'deleted', ...at, detail: `${missing} missing: seq ${prevSeq} is followed by seq ${fields.seq} at ${where(i)}` });
-    } else {
-      const all = positions.get(fields.seq) ?? [];
-      if (all.length > 1) {
-        return result(i, firstSeq, prevSeq, { seq: fields.seq, kind: 'inserted', ...at, detail: `more than one record claims seq ${fields.seq} (${all.map(where).join(', ')})` });
-      }
-      return result(i, firstSeq, prevSeq, { seq: fields.seq, kind: 'reordered', ...at, detail: `seq ${fields.seq} at ${where(i)} comes after seq ${prevSeq}` });
-    }
-    hashes.set(fields.seq, hash);
-    prevSeq = fields.seq;
-    prevHash = hash;
+  let i = 0;
+  while (i < lines.length && walker.walking) {
+    const hash = walker.push(lines[i++] as ChainLine);
+    if (hash !== undefined) hashes.set(walker.lastSeq, hash);
   }
-  if (torn) {
-    return result(lines.length, firstSeq, prevSeq, {
-      seq: prevSeq + 1,
-      kind: 'torn',
-      file: torn.file,
-      line: torn.line,
-      detail: `the last line (${torn.file}:${torn.line}, ${Buffer.byteLength(torn.text)} bytes) is incomplete: the writer stopped mid-record; the ${lines.length} records before it verify (the gateway repairs this on its next start)`,
-    });
-  }
-  return result(lines.length, firstSeq, prevSeq);
+  const lookup = walker.lookup;
+  if (lookup) while (i < lines.length && walker.observe(lines[i++] as ChainLine));
+  else if (torn) walker.torn(torn);
+  const earlier = lookup?.earlier === undefined ? undefined : lines[lookup.earlier];
+  return { ...walker.outcome(earlier), hashes };
 }

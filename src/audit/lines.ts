@@ -10,36 +10,54 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 const CHUNK = 1024 * 1024;
 
+/** What a line callback may answer: `false` stops reading; a promise is awaited before the next line. */
+export type LineAnswer = void | boolean | Promise<void | boolean>;
+
 /**
- * Calls `onLine` for every line of `file` in order (without its `\n`). `text` is undefined for a
- * line longer than `maxLineBytes`; `complete` is false for a last line that has no newline.
+ * Calls `onLine` for every line of `file` in order (without its `\n`), from byte `from` (the start
+ * of a line) on. `text` is undefined for a line longer than `maxLineBytes`; `complete` is false for
+ * a last line that has no newline; `offset` is where the line starts in the file. Returns false
+ * when `onLine` stopped the reading (answered `false`), true when the file ended.
  */
-export async function forEachLine(file: string, onLine: (text: string | undefined, complete: boolean) => void, maxLineBytes = MAX_LINE_BYTES): Promise<void> {
+export async function forEachLine(
+  file: string,
+  onLine: (text: string | undefined, complete: boolean, offset: number) => LineAnswer,
+  maxLineBytes = MAX_LINE_BYTES,
+  from = 0,
+): Promise<boolean> {
   const handle = await open(file, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     let parts: Buffer[] = [];
     let partBytes = 0;
     let overlong = false;
-    const take = (piece: Buffer, complete: boolean) => {
-      if (overlong || partBytes + piece.length > maxLineBytes) {
-        onLine(undefined, complete);
-      } else {
-        onLine((parts.length === 0 ? piece : Buffer.concat([...parts, piece])).toString('utf8'), complete);
-      }
+    let position = from;
+    let lineOffset = from;
+    const take = (piece: Buffer, complete: boolean): LineAnswer => {
+      const answer =
+        overlong || partBytes + piece.length > maxLineBytes
+          ? onLine(undefined, complete, lineOffset)
+          : onLine((parts.length === 0 ? piece : Buffer.concat([...parts, piece])).toString('utf8'), complete, lineOffset);
       parts = [];
       partBytes = 0;
       overlong = false;
+      return answer;
     };
+    // Only a callback that has something to wait for (rare lines) pays for an await.
+    const stopped = async (answer: LineAnswer): Promise<boolean> => (await answer) === false;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       let start = 0;
       for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
-        take(chunk.subarray(start, nl), true);
+        const answer = take(chunk.subarray(start, nl), true);
         start = nl + 1;
+        lineOffset = position + start;
+        if (answer === false) return false;
+        if (answer !== undefined && answer !== true && (await stopped(answer))) return false;
       }
+      position += bytesRead;
       if (start < bytesRead) {
         const rest = chunk.subarray(start);
         if (overlong || partBytes + rest.length > maxLineBytes) {
@@ -51,7 +69,8 @@ export async function forEachLine(file: string, onLine: (text: string | undefine
         partBytes += rest.length;
       }
     }
-    if (partBytes > 0) take(Buffer.alloc(0), false);
+    if (partBytes > 0 && (await stopped(take(Buffer.alloc(0), false)))) return false;
+    return true;
   } finally {
     await handle.close();
   }

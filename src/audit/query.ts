@@ -1,6 +1,7 @@
 /**
  * Reading and filtering audit records for `mcpgate audit query` and `report`: every file of the
- * chain in order (rotated files first), lines that are not records skipped and counted. Filters
+ * chain in order (rotated files first), a line at a time, lines that are not records skipped and
+ * counted. Filters
  * on calls (`--tool`, `--decision`, `--outcome`) keep both records of a call (decision and
  * result), joined by the `call` id; `--client` is joined through the session's start record.
  */
@@ -31,28 +32,42 @@ export interface AuditRead {
 const MAY_SHADOW = /toString|valueOf|\\u/;
 const unshadow = (key: string, value: unknown): unknown => (key === 'toString' || key === 'valueOf' ? undefined : value);
 
-/** Reads every record of the chain whose active file is `active`, in order. */
+/** Reads every record of the chain whose active file is `active`, in order (all in memory: see {@link forEachRecord}). */
 export async function readAuditRecords(active: string): Promise<AuditRead> {
-  const files = await chainFiles(active);
-  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
   const records: AuditRecord[] = [];
   const lines: string[] = [];
+  const { files, skipped } = await forEachRecord(active, (record, line) => {
+    records.push(record);
+    lines.push(line);
+  });
+  return { files, records, lines, skipped };
+}
+
+/**
+ * Calls `onRecord` for every record of the chain whose active file is `active`, in order, with
+ * the exact line it came from, holding one line at a time; returns the files and how many lines
+ * were not records.
+ */
+export async function forEachRecord(active: string, onRecord: (record: AuditRecord, line: string) => void): Promise<{ files: readonly string[]; skipped: number }> {
+  const files = await chainFiles(active);
+  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
   let skipped = 0;
   for (const file of files) {
     await forEachLine(file, (line) => {
       if (line === '') return;
+      let record: AuditRecord;
       try {
         if (line === undefined) throw new Error('too long to be a record');
-        const record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
+        record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
         if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
-        records.push(record);
-        lines.push(line);
       } catch {
         skipped++;
+        return;
       }
+      onRecord(record, line);
     });
   }
-  return { files, records, lines, skipped };
+  return { files, skipped };
 }
 
 /** What `audit query` and `report` filter on; every field optional. */
@@ -87,41 +102,62 @@ const CALL_EVENTS = new Set(['mcpgate.tool.decision', 'mcpgate.tool.result']);
 
 /** The records matching every given filter, in log order. */
 export function filterRecords(records: readonly AuditRecord[], filter: AuditFilter): AuditRecord[] {
+  const selection = recordFilter(filter);
+  for (const r of records) selection.learn(r);
+  return records.filter((r) => selection.matches(r));
+}
+
+/**
+ * A filter applied one record at a time. When `joins` is true its answer for a record depends on
+ * other records (a call's decision or outcome, a session's client): every record must be shown to
+ * `learn` (a first pass) before any is asked about; what it keeps is one entry per call/session.
+ */
+export interface RecordFilter {
+  readonly joins: boolean;
+  learn(record: AuditRecord): void;
+  matches(record: AuditRecord): boolean;
+}
+
+/** Builds the {@link RecordFilter} for `filter`. */
+export function recordFilter(filter: AuditFilter): RecordFilter {
   const decisions = new Map<string, string>();
   const outcomes = new Map<string, string>();
   const clients = new Map<string, string[]>();
-  for (const r of records) {
-    // An asked call's decision record holds the answer (allow/deny) and says it was asked by its
-    // approval_channel: `--decision ask` finds those.
-    if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), r.approval_channel !== undefined || r.decision === 'ask' ? `ask:${String(r.decision)}` : String(r.decision));
-    else if (r.event === 'mcpgate.tool.result') outcomes.set(String(r.call), String(r.outcome));
-    else if (r.event === 'mcpgate.session.start') clients.set(String(r.session), [r.client_name, r.subject].filter((v): v is string => typeof v === 'string'));
-  }
   const glob = (pattern: string | undefined) => (pattern === undefined ? undefined : compileGlob(pattern));
   const server = glob(filter.server);
   const tool = glob(filter.tool);
   const client = glob(filter.client);
   const callOnly = filter.tool !== undefined || filter.decision !== undefined || filter.outcome !== undefined;
-  return records.filter((r) => {
-    if (filter.since !== undefined || filter.until !== undefined) {
-      const time = Date.parse(String(r.time));
-      if (filter.since !== undefined && !(time >= filter.since)) return false;
-      if (filter.until !== undefined && !(time <= filter.until)) return false;
-    }
-    const session = typeof r.session === 'string' ? r.session : undefined;
-    // Exact id, or a prefix of one (the table shows ids shortened).
-    if (filter.session !== undefined && !(session !== undefined && session.startsWith(filter.session))) return false;
-    if (client) {
-      const names = [...(session ? (clients.get(session) ?? []) : []), ...(typeof r.subject === 'string' ? [r.subject] : [])];
-      if (!names.some((name) => client(name))) return false;
-    }
-    if (server && !(typeof r.server === 'string' && server(r.server))) return false;
-    if (callOnly && !CALL_EVENTS.has(r.event)) return false;
-    if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
-    if (filter.decision !== undefined && !decisionMatches(decisions.get(String(r.call)), filter.decision)) return false;
-    if (filter.outcome !== undefined && outcomes.get(String(r.call)) !== filter.outcome) return false;
-    return true;
-  });
+  return {
+    joins: filter.client !== undefined || filter.decision !== undefined || filter.outcome !== undefined,
+    learn(r) {
+      // An asked call's decision record holds the answer (allow/deny) and says it was asked by its
+      // approval_channel: `--decision ask` finds those.
+      if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), r.approval_channel !== undefined || r.decision === 'ask' ? `ask:${String(r.decision)}` : String(r.decision));
+      else if (r.event === 'mcpgate.tool.result') outcomes.set(String(r.call), String(r.outcome));
+      else if (r.event === 'mcpgate.session.start') clients.set(String(r.session), [r.client_name, r.subject].filter((v): v is string => typeof v === 'string'));
+    },
+    matches(r) {
+      if (filter.since !== undefined || filter.until !== undefined) {
+        const time = Date.parse(String(r.time));
+        if (filter.since !== undefined && !(time >= filter.since)) return false;
+        if (filter.until !== undefined && !(time <= filter.until)) return false;
+      }
+      const session = typeof r.session === 'string' ? r.session : undefined;
+      // Exact id, or a prefix of one (the table shows ids shortened).
+      if (filter.session !== undefined && !(session !== undefined && session.startsWith(filter.session))) return false;
+      if (client) {
+        const names = [...(session ? (clients.get(session) ?? []) : []), ...(typeof r.subject === 'string' ? [r.subject] : [])];
+        if (!names.some((name) => client(name))) return false;
+      }
+      if (server && !(typeof r.server === 'string' && server(r.server))) return false;
+      if (callOnly && !CALL_EVENTS.has(r.event)) return false;
+      if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
+      if (filter.decision !== undefined && !decisionMatches(decisions.get(String(r.call)), filter.decision)) return false;
+      if (filter.outcome !== undefined && outcomes.get(String(r.call)) !== filter.outcome) return false;
+      return true;
+    },
+  };
 }
 
 /** One table row per record: time, seq, event, session, target, detail. */

@@ -1,5 +1,5 @@
 /**
- * `mcpgate audit report`: a summary of a period, pure over the records: calls per server and
+ * `mcpgate audit report`: a summary of a period, pure over the records (fed one at a time): calls per server and
  * tool, decisions (by decision and decided_by), who approved, denials with reasons, failures by
  * outcome, and the slowest tools (p50/p95/max of forwarded calls). Rendered as text here and as
  * HTML with charts in reportHtml.ts.
@@ -66,73 +66,90 @@ const APPROVERS = new Set(['user', 'auto_review']);
 
 /** Summarises records (already filtered to the period). */
 export function summarise(records: readonly AuditRecord[]): AuditSummary {
-  const perServer = new Counter();
-  const perTool = new Counter();
-  const decisions = new Counter();
-  const decidedBy = new Counter();
-  const decisionsBy = new Counter();
-  const approvals = new Counter();
-  const denials = new Counter();
-  const outcomes = new Counter();
-  const failures = new Counter();
-  const allowed = new Set<string>();
-  const durations = new Map<string, number[]>();
-  const sessions = new Set<string>();
-  let calls = 0;
-  for (const r of records) {
-    if (typeof r.session === 'string') sessions.add(r.session);
+  const summary = new SummaryBuilder();
+  for (const r of records) summary.add(r);
+  return summary.result();
+}
+
+/** Builds the summary one record at a time: it keeps counts, ids of allowed calls and durations, never the records. */
+export class SummaryBuilder {
+  private readonly perServer = new Counter();
+  private readonly perTool = new Counter();
+  private readonly decisions = new Counter();
+  private readonly decidedBy = new Counter();
+  private readonly decisionsBy = new Counter();
+  private readonly approvals = new Counter();
+  private readonly denials = new Counter();
+  private readonly outcomes = new Counter();
+  private readonly failures = new Counter();
+  private readonly allowed = new Set<string>();
+  private readonly durations = new Map<string, number[]>();
+  private readonly sessions = new Set<string>();
+  private calls = 0;
+  private records = 0;
+  private first: unknown;
+  private last: unknown;
+
+  /** Counts one record (in log order). */
+  add(r: AuditRecord): void {
+    if (this.records++ === 0) this.first = r.time;
+    this.last = r.time;
+    if (typeof r.session === 'string') this.sessions.add(r.session);
     if (r.event === 'mcpgate.tool.decision') {
-      calls++;
+      this.calls++;
       const tool = String(r.public_name);
-      perServer.add(String(r.server) || '(unknown tool)');
-      perTool.add(tool);
-      decisions.add(String(r.decision));
-      decidedBy.add(String(r.decided_by));
-      decisionsBy.add(`${r.decision} by ${r.decided_by}`);
-      if (r.decision === 'allow') allowed.add(String(r.call));
+      this.perServer.add(String(r.server) || '(unknown tool)');
+      this.perTool.add(tool);
+      this.decisions.add(String(r.decision));
+      this.decidedBy.add(String(r.decided_by));
+      this.decisionsBy.add(`${r.decision} by ${r.decided_by}`);
+      if (r.decision === 'allow') this.allowed.add(String(r.call));
       if (r.decision === 'allow' && APPROVERS.has(String(r.decided_by))) {
         // decided_by says who (a person, the auto-reviewer), approval_channel how it was asked,
         // subject whose session it was (authenticated HTTP clients).
         const via = typeof r.approval_channel === 'string' ? ` via ${r.approval_channel}` : '';
         const who = typeof r.subject === 'string' ? `: ${r.subject}` : '';
-        approvals.add(`${r.decided_by}${via}${who}${r.scope ? ` (${r.scope})` : ''}`);
+        this.approvals.add(`${r.decided_by}${via}${who}${r.scope ? ` (${r.scope})` : ''}`);
       }
-      if (r.decision !== 'allow') denials.add(`${tool}: ${r.reason}`);
+      if (r.decision !== 'allow') this.denials.add(`${tool}: ${r.reason}`);
     } else if (r.event === 'mcpgate.tool.result') {
       const tool = String(r.public_name);
-      outcomes.add(String(r.outcome));
-      if (r.outcome !== 'ok') failures.add(`${r.outcome}: ${tool}`);
-      if (allowed.has(String(r.call)) && typeof r.duration_ms === 'number') {
-        const list = durations.get(tool);
+      this.outcomes.add(String(r.outcome));
+      if (r.outcome !== 'ok') this.failures.add(`${r.outcome}: ${tool}`);
+      if (this.allowed.has(String(r.call)) && typeof r.duration_ms === 'number') {
+        const list = this.durations.get(tool);
         if (list) list.push(r.duration_ms);
-        else durations.set(tool, [r.duration_ms]);
+        else this.durations.set(tool, [r.duration_ms]);
       }
     }
   }
-  const slowest = [...durations].map(([tool, values]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return { tool, calls: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted[sorted.length - 1] as number };
-  });
-  slowest.sort((a, b) => b.p95 - a.p95 || b.max - a.max || a.tool.localeCompare(b.tool));
-  const first = records[0]?.time;
-  const last = records[records.length - 1]?.time;
-  return {
-    ...(typeof first === 'string' ? { from: first } : {}),
-    ...(typeof last === 'string' ? { to: last } : {}),
-    records: records.length,
-    sessions: sessions.size,
-    calls,
-    callsPerServer: perServer.sorted(),
-    callsPerTool: perTool.sorted(),
-    decisions: decisions.sorted(),
-    decidedBy: decidedBy.sorted(),
-    decisionsBy: decisionsBy.sorted(),
-    approvals: approvals.sorted(),
-    denials: denials.sorted(),
-    outcomes: outcomes.sorted(),
-    failures: failures.sorted(),
-    slowest,
-  };
+
+  /** The summary of the records added so far. */
+  result(): AuditSummary {
+    const slowest = [...this.durations].map(([tool, values]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return { tool, calls: sorted.length, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted[sorted.length - 1] as number };
+    });
+    slowest.sort((a, b) => b.p95 - a.p95 || b.max - a.max || a.tool.localeCompare(b.tool));
+    const { first, last } = this;
+    return {
+      ...(typeof first === 'string' ? { from: first } : {}),
+      ...(typeof last === 'string' ? { to: last } : {}),
+      records: this.records,
+      sessions: this.sessions.size,
+      calls: this.calls,
+      callsPerServer: this.perServer.sorted(),
+      callsPerTool: this.perTool.sorted(),
+      decisions: this.decisions.sorted(),
+      decidedBy: this.decidedBy.sorted(),
+      decisionsBy: this.decisionsBy.sorted(),
+      approvals: this.approvals.sorted(),
+      denials: this.denials.sorted(),
+      outcomes: this.outcomes.sorted(),
+      failures: this.failures.sorted(),
+      slowest,
+    };
+  }
 }
 
 function section(title: string, rows: readonly Count[]): string {

@@ -1,15 +1,20 @@
 /**
- * `mcpgate audit verify`: reads every file of the chain in order, checks the hash chain
- * (chain.ts) and, given a key, every signed checkpoint.
+ * `mcpgate audit verify`, streamed: the files of the chain are read in order a line at a time;
+ * each line is checked against the previous record's seq and hash (chain.ts ChainWalker) and,
+ * given a key, each signed checkpoint against the record it signs. Memory does not grow with the
+ * log: the hashes of the last WINDOW_RECORDS records are kept (a checkpoint signs a recent
+ * record), an older one is read again from the files. A break is named from the lines after it
+ * (where else its seq occurs), read on in the same pass.
  */
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { chainFields, checkChain, type ChainBreak, type ChainLine } from './chain.js';
+import { ChainWalker, chainFields, hashLine, type ChainBreak, type ChainLine, type ChainPosition } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { seqRange } from './dropped.js';
 import { chainFiles } from './files.js';
-import { forEachLine } from './lines.js';
+import { HashWindow, WINDOW_RECORDS } from './hashWindow.js';
+import { forEachLine, type LineAnswer } from './lines.js';
 
 /** What verification found. */
 export interface VerifyReport {
@@ -25,75 +30,212 @@ export interface VerifyReport {
   readonly explained?: string;
 }
 
-/** The complete lines of the chain's files in order, and an incomplete last line if any. */
-export async function readChainLines(files: readonly string[]): Promise<{ lines: ChainLine[]; torn?: ChainLine }> {
-  const lines: ChainLine[] = [];
-  let torn: ChainLine | undefined;
-  for (const [index, file] of files.entries()) {
-    const name = basename(file);
-    let number = 0;
-    await forEachLine(file, (text, complete) => {
-      // A line too long to be a record keeps its place (it is not a record) but not its bytes.
-      const line = { file: name, line: ++number, text: text ?? '' };
-      // Only the newest file may end mid-record; anywhere else it is damage inside the chain.
-      if (!complete && index === files.length - 1) torn = line;
-      else lines.push(line);
-    });
+/** The chain's files: their paths and the names reports use; `window`: recent records kept. */
+interface Chain {
+  readonly paths: readonly string[];
+  readonly names: readonly string[];
+  readonly window: number;
+}
+
+/** How verify reads. */
+export interface VerifyOptions {
+  /** Recent records whose hashes are kept for checkpoint checks (older ones are read again); tests make it small. */
+  readonly window?: number;
+}
+
+/** Where a line starts: the index of its file, its byte offset and its line number there. */
+interface LineStart {
+  readonly file: number;
+  readonly offset: number;
+  readonly line: number;
+}
+
+/**
+ * Calls `onLine` for every line of the chain's files in order (from `start`, else the first),
+ * with the index of its file and its byte offset; `torn` marks an incomplete last line of the
+ * newest file (anywhere else it is damage inside the chain, and an ordinary line). `onLine`
+ * answers as for forEachLine: `false` stops.
+ */
+async function eachLine(chain: Chain, onLine: (line: ChainLine, file: number, torn: boolean, offset: number) => LineAnswer, start?: LineStart): Promise<void> {
+  const last = chain.paths.length - 1;
+  for (let index = start?.file ?? 0; index <= last; index++) {
+    const name = chain.names[index] as string;
+    const resume = index === start?.file;
+    let number = resume ? start.line - 1 : 0;
+    // A line too long to be a record keeps its place (it is not a record) but not its bytes.
+    const more = await forEachLine(
+      chain.paths[index] as string,
+      (text, complete, offset) => onLine({ file: name, line: ++number, text: text ?? '' }, index, !complete && index === last, offset),
+      undefined,
+      resume ? start.offset : 0,
+    );
+    if (!more) return;
   }
-  return torn ? { lines, torn } : { lines };
+}
+
+/** Reads the lines at indexes `from` onwards (a window's worth) again, with their hashes. */
+async function readWindow(chain: Chain, from: number): Promise<HashWindow> {
+  const window = new HashWindow(chain.names, chain.window);
+  let index = 0;
+  await eachLine(chain, (line, file) => {
+    if (index >= from) window.put(index, hashLine(line.text), file, line.line);
+    return ++index < from + window.capacity;
+  });
+  return window;
+}
+
+/** The verified records' hashes by seq: recent ones from the walk's window, older ones read again. */
+class ChainHashes {
+  private reread: HashWindow | undefined;
+
+  constructor(
+    private readonly chain: Chain,
+    private readonly walker: ChainWalker,
+    readonly window: HashWindow,
+  ) {}
+
+  /** The line at `index` (0-based among all lines), from the window or read again. */
+  async at(index: number): Promise<{ hash: string; at: ChainPosition } | undefined> {
+    const cached = this.window.get(index) ?? this.reread?.get(index);
+    if (cached) return cached;
+    this.reread = await readWindow(this.chain, index);
+    return this.reread.get(index);
+  }
+
+  /** Hash of the verified record `seq`; undefined when the chain walked so far does not hold it. */
+  async get(seq: number): Promise<string | undefined> {
+    const w = this.walker;
+    if (w.records === 0 || seq < w.firstSeq || seq > w.lastSeq) return undefined;
+    return (await this.at(seq - w.firstSeq))?.hash;
+  }
+}
+
+const CHECKPOINT_EVENT = 'mcpgate.audit.checkpoint';
+/** Cheap test before parsing a line as a checkpoint. */
+const CHECKPOINT_MARK = `"event":"${CHECKPOINT_EVENT}"`;
+
+interface CheckpointRecord {
+  readonly seq: number;
+  readonly event?: unknown;
+  readonly checkpoint_seq: number;
+  readonly checkpoint_hash: string;
+  readonly jws: string;
+}
+
+/** A checkpoint that failed, with the counts verify reports at that point. */
+interface CheckpointFailure {
+  readonly seq: number;
+  readonly break: ChainBreak;
+  readonly checkpoints: number;
+  readonly verified: number;
+}
+
+/** A line that is a checkpoint record, or undefined; `stop` when it is not a record at all. */
+function checkpointOf(text: string): CheckpointRecord | 'stop' | undefined {
+  if (!text.includes(CHECKPOINT_MARK)) return undefined;
+  let record: CheckpointRecord;
+  try {
+    record = JSON.parse(text) as CheckpointRecord;
+  } catch {
+    return 'stop'; // not a record: the chain check has already named this line
+  }
+  // The mark can also be a tool argument's member: only the record's own event makes it a checkpoint.
+  return typeof record === 'object' && record !== null && record.event === CHECKPOINT_EVENT ? record : undefined;
+}
+
+/**
+ * Checkpoints in chain order, counted up to the first that fails (as verify reports them). While
+ * the chain is being walked, a checkpoint may sign a seq not reached yet: it fails if the chain
+ * reaches it (a record signed before it existed cannot match), which is known at the end.
+ */
+class CheckpointTally {
+  checkpoints = 0;
+  verified = 0;
+  /** Seq of the last checkpoint counted. */
+  lastSeq = 0;
+  failure: CheckpointFailure | undefined;
+  /** Checkpoints that signed a seq beyond the chain walked so far; only those signing a lower seq than every earlier one can be the first to fail. */
+  private readonly ahead: Array<{ readonly signed: number; readonly failure: CheckpointFailure }> = [];
+
+  constructor(private readonly key: KeyObject | undefined) {}
+
+  /** Counts and (with a key) checks a checkpoint; `hashes` gives the hash of a verified record, `reached` the last seq walked. */
+  async add(record: CheckpointRecord, at: ChainPosition, hashes: ChainHashes, reached: number): Promise<void> {
+    if (this.failure) return;
+    this.checkpoints++;
+    this.lastSeq = record.seq;
+    if (!this.key) return;
+    const problem = await signedProblem(record, this.key);
+    if (typeof problem === 'string') return this.fail(record, at, problem);
+    if (problem.seq > reached) {
+      const failure = this.failureAt(record, at, edited(record, problem.seq));
+      if (this.ahead.every((a) => problem.seq < a.signed)) this.ahead.push({ signed: problem.seq, failure });
+    } else {
+      const actual = await hashes.get(problem.seq);
+      // A head in a file that rotation has since deleted cannot be compared; the signature still held.
+      if (actual !== undefined && actual !== problem.hash) return this.fail(record, at, edited(record, problem.seq));
+    }
+    this.verified++;
+  }
+
+  /** The first failure among checkpoints before seq `before`, the chain verified up to seq `reached`. */
+  firstFailure(before: number, reached: number): CheckpointFailure | undefined {
+    const ahead = this.ahead.find((a) => a.signed <= reached && a.failure.seq < before)?.failure;
+    return ahead ?? (this.failure && this.failure.seq < before ? this.failure : undefined);
+  }
+
+  private failureAt(record: CheckpointRecord, at: ChainPosition, detail: string): CheckpointFailure {
+    return { seq: record.seq, break: { seq: record.seq, kind: 'signature', file: at.file, line: at.line, detail }, checkpoints: this.checkpoints, verified: this.verified };
+  }
+
+  private fail(record: CheckpointRecord, at: ChainPosition, detail: string): void {
+    this.failure = this.failureAt(record, at, detail);
+  }
+}
+
+const edited = (record: CheckpointRecord, seq: number) => `checkpoint seq ${record.seq}: the signed hash of seq ${seq} does not match the record in the log (edited)`;
+
+/** The signed claim of a checkpoint, or what is wrong with its signature. */
+async function signedProblem(record: CheckpointRecord, key: KeyObject): Promise<{ seq: number; hash: string } | string> {
+  const claim = await verifyCheckpoint(String(record.jws), key);
+  if (typeof claim === 'string') return `checkpoint seq ${record.seq}: ${claim}`;
+  if (claim.seq !== record.checkpoint_seq || claim.hash !== record.checkpoint_hash) return `checkpoint seq ${record.seq}: its fields differ from what was signed (seq ${claim.seq})`;
+  return claim;
 }
 
 /** Verifies the chain whose active file is `active`; `key` also checks signed checkpoints. */
-export async function verifyAudit(active: string, key?: KeyObject): Promise<VerifyReport> {
-  const files = await chainFiles(active);
-  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
-  const { lines, torn } = await readChainLines(files);
-  const chain = checkChain(lines, torn);
-  const names = files.map((f) => basename(f));
-  let checkpoints = 0;
-  let verified = 0;
-  const intactUpTo = chain.break ? chain.break.seq : Number.POSITIVE_INFINITY;
-  for (const line of lines) {
-    if (!line.text.includes('"event":"mcpgate.audit.checkpoint"')) continue;
-    let record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string };
-    try {
-      record = JSON.parse(line.text) as typeof record;
-    } catch {
-      break; // not a record: the chain check has already named this line
-    }
-    if (!(record.seq < intactUpTo)) break;
-    checkpoints++;
-    if (!key) continue;
-    const problem = await checkCheckpoint(record, key, chain.hashes);
-    if (problem) {
-      return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, break: { seq: record.seq, kind: 'signature', file: line.file, line: line.line, detail: problem } };
-    }
-    verified++;
-  }
-  const explained = chain.break?.kind === 'deleted' ? explainGap(lines, chain.break) : undefined;
-  return { files: names, records: chain.records, firstSeq: chain.firstSeq, lastSeq: chain.lastSeq, checkpoints, checkpointsVerified: verified, ...(chain.break ? { break: chain.break } : {}), ...(explained ? { explained } : {}) };
+export async function verifyAudit(active: string, key?: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const paths = await chainFiles(active);
+  if (paths.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
+  const chain: Chain = { paths, names: paths.map((f) => basename(f)), window: options.window ?? WINDOW_RECORDS };
+  const report = await verifyChain(chain, key);
+  // A gap the writer itself recorded (it dropped records while writes failed) is still a gap, but explained.
+  const explained = report.break?.kind === 'deleted' ? await explainGap(chain, report.break) : undefined;
+  return explained ? { ...report, explained } : report;
 }
 
 /**
  * The writer's own account of a gap: the mcpgate.audit.dropped records (anywhere in the log)
- * whose seq ranges together cover every missing seq. It explains the gap; it does not close it.
+ * whose seq ranges together cover every missing seq (read in one more pass, only for a gap).
  */
-function explainGap(lines: readonly ChainLine[], gap: ChainBreak): string | undefined {
-  const after = lines.find((l) => l.file === gap.file && l.line === gap.line);
-  const next = after ? chainFields(after.text)?.seq : undefined;
-  if (next === undefined) return undefined;
+async function explainGap(chain: Chain, gap: ChainBreak): Promise<string | undefined> {
+  let next: number | undefined;
   const runs: Array<{ seq: number; first_seq: number; last_seq: number; reason: string }> = [];
-  for (const line of lines) {
-    if (!line.text.includes('"event":"mcpgate.audit.dropped"')) continue;
+  await eachLine(chain, (line) => {
+    if (line.file === gap.file && line.line === gap.line) next = chainFields(line.text)?.seq;
+    if (!line.text.includes('"event":"mcpgate.audit.dropped"')) return true;
     try {
-      const r = JSON.parse(line.text) as { seq: number; first_seq: number; last_seq: number; reason: string };
-      if (Number.isSafeInteger(r.first_seq) && Number.isSafeInteger(r.last_seq)) runs.push(r);
+      const r = JSON.parse(line.text) as { seq: number; event: unknown; first_seq: number; last_seq: number; reason: string };
+      if (r.event === 'mcpgate.audit.dropped' && Number.isSafeInteger(r.first_seq) && Number.isSafeInteger(r.last_seq) && runs.length < 10_000) runs.push(r);
     } catch {
       // not a record: the chain check names it
     }
-  }
-  const covering = runs.filter((r) => r.last_seq >= gap.seq && r.first_seq < next);
-  for (let seq = gap.seq; seq < next; ) {
+    return true;
+  });
+  if (next === undefined) return undefined;
+  const end = next;
+  const covering = runs.filter((r) => r.last_seq >= gap.seq && r.first_seq < end);
+  for (let seq = gap.seq; seq < end; ) {
     const run = covering.find((r) => r.first_seq <= seq && r.last_seq >= seq);
     if (!run) return undefined;
     seq = run.last_seq + 1;
@@ -101,14 +243,89 @@ function explainGap(lines: readonly ChainLine[], gap: ChainBreak): string | unde
   return covering.map((r) => `the writer recorded dropping ${seqRange(r.first_seq, r.last_seq)} (mcpgate.audit.dropped at seq ${r.seq}: ${r.reason})`).join('; ');
 }
 
-async function checkCheckpoint(record: { seq: number; checkpoint_seq: number; checkpoint_hash: string; jws: string }, key: KeyObject, hashes: ReadonlyMap<number, string>): Promise<string | undefined> {
-  const claim = await verifyCheckpoint(String(record.jws), key);
-  if (typeof claim === 'string') return `checkpoint seq ${record.seq}: ${claim}`;
-  if (claim.seq !== record.checkpoint_seq || claim.hash !== record.checkpoint_hash) return `checkpoint seq ${record.seq}: its fields differ from what was signed (seq ${claim.seq})`;
-  const actual = hashes.get(claim.seq);
-  // A head in a file that rotation has since deleted cannot be compared; the signature still held.
-  if (actual !== undefined && actual !== claim.hash) return `checkpoint seq ${record.seq}: the signed hash of seq ${claim.seq} does not match the record in the log (edited)`;
-  return undefined;
+/** Walks the chain and its checkpoints (see the module comment). */
+async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<VerifyReport> {
+  const walker = new ChainWalker();
+  const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names, chain.window));
+  const tally = new CheckpointTally(key);
+
+  // One pass: walk the chain; after an anomaly, read on only as far as naming it needs.
+  let stoppedAt: LineStart = { file: 0, offset: 0, line: 1 };
+  await eachLine(chain, (line, file, torn, offset) => {
+    if (torn) return walker.torn(line);
+    if (!walker.walking) return walker.observe(line);
+    const hash = walker.push(line);
+    if (hash === undefined) {
+      stoppedAt = { file, offset, line: line.line };
+      return walker.lookup !== undefined;
+    }
+    hashes.window.put(walker.records - 1, hash, file, line.line);
+    if (walker.lastEvent !== CHECKPOINT_EVENT) return undefined;
+    const checkpoint = checkpointOf(line.text);
+    if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq);
+    return undefined;
+  });
+  const earlier = walker.lookup?.earlier;
+  const outcome = walker.outcome(earlier === undefined ? undefined : (await hashes.at(earlier))?.at);
+  const report = (checkpoints: number, verified: number, broken?: ChainBreak): VerifyReport => ({
+    files: chain.names,
+    records: outcome.records,
+    firstSeq: outcome.firstSeq,
+    lastSeq: outcome.lastSeq,
+    checkpoints,
+    checkpointsVerified: verified,
+    ...(broken ? { break: broken } : {}),
+  });
+
+  // Checkpoints count up to the chain's break: those at or after its seq are not trusted.
+  const before = outcome.break ? outcome.break.seq : Number.POSITIVE_INFINITY;
+  const failure = tally.firstFailure(before, walker.lastSeq);
+  if (failure) return report(failure.checkpoints, failure.verified, failure.break);
+  if (!outcome.break) return report(tally.checkpoints, tally.verified);
+  // The break names a seq at or below a checkpoint already counted: count again up to it.
+  if (tally.lastSeq >= before) {
+    const checkpoints = await countCheckpoints(chain, before);
+    return report(checkpoints, key ? checkpoints : 0, outcome.break);
+  }
+  // Nothing follows a torn last line.
+  if (outcome.break.kind === 'torn') return report(tally.checkpoints, tally.verified, outcome.break);
+  // Lines after the break may still hold checkpoints of earlier seqs (copies): check them as well.
+  return checkAfterBreak(chain, stoppedAt, before, tally, hashes, report, outcome.break);
+}
+
+/** Checkpoints with a seq below `before`, counted from the start up to the first that is not. */
+async function countCheckpoints(chain: Chain, before: number): Promise<number> {
+  let count = 0;
+  await eachLine(chain, (line) => {
+    const checkpoint = checkpointOf(line.text);
+    if (checkpoint === undefined) return true;
+    if (checkpoint === 'stop' || !(checkpoint.seq < before)) return false;
+    count++;
+    return true;
+  });
+  return count;
+}
+
+/** Goes on checking checkpoints from the line the walk stopped at, up to one that is not below `before`. */
+async function checkAfterBreak(
+  chain: Chain,
+  from: LineStart,
+  before: number,
+  tally: CheckpointTally,
+  hashes: ChainHashes,
+  report: (checkpoints: number, verified: number, broken?: ChainBreak) => VerifyReport,
+  broken: ChainBreak,
+): Promise<VerifyReport> {
+  // The walk is over: every seq it reached is known.
+  const reached = Number.POSITIVE_INFINITY;
+  await eachLine(chain, (line, _file, torn) => {
+    if (torn) return true;
+    const checkpoint = checkpointOf(line.text);
+    if (checkpoint === undefined) return true;
+    if (checkpoint === 'stop' || !(checkpoint.seq < before)) return false;
+    return tally.add(checkpoint, line, hashes, reached).then(() => tally.failure === undefined);
+  }, from);
+  return tally.failure ? report(tally.failure.checkpoints, tally.failure.verified, tally.failure.break) : report(tally.checkpoints, tally.verified, broken);
 }
 
 /** One-line summary for the CLI. */

@@ -9,8 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { verificationKey } from '../audit/checkpoint.js';
-import { filterRecords, formatTable, parseTime, readAuditRecords, type AuditFilter } from '../audit/query.js';
-import { formatSummary, summarise } from '../audit/report.js';
+import { forEachRecord, formatTable, parseTime, recordFilter, type AuditFilter, type AuditRecord } from '../audit/query.js';
+import { formatSummary, SummaryBuilder } from '../audit/report.js';
 import { renderHtml } from '../audit/reportHtml.js';
 import { describeVerify, verifyAudit } from '../audit/verify.js';
 import { defaultResolver } from '../config/references.js';
@@ -95,19 +95,38 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
   }
 
   const filter = filterFrom(values);
-  const read = await readAuditRecords(file);
-  if (read.skipped > 0) io.err.write(`mcpgate audit: skipped ${read.skipped} line(s) that are not records (run mcpgate audit verify)\n`);
-  const records = filterRecords(read.records, filter);
+  // Streamed: a first pass only when the filter joins records (a call's decision or outcome, a
+  // session's client), then the matching records one at a time; only the output is kept.
+  const selection = recordFilter(filter);
+  const skippedWarning = (skipped: number) => {
+    if (skipped > 0) io.err.write(`mcpgate audit: skipped ${skipped} line(s) that are not records (run mcpgate audit verify)\n`);
+  };
+  if (selection.joins) skippedWarning((await forEachRecord(file, (r) => selection.learn(r))).skipped);
+  const warnAfter = (skipped: number) => (selection.joins ? undefined : skippedWarning(skipped));
   if (sub === 'query') {
     if (values.json) {
-      const index = new Map(read.records.map((r, i) => [r, i]));
-      for (const r of records) io.out.write(`${read.lines[index.get(r) as number]}\n`);
+      let pending = '';
+      const read = await forEachRecord(file, (r, line) => {
+        if (!selection.matches(r)) return;
+        pending += `${line}\n`;
+        if (pending.length >= 65_536) {
+          io.out.write(pending);
+          pending = '';
+        }
+      });
+      if (pending !== '') io.out.write(pending);
+      warnAfter(read.skipped);
     } else {
+      const records: AuditRecord[] = [];
+      const read = await forEachRecord(file, (r) => void (selection.matches(r) && records.push(r)));
+      warnAfter(read.skipped);
       io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records));
     }
     return 0;
   }
-  const summary = summarise(records);
+  const builder = new SummaryBuilder();
+  warnAfter((await forEachRecord(file, (r) => (selection.matches(r) ? builder.add(r) : undefined))).skipped);
+  const summary = builder.result();
   if (values.html !== undefined) {
     await writeFile(values.html, renderHtml(summary));
     io.err.write(`mcpgate audit: wrote ${values.html}\n`);
