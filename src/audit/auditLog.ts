@@ -18,6 +18,9 @@ import type { CheckpointSigner } from './checkpoint.js';
 import { eventMembers } from './eventJson.js';
 import { findHead } from './files.js';
 
+/** A batch buffer this small comes from Buffer's shared pool (a larger one is an ArrayBuffer of its own). */
+const SMALL_CHUNK = 2048;
+
 /** Records the audit log writes about itself. */
 export type AuditSelfEvent =
   | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
@@ -49,7 +52,7 @@ export class AuditLog implements EventSink {
   private times: number[] = [];
   private scheduled = false;
   /** Bytes to allocate for the next batch's lines. */
-  private chunkHint = 4096;
+  private chunkHint = SMALL_CHUNK;
   private lastTime = 0;
   private lastIso = '';
   private seq: number;
@@ -105,7 +108,7 @@ export class AuditLog implements EventSink {
     }
     if (used > chunkStart) this.appender.write(out.subarray(chunkStart, used));
     // The next batch starts with room for one like this one (bounded below and above).
-    this.chunkHint = Math.min(Math.max(used, 4096), 1 << 20);
+    this.chunkHint = Math.min(Math.max(used, SMALL_CHUNK), 1 << 20);
     if (this.signer && this.sinceCheckpoint >= this.signer.every) this.checkpoint();
   };
 
