@@ -78,9 +78,9 @@ describe('stdio identity: where relative paths point', () => {
   });
 
   it('absolute command and arguments need no cwd; a cwd the entry gives is checked anyway', () => {
-    const scripts = stdio('node', ['/opt/mcp/*.js', '**']);
-    expect(identityMatches(server('absolute'), scripts)).toBe(true);
-    expect(identityMatches(server('absolute'), { ...scripts, cwd: '/srv/*' })).toBe(false);
+    expect(identityMatches(server('absolute'), stdio('node', ['/opt/mcp/*.js', '**']))).toBe(true);
+    expect(identityMatches(server('absolute'), stdio('node', ['/opt/mcp/*.js', '**'], '/srv/*'))).toBe(false);
+    expect(identityMatches(server('absolute'), stdio('node', ['/opt/mcp/*.js', '**'], '/home/user/*'))).toBe(true);
     // `./bin/server` was made absolute against the config dir at load: cwd does not choose it
     expect(identityMatches(server('localbin'), stdio(`${temp.dir}/bin/*`, ['stdio']))).toBe(true);
   });
