@@ -11,7 +11,7 @@
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
-import { execEnvKeys, identityOf, matchIdentity } from './identity.js';
+import { checkIdentity, execEnvKeys, identityOf, matchIdentity } from './identity.js';
 import type { ManagedRequirements } from './types.js';
 
 /** The configuration with the managed layer applied (the config itself when there is none). */
@@ -56,6 +56,17 @@ function admitted(server: ServerConfig, requirements: ManagedRequirements, probl
     return false;
   }
   if (matchIdentity(server, requirements.servers)) return true;
+  const near = requirements.servers.map((pattern) => checkIdentity(server, pattern)).find((check) => !check.matches && check.reason);
+  if (near && !near.matches && near.reason) {
+    problems.push({
+      file: server.file,
+      server: server.name,
+      ...(near.part ? { field: near.part } : {}),
+      severity: 'error',
+      message: `server "${server.name}" refused: ${near.reason}; its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ${near.part === 'url' || near.part === 'sse' ? 'write the URL without it' : 'use an absolute path or a cwd the allow-list accepts'}, or ask the administrator`,
+    });
+    return false;
+  }
   problems.push({
     file: server.file,
     server: server.name,

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { deepFreeze, fieldName, parseFile, validate } from '../config/load.js';
 import { durationToMs } from '../config/schema.js';
 import { formatProblem, type ConfigProblem, type SourcedRule } from '../config/types.js';
@@ -64,6 +64,12 @@ export async function loadRequirementsReport(file: string): Promise<Requirements
       if (error) problems.push({ file, line: parsed.lineOf(['rules', index, 'args', arg]), field: fieldName(['rules', index, 'args', arg]), message: error, severity: 'error' });
     }
   });
+  value.servers?.allow.forEach((entry, index) => {
+    // the server's cwd is always absolute (resolved against the config dir at load)
+    if (!('cwd' in entry) || entry.cwd === undefined || entry.cwd.startsWith('*') || isAbsolute(entry.cwd)) return;
+    const path = ['servers', 'allow', index, 'cwd'];
+    problems.push({ file, line: parsed.lineOf(path), field: fieldName(path), message: `cwd globs match the server's absolute working directory; write an absolute path (e.g. "/opt/mcp" or "/opt/mcp/*"), not "${entry.cwd}"`, severity: 'error' });
+  });
   if (problems.length > 0) return { file, problems };
   return { file, requirements: deepFreeze(normalise(file, value, parsed.lineOf)), problems };
 }
@@ -96,7 +102,9 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
   });
   const servers = value.servers?.allow.map((entry, index): ServerIdentityPattern => {
     const where = `servers.allow[${index}]`;
-    return 'url' in entry ? { kind: 'remote', url: entry.url, where } : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), where };
+    return 'url' in entry
+      ? { kind: 'remote', url: entry.url, where }
+      : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }), where };
   });
   const { approval, audit } = value;
   return {

@@ -25,10 +25,15 @@ export const ServerIdentitySchema = z.union([
       .array(z.string())
       .optional()
       .describe('Globs on the arguments, one per argument; a final "**" accepts any further ones; absent: any arguments'),
+    cwd: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Glob on the absolute working directory (a server without cwd runs in the config dir); needed when the command or an argument is a relative path (./x, x/y.js, ../x, server.js)'),
     description: z.string().optional(),
   }),
   z.strictObject({
-    url: z.string().min(1).describe('Glob on the url/sse endpoint as written, e.g. "https://mcp.example.com/*"'),
+    url: z.string().min(1).describe('Glob on the url/sse endpoint as written, e.g. "https://mcp.example.com/*"; a ${…} reference or a "."/".."/%2e segment after the host matches only a pattern that writes it or ends the host with "/*"'),
     description: z.string().optional(),
   }),
 ]);

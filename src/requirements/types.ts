@@ -12,6 +12,11 @@ export type ServerIdentityPattern =
       readonly command: string;
       /** Globs on the arguments, one per argument; a final `**` accepts any further ones; absent: any. */
       readonly args?: readonly string[];
+      /**
+       * Glob on the server's absolute working directory (a server without `cwd` runs in the config
+       * dir). Required for a server whose command line holds a relative path; checked whenever given.
+       */
+      readonly cwd?: string;
       /** Field path in the requirements file, e.g. `servers.allow[2]`. */
       readonly where: string;
     }

@@ -52,7 +52,7 @@ describe('applyRequirements', () => {
     expect(applied.servers.map((s) => s.name).sort()).toEqual(['github', 'remote']);
     const problems = applied.problems.filter((p) => p.severity === 'error').map(formatProblem);
     expect(problems).toContain(
-      `servers.d/evil.yaml: server "evil" refused: its identity (stdio: npx -y @evil/server-github) is not on the managed allow-list in ${FILE} (servers.allow); ask the administrator to allow this command or URL`,
+      `servers.d/evil.yaml: server "evil" refused: its identity (stdio: npx -y @evil/server-github (cwd ${temp.dir})) is not on the managed allow-list in ${FILE} (servers.allow); ask the administrator to allow this command or URL`,
     );
     expect(problems.some((p) => p.includes('"sneaky" refused: its identity (http: https://mcp.example.com.evil.io/mcp)'))).toBe(true);
     expect(Object.isFrozen(applied)).toBe(true);

@@ -63,6 +63,7 @@ describe('loading a requirements file', () => {
     ['rules:\n  - tool: "*/x"\n    decision: deny\n    args: { path: "/[/" }\n', ':4: rules[0].args.path: '],
     ['servers:\n  allow:\n    - { name: github }\n', ':3: servers.allow[0]'],
     ['approval:\n  minTimeout: soon\n', ':2: approval.minTimeout: '],
+    ['servers:\n  allow:\n    - command: node\n      cwd: mcp/servers\n', ':4: servers.allow[0].cwd: cwd globs match the server\'s absolute working directory; write an absolute path'],
     ['audit:\n  rotate: {}\n', ':2: audit.rotate: unknown field'],
     ['rules: [unclosed\n', 'syntax error'],
   ])('reports %j as a problem with file:line: field', async (text, expected) => {
@@ -71,6 +72,15 @@ describe('loading a requirements file', () => {
     expect(report.requirements).toBeUndefined();
     expect(report.problems.map(formatProblem).join('\n')).toContain(expected);
     await expect(loadRequirements(path)).rejects.toMatchObject({ code: 'MCPGATE_REQUIREMENTS_INVALID' });
+  });
+
+  it('keeps an allow-list entry\'s cwd glob (absolute, or starting with a star)', async () => {
+    const path = await file('cwd.yaml', 'servers:\n  allow:\n    - { command: node, args: [server.js], cwd: "/srv/mcp/*" }\n    - { command: node, cwd: "*/mcp" }\n');
+    const requirements = await loadRequirements(path);
+    expect(requirements.servers).toEqual([
+      { kind: 'stdio', command: 'node', args: ['server.js'], cwd: '/srv/mcp/*', where: 'servers.allow[0]' },
+      { kind: 'stdio', command: 'node', cwd: '*/mcp', where: 'servers.allow[1]' },
+    ]);
   });
 
   it('a named file that does not exist refuses to start (fail closed)', async () => {
