@@ -4,7 +4,9 @@
  * given a key, each signed checkpoint against the record it signs. Memory does not grow with the
  * log: the hashes of the last WINDOW_RECORDS records are kept (a checkpoint signs a recent
  * record), an older one is read again from the files. A break is named from the lines after it
- * (where else its seq occurs), read on in the same pass.
+ * (where else its seq occurs), read on in the same pass. A gap the writer explained (it dropped
+ * records while writes failed, and its mcpgate.audit.dropped record links across: explainedGaps.ts)
+ * is walked across and reported as such; the rest of the chain is verified as usual.
  */
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
