@@ -394,7 +394,7 @@ export function describeVerify(report: VerifyReport): string {
 
 /** One line per explained gap listed (and how many more). */
 function describeGaps(gaps: NonNullable<VerifyReport['gaps']>): string {
-  const lines = gaps.listed.map((g) => `\n  gap: ${describeGap(g)}; the record after it links to the last dropped one`);
+  const lines = gaps.listed.map((g) => `\n  gap: ${describeGap(g)}; seq ${g.lastSeq + 1} chains to its last_hash`);
   const more = gaps.count - gaps.listed.length;
   return lines.join('') + (more > 0 ? `\n  … and ${plural(more, 'more explained gap')}` : '');
 }
