@@ -25,7 +25,7 @@ const SMALL_CHUNK = 2048;
 export type AuditSelfEvent =
   | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
   | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string }
-  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string };
+  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string; readonly last_hash: string };
 
 /** How the audit file is written (gateway.yaml `audit.*`). */
 export interface AuditLogOptions {

@@ -109,8 +109,8 @@ const where = (at: ChainPosition): string => `${at.file}:${at.line}`;
 type Anomaly =
   /** The line at `at` has the expected seq but does not chain: inserted if `seq` occurs twice, else the previous record was edited. */
   | { readonly kind: 'relinked'; readonly seq: number; readonly at: ChainPosition }
-  /** Seqs are missing before the line at `at`: reordered if `expected` occurs later, else deleted. */
-  | { readonly kind: 'gap'; readonly seq: number; readonly expected: number; readonly at: ChainPosition }
+  /** Seqs are missing before the line at `at` (whose prev is `prev`): reordered if `expected` occurs later, else deleted. */
+  | { readonly kind: 'gap'; readonly seq: number; readonly expected: number; readonly prev: string; readonly at: ChainPosition }
   /** The line at `at` repeats an older seq: inserted if it occurs twice, else reordered. */
   | { readonly kind: 'backwards'; readonly seq: number; readonly at: ChainPosition };
 
@@ -136,6 +136,10 @@ export class ChainWalker {
   private final: ChainOutcome | undefined;
   private found: ChainPosition[] = [];
   private unlisted = 0;
+  /** Seqs missing in the gaps bridged so far. */
+  private skipped = 0;
+  /** Per gap bridged, in order: the seq after it and the seqs skipped up to it (pairs, flat). */
+  private readonly bridged: number[] = [];
 
   /** True until the walk stops (at an anomaly or a torn last line). */
   get walking(): boolean {
@@ -157,10 +161,11 @@ export class ChainWalker {
     } else if (fields.seq === expected) {
       if (fields.prev !== this.lastHash) return this.ask({ kind: 'relinked', seq: fields.seq, at }, { seq: fields.seq }, [at]);
     } else if (fields.seq > expected) {
-      return this.ask({ kind: 'gap', seq: fields.seq, expected, at }, { seq: expected }, []);
+      return this.ask({ kind: 'gap', seq: fields.seq, expected, prev: fields.prev, at }, { seq: expected }, []);
     } else {
       // Seqs firstSeq..lastSeq were each seen once, in order: an older seq was seen at a known index.
-      const earlier = fields.seq >= this.firstSeq ? { earlier: fields.seq - this.firstSeq } : {};
+      const index = this.indexOf(fields.seq);
+      const earlier = index === undefined ? {} : { earlier: index };
       return this.ask({ kind: 'backwards', seq: fields.seq, at }, { seq: fields.seq, ...earlier }, [at]);
     }
     const hash = hashLine(line.text);
@@ -170,6 +175,51 @@ export class ChainWalker {
     this.lastEvent = fields.event;
     this.lastAt = at;
     return hash;
+  }
+
+  /** The gap the walk stopped at (seqs `expected`..`seq`-1 missing before a record whose prev is `prev`), if that is where it stopped. */
+  get gap(): { readonly expected: number; readonly seq: number; readonly prev: string; readonly at: ChainPosition } | undefined {
+    const a = this.anomaly;
+    return a?.kind === 'gap' && this.final === undefined ? a : undefined;
+  }
+
+  /**
+   * Walks on across the gap the walk stopped at ({@link gap}), whose link the caller has checked
+   * (the log explains the missing seqs and the record after them chains to the last one): the
+   * line the walk stopped at becomes the next verified record. Returns its hash.
+   */
+  bridge(line: ChainLine): string {
+    const a = this.anomaly;
+    if (a?.kind !== 'gap') throw new Error('bridge: the walk did not stop at a gap');
+    this.anomaly = undefined;
+    this.lookup = undefined;
+    this.found = [];
+    this.skipped += a.seq - a.expected;
+    this.bridged.push(a.seq, this.skipped);
+    const hash = hashLine(line.text);
+    this.records++;
+    this.lastSeq = a.seq;
+    this.lastHash = hash;
+    this.lastEvent = chainFields(line.text)?.event;
+    this.lastAt = { file: line.file, line: line.line };
+    return hash;
+  }
+
+  /** The index (0-based, among the verified lines) of verified seq `seq`; undefined when it is not one (before the chain, or in a gap bridged). */
+  indexOf(seq: number): number | undefined {
+    if (seq < this.firstSeq || seq > this.lastSeq) return undefined;
+    // The last bridged gap whose first seq after it is at or below `seq` (few: a binary search).
+    const b = this.bridged;
+    let lo = 0;
+    let hi = b.length / 2;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((b[mid * 2] as number) <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < b.length / 2 && (b[lo * 2] as number) - ((b[lo * 2 + 1] as number) - (lo === 0 ? 0 : (b[lo * 2 - 1] as number))) <= seq) return undefined;
+    const skipped = lo === 0 ? 0 : (b[lo * 2 - 1] as number);
+    return seq - this.firstSeq - skipped;
   }
 
   /** Ends the walk at an incomplete last line (no newline). */

@@ -2,8 +2,12 @@
  * Records the audit writer gave up on (pending beyond its memory bound while writes failed, or a
  * failed write-ahead write): which seqs, how many, why. The writer appends a
  * `mcpgate.audit.dropped` record with these fields once it can write again, so the gap that
- * `verify` reports is explained inside the log. Buffers here hold complete record lines.
+ * `verify` reports is explained inside the log, and linked across: `last_hash` is the hash of the
+ * last dropped line, the `prev` of the record after the gap. It is taken here, when a chunk is
+ * dropped (from the chunk's last line), so the write path pays nothing for it. Buffers here hold
+ * complete record lines.
  */
+import { hashBytes } from './chain.js';
 
 /** A run of consecutive seqs that will never be in the log. */
 export interface DroppedRecords {
@@ -11,6 +15,8 @@ export interface DroppedRecords {
   readonly last_seq: number;
   readonly records: number;
   readonly reason: string;
+  /** SHA-256 of the line of seq `last_seq`: the `prev` of the record that follows the gap. */
+  readonly last_hash: string;
 }
 
 const SEQ_AT = '{"seq":'.length;
@@ -33,14 +39,21 @@ export function lineCount(chunk: Buffer): number {
   return n;
 }
 
+/** SHA-256 of the last complete line of `chunk` (without its newline); the chunk ends in a newline. */
+export function lastLineHash(chunk: Buffer): string {
+  const end = chunk.length - 1;
+  return hashBytes(chunk.subarray(chunk.lastIndexOf(0x0a, end - 1) + 1, end));
+}
+
 /** Adds `chunk`'s records to `runs`: extends the last run when its seqs follow it, else starts a new one. */
 export function addDropped(runs: DroppedRecords[], chunk: Buffer, reason: string): void {
   const first = firstSeqOf(chunk);
   const records = lineCount(chunk);
   if (records === 0) return;
   const last = runs.at(-1);
-  if (last && last.last_seq + 1 === first) runs[runs.length - 1] = { ...last, last_seq: first + records - 1, records: last.records + records };
-  else runs.push({ first_seq: first, last_seq: first + records - 1, records, reason });
+  const last_hash = lastLineHash(chunk);
+  if (last && last.last_seq + 1 === first) runs[runs.length - 1] = { ...last, last_seq: first + records - 1, records: last.records + records, last_hash };
+  else runs.push({ first_seq: first, last_seq: first + records - 1, records, reason, last_hash });
 }
 
 /** `seq 5` or `seqs 5..9`. */

@@ -4,7 +4,9 @@
  * given a key, each signed checkpoint against the record it signs. Memory does not grow with the
  * log: the hashes of the last WINDOW_RECORDS records are kept (a checkpoint signs a recent
  * record), an older one is read again from the files. A break is named from the lines after it
- * (where else its seq occurs), read on in the same pass.
+ * (where else its seq occurs), read on in the same pass. A gap the writer explained (it dropped
+ * records while writes failed, and its mcpgate.audit.dropped record links across: explainedGaps.ts)
+ * is walked across and reported as such; the rest of the chain is verified as usual.
  */
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
@@ -12,9 +14,11 @@ import { ErrorCodes, GatewayError } from '../errors.js';
 import { ChainWalker, chainFields, hashLine, type ChainBreak, type ChainLine, type ChainPosition } from './chain.js';
 import { verifyCheckpoint } from './checkpoint.js';
 import { seqRange } from './dropped.js';
+import { describeGap, DROPPED_EVENT, type ExplainedGap, ExplainedGaps } from './explainedGaps.js';
 import { chainFiles } from './files.js';
 import { HashWindow, WINDOW_RECORDS } from './hashWindow.js';
 import { forEachLine, type LineAnswer } from './lines.js';
+import { plural } from './writeErrors.js';
 
 /** What verification found. */
 export interface VerifyReport {
@@ -28,6 +32,8 @@ export interface VerifyReport {
   readonly break?: ChainBreak;
   /** For a `deleted` break: the mcpgate.audit.dropped record(s) in the log that account for the missing seqs. */
   readonly explained?: string;
+  /** Gaps the walk went on across (explained by verified mcpgate.audit.dropped records that link across them): how many, the first MAX_LISTED_GAPS. */
+  readonly gaps?: { readonly count: number; readonly listed: readonly ExplainedGap[] };
 }
 
 /** The chain's files: their paths and the names reports use; `window`: recent records kept. */
@@ -105,8 +111,8 @@ class ChainHashes {
   /** Hash of the verified record `seq`; undefined when the chain walked so far does not hold it. */
   async get(seq: number): Promise<string | undefined> {
     const w = this.walker;
-    if (w.records === 0 || seq < w.firstSeq || seq > w.lastSeq) return undefined;
-    return (await this.at(seq - w.firstSeq))?.hash;
+    const index = w.records === 0 ? undefined : w.indexOf(seq);
+    return index === undefined ? undefined : (await this.at(index))?.hash;
   }
 }
 
@@ -220,9 +226,10 @@ export async function verifyAudit(active: string, key?: KeyObject, options: Veri
  */
 async function explainGap(chain: Chain, gap: ChainBreak): Promise<string | undefined> {
   let next: number | undefined;
-  const runs: Array<{ seq: number; first_seq: number; last_seq: number; reason: string }> = [];
+  let nextPrev: string | undefined;
+  const runs: Array<{ seq: number; first_seq: number; last_seq: number; reason: string; last_hash?: unknown }> = [];
   await eachLine(chain, (line) => {
-    if (line.file === gap.file && line.line === gap.line) next = chainFields(line.text)?.seq;
+    if (line.file === gap.file && line.line === gap.line) ({ seq: next, prev: nextPrev } = chainFields(line.text) ?? {});
     if (!line.text.includes('"event":"mcpgate.audit.dropped"')) return true;
     try {
       const r = JSON.parse(line.text) as { seq: number; event: unknown; first_seq: number; last_seq: number; reason: string };
@@ -240,7 +247,16 @@ async function explainGap(chain: Chain, gap: ChainBreak): Promise<string | undef
     if (!run) return undefined;
     seq = run.last_seq + 1;
   }
-  return covering.map((r) => `the writer recorded dropping ${seqRange(r.first_seq, r.last_seq)} (mcpgate.audit.dropped at seq ${r.seq}: ${r.reason})`).join('; ');
+  const text = covering.map((r) => `the writer recorded dropping ${seqRange(r.first_seq, r.last_seq)} (mcpgate.audit.dropped at seq ${r.seq}: ${r.reason})`).join('; ');
+  // Why verify did not go on across it (docs/audit.md): the link, or where the record is.
+  const last = covering.find((r) => r.last_seq === end - 1);
+  const link =
+    last?.last_hash === undefined
+      ? `; it has no last_hash (an older writer): the link across the gap cannot be checked`
+      : last.last_hash !== nextPrev
+        ? `; but its last_hash is not the prev of seq ${end}: the link across the gap does not check`
+        : '';
+  return text + link;
 }
 
 /** Walks the chain and its checkpoints (see the module comment). */
@@ -248,6 +264,18 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
   const walker = new ChainWalker();
   const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names, chain.window));
   const tally = new CheckpointTally(key);
+  // Gaps the writer explained: their claims are read (from the first gap on) only when one is met.
+  const gaps = new ExplainedGaps((from, onText) => eachLine(chain, (line) => onText(line.text), from));
+
+  const verified = (line: ChainLine, file: number, hash: string): LineAnswer => {
+    hashes.window.put(walker.records - 1, hash, file, line.line);
+    const event = walker.lastEvent;
+    if (event === DROPPED_EVENT) gaps.confirm(walker.lastSeq, hash);
+    if (event !== CHECKPOINT_EVENT) return undefined;
+    const checkpoint = checkpointOf(line.text);
+    if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq);
+    return undefined;
+  };
 
   // One pass: walk the chain; after an anomaly, read on only as far as naming it needs.
   let stoppedAt: LineStart = { file: 0, offset: 0, line: 1 };
@@ -255,18 +283,37 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
     if (torn) return walker.torn(line);
     if (!walker.walking) return walker.observe(line);
     const hash = walker.push(line);
-    if (hash === undefined) {
-      stoppedAt = { file, offset, line: line.line };
-      return walker.lookup !== undefined;
-    }
-    hashes.window.put(walker.records - 1, hash, file, line.line);
-    if (walker.lastEvent !== CHECKPOINT_EVENT) return undefined;
-    const checkpoint = checkpointOf(line.text);
-    if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq);
-    return undefined;
+    if (hash !== undefined) return verified(line, file, hash);
+    stoppedAt = { file, offset, line: line.line };
+    const gap = walker.gap;
+    if (!gap) return walker.lookup !== undefined;
+    // A gap: walk on across it when the log explains it and the link checks (else name it as before).
+    return gaps.explain(gap, { file, offset, line: line.line, records: walker.records, lastSeq: walker.lastSeq }).then((explained) => (explained ? verified(line, file, walker.bridge(line)) : true));
   });
   const earlier = walker.lookup?.earlier;
-  const outcome = walker.outcome(earlier === undefined ? undefined : (await hashes.at(earlier))?.at);
+  let outcome = walker.outcome(earlier === undefined ? undefined : (await hashes.at(earlier))?.at);
+  // A gap walked across whose mcpgate.audit.dropped record(s) the walk did not verify is a break after all.
+  const unconfirmed = gaps.unconfirmed;
+  if (unconfirmed) {
+    const { gap, context } = unconfirmed;
+    const missing = gap.seq - gap.expected === 1 ? `seq ${gap.expected} is` : `seqs ${gap.expected}..${gap.seq - 1} are`;
+    const claims = unconfirmed.claims.map((c) => c.seq).join(', ');
+    outcome = {
+      records: context.records,
+      firstSeq: outcome.firstSeq,
+      lastSeq: context.lastSeq,
+      break: {
+        seq: gap.expected,
+        kind: 'deleted',
+        ...gap.at,
+        detail: `${missing} missing: seq ${context.lastSeq} is followed by seq ${gap.seq} at ${gap.at.file}:${gap.at.line}; the mcpgate.audit.dropped record at seq ${claims} that would explain it is not in the verified chain`,
+      },
+    };
+    stoppedAt = { file: context.file, offset: context.offset, line: context.line };
+  }
+  const before = outcome.break ? outcome.break.seq : Number.POSITIVE_INFINITY;
+  const listed = gaps.listed.filter((g) => g.lastSeq < before);
+  const gapCount = unconfirmed ? unconfirmed.ordinal : gaps.count;
   const report = (checkpoints: number, verified: number, broken?: ChainBreak): VerifyReport => ({
     files: chain.names,
     records: outcome.records,
@@ -275,10 +322,10 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
     checkpoints,
     checkpointsVerified: verified,
     ...(broken ? { break: broken } : {}),
+    ...(gapCount > 0 ? { gaps: { count: gapCount, listed } } : {}),
   });
 
   // Checkpoints count up to the chain's break: those at or after its seq are not trusted.
-  const before = outcome.break ? outcome.break.seq : Number.POSITIVE_INFINITY;
   const failure = tally.firstFailure(before, walker.lastSeq);
   if (failure) return report(failure.checkpoints, failure.verified, failure.break);
   if (!outcome.break) return report(tally.checkpoints, tally.verified);
@@ -334,8 +381,20 @@ export function describeVerify(report: VerifyReport): string {
   const start = report.firstSeq > 1 ? `; the chain starts at seq ${report.firstSeq} (older files were rotated away)` : '';
   const signed =
     report.checkpoints === 0 ? '' : report.checkpointsVerified === report.checkpoints ? `; ${report.checkpoints} signed checkpoint(s) verified` : `; ${report.checkpoints} checkpoint(s) not checked (no --key)`;
+  const gaps = report.gaps ? describeGaps(report.gaps) : '';
+  if (!report.break && report.gaps) {
+    return `intact except ${plural(report.gaps.count, 'explained gap')}: the chain verifies to the end across seqs the writer dropped (${range}, files: ${report.files.join(', ')}${start}${signed})${gaps}`;
+  }
   if (!report.break) return `intact (${range}, files: ${report.files.join(', ')}${start}${signed})`;
   const b = report.break;
   const why = report.explained ? `\nthe gap is explained in the log: ${report.explained}` : '';
-  return `broken at seq ${b.seq}: ${b.kind}: ${b.detail}${why}\n${range} verified before it (files: ${report.files.join(', ')})`;
+  const across = report.gaps ? `, across ${plural(report.gaps.count, 'explained gap')}` : '';
+  return `broken at seq ${b.seq}: ${b.kind}: ${b.detail}${why}\n${range} verified before it${across} (files: ${report.files.join(', ')})${gaps}`;
+}
+
+/** One line per explained gap listed (and how many more). */
+function describeGaps(gaps: NonNullable<VerifyReport['gaps']>): string {
+  const lines = gaps.listed.map((g) => `\n  gap: ${describeGap(g)}; seq ${g.lastSeq + 1} chains to its last_hash`);
+  const more = gaps.count - gaps.listed.length;
+  return lines.join('') + (more > 0 ? `\n  … and ${plural(more, 'more explained gap')}` : '');
 }

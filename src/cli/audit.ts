@@ -28,7 +28,8 @@ and its rotated files, in chain order.
   query    print matching records as a table, or with --json as the exact JSON lines; a session's
            story in order: mcpgate audit query --session ID
   verify   check the hash chain (and, with --key, the signed checkpoints); exit 0 "intact (…)",
-           exit 1 naming the first broken seq and why (edited, deleted, inserted, reordered, torn)
+           exit 1 naming the first broken seq and why (edited, deleted, inserted, reordered, torn),
+           exit 3 "intact except N explained gap(s)" (seqs the writer dropped while writes failed)
   report   summarise a period: calls per server/tool, decisions, approvals, denials, failures,
            slowest tools; --html FILE also writes a self-contained HTML report with charts
 Filters:
@@ -91,7 +92,8 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
     const failed = report.break !== undefined || (key !== undefined && report.checkpoints === 0);
     io.out.write(`${describeVerify(report)}\n`);
     if (key !== undefined && report.checkpoints === 0 && !report.break) io.out.write('no signed checkpoints in the log, but --key was given\n');
-    return failed ? 1 : 0;
+    // 3: intact except gaps the writer explained (docs/audit.md), so a script can tell them apart.
+    return failed ? 1 : report.gaps ? 3 : 0;
   }
 
   const filter = filterFrom(values);

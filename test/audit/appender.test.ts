@@ -98,14 +98,17 @@ describe('audit appender when writes fail', () => {
     await waitFor(() => dropped.length > 0, 10_000, () => 'the dropped records to be told');
     await appender.close();
 
-    const seqs = (await readFile(active, 'utf8')).trim().split('\n').map((line) => (JSON.parse(line) as { seq: number }).seq);
+    const written = (await readFile(active, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { seq: number; prev: string });
+    const seqs = written.map((r) => r.seq);
     const kept = seqs.filter((seq) => seq > 3);
     // The newest records within the bound (2000 bytes: ~9 of these lines) were kept, in order, up to the last.
     expect(kept.at(-1)).toBe(33);
     expect(kept.length).toBeGreaterThan(3);
     expect(kept.length * 200).toBeLessThanOrEqual(2000 + 200);
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => (kept[0] as number) + i));
-    expect(dropped).toEqual([{ first_seq: 4, last_seq: (kept[0] as number) - 1, records: (kept[0] as number) - 4, reason: expect.stringMatching(/more than 2,000 bytes of records waited while writes failed \(ENOENT/) }]);
+    // last_hash links across the gap: it is the prev of the first record kept after it.
+    const next = written.find((r) => r.seq === kept[0]) as { prev: string };
+    expect(dropped).toEqual([{ first_seq: 4, last_seq: (kept[0] as number) - 1, records: (kept[0] as number) - 4, reason: expect.stringMatching(/more than 2,000 bytes of records waited while writes failed \(ENOENT/), last_hash: next.prev }]);
     expect(messages.some((m) => m.startsWith(`dropped ${(kept[0] as number) - 4} records (seqs 4..${(kept[0] as number) - 1})`))).toBe(true);
   });
 
@@ -122,7 +125,7 @@ describe('audit appender when writes fail', () => {
     expect(describeVerify(await verifyAudit(join(real, 'audit.log')))).toMatch(/^intact \(3 records/);
   });
 
-  it('writes a mcpgate.audit.dropped record, and verify reports the gap with its explanation', async () => {
+  it('writes a mcpgate.audit.dropped record, and verify goes on across the gap it explains', async () => {
     const messages: string[] = [];
     const log = new AuditLog(active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: (e) => messages.push(e.message) });
     for (let i = 0; i < 2; i++) log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
@@ -142,10 +145,11 @@ describe('audit appender when writes fail', () => {
     const drop = all.find((r) => r.event === 'mcpgate.audit.dropped')!;
     expect(drop).toMatchObject({ first_seq: 3, reason: expect.stringMatching(/waited while writes failed \(ENOENT/) });
     const report = await verifyAudit(active);
-    expect(report.break).toMatchObject({ kind: 'deleted', seq: 3 });
+    expect(report.break).toBeUndefined();
+    expect(report).toMatchObject({ records: all.length, lastSeq: all.at(-1)!.seq, gaps: { count: 1 } });
     const text = describeVerify(report);
-    expect(text).toMatch(/^broken at seq 3: deleted: seqs 3\.\./);
-    expect(text).toContain(`the gap is explained in the log: the writer recorded dropping seqs 3..${String(drop.last_seq)} (mcpgate.audit.dropped at seq ${String(drop.seq)}: more than 600 bytes`);
+    expect(text).toMatch(/^intact except 1 explained gap: /);
+    expect(text).toContain(`gap: seqs 3..${String(drop.last_seq)} (mcpgate.audit.dropped at seq ${String(drop.seq)}: more than 600 bytes`);
     // Every record not dropped is in the file, once, in order.
     expect(all.map((r) => r.seq)).toEqual([1, 2, ...Array.from({ length: Number(drop.seq) - Number(drop.last_seq) }, (_, i) => Number(drop.last_seq) + 1 + i)]);
   });

@@ -3,7 +3,7 @@
  * deleted, inserted, reordered and torn; checkChain names the first bad seq and why.
  */
 import { describe, expect, it } from 'vitest';
-import { checkChain, formatLine, GENESIS, hashLine, type ChainLine } from '../../src/audit/chain.js';
+import { ChainWalker, checkChain, formatLine, GENESIS, hashLine, type ChainLine } from '../../src/audit/chain.js';
 
 function chain(n: number): ChainLine[] {
   const lines: ChainLine[] = [];
@@ -79,5 +79,26 @@ describe('audit chain', () => {
     const lines = chain(3);
     lines[0] = { ...lines[0]!, text: lines[0]!.text.replace(GENESIS, 'f'.repeat(64)) };
     expect(checkChain(lines).break).toMatchObject({ seq: 1, kind: 'edited' });
+  });
+
+  it('walks on across a gap it is told to bridge, and maps seqs to line indexes around the gaps', () => {
+    // seqs 1..12 with 3..4 and 8..10 left out (as a writer that dropped them: the prevs still chain across).
+    const lines = renumber(chain(12).filter((l) => ![3, 4, 8, 9, 10].includes(l.line)));
+    const walker = new ChainWalker();
+    const gaps: Array<{ expected: number; seq: number }> = [];
+    for (const line of lines) {
+      if (walker.push(line) !== undefined) continue;
+      const gap = walker.gap;
+      expect(gap).toBeDefined();
+      gaps.push({ expected: gap!.expected, seq: gap!.seq });
+      // The record after the gap holds the hash of the last seq missing: what last_hash claims.
+      expect(gap!.prev).toBe(hashLine(chain(12)[gap!.seq - 2]!.text));
+      expect(walker.bridge(line)).toBe(hashLine(line.text));
+    }
+    expect(gaps).toEqual([{ expected: 3, seq: 5 }, { expected: 8, seq: 11 }]);
+    expect(walker.outcome()).toEqual({ records: 7, firstSeq: 1, lastSeq: 12 });
+    expect([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((seq) => walker.indexOf(seq))).toEqual([0, 1, undefined, undefined, 2, 3, 4, undefined, undefined, undefined, 5, 6, undefined]);
+    // Without a bridge the same gap is named as before.
+    expect(checkChain(lines).break).toMatchObject({ seq: 3, kind: 'deleted' });
   });
 });
