@@ -5,7 +5,8 @@
  * Run: `npm run bench:cpu` (Linux). Options: `-- --concurrency N` (default 64), `-- --runs N`
  * (default 3), `-- --profile DIR` (write a V8 .cpuprofile of each gateway run into DIR, for
  * Chrome DevTools or `node --cpu-prof` tooling), `-- --telemetry` (export OpenTelemetry, OTLP/HTTP
- * protobuf, every signal, to a local collector stand-in that discards what it gets).
+ * protobuf, every signal, to a local collector stand-in that discards what it gets; other OTEL_*
+ * variables set for the bench, such as OTEL_TRACES_EXPORTER=none, are passed on to the gateway).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -28,9 +29,11 @@ async function cpuTicks(pid: number): Promise<number> {
 
 const { dir } = await writeGatewayConfig();
 const telemetryEnv: Record<string, string> = {};
+/** Bytes the collector stand-in received, per OTLP path (`/v1/traces`…). */
+const received = new Map<string, number>();
 const collector = options.telemetry
   ? createServer((req, res) => {
-      req.resume();
+      req.on('data', (chunk: Buffer) => received.set(req.url ?? '', (received.get(req.url ?? '') ?? 0) + chunk.length));
       req.on('end', () => res.end());
     })
   : undefined;
@@ -39,6 +42,8 @@ if (collector) {
   const address = collector.address();
   telemetryEnv.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   telemetryEnv.OTEL_METRIC_EXPORT_INTERVAL = '1000';
+  // Other OTEL_* variables of the bench's own environment reach the gateway (e.g. OTEL_TRACES_EXPORTER=none).
+  for (const [name, value] of Object.entries(process.env)) if (name.startsWith('OTEL_') && value !== undefined) telemetryEnv[name] = value;
 }
 try {
   for (let run = 1; run <= RUNS; run++) {
@@ -49,9 +54,11 @@ try {
     await warmUp(client, workload, 2000);
     const pid = transport.pid as number;
     const before = await cpuTicks(pid);
+    received.clear();
     const cell = await measure(client, workload, CONCURRENCY, DURATION_MS);
     const usedMicros = ((await cpuTicks(pid)) - before) * 10_000;
-    console.log(`run ${run}: ${Math.round(cell.perSecond)} calls/s, gateway CPU ${(usedMicros / cell.calls).toFixed(1)} µs per call`);
+    const exported = [...received].map(([path, bytes]) => `${path.replace('/v1/', '')} ${Math.round(bytes / cell.calls)}`).join(', ');
+    console.log(`run ${run}: ${Math.round(cell.perSecond)} calls/s, gateway CPU ${(usedMicros / cell.calls).toFixed(1)} µs per call${exported ? ` (OTLP bytes per call: ${exported})` : ''}`);
     await client.close();
   }
 } finally {

@@ -30,7 +30,6 @@ import type { Telemetry } from './telemetry.js';
 
 /** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */
 const CONCURRENT_EXPORTS = 2;
-const BATCH_SIZE = 512;
 
 /** Starts the SDK with the given settings. */
 export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetry {
@@ -46,7 +45,8 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     const created = target.protocol === 'http/json' ? new encodings.json(config) : new encodings.proto(config);
     return guardExporter<J | P, T>(created, signal, displayUrl(target.url), warnings, count);
   };
-  const batching = { maxQueueSize: settings.maxQueueSize, maxExportBatchSize: Math.min(BATCH_SIZE, settings.maxQueueSize), exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
+  const batching = { maxQueueSize: settings.maxQueueSize, exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
+  const batchSize = (signal: 'traces' | 'logs') => Math.min(settings.maxExportBatchSize[signal], settings.maxQueueSize);
   const length = (items: readonly unknown[]) => items.length;
   const { traces, logs: logSignal, metrics: metricSignal } = settings.signals;
 
@@ -55,6 +55,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
         new BatchSpanProcessor({
           exporter: exporter('traces', traces, { json: JsonTraceExporter, proto: ProtoTraceExporter }, length),
           scheduledDelayMillis: settings.scheduleDelayMs.traces,
+          maxExportBatchSize: batchSize('traces'),
           ...batching,
         }),
       ]
@@ -64,6 +65,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
         new BatchLogRecordProcessor({
           exporter: exporter('logs', logSignal, { json: JsonLogExporter, proto: ProtoLogExporter }, length),
           scheduledDelayMillis: settings.scheduleDelayMs.logs,
+          maxExportBatchSize: batchSize('logs'),
           ...batching,
         }),
       ]

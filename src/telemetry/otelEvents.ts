@@ -5,11 +5,12 @@
  * `mcpgate.<field>` otherwise, so an event added later is exported without a change here.
  * Tool arguments appear only here, in the form the audit file records them (`audit.arguments`).
  */
-import { context, type Attributes, type Counter, type Histogram, type Meter, type UpDownCounter } from '@opentelemetry/api';
+import { context, type Counter, type Histogram, type Meter, type UpDownCounter } from '@opentelemetry/api';
 import { SeverityNumber, type AnyValue, type AnyValueMap, type Logger } from '@opentelemetry/api-logs';
 import type { AfterTurn } from './afterTurn.js';
 import type { EventSink, GatewayEvent } from './events.js';
 import { MCP_DURATION_BUCKETS } from './otelTracer.js';
+import { Tally } from './tally.js';
 
 /** Event fields renamed to semantic-convention attributes (the rest become `mcpgate.<field>`). */
 const RENAMED: Readonly<Record<string, string>> = {
@@ -21,12 +22,26 @@ const RENAMED: Readonly<Record<string, string>> = {
   error: 'error.message',
 };
 
+/** Attribute name of each event field seen so far (built once: no string per field per record). */
+const attributeNames = new Map<string, string>();
+
+function attributeName(field: string): string {
+  let name = attributeNames.get(field);
+  if (name === undefined) {
+    name = RENAMED[field] ?? `mcpgate.${field}`;
+    attributeNames.set(field, name);
+  }
+  return name;
+}
+
 /** Builds the log attributes of an event. */
 export function logAttributes(event: GatewayEvent): AnyValueMap {
   const attributes: AnyValueMap = {};
-  for (const [field, value] of Object.entries(event)) {
+  const fields = event as unknown as Record<string, unknown>;
+  for (const field in fields) {
+    const value = fields[field];
     if (field === 'event' || value === undefined) continue;
-    attributes[RENAMED[field] ?? `mcpgate.${field}`] = value as AnyValue;
+    attributes[attributeName(field)] = value as AnyValue;
   }
   switch (event.event) {
     case 'mcpgate.tool.decision':
@@ -60,8 +75,9 @@ function severityOf(event: GatewayEvent): SeverityNumber {
 
 /** Exports events as log records and metrics; never throws, never waits. */
 export class OtelEventSink implements EventSink {
-  private readonly decisions: Counter | undefined;
-  private readonly results: Counter | undefined;
+  /** Read by the `mcpgate.tool.decisions` / `.results` observable counters at each collection. */
+  private readonly decisions = new Tally(['mcpgate.decision', 'mcpgate.decided_by', 'mcpgate.server']);
+  private readonly results = new Tally(['mcpgate.outcome', 'mcpgate.server']);
   private readonly approvalWait: Histogram | undefined;
   private readonly sessionDuration: Histogram | undefined;
   private readonly activeSessions: UpDownCounter | undefined;
@@ -75,8 +91,9 @@ export class OtelEventSink implements EventSink {
     private readonly later: AfterTurn,
   ) {
     if (!meter) return;
-    this.decisions = meter.createCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' });
-    this.results = meter.createCounter('mcpgate.tool.results', { description: 'Forwarded tools/call results by outcome', unit: '{call}' });
+    // Counted per call: tallied here and observed at collection (same sums as synchronous counters).
+    meter.createObservableCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' }).addCallback(this.decisions.observe);
+    meter.createObservableCounter('mcpgate.tool.results', { description: 'Forwarded tools/call results by outcome', unit: '{call}' }).addCallback(this.results.observe);
     this.approvalWait = meter.createHistogram('mcpgate.approval.wait', {
       description: 'Time an ask decision waited for its answer',
       unit: 's',
@@ -109,8 +126,7 @@ export class OtelEventSink implements EventSink {
   private record(event: GatewayEvent): void {
     switch (event.event) {
       case 'mcpgate.tool.decision': {
-        const attributes: Attributes = { 'mcpgate.decision': event.decision, 'mcpgate.decided_by': event.decided_by, 'mcpgate.server': event.server };
-        this.decisions?.add(1, attributes);
+        const attributes = this.decisions.add(event.decision, event.decided_by, event.server);
         // Only decisions a human, reviewer or timeout answered waited for approval.
         if (event.decided_by === 'user' || event.decided_by === 'auto_review' || event.decided_by === 'timeout') {
           this.approvalWait?.record(event.approval_wait_ms / 1000, attributes);
@@ -118,7 +134,7 @@ export class OtelEventSink implements EventSink {
         break;
       }
       case 'mcpgate.tool.result':
-        this.results?.add(1, { 'mcpgate.outcome': event.outcome, 'mcpgate.server': event.server });
+        this.results.add(event.outcome, event.server);
         break;
       case 'mcpgate.session.start':
         this.openSessions.add(event.session);

@@ -32,6 +32,8 @@ export interface TelemetrySettings {
   readonly maxQueueSize: number;
   /** Batching delay of spans and log records. */
   readonly scheduleDelayMs: { readonly traces: number; readonly logs: number };
+  /** Most spans / log records per export request (never more than maxQueueSize). */
+  readonly maxExportBatchSize: { readonly traces: number; readonly logs: number };
 }
 
 const SIGNALS: readonly Signal[] = ['logs', 'traces', 'metrics'];
@@ -82,6 +84,7 @@ export function telemetrySettings(
       exportTimeoutMs: config?.exportTimeoutMs ?? positive(get('OTEL_EXPORTER_OTLP_TIMEOUT'), 10_000),
       maxQueueSize: config?.maxQueueSize ?? positive(get('OTEL_BSP_MAX_QUEUE_SIZE'), 2048),
       scheduleDelayMs: { traces: positive(get('OTEL_BSP_SCHEDULE_DELAY'), 5000), logs: positive(get('OTEL_BLRP_SCHEDULE_DELAY'), 1000) },
+      maxExportBatchSize: { traces: positive(get('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'), 512), logs: positive(get('OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'), 512) },
     },
   };
 }

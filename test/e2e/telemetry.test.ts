@@ -253,6 +253,25 @@ describe('OpenTelemetry export', () => {
     expect(traces).not.toContain('plain-argument-value');
   });
 
+  it('exports a full batch at once, its size taken from OTEL_BSP_MAX_EXPORT_BATCH_SIZE / OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    // Scheduled exports an hour away: only a batch reaching its size is exported while the gateway runs.
+    const batching = { OTEL_BSP_SCHEDULE_DELAY: '3600000', OTEL_BLRP_SCHEDULE_DELAY: '3600000', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '3', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '2' };
+    gateway = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_METRICS_EXPORTER: 'none', ...batching });
+    for (let i = 0; i < 4; i++) await gateway.client.callTool({ name: 'echo__echo', arguments: { message: `call ${i}` } });
+    const r = receiver;
+    // Four calls: a SERVER, policy and CLIENT span each, a decision and a result log record each.
+    await waitFor(() => r.spans.filter((s) => s.kind === SERVER && s.name === 'tools/call echo__echo').length >= 3, 15_000, () => `batched spans; have ${r.spans.length}`);
+    await waitFor(() => r.logs.filter((l) => l.eventName === 'mcpgate.tool.result').length >= 3, 15_000, () => `batched log records; have ${r.logs.length}`);
+    const sizes = (path: string) => r.requests.filter((q) => q.path === path).map((q) => JSON.parse(q.body.toString('utf8')) as Record<string, Array<Record<string, Array<Record<string, unknown[]>>>>>);
+    const spanCounts = sizes('/v1/traces').map((body) => body.resourceSpans!.flatMap((rs) => rs.scopeSpans!).reduce((n, ss) => n + ss.spans!.length, 0));
+    const logCounts = sizes('/v1/logs').map((body) => body.resourceLogs!.flatMap((rl) => rl.scopeLogs!).reduce((n, sl) => n + sl.logRecords!.length, 0));
+    expect(spanCounts.every((n) => n === 3), `spans per export: ${spanCounts.join(', ')}`).toBe(true);
+    expect(logCounts.every((n) => n === 2), `log records per export: ${logCounts.join(', ')}`).toBe(true);
+  });
+
   it('keeps tool-call latency when the collector is down or slow, with a rate-limited warning', async () => {
     config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
     const { freePort } = await import('../support/gateway.js');

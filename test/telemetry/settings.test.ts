@@ -23,6 +23,7 @@ describe('telemetry settings', () => {
     expect(settings?.serviceName).toBe('mcpgate');
     expect(settings?.exportIntervalMs).toBe(60_000);
     expect(settings?.maxQueueSize).toBe(2048);
+    expect(settings?.maxExportBatchSize).toEqual({ traces: 512, logs: 512 });
   });
 
   it('export only the signals that have their own endpoint when there is no general one, used as given', () => {
@@ -38,6 +39,9 @@ describe('telemetry settings', () => {
     expect(settings?.exportTimeoutMs).toBe(750);
     expect(settings?.scheduleDelayMs.traces).toBe(200);
     expect(telemetrySettings(undefined, { ...env, OTEL_SDK_DISABLED: 'true' }).settings).toBeUndefined();
+    const batches = telemetrySettings(undefined, { ...env, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1024', OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '64' }).settings;
+    expect(batches?.maxExportBatchSize).toEqual({ traces: 1024, logs: 64 });
+    expect(telemetrySettings(undefined, { ...env, OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 'lots' }).settings?.maxExportBatchSize.traces).toBe(512);
   });
 
   it('turn on with a telemetry section alone, defaulting to the local collector', () => {
