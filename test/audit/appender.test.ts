@@ -8,16 +8,16 @@
  * records written so far, stays where it is; restoring the link lets the retries write again into
  * the same file.
  */
-import { mkdir, mkdtemp, readFile, rm, symlink, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Appender } from '../../src/audit/appender.js';
 import { AuditLog } from '../../src/audit/auditLog.js';
 import { formatLine, GENESIS, hashLine } from '../../src/audit/chain.js';
 import type { DroppedRecords } from '../../src/audit/dropped.js';
 import { readAuditRecords } from '../../src/audit/query.js';
 import { describeVerify, verifyAudit } from '../../src/audit/verify.js';
+import { breakableLogDir } from '../support/breakableDir.js';
 import { waitFor } from '../support/gateway.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,31 +34,19 @@ function records(chain: { prev: string }, from: number, count = 1): Buffer {
 }
 
 describe('audit appender when writes fail', () => {
-  let dir: string;
-  let real: string;
-  let link: string;
-  let active: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mcpgate-appender-'));
-    real = join(dir, 'real');
-    link = join(dir, 'logs');
-    active = join(link, 'audit.log');
-    await mkdir(real);
-    await symlink(real, link);
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const logs = breakableLogDir('mcpgate-appender-');
 
   /** Writes seq 1..3, then cuts the way to the file and rotates (rename and reopen fail from now on). */
   async function breakAfterThree(appender: Appender, chain: { prev: string }): Promise<void> {
     appender.write(records(chain, 1, 3));
-    await waitFor(async () => (await readFile(active, 'utf8').catch(() => '')).split('\n').length === 4);
-    await unlink(link);
+    await waitFor(async () => (await readFile(logs.active, 'utf8').catch(() => '')).split('\n').length === 4);
+    await logs.cut();
     appender.rotate(1);
   }
 
   it('keeps the records of failed writes, retries them with a backoff, and the chain stays intact', async () => {
     const messages: string[] = [];
-    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
+    const appender = new Appender(logs.active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
     const chain = { prev: GENESIS };
     await breakAfterThree(appender, chain);
     // 1.5 s of failing writes, a chunk every 20 ms (75 chunks).
@@ -66,12 +54,12 @@ describe('audit appender when writes fail', () => {
       appender.write(records(chain, seq));
       await sleep(20);
     }
-    await symlink(real, link);
-    await waitFor(async () => (await readFile(active, 'utf8')).includes('"seq":78,'), 10_000, () => 'the retried records');
+    await logs.mend();
+    await waitFor(async () => (await readFile(logs.active, 'utf8')).includes('"seq":78,'), 10_000, () => 'the retried records');
     appender.write(records(chain, 79));
     await appender.close();
 
-    const report = await verifyAudit(active);
+    const report = await verifyAudit(logs.active);
     expect(describeVerify(report)).toMatch(/^intact \(79 records, seq 1\.\.79/);
     // Reported: the first error at once, the rest counted; the recovery once, naming the attempts.
     expect(messages[0]).toMatch(/ENOENT/);
@@ -86,7 +74,7 @@ describe('audit appender when writes fail', () => {
   it('drops the oldest waiting records beyond the memory bound and tells once it can write again', async () => {
     const messages: string[] = [];
     const dropped: DroppedRecords[] = [];
-    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, maxPendingBytes: 2000, onError: (e) => messages.push(e.message), onDropped: (d) => dropped.push(d) });
+    const appender = new Appender(logs.active, { fsync: 'batch', fsyncIntervalMs: 1000, maxPendingBytes: 2000, onError: (e) => messages.push(e.message), onDropped: (d) => dropped.push(d) });
     const chain = { prev: GENESIS };
     await breakAfterThree(appender, chain);
     for (let seq = 4; seq < 34; seq++) {
@@ -94,11 +82,11 @@ describe('audit appender when writes fail', () => {
       await sleep(10);
     }
     expect(dropped).toEqual([]); // nothing told while nothing can be written
-    await symlink(real, link);
+    await logs.mend();
     await waitFor(() => dropped.length > 0, 10_000, () => 'the dropped records to be told');
     await appender.close();
 
-    const written = (await readFile(active, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { seq: number; prev: string });
+    const written = (await readFile(logs.active, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { seq: number; prev: string });
     const seqs = written.map((r) => r.seq);
     const kept = seqs.filter((seq) => seq > 3);
     // The newest records within the bound (2000 bytes: ~9 of these lines) were kept, in order, up to the last.
@@ -114,7 +102,7 @@ describe('audit appender when writes fail', () => {
 
   it('reports at shutdown the records it still could not write', async () => {
     const messages: string[] = [];
-    const appender = new Appender(active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
+    const appender = new Appender(logs.active, { fsync: 'batch', fsyncIntervalMs: 1000, onError: (e) => messages.push(e.message) });
     const chain = { prev: GENESIS };
     await breakAfterThree(appender, chain);
     appender.write(records(chain, 4, 5));
@@ -122,29 +110,29 @@ describe('audit appender when writes fail', () => {
     await appender.close();
     expect(messages.at(-1)).toMatch(/^shutting down with 5 records \(seqs 4\.\.8\) not written \(ENOENT.*: they are not in the log$/);
     // The file is a clean prefix of the chain.
-    expect(describeVerify(await verifyAudit(join(real, 'audit.log')))).toMatch(/^intact \(3 records/);
+    expect(describeVerify(await verifyAudit(join(logs.real, 'audit.log')))).toMatch(/^intact \(3 records/);
   });
 
   it('writes a mcpgate.audit.dropped record, and verify goes on across the gap it explains', async () => {
     const messages: string[] = [];
-    const log = new AuditLog(active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: (e) => messages.push(e.message) });
+    const log = new AuditLog(logs.active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: (e) => messages.push(e.message) });
     for (let i = 0; i < 2; i++) log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
     log.flush();
-    await waitFor(async () => (await readFile(active, 'utf8').catch(() => '')).split('\n').length === 3);
-    await unlink(link);
+    await waitFor(async () => (await readFile(logs.active, 'utf8').catch(() => '')).split('\n').length === 3);
+    await logs.cut();
     // The next records make the file rotate: the rename and the reopen fail, the records wait.
     for (let i = 2; i < 30; i++) {
       log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
       await sleep(10);
     }
-    await symlink(real, link);
-    await waitFor(async () => (await readAuditRecords(active)).records.some((r) => r.event === 'mcpgate.audit.dropped'), 10_000, () => 'the dropped record');
+    await logs.mend();
+    await waitFor(async () => (await readAuditRecords(logs.active)).records.some((r) => r.event === 'mcpgate.audit.dropped'), 10_000, () => 'the dropped record');
     await log.close();
 
-    const all = (await readAuditRecords(active)).records;
+    const all = (await readAuditRecords(logs.active)).records;
     const drop = all.find((r) => r.event === 'mcpgate.audit.dropped')!;
     expect(drop).toMatchObject({ first_seq: 3, reason: expect.stringMatching(/waited while writes failed \(ENOENT/) });
-    const report = await verifyAudit(active);
+    const report = await verifyAudit(logs.active);
     expect(report.break).toBeUndefined();
     expect(report).toMatchObject({ records: all.length, lastSeq: all.at(-1)!.seq, gaps: { count: 1 } });
     const text = describeVerify(report);

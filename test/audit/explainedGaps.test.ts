@@ -9,15 +9,15 @@
  */
 import { CompactSign } from 'jose';
 import { createSecretKey } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/auditLog.js';
 import { hashLine } from '../../src/audit/chain.js';
 import type { CheckpointSigner } from '../../src/audit/checkpoint.js';
 import { chainFiles } from '../../src/audit/files.js';
 import { describeVerify, verifyAudit } from '../../src/audit/verify.js';
+import { breakableLogDir } from '../support/breakableDir.js';
 import { runMcpgate, waitFor } from '../support/gateway.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -63,19 +63,7 @@ function change(lines: Line[], index: number, edit: (r: Rec) => void, rechain: b
 }
 
 describe('verify across gaps the writer explained', () => {
-  let dir: string;
-  let real: string;
-  let link: string;
-  let active: string;
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'mcpgate-gaps-'));
-    real = join(dir, 'real');
-    link = join(dir, 'logs');
-    active = join(link, 'audit.log');
-    await mkdir(real);
-    await symlink(real, link);
-  });
-  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const logs = breakableLogDir('mcpgate-gaps-');
 
   /**
    * A real log with one explained gap: 2 records, then writes fail while 28 more are emitted
@@ -83,18 +71,18 @@ describe('verify across gaps the writer explained', () => {
    * more records. Returns the lines and the dropped record's index.
    */
   async function gappedLog(options: { checkpoint?: CheckpointSigner; outages?: number } = {}): Promise<{ lines: Line[]; drop: number }> {
-    const log = new AuditLog(active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: () => undefined, ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}) });
+    const log = new AuditLog(logs.active, { rotate: { maxBytes: 400 }, maxPendingBytes: 600, onError: () => undefined, ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}) });
     for (let i = 0; i < 2; i++) log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
     log.flush();
-    await waitFor(async () => (await readFile(active, 'utf8').catch(() => '')).split('\n').length >= 3);
-    const drops = async () => (await linesOf(active)).filter((l) => l.text.includes('"event":"mcpgate.audit.dropped"')).length;
+    await waitFor(async () => (await readFile(logs.active, 'utf8').catch(() => '')).split('\n').length >= 3);
+    const drops = async () => (await linesOf(logs.active)).filter((l) => l.text.includes('"event":"mcpgate.audit.dropped"')).length;
     for (let outage = 1; outage <= (options.outages ?? 1); outage++) {
-      await unlink(link);
+      await logs.cut();
       for (let i = 2; i < 30; i++) {
         log.emit({ event: 'mcpgate.upstream.state', server: `s${outage}-${i}`, state: 'ready' });
         await sleep(10);
       }
-      await symlink(real, link);
+      await logs.mend();
       await waitFor(async () => (await drops()) === outage, 10_000, () => `dropped record ${outage}`);
       for (let i = 0; i < 8; i++) {
         log.emit({ event: 'mcpgate.upstream.state', server: `after${outage}-${i}`, state: 'ready' });
@@ -102,7 +90,7 @@ describe('verify across gaps the writer explained', () => {
       }
     }
     await log.close();
-    const lines = await linesOf(active);
+    const lines = await linesOf(logs.active);
     return { lines, drop: lines.findIndex((l) => rec(l).event === 'mcpgate.audit.dropped') };
   }
 
@@ -115,7 +103,7 @@ describe('verify across gaps the writer explained', () => {
     expect(d).toMatchObject({ first_seq: 3, records: Number(d.last_seq) - 2, last_hash: rec(lines[after]!).prev });
     expect(seqs.slice(0, after)).not.toContain(3);
 
-    const report = await verifyAudit(active, key);
+    const report = await verifyAudit(logs.active, key);
     expect(report.break).toBeUndefined();
     expect(report).toMatchObject({ records: lines.length, firstSeq: 1, lastSeq: seqs.at(-1) });
     expect(report.gaps).toEqual({ count: 1, listed: [{ firstSeq: 3, lastSeq: d.last_seq, droppedAt: [d.seq], reason: expect.stringMatching(/more than 600 bytes/) }] });
@@ -134,22 +122,22 @@ describe('verify across gaps the writer explained', () => {
     const wrong = 'ab'.repeat(32);
     const jws = await sign(Number(signed.checkpoint_seq), wrong);
     change(lines, at, (r) => Object.assign(r, { checkpoint_hash: wrong, jws }), true);
-    await writeLines(active, lines);
-    const forged = await verifyAudit(active, key);
+    await writeLines(logs.active, lines);
+    const forged = await verifyAudit(logs.active, key);
     expect(forged.break).toMatchObject({ kind: 'signature', seq: signed.seq });
     expect(forged.gaps?.count).toBe(1);
 
     // The CLI on a fresh log: exit 3, distinct from intact (0) and broken (1).
     await gappedLogAgain();
-    const cli = await runMcpgate(['audit', 'verify', '--file', active]);
+    const cli = await runMcpgate(['audit', 'verify', '--file', logs.active]);
     expect(cli.stdout).toMatch(/^intact except 1 explained gap/);
     expect(cli.code).toBe(3);
   });
 
   /** A fresh gapped log in a fresh directory (the first one was tampered with). */
   async function gappedLogAgain(): Promise<{ lines: Line[]; drop: number }> {
-    await rm(real, { recursive: true, force: true });
-    await mkdir(real);
+    await rm(logs.real, { recursive: true, force: true });
+    await mkdir(logs.real);
     return gappedLog();
   }
 
@@ -157,7 +145,7 @@ describe('verify across gaps the writer explained', () => {
     const { lines } = await gappedLog({ checkpoint: signer, outages: 2 });
     const drops = lines.map(rec).filter((r) => r.event === 'mcpgate.audit.dropped');
     expect(drops).toHaveLength(2);
-    const report = await verifyAudit(active, key, { window: 3 });
+    const report = await verifyAudit(logs.active, key, { window: 3 });
     expect(report.break).toBeUndefined();
     expect(report.gaps).toMatchObject({ count: 2, listed: drops.map((d) => ({ firstSeq: d.first_seq, lastSeq: d.last_seq, droppedAt: [d.seq] })) });
     expect(report.records).toBe(lines.length);
@@ -171,8 +159,8 @@ describe('verify across gaps the writer explained', () => {
     const target = drop + 3;
     const seq = rec(lines[target]!).seq;
     change(lines, target, (r) => (r.server = 'forged'), false);
-    await writeLines(active, lines);
-    const report = await verifyAudit(active);
+    await writeLines(logs.active, lines);
+    const report = await verifyAudit(logs.active);
     expect(report.break).toMatchObject({ kind: 'edited', seq, file: basename(lines[target]!.path) });
     expect(report.gaps?.count).toBe(1);
     expect(report.lastSeq).toBe(seq - 1);
@@ -183,8 +171,8 @@ describe('verify across gaps the writer explained', () => {
     const { lines, drop } = await gappedLog();
     const copied = lines[drop + 2]!;
     lines.push({ path: lines.at(-1)!.path, text: copied.text });
-    await writeLines(active, lines);
-    const report = await verifyAudit(active, undefined, { window: 2 });
+    await writeLines(logs.active, lines);
+    const report = await verifyAudit(logs.active, undefined, { window: 2 });
     const lineNo = (i: number) => lines.slice(0, i + 1).filter((l) => l.path === lines[i]!.path).length;
     expect(report.break).toMatchObject({ kind: 'inserted', seq: rec(copied).seq });
     expect(report.break?.detail).toContain(`${basename(copied.path)}:${lineNo(drop + 2)}, ${basename(lines.at(-1)!.path)}:${lineNo(lines.length - 1)}`);
@@ -195,8 +183,8 @@ describe('verify across gaps the writer explained', () => {
     const first = lines.findIndex((l, i) => i > 1 && rec(l).seq > 3);
     expect(first).toBeLessThan(drop);
     change(lines, first, (r) => (r.server = 'forged'), false);
-    await writeLines(active, lines);
-    const report = await verifyAudit(active);
+    await writeLines(logs.active, lines);
+    const report = await verifyAudit(logs.active);
     expect(report.break).toMatchObject({ kind: 'deleted', seq: 3 });
     expect(report.break?.detail).toContain(`the mcpgate.audit.dropped record at seq ${rec(lines[drop]!).seq} that would explain it is not in the verified chain`);
     expect(report).toMatchObject({ records: 2, lastSeq: 2 });
@@ -209,8 +197,8 @@ describe('verify across gaps the writer explained', () => {
     const d = rec(lines[drop]!);
 
     change(lines, drop, (r) => (r.last_hash = 'cd'.repeat(32)), true);
-    await writeLines(active, lines);
-    let report = await verifyAudit(active);
+    await writeLines(logs.active, lines);
+    let report = await verifyAudit(logs.active);
     expect(report.break).toMatchObject({ kind: 'deleted', seq: 3 });
     expect(report.explained).toMatch(/but its last_hash is not the prev of seq \d+: the link across the gap does not check$/);
     expect(describeVerify(report)).toMatch(/^broken at seq 3: deleted: /);
@@ -222,8 +210,8 @@ describe('verify across gaps the writer explained', () => {
     ]) {
       const forged = original.map((l) => ({ ...l }));
       change(forged, drop, (r) => Object.assign(r, range), true);
-      await writeLines(active, forged);
-      report = await verifyAudit(active);
+      await writeLines(logs.active, forged);
+      report = await verifyAudit(logs.active);
       expect(report.break, JSON.stringify(range)).toMatchObject({ kind: 'deleted', seq: 3 });
       expect(report.gaps).toBeUndefined();
     }
@@ -231,8 +219,8 @@ describe('verify across gaps the writer explained', () => {
     // A dropped record without last_hash (an older writer): the gap is a break, explained as before.
     const older = original.map((l) => ({ ...l }));
     change(older, drop, (r) => delete r.last_hash, true);
-    await writeLines(active, older);
-    report = await verifyAudit(active);
+    await writeLines(logs.active, older);
+    report = await verifyAudit(logs.active);
     expect(report.break).toMatchObject({ kind: 'deleted', seq: 3 });
     expect(describeVerify(report)).toContain(`the gap is explained in the log: the writer recorded dropping seqs 3..${String(d.last_seq)} (mcpgate.audit.dropped at seq ${String(d.seq)}: `);
     expect(report.explained).toMatch(/it has no last_hash \(an older writer\): the link across the gap cannot be checked$/);
@@ -242,8 +230,8 @@ describe('verify across gaps the writer explained', () => {
     const { lines, drop } = await gappedLog();
     const gone = rec(lines[drop + 3]!).seq;
     lines.splice(drop + 3, 1);
-    await writeLines(active, lines);
-    const report = await verifyAudit(active);
+    await writeLines(logs.active, lines);
+    const report = await verifyAudit(logs.active);
     expect(report.break).toMatchObject({ kind: 'deleted', seq: gone, detail: expect.stringMatching(new RegExp(`^seq ${gone} is missing`)) });
     expect(report.gaps?.count).toBe(1);
     expect(report.lastSeq).toBe(gone - 1);
@@ -253,8 +241,8 @@ describe('verify across gaps the writer explained', () => {
     const d = rec(again.lines[again.drop]!);
     const afterGap = again.lines.findIndex((l) => rec(l).seq === Number(d.last_seq) + 1);
     again.lines.splice(afterGap, 1);
-    await writeLines(active, again.lines);
-    const broken = await verifyAudit(active);
+    await writeLines(logs.active, again.lines);
+    const broken = await verifyAudit(logs.active);
     expect(broken.break).toMatchObject({ kind: 'deleted', seq: 3 });
     expect(broken.gaps).toBeUndefined();
   });
