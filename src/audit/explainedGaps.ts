@@ -66,6 +66,8 @@ export interface AwaitedGap {
   readonly ordinal: number;
   /** The claims not verified yet. */
   claims: readonly Claim[];
+  /** Seq of its last dropped record: with a key, a verified checkpoint must sign it or a later record. */
+  readonly lastClaim: number;
 }
 
 /** Reads the texts of the lines from a line start to the end of the log. */
@@ -99,7 +101,15 @@ export class ExplainedGaps {
   /** Gaps walked across whose claims are not verified yet, in order. */
   private awaiting: AwaitedGap[] = [];
 
-  constructor(private readonly read: LineReader) {}
+  /**
+   * @param signed verify has a key: a gap stays awaited until a verified checkpoint signs its last
+   * dropped record or a later one (else anyone could delete records and append a chained
+   * "explanation" after the last checkpoint without touching anything signed)
+   */
+  constructor(
+    private readonly read: LineReader,
+    private readonly signed = false,
+  ) {}
 
   /**
    * Whether the walk may go on across `gap`: the log's claims cover its seqs exactly and the
@@ -110,7 +120,7 @@ export class ExplainedGaps {
     if (!this.claims || (this.truncated && !this.cover(gap))) await this.scan(context);
     const claims = this.cover(gap);
     if (!claims) return false;
-    this.awaiting.push({ gap, context, ordinal: this.count, claims });
+    this.awaiting.push({ gap, context, ordinal: this.count, claims, lastClaim: Math.max(...claims.map((c) => c.seq)) });
     if (this.listed.length < MAX_LISTED_GAPS) {
       this.listed.push({ firstSeq: gap.expected, lastSeq: gap.seq - 1, droppedAt: claims.map((c) => c.seq), reason: claims.map((c) => c.reason).join('; ') });
     }
@@ -124,15 +134,26 @@ export class ExplainedGaps {
     this.awaiting = this.awaiting.filter((a) => {
       const rest = a.claims.filter((c) => !(c.seq === seq && c.hash === hash));
       if (rest.length === a.claims.length) return true;
-      if (rest.length === 0) return false;
+      if (rest.length === 0 && !this.signed) return false;
       a.claims = rest;
       return true;
     });
   }
 
-  /** The first gap walked across whose claims the walk did not verify (it is a break after all). */
+  /** A verified checkpoint signs the record `seq` (as walked): gaps whose dropped records are all verified and at or before it are settled. */
+  signedUpTo(seq: number): void {
+    if (this.awaiting.length === 0) return;
+    this.awaiting = this.awaiting.filter((a) => a.claims.length > 0 || a.lastClaim > seq);
+  }
+
+  /** The first gap walked across whose claims the walk did not verify, or (with a key) no verified checkpoint signs: it is a break after all. */
   get unconfirmed(): AwaitedGap | undefined {
     return this.awaiting[0];
+  }
+
+  /** The first gap whose claims the walk did not verify (signatures aside: a failed checkpoint is the break then). */
+  get unverified(): AwaitedGap | undefined {
+    return this.awaiting.find((a) => a.claims.length > 0);
   }
 
   /** The claims that explain `gap`, in seq order, or undefined. */

@@ -165,8 +165,8 @@ class CheckpointTally {
 
   constructor(private readonly key: KeyObject | undefined) {}
 
-  /** Counts and (with a key) checks a checkpoint; `hashes` gives the hash of a verified record, `reached` the last seq walked. */
-  async add(record: CheckpointRecord, at: ChainPosition, hashes: ChainHashes, reached: number): Promise<void> {
+  /** Counts and (with a key) checks a checkpoint; `hashes` gives the hash of a verified record, `reached` the last seq walked; `signs` hears of a verified record it signs. */
+  async add(record: CheckpointRecord, at: ChainPosition, hashes: ChainHashes, reached: number, signs?: (seq: number) => void): Promise<void> {
     if (this.failure) return;
     this.checkpoints++;
     this.lastSeq = record.seq;
@@ -180,6 +180,7 @@ class CheckpointTally {
       const actual = await hashes.get(problem.seq);
       // A head in a file that rotation has since deleted cannot be compared; the signature still held.
       if (actual !== undefined && actual !== problem.hash) return this.fail(record, at, edited(record, problem.seq));
+      if (actual !== undefined) signs?.(problem.seq);
     }
     this.verified++;
   }
@@ -265,7 +266,7 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
   const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names, chain.window));
   const tally = new CheckpointTally(key);
   // Gaps the writer explained: their claims are read (from the first gap on) only when one is met.
-  const gaps = new ExplainedGaps((from, onText) => eachLine(chain, (line) => onText(line.text), from));
+  const gaps = new ExplainedGaps((from, onText) => eachLine(chain, (line) => onText(line.text), from), key !== undefined);
 
   const verified = (line: ChainLine, file: number, hash: string): LineAnswer => {
     hashes.window.put(walker.records - 1, hash, file, line.line);
@@ -273,7 +274,7 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
     if (event === DROPPED_EVENT) gaps.confirm(walker.lastSeq, hash);
     if (event !== CHECKPOINT_EVENT) return undefined;
     const checkpoint = checkpointOf(line.text);
-    if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq);
+    if (checkpoint && checkpoint !== 'stop') return tally.add(checkpoint, line, hashes, walker.lastSeq, (seq) => gaps.signedUpTo(seq));
     return undefined;
   };
 
@@ -293,11 +294,13 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
   const earlier = walker.lookup?.earlier;
   let outcome = walker.outcome(earlier === undefined ? undefined : (await hashes.at(earlier))?.at);
   // A gap walked across whose mcpgate.audit.dropped record(s) the walk did not verify is a break after all.
-  const unconfirmed = gaps.unconfirmed;
+  // With a key, a gap no verified checkpoint covers is one too, unless a checkpoint failed (that is the break then).
+  const unconfirmed = tally.failure ? gaps.unverified : gaps.unconfirmed;
   if (unconfirmed) {
     const { gap, context } = unconfirmed;
     const missing = gap.seq - gap.expected === 1 ? `seq ${gap.expected} is` : `seqs ${gap.expected}..${gap.seq - 1} are`;
     const claims = unconfirmed.claims.map((c) => c.seq).join(', ');
+    const why = claims === '' ? `at seq ${unconfirmed.lastClaim} that would explain it is not covered by a signed checkpoint (with --key, one must sign it or a later record)` : `at seq ${claims} that would explain it is not in the verified chain`;
     outcome = {
       records: context.records,
       firstSeq: outcome.firstSeq,
@@ -306,7 +309,7 @@ async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<Ve
         seq: gap.expected,
         kind: 'deleted',
         ...gap.at,
-        detail: `${missing} missing: seq ${context.lastSeq} is followed by seq ${gap.seq} at ${gap.at.file}:${gap.at.line}; the mcpgate.audit.dropped record at seq ${claims} that would explain it is not in the verified chain`,
+        detail: `${missing} missing: seq ${context.lastSeq} is followed by seq ${gap.seq} at ${gap.at.file}:${gap.at.line}; the mcpgate.audit.dropped record ${why}`,
       },
     };
     stoppedAt = { file: context.file, offset: context.offset, line: context.line };

@@ -226,6 +226,33 @@ describe('verify across gaps the writer explained', () => {
     expect(report.explained).toMatch(/it has no last_hash \(an older writer\): the link across the gap cannot be checked$/);
   });
 
+  it('with --key, records deleted from a signed log and a made-up dropped record appended after the last checkpoint are a break, not an explained gap', async () => {
+    // An intact, signed log (no outage): checkpoints every 5 records and one at close.
+    const log = new AuditLog(logs.active, { checkpoint: signer, onError: () => undefined });
+    for (let i = 0; i < 20; i++) log.emit({ event: 'mcpgate.upstream.state', server: `s${i}`, state: 'ready' });
+    await log.close();
+    const lines = await linesOf(logs.active);
+    expect((await verifyAudit(logs.active, key)).break).toBeUndefined();
+    // The forger deletes seqs 5..7 and appends, after the last (signed) checkpoint, a dropped
+    // record that "explains" them: nothing signed is rewritten.
+    const at = (seq: number) => lines.findIndex((l) => rec(l).seq === seq);
+    const lastHash = hashLine(lines[at(7)]!.text);
+    lines.splice(at(5), 3);
+    const last = rec(lines.at(-1)!);
+    const forged = { seq: last.seq + 1, prev: hashLine(lines.at(-1)!.text), time: last.time, event: 'mcpgate.audit.dropped', first_seq: 5, last_seq: 7, records: 3, reason: 'forged', last_hash: lastHash };
+    lines.push({ path: lines.at(-1)!.path, text: JSON.stringify(forged) });
+    await writeLines(logs.active, lines);
+    // Without a key the hash chain alone cannot tell (anyone can append a chained line).
+    expect((await verifyAudit(logs.active)).gaps?.count).toBe(1);
+    const report = await verifyAudit(logs.active, key);
+    expect(report.gaps).toBeUndefined();
+    expect(report.break).toMatchObject({ kind: 'deleted', seq: 5 });
+    expect(report.break?.detail).toContain(`the mcpgate.audit.dropped record at seq ${forged.seq} that would explain it is not covered by a signed checkpoint`);
+    const cli = await runMcpgate(['audit', 'verify', '--file', logs.active, '--key', '${env:MCPGATE_TEST_GAP_KEY}'], { MCPGATE_TEST_GAP_KEY: 'a-test-hs256-secret-of-at-least-32-bytes' });
+    expect(cli.stdout).toMatch(/^broken at seq 5: deleted: /);
+    expect(cli.code).toBe(1);
+  });
+
   it('an unexplained gap is a break as before, also after an explained one', async () => {
     const { lines, drop } = await gappedLog();
     const gone = rec(lines[drop + 3]!).seq;
