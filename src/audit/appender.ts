@@ -97,13 +97,18 @@ export class Appender {
       this.writeAllSync(chunk);
       return;
     }
-    this.queue.push(chunk);
     if (this.retryMs !== 0) {
-      // Writes are failing: the chunk waits for the next retry, within the memory bound.
-      this.pendingBytes += chunk.length;
+      // Writes are failing: the chunk waits for the next retry, within the memory bound. A small
+      // chunk is a slice of a larger (often pooled, 8 KiB) buffer: keep a copy of its own size, so
+      // what waits holds about maxPendingBytes and not many times more.
+      const own = Buffer.allocUnsafeSlow(chunk.length);
+      chunk.copy(own);
+      this.queue.push(own);
+      this.pendingBytes += own.length;
       if (!this.inFlight) this.bound();
       return;
     }
+    this.queue.push(chunk);
     if (!this.writing && this.gapTimer === undefined) this.pump();
   }
 

@@ -8,8 +8,11 @@
  * records written so far, stays where it is; restoring the link lets the retries write again into
  * the same file.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Appender } from '../../src/audit/appender.js';
 import { AuditLog } from '../../src/audit/auditLog.js';
@@ -140,5 +143,35 @@ describe('audit appender when writes fail', () => {
     expect(text).toContain(`gap: seqs 3..${String(drop.last_seq)} (mcpgate.audit.dropped at seq ${String(drop.seq)}: more than 600 bytes`);
     // Every record not dropped is in the file, once, in order.
     expect(all.map((r) => r.seq)).toEqual([1, 2, ...Array.from({ length: Number(drop.seq) - Number(drop.last_seq) }, (_, i) => Number(drop.last_seq) + 1 + i)]);
+  });
+  it('records waiting while writes fail hold about maxPendingBytes of memory, not a pooled 2 KiB buffer each (one small record per event-loop turn)', async () => {
+    // A real process (built dist/, --expose-gc so the measure is of what is retained): 12,000
+    // records ~120 bytes each, one per turn, while the file cannot be reopened after a rotation.
+    const auditLog = pathToFileURL(join(process.cwd(), 'dist/audit/auditLog.js')).href;
+    const script = `
+      import { symlinkSync, unlinkSync, readFileSync } from 'node:fs';
+      const { AuditLog } = await import(${JSON.stringify(auditLog)});
+      const [active, link, real] = process.argv.slice(1);
+      const bound = 1024 * 1024;
+      const log = new AuditLog(active, { rotate: { maxBytes: 400 }, maxPendingBytes: bound, onError: () => undefined });
+      for (let i = 0; i < 2; i++) log.emit({ event: 'mcpgate.upstream.state', server: 's' + i, state: 'ready' });
+      log.flush();
+      while (readFileSync(active, 'utf8').split('\\n').length < 3) await new Promise((r) => setTimeout(r, 5));
+      unlinkSync(link);
+      const turn = () => new Promise((r) => setImmediate(r));
+      for (let i = 0; i < 200; i++) { log.emit({ event: 'mcpgate.upstream.state', server: 'warm' + i, state: 'ready' }); await turn(); }
+      globalThis.gc(); globalThis.gc();
+      const before = process.memoryUsage().arrayBuffers;
+      for (let i = 0; i < 12000; i++) { log.emit({ event: 'mcpgate.upstream.state', server: 'p' + i, state: 'ready' }); await turn(); }
+      globalThis.gc(); globalThis.gc();
+      const grown = process.memoryUsage().arrayBuffers - before;
+      symlinkSync(real, link);
+      await log.close();
+      process.stdout.write(JSON.stringify({ grown, bound }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--input-type=module', '-e', script, logs.active, logs.link, logs.real], { timeout: 60_000 });
+    const { grown, bound } = JSON.parse(stdout) as { grown: number; bound: number };
+    // 12,000 records of ~120 bytes (~1.4 MB) reach the 1 MiB bound: what they hold stays near it.
+    expect(grown, `${grown} bytes of buffers retained for a ${bound}-byte bound`).toBeLessThan(2 * bound);
   });
 });
