@@ -116,7 +116,8 @@ function urlCheck(pattern: string, where: string, url: string, kind: string): Id
   if (!compileGlob(scheme.toLowerCase())(`${parsed.protocol}//`) || !compileGlob(host.toLowerCase())(parsed.host)) return NO_MATCH;
   // `https://host*` ends its host with a star that accepts any path as well
   const patternRest = pattern.length === named[0].length && authority.endsWith('*') ? '*' : pattern.slice(named[0].length);
-  const surprise = pathSurprise(patternRest, url.slice(written[0].length));
+  // As the URL parser reads it: it removes every tab and line break (`/v1/.<TAB>./admin` is `/v1/../admin`).
+  const surprise = pathSurprise(patternRest, url.slice(written[0].length).replace(/[\t\n\r]/g, ''));
   if (!surprise) return MATCH;
   return {
     matches: false,
