@@ -68,6 +68,8 @@ export class Appender {
   /** Bytes of records queued while writes fail (counted only then). */
   private pendingBytes = 0;
   private inFlight = false;
+  /** The descriptor close() left open under a hung write (closed when that write returns). */
+  private lingering = -1;
   private lastError: Error | undefined;
   /** Records dropped and not yet told to `onDropped`. */
   private dropped: DroppedRecords[] = [];
@@ -149,10 +151,24 @@ export class Appender {
     this.closed = true;
     this.errors.stop();
     this.reportUnwritten();
-    if (this.fd >= 0) {
+    if (this.fd >= 0 && this.inFlight) {
+      // A write hung past the wait: its descriptor stays open until that write returns (then
+      // `late` closes it), so the number cannot be reused by another file under the write.
+      this.lingering = this.fd;
+    } else if (this.fd >= 0) {
       this.attempt(() => fdatasyncSync(this.fd));
       this.attempt(() => closeSync(this.fd));
     }
+    this.fd = -1;
+  }
+
+  /** A write's callback after close(): nothing more is written; its descriptor is closed now. True when closed. */
+  private late(): boolean {
+    if (!this.closed) return false;
+    const fd = this.lingering;
+    this.lingering = -1;
+    if (fd >= 0) this.attempt(() => closeSync(fd));
+    return true;
   }
 
   private pump(): void {
@@ -203,6 +219,7 @@ export class Appender {
   /** Writes the chunks queued meanwhile with one writev(2); the rare short write continues from their concatenation. */
   private writeChunks(chunks: Buffer[]): void {
     writevAsync(this.fd, chunks, (error, written) => {
+      if (this.late()) return;
       const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       if (error) {
         this.failed(chunks, 0, error);
@@ -216,6 +233,7 @@ export class Appender {
 
   private writeFrom(buffer: Buffer, offset: number): void {
     writeAsync(this.fd, buffer, offset, buffer.length - offset, null, (error, written) => {
+      if (this.late()) return;
       if (error) {
         this.failed([buffer], offset, error);
       } else if (offset + written < buffer.length) {

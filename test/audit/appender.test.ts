@@ -175,3 +175,40 @@ describe('audit appender when writes fail', () => {
     expect(grown, `${grown} bytes of buffers retained for a ${bound}-byte bound`).toBeLessThan(2 * bound);
   });
 });
+
+describe('audit appender when a write hangs past shutdown', () => {
+  const logs = breakableLogDir('mcpgate-appender-hang-');
+
+  // A FIFO nobody drains stands in for a hung file system: once its 64 KiB buffer is full, the
+  // appender's write blocks in the thread pool. close() gives up waiting after 5 s; the write's
+  // late callback must then not touch a descriptor number the process may have reused meanwhile.
+  it('does not close a descriptor with a write in flight, so a late callback cannot hit a reused one', async () => {
+    const fifo = join(logs.real, 'audit.log');
+    await promisify(execFile)('mkfifo', [fifo]);
+    const { openSync, readSync, closeSync, writeFileSync, readFileSync, constants } = await import('node:fs');
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const appender = new Appender(fifo, { fsync: 'batch', fsyncIntervalMs: 1000, onError: () => undefined });
+    appender.write(Buffer.alloc(256 * 1024, 0x61));
+    appender.write(Buffer.from('{"seq":2}\n')); // queued behind the hung write
+    const started = Date.now();
+    await appender.close();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4500);
+    // Whatever descriptor number the appender held, a file opened now must not be written or cut by it.
+    const other = join(logs.real, 'other.txt');
+    writeFileSync(other, 'precious\n');
+    const otherFd = openSync(other, 'r+');
+    const chunk = Buffer.alloc(64 * 1024);
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      try {
+        readSync(reader, chunk, 0, chunk.length, null); // unblock the hung write: its callback fires
+      } catch {
+        // EAGAIN: nothing to read right now
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    closeSync(otherFd);
+    closeSync(reader);
+    expect(readFileSync(other, 'utf8')).toBe('precious\n');
+  }, 20_000);
+});
