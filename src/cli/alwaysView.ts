@@ -88,13 +88,13 @@ export function checkStatuses(
   });
 }
 
-/** The configured server and upstream tool name a public name stands for. */
+/**
+ * The configured server and upstream tool name a public name stands for. By the public name only,
+ * as the gateway matches entries (AlwaysRules.allows): an entry's `server` is a note of where it
+ * was approved, and an entry naming a renamed server still answers the tool's ask.
+ */
 function targetOf(entry: ApprovedEntryAt, servers: readonly ServerConfig[]): { server: ServerConfig; tool: string } | { why: string } {
-  if (entry.server !== undefined && !servers.some((server) => server.name === entry.server)) {
-    return { why: `server "${entry.server}" is not configured (servers.d), so no tool of it is offered` };
-  }
   for (const server of servers) {
-    if (entry.server !== undefined && server.name !== entry.server) continue;
     const tool = server.prefix === '' ? entry.tool : entry.tool.startsWith(`${server.prefix}__`) ? entry.tool.slice(server.prefix.length + 2) : undefined;
     if (tool !== undefined && tool !== '' && publicName(server.prefix, tool) === entry.tool) return { server, tool };
   }

@@ -6,7 +6,7 @@
  * says so and the gateway queues the call again. A broken rules file is reported with file:line.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +16,7 @@ import {
   pendingApprovalId,
   runMcpgate,
   startHttpGateway,
+  startStdioGateway,
   textOf,
   type HttpGateway,
   type TempConfig,
@@ -137,6 +138,31 @@ describe('"always" entries in mcpgate tools and check', () => {
       expect(problems).toEqual([expect.objectContaining({ file: 'rules.d/approved.yaml', line: brokenLine, severity: 'error' })]);
     } finally {
       await writeFile(rulesFile, good);
+    }
+  });
+});
+
+describe('"always" entries whose server field names no configured server', () => {
+  it('the gateway matches entries by public name only, and check says the same (the entry applies)', async () => {
+    // An entry recorded for a server since renamed (or hand-edited): the running gateway still
+    // answers the tool's ask from it, so check must not call it "not applied".
+    const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['echo'] } }) } });
+    try {
+      await mkdir(join(config.dir, 'rules.d'), { recursive: true });
+      await writeFile(join(config.dir, 'rules.d/approved.yaml'), 'allow:\n  - tool: echo__echo\n    server: old-echo\n');
+      const stdio = await startStdioGateway(config.dir);
+      try {
+        expect(textOf(await stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'renamed-always' } }))).toBe('renamed-always');
+      } finally {
+        await stdio.close();
+      }
+      expect(await decisionWithMessage(config.auditFile, 'renamed-always')).toMatchObject({ decision: 'allow', scope: 'always' });
+      const check = await runMcpgate(['check', '--config', config.dir]);
+      expect(check.code, check.stdout).toBe(0);
+      expect(check.stdout).toMatch(/^always {3}echo__echo {2}ask → allow \(always: rules\.d\/approved\.yaml:2\)$/m);
+      expect(check.stdout).not.toContain('not applied');
+    } finally {
+      await config.cleanup();
     }
   });
 });
