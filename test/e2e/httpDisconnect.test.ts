@@ -188,6 +188,26 @@ describe('an HTTP client whose connection drops', () => {
     expect(body).toContain('"result"');
     expect((await slowStats(raw, 3)).cancelled).toBe(before.cancelled);
   });
+
+  it('resuming one dropped stream does not rescue another: the stream not resumed is still cancelled after the grace period', async () => {
+    const raw = await rawSession(gateway.url, RESUMABLE);
+    const before = await slowStats(raw, 1);
+    // A outlives the grace period and is resumed; B is not resumed and must be cancelled.
+    const a = await raw.open(call(2, 'echo__slow', { ms: 7000 }), /^id: /m);
+    const b = await raw.open(call(3, 'echo__slow', { ms: 30_000 }), /^id: /m);
+    await waitFor(async () => (await slowStats(raw, 4)).calls > before.calls + 2, 10_000, () => 'both slow calls to reach the upstream');
+    a.req.destroy();
+    b.req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const eventId = /^id: (.+)$/m.exec(a.first)?.[1] as string;
+    const resumed = fetch(gateway.url, { headers: { ...headers(RESUMABLE, raw.id), accept: 'text/event-stream', 'last-event-id': eventId }, signal: AbortSignal.timeout(20_000) });
+    expect((await resumed).status).toBe(200);
+    await waitFor(async () => (await slowStats(raw, 5)).cancelled === before.cancelled + 1, 6000, () => 'the stream not resumed (B) to be cancelled after the grace period');
+    const body = await (await resumed).text(); // A's answer arrives on the resumed stream
+    expect(body).toContain('"id":2');
+    expect(body).toContain('"result"');
+    expect((await slowStats(raw, 6)).cancelled).toBe(before.cancelled + 1); // A was not cancelled
+  });
 });
 
 describe('an HTTP client whose connection drops while it is asked (elicitation)', () => {
