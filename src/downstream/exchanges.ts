@@ -51,9 +51,12 @@ export class SessionExchanges {
     const resume = lastEventId !== undefined;
     const resumable = resume || (!jsonResponse && req.method === 'POST' && version !== undefined && version >= RESUMABLE_FROM);
     const exchange: Exchange = { res, resumable };
-    this.open++;
     this.lastActive = Date.now();
     if (lastEventId !== undefined) this.resumed(exchange, this.streamOfEvent(lastEventId));
+    // Closed already (the client left while the gateway authenticated it): 'close' will not come
+    // again, so it is not counted as open; its requests are dropped as they arrive (request()).
+    if (res.destroyed) return exchange;
+    this.open++;
     res.once('close', () => {
       this.open--;
       this.lastActive = Date.now();

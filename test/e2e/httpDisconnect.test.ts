@@ -286,6 +286,57 @@ describe('idle HTTP sessions', () => {
   });
 });
 
+describe('idle HTTP sessions with auth', () => {
+  const ISSUER = 'https://issuer.mcpgate.test';
+  const AUDIENCE = 'mcpgate-idle';
+  const KEY = 'hmac-key-for-the-idle-test-0123456789abcdef';
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { http: { sessionIdleTimeout: '1s' }, auth: { issuer: ISSUER, audience: AUDIENCE, secret: '${env:MCPGATE_TEST_IDLE_KEY}' } },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) },
+    });
+    gateway = await startHttpGateway(config.dir, [], { MCPGATE_TEST_IDLE_KEY: KEY });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  const token = (n: number) =>
+    new SignJWT({ sub: 'idler', n }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
+
+  it('requests whose connection closed while their token was being verified do not keep the session from expiring', async () => {
+    const auth = (t: string, session?: string) => ({ ...headers(PLAIN, session), authorization: `Bearer ${t}` });
+    const first = await token(0);
+    const init = await fetch(gateway.url, {
+      method: 'POST',
+      headers: auth(first),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PLAIN, capabilities: {}, clientInfo: { name: 'raw-idler', version: '1' } } }),
+    });
+    const id = init.headers.get('mcp-session-id') as string;
+    await init.text();
+    expect(id, `initialize answered ${init.status}`).toBeTruthy();
+    const initialized = await fetch(gateway.url, { method: 'POST', headers: auth(first, id), body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    expect(initialized.status).toBe(202);
+    // Each request carries a token not seen before (verified, not cached) and is dropped as soon as it is sent.
+    for (let n = 1; n <= 20; n++) {
+      const t = await token(n);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(gateway.url, { method: 'POST', headers: auth(t, id) });
+        req.on('error', () => undefined);
+        req.on('close', () => resolve());
+        req.end(JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/list' }), () => req.destroy());
+      });
+    }
+    const records = await waitForAudit(config.auditFile, (all) => all.some((r) => r.event === 'mcpgate.session.end' && r.session === id), 8000);
+    expect(records.find((r) => r.event === 'mcpgate.session.end' && r.session === id)).toMatchObject({ transport: 'http', reason: 'idle', subject: 'idler' });
+  });
+});
+
 describe('session end reasons', () => {
   it('shutdown for the sessions a stopping HTTP gateway closes, disconnected for a stdio client that went away', async () => {
     const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
