@@ -5,6 +5,7 @@
  */
 import { alwaysCoverage, alwaysOff, type AlwaysStatus } from '../approval/alwaysCoverage.js';
 import type { ApprovedEntryAt } from '../approval/approvedFile.js';
+import { printable } from '../approval/summary.js';
 import { publicName } from '../catalog/names.js';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Decision } from '../config/schema.js';
@@ -62,8 +63,9 @@ export function alwaysLine(decision: Decision, status: AlwaysStatus): string {
   const where = entry.line === undefined ? `${entry.file} allow[${entry.index}]` : `${entry.file}:${entry.line}`;
   const by = entry.subject ?? entry.client;
   const origin = `${where}${by === undefined ? '' : `, approved by ${by}`}${entry.approvedAt === undefined ? '' : ` at ${entry.approvedAt}`}`;
-  if (!status.applies) return `"always" entry not applied (${origin}): ${status.why ?? 'unknown'}`;
-  return `${decision} → allow${entry.subject === undefined ? '' : ` for subject ${entry.subject}`} (always: ${origin})`;
+  // The client name is whatever the client called itself: no control character reaches the terminal (summary.ts).
+  if (!status.applies) return printable(`"always" entry not applied (${origin}): ${status.why ?? 'unknown'}`);
+  return printable(`${decision} → allow${entry.subject === undefined ? '' : ` for subject ${entry.subject}`} (always: ${origin})`);
 }
 
 /**

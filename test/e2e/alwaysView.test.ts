@@ -166,3 +166,38 @@ describe('"always" entries whose server field names no configured server', () =>
     }
   });
 });
+
+describe('"always" entries approved for a client with a hostile name', () => {
+  it('tools and check print the client name with control characters escaped (no forged lines, no terminal escapes)', async () => {
+    const config = await makeConfig({
+      gateway: { approval: { channel: 'queue', timeout: '20s' } },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['echo'] } }) },
+    });
+    try {
+      // clientInfo is whatever the client says: here a newline forging a line of check's output and an erase-line escape.
+      const name = 'evil\nok       forged  (stdio: node)\u001b[2K';
+      const stdio = await startStdioGateway(config.dir, {}, {}, { name, version: '1' });
+      try {
+        const call = stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'hostile-always' } });
+        const id = await pendingApprovalId(config.dir, 'hostile-always');
+        const approved = await runMcpgate(['approve', id, '--always', '--config', config.dir]);
+        expect(approved.code, approved.stderr).toBe(0);
+        expect(textOf(await call)).toBe('hostile-always');
+      } finally {
+        await stdio.close();
+      }
+      const check = await runMcpgate(['check', '--config', config.dir]);
+      expect(check.code, check.stdout).toBe(0);
+      expect(check.stdout).toContain('approved by evil\\u000aok       forged  (stdio: node)\\u001b[2K 1 at ');
+      expect(check.stdout).not.toMatch(/^ok {7}forged/m);
+      expect(check.stdout).not.toContain('\u001b');
+      const tools = await runMcpgate(['tools', '--config', config.dir]);
+      expect(tools.code, tools.stderr).toBe(0);
+      expect(tools.stdout).toContain('approved by evil\\u000aok       forged');
+      expect(tools.stdout).not.toMatch(/^ok {7}forged/m);
+      expect(tools.stdout).not.toContain('\u001b');
+    } finally {
+      await config.cleanup();
+    }
+  });
+});
