@@ -5,6 +5,7 @@
  */
 import { alwaysCoverage, alwaysOff, type AlwaysStatus } from '../approval/alwaysCoverage.js';
 import type { ApprovedEntryAt } from '../approval/approvedFile.js';
+import { printable } from '../approval/summary.js';
 import { publicName } from '../catalog/names.js';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Decision } from '../config/schema.js';
@@ -62,8 +63,9 @@ export function alwaysLine(decision: Decision, status: AlwaysStatus): string {
   const where = entry.line === undefined ? `${entry.file} allow[${entry.index}]` : `${entry.file}:${entry.line}`;
   const by = entry.subject ?? entry.client;
   const origin = `${where}${by === undefined ? '' : `, approved by ${by}`}${entry.approvedAt === undefined ? '' : ` at ${entry.approvedAt}`}`;
-  if (!status.applies) return `"always" entry not applied (${origin}): ${status.why ?? 'unknown'}`;
-  return `${decision} → allow${entry.subject === undefined ? '' : ` for subject ${entry.subject}`} (always: ${origin})`;
+  // The client name is whatever the client called itself: no control character reaches the terminal (summary.ts).
+  if (!status.applies) return printable(`"always" entry not applied (${origin}): ${status.why ?? 'unknown'}`);
+  return printable(`${decision} → allow${entry.subject === undefined ? '' : ` for subject ${entry.subject}`} (always: ${origin})`);
 }
 
 /**
@@ -88,13 +90,13 @@ export function checkStatuses(
   });
 }
 
-/** The configured server and upstream tool name a public name stands for. */
+/**
+ * The configured server and upstream tool name a public name stands for. By the public name only,
+ * as the gateway matches entries (AlwaysRules.allows): an entry's `server` is a note of where it
+ * was approved, and an entry naming a renamed server still answers the tool's ask.
+ */
 function targetOf(entry: ApprovedEntryAt, servers: readonly ServerConfig[]): { server: ServerConfig; tool: string } | { why: string } {
-  if (entry.server !== undefined && !servers.some((server) => server.name === entry.server)) {
-    return { why: `server "${entry.server}" is not configured (servers.d), so no tool of it is offered` };
-  }
   for (const server of servers) {
-    if (entry.server !== undefined && server.name !== entry.server) continue;
     const tool = server.prefix === '' ? entry.tool : entry.tool.startsWith(`${server.prefix}__`) ? entry.tool.slice(server.prefix.length + 2) : undefined;
     if (tool !== undefined && tool !== '' && publicName(server.prefix, tool) === entry.tool) return { server, tool };
   }

@@ -32,6 +32,11 @@ export class BoundedEventStore implements EventStore {
     return id;
   }
 
+  /** The stream of a stored event, or undefined for an unknown (or dropped) id. */
+  streamOf(id: EventId): StreamId | undefined {
+    return this.byId.get(id)?.stream;
+  }
+
   async getStreamIdForEventId(id: EventId): Promise<StreamId | undefined> {
     return this.byId.get(id)?.stream;
   }

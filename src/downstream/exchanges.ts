@@ -15,6 +15,8 @@ export interface Exchange {
   readonly res: ServerResponse;
   /** The client can resume this response stream after a disconnect. */
   readonly resumable: boolean;
+  /** The SSE stream this response carries (set when its priming event is stored); a resume names it. */
+  stream?: string;
 }
 
 /** First protocol version whose clients receive a priming event id (and so can resume a POST stream). */
@@ -38,17 +40,23 @@ export class SessionExchanges {
     /** Cancels a request through the session's cancellation path. */
     private readonly cancel: (requestId: RequestId) => void,
     private readonly graceMs = RESUME_GRACE_MS,
+    /** The stream an event id belongs to (the session's event store); undefined for an unknown id. */
+    private readonly streamOfEvent: (eventId: string) => string | undefined = () => undefined,
   ) {}
 
   /** Starts an exchange: counted until its response closes; resolved requests are cancelled if it closes unfinished. */
   begin(req: IncomingMessage, res: ServerResponse, jsonResponse: boolean): Exchange {
     const version = headerOf(req, 'mcp-protocol-version');
-    const resume = req.method === 'GET' && headerOf(req, 'last-event-id') !== undefined;
+    const lastEventId = req.method === 'GET' ? headerOf(req, 'last-event-id') : undefined;
+    const resume = lastEventId !== undefined;
     const resumable = resume || (!jsonResponse && req.method === 'POST' && version !== undefined && version >= RESUMABLE_FROM);
     const exchange: Exchange = { res, resumable };
-    this.open++;
     this.lastActive = Date.now();
-    if (resume) this.resumed(exchange);
+    if (lastEventId !== undefined) this.resumed(exchange, this.streamOfEvent(lastEventId));
+    // Closed already (the client left while the gateway authenticated it): 'close' will not come
+    // again, so it is not counted as open; its requests are dropped as they arrive (request()).
+    if (res.destroyed) return exchange;
+    this.open++;
     res.once('close', () => {
       this.open--;
       this.lastActive = Date.now();
@@ -72,6 +80,11 @@ export class SessionExchanges {
       clearTimeout(timer);
       this.orphans.delete(requestId);
     }
+  }
+
+  /** The priming event of `stream` was stored while `exchange` was handled: that exchange carries it. */
+  primed(exchange: Exchange, stream: string): void {
+    exchange.stream ??= stream;
   }
 
   /** No exchange open and no request in flight since `ms` ago. */
@@ -104,14 +117,22 @@ export class SessionExchanges {
     this.orphans.set(requestId, timer);
   }
 
-  /** A GET with Last-Event-ID: the client is back, and the requests waiting for a resume now ride on this stream. */
-  private resumed(exchange: Exchange): void {
+  /**
+   * A GET with Last-Event-ID resumes `stream`: the requests of that stream waiting for a resume now
+   * ride on this exchange. Those of other streams keep waiting (and are cancelled if theirs is not
+   * resumed); an unknown event id resumes nothing.
+   */
+  private resumed(exchange: Exchange, stream: string | undefined): void {
+    if (stream === undefined) return;
+    exchange.stream = stream;
     for (const [requestId, timer] of this.orphans) {
+      const owner = this.inflight.get(requestId);
+      if (owner?.stream !== stream) continue;
       clearTimeout(timer);
+      this.orphans.delete(requestId);
       // The request rides on this stream now: if it closes early, it waits for a resume again.
-      if (this.inflight.has(requestId)) this.inflight.set(requestId, exchange);
+      this.inflight.set(requestId, exchange);
     }
-    this.orphans.clear();
   }
 
   private drop(requestId: RequestId): void {

@@ -28,7 +28,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { METADATA_PATH, type BearerAuth } from './auth.js';
 import { CLIENT_DISCONNECTED } from '../upstream/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
-import { SessionExchanges, type Exchange } from './exchanges.js';
+import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
 import type { ClientSession, SessionEndReason } from './session.js';
 
 /** What the HTTP listener needs from the gateway. */
@@ -201,9 +201,20 @@ export class HttpListener {
   private async startSession(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
     const id = randomUUID();
     const session = this.factory.createSession('http', id, identity);
+    const events = new BoundedEventStore();
+    // A POST's priming event (`{}`, no jsonrpc) is stored while that POST is handled: it tells which
+    // exchange carries which stream, so a resume (Last-Event-ID) rescues only that stream's requests.
+    const storeEvent = events.storeEvent.bind(events);
+    events.storeEvent = (stream, message) => {
+      if (!('jsonrpc' in message)) {
+        const current = this.current.getStore();
+        if (current?.exchanges === exchanges) exchanges.primed(current.exchange, stream);
+      }
+      return storeEvent(stream, message);
+    };
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
-      eventStore: new BoundedEventStore(),
+      eventStore: events,
       retryInterval: 1000,
       ...(this.options.jsonResponse ? { enableJsonResponse: true } : {}),
       onsessioninitialized: (sid) => {
@@ -215,13 +226,17 @@ export class HttpListener {
       },
     });
     // A request whose response closed unanswered takes the path a client's notifications/cancelled takes.
-    const exchanges = new SessionExchanges((requestId) => {
-      transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: CLIENT_DISCONNECTED } });
-      // The cancelled request gets no answer from the session; this one releases the transport's
-      // state for it, and a client that resumes too late finds it in the replay.
-      const error = { code: ErrorCode.ConnectionClosed, message: `mcpgate: request cancelled: ${CLIENT_DISCONNECTED}`, data: { code: ErrorCodes.CLIENT_DISCONNECTED } };
-      transport.send({ jsonrpc: '2.0', id: requestId, error }).catch(() => undefined);
-    });
+    const exchanges = new SessionExchanges(
+      (requestId) => {
+        transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: CLIENT_DISCONNECTED } });
+        // The cancelled request gets no answer from the session; this one releases the transport's
+        // state for it, and a client that resumes too late finds it in the replay.
+        const error = { code: ErrorCode.ConnectionClosed, message: `mcpgate: request cancelled: ${CLIENT_DISCONNECTED}`, data: { code: ErrorCodes.CLIENT_DISCONNECTED } };
+        transport.send({ jsonrpc: '2.0', id: requestId, error }).catch(() => undefined);
+      },
+      RESUME_GRACE_MS,
+      (eventId) => events.streamOf(eventId),
+    );
     transport.onclose = () => {
       this.sessions.delete(id);
       exchanges.dispose();

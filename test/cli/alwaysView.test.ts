@@ -68,7 +68,10 @@ describe('check: entries traced to configured servers without starting them', ()
     ]);
     expect(statuses[2]?.status.why).toContain('mcpgate tools --accept data__export');
     expect(statuses[3]?.status.why).toContain('no configured server offers a tool by this name');
-    expect(statuses[4]?.status.why).toBe('server "gone" is not configured (servers.d), so no tool of it is offered');
+    expect(statuses[4]?.status.why).toContain('no configured server offers a tool by this name');
+    // The gateway matches by public name only: an entry's server field does not stop it applying.
+    const renamed = checkStatuses(config, policy, [entry('data__query', { server: 'gone' })], {});
+    expect(renamed[0]?.status).toMatchObject({ applies: true });
     const unreadable = checkStatuses(config, policy, [entry('data__query')], { broken: 'not valid JSON' });
     expect(unreadable[0]?.status).toMatchObject({ applies: false, why: 'only a person may answer this ask (the tool pin file cannot be read (not valid JSON))' });
   });

@@ -70,10 +70,12 @@ describe('SessionExchanges', () => {
 
   it('a resumable stream waits for the grace period; a resume (GET with Last-Event-ID) keeps the request until that stream closes too', async () => {
     const cancelled: unknown[] = [];
-    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 300);
+    const streams = new Map([['stream_1', 'stream']]);
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 300, (eventId) => streams.get(eventId));
     const post = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
     const ex = exchanges.begin(post.req, post.res, false);
     expect(ex.resumable).toBe(true);
+    exchanges.primed(ex, 'stream');
     exchanges.request(7, ex);
     post.client.destroy();
     await new Promise((r) => setTimeout(r, 100));
@@ -85,6 +87,33 @@ describe('SessionExchanges', () => {
     get.client.destroy();
     await waitFor(() => cancelled.length > 0, 5000, () => 'the cancellation after the resumed stream closed');
     expect(cancelled).toEqual([7]);
+  });
+
+  it('a resume rescues only the requests of the stream it names; another stream\'s or an unknown event id rescues nothing', async () => {
+    const cancelled: unknown[] = [];
+    const streams = new Map([['a_1', 'a'], ['b_1', 'b']]);
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 300, (eventId) => streams.get(eventId));
+    const a = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    const b = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    const exA = exchanges.begin(a.req, a.res, false);
+    const exB = exchanges.begin(b.req, b.res, false);
+    exchanges.primed(exA, 'a');
+    exchanges.primed(exB, 'b');
+    exchanges.request('A', exA);
+    exchanges.request('B', exB);
+    a.client.destroy();
+    b.client.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const bogus = await exchange('GET', { 'mcp-protocol-version': '2025-11-25', 'last-event-id': 'no-such-event' });
+    exchanges.begin(bogus.req, bogus.res, false);
+    bogus.res.end();
+    const get = await exchange('GET', { 'mcp-protocol-version': '2025-11-25', 'last-event-id': 'a_1' });
+    exchanges.begin(get.req, get.res, false);
+    await waitFor(() => cancelled.length > 0, 5000, () => 'the cancellation of the stream not resumed');
+    expect(cancelled).toEqual(['B']);
+    get.client.destroy();
+    await waitFor(() => cancelled.length > 1, 5000, () => 'the cancellation after the resumed stream closed');
+    expect(cancelled).toEqual(['B', 'A']);
   });
 
   it('JSON responses are never resumable; an open exchange or a recent one keeps the session from being idle', async () => {

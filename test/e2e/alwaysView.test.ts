@@ -6,7 +6,7 @@
  * says so and the gateway queues the call again. A broken rules file is reported with file:line.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +16,7 @@ import {
   pendingApprovalId,
   runMcpgate,
   startHttpGateway,
+  startStdioGateway,
   textOf,
   type HttpGateway,
   type TempConfig,
@@ -137,6 +138,66 @@ describe('"always" entries in mcpgate tools and check', () => {
       expect(problems).toEqual([expect.objectContaining({ file: 'rules.d/approved.yaml', line: brokenLine, severity: 'error' })]);
     } finally {
       await writeFile(rulesFile, good);
+    }
+  });
+});
+
+describe('"always" entries whose server field names no configured server', () => {
+  it('the gateway matches entries by public name only, and check says the same (the entry applies)', async () => {
+    // An entry recorded for a server since renamed (or hand-edited): the running gateway still
+    // answers the tool's ask from it, so check must not call it "not applied".
+    const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['echo'] } }) } });
+    try {
+      await mkdir(join(config.dir, 'rules.d'), { recursive: true });
+      await writeFile(join(config.dir, 'rules.d/approved.yaml'), 'allow:\n  - tool: echo__echo\n    server: old-echo\n');
+      const stdio = await startStdioGateway(config.dir);
+      try {
+        expect(textOf(await stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'renamed-always' } }))).toBe('renamed-always');
+      } finally {
+        await stdio.close();
+      }
+      expect(await decisionWithMessage(config.auditFile, 'renamed-always')).toMatchObject({ decision: 'allow', scope: 'always' });
+      const check = await runMcpgate(['check', '--config', config.dir]);
+      expect(check.code, check.stdout).toBe(0);
+      expect(check.stdout).toMatch(/^always {3}echo__echo {2}ask → allow \(always: rules\.d\/approved\.yaml:2\)$/m);
+      expect(check.stdout).not.toContain('not applied');
+    } finally {
+      await config.cleanup();
+    }
+  });
+});
+
+describe('"always" entries approved for a client with a hostile name', () => {
+  it('tools and check print the client name with control characters escaped (no forged lines, no terminal escapes)', async () => {
+    const config = await makeConfig({
+      gateway: { approval: { channel: 'queue', timeout: '20s' } },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow', ask: ['echo'] } }) },
+    });
+    try {
+      // clientInfo is whatever the client says: here a newline forging a line of check's output and an erase-line escape.
+      const name = 'evil\nok       forged  (stdio: node)\u001b[2K';
+      const stdio = await startStdioGateway(config.dir, {}, {}, { name, version: '1' });
+      try {
+        const call = stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'hostile-always' } });
+        const id = await pendingApprovalId(config.dir, 'hostile-always');
+        const approved = await runMcpgate(['approve', id, '--always', '--config', config.dir]);
+        expect(approved.code, approved.stderr).toBe(0);
+        expect(textOf(await call)).toBe('hostile-always');
+      } finally {
+        await stdio.close();
+      }
+      const check = await runMcpgate(['check', '--config', config.dir]);
+      expect(check.code, check.stdout).toBe(0);
+      expect(check.stdout).toContain('approved by evil\\u000aok       forged  (stdio: node)\\u001b[2K 1 at ');
+      expect(check.stdout).not.toMatch(/^ok {7}forged/m);
+      expect(check.stdout).not.toContain('\u001b');
+      const tools = await runMcpgate(['tools', '--config', config.dir]);
+      expect(tools.code, tools.stderr).toBe(0);
+      expect(tools.stdout).toContain('approved by evil\\u000aok       forged');
+      expect(tools.stdout).not.toMatch(/^ok {7}forged/m);
+      expect(tools.stdout).not.toContain('\u001b');
+    } finally {
+      await config.cleanup();
     }
   });
 });

@@ -188,6 +188,26 @@ describe('an HTTP client whose connection drops', () => {
     expect(body).toContain('"result"');
     expect((await slowStats(raw, 3)).cancelled).toBe(before.cancelled);
   });
+
+  it('resuming one dropped stream does not rescue another: the stream not resumed is still cancelled after the grace period', async () => {
+    const raw = await rawSession(gateway.url, RESUMABLE);
+    const before = await slowStats(raw, 1);
+    // A outlives the grace period and is resumed; B is not resumed and must be cancelled.
+    const a = await raw.open(call(2, 'echo__slow', { ms: 7000 }), /^id: /m);
+    const b = await raw.open(call(3, 'echo__slow', { ms: 30_000 }), /^id: /m);
+    await waitFor(async () => (await slowStats(raw, 4)).calls > before.calls + 2, 10_000, () => 'both slow calls to reach the upstream');
+    a.req.destroy();
+    b.req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    const eventId = /^id: (.+)$/m.exec(a.first)?.[1] as string;
+    const resumed = fetch(gateway.url, { headers: { ...headers(RESUMABLE, raw.id), accept: 'text/event-stream', 'last-event-id': eventId }, signal: AbortSignal.timeout(20_000) });
+    expect((await resumed).status).toBe(200);
+    await waitFor(async () => (await slowStats(raw, 5)).cancelled === before.cancelled + 1, 6000, () => 'the stream not resumed (B) to be cancelled after the grace period');
+    const body = await (await resumed).text(); // A's answer arrives on the resumed stream
+    expect(body).toContain('"id":2');
+    expect(body).toContain('"result"');
+    expect((await slowStats(raw, 6)).cancelled).toBe(before.cancelled + 1); // A was not cancelled
+  });
 });
 
 describe('an HTTP client whose connection drops while it is asked (elicitation)', () => {
@@ -263,6 +283,57 @@ describe('idle HTTP sessions', () => {
     expect(res.status).toBe(200);
     const records = await waitForAudit(config.auditFile, (all) => all.some((r) => r.event === 'mcpgate.session.end' && r.session === raw.id));
     expect(records.find((r) => r.event === 'mcpgate.session.end' && r.session === raw.id)).toMatchObject({ reason: 'deleted' });
+  });
+});
+
+describe('idle HTTP sessions with auth', () => {
+  const ISSUER = 'https://issuer.mcpgate.test';
+  const AUDIENCE = 'mcpgate-idle';
+  const KEY = 'hmac-key-for-the-idle-test-0123456789abcdef';
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { http: { sessionIdleTimeout: '1s' }, auth: { issuer: ISSUER, audience: AUDIENCE, secret: '${env:MCPGATE_TEST_IDLE_KEY}' } },
+      servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) },
+    });
+    gateway = await startHttpGateway(config.dir, [], { MCPGATE_TEST_IDLE_KEY: KEY });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  const token = (n: number) =>
+    new SignJWT({ sub: 'idler', n }).setProtectedHeader({ alg: 'HS256' }).setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(KEY));
+
+  it('requests whose connection closed while their token was being verified do not keep the session from expiring', async () => {
+    const auth = (t: string, session?: string) => ({ ...headers(PLAIN, session), authorization: `Bearer ${t}` });
+    const first = await token(0);
+    const init = await fetch(gateway.url, {
+      method: 'POST',
+      headers: auth(first),
+      body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: PLAIN, capabilities: {}, clientInfo: { name: 'raw-idler', version: '1' } } }),
+    });
+    const id = init.headers.get('mcp-session-id') as string;
+    await init.text();
+    expect(id, `initialize answered ${init.status}`).toBeTruthy();
+    const initialized = await fetch(gateway.url, { method: 'POST', headers: auth(first, id), body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
+    expect(initialized.status).toBe(202);
+    // Each request carries a token not seen before (verified, not cached) and is dropped as soon as it is sent.
+    for (let n = 1; n <= 20; n++) {
+      const t = await token(n);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(gateway.url, { method: 'POST', headers: auth(t, id) });
+        req.on('error', () => undefined);
+        req.on('close', () => resolve());
+        req.end(JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/list' }), () => req.destroy());
+      });
+    }
+    const records = await waitForAudit(config.auditFile, (all) => all.some((r) => r.event === 'mcpgate.session.end' && r.session === id), 8000);
+    expect(records.find((r) => r.event === 'mcpgate.session.end' && r.session === id)).toMatchObject({ transport: 'http', reason: 'idle', subject: 'idler' });
   });
 });
 
