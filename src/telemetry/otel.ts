@@ -45,8 +45,13 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     const created = target.protocol === 'http/json' ? new encodings.json(config) : new encodings.proto(config);
     return guardExporter<J | P, T>(created, signal, displayUrl(target.url), warnings, count);
   };
-  const batching = { maxQueueSize: settings.maxQueueSize, exportTimeoutMillis: settings.exportTimeoutMs + 1000 };
-  const batchSize = (signal: 'traces' | 'logs') => Math.min(settings.maxExportBatchSize[signal], settings.maxQueueSize);
+  /** The batch processor settings of a signal (spans and log records are batched alike). */
+  const batching = (signal: 'traces' | 'logs') => ({
+    scheduledDelayMillis: settings.scheduleDelayMs[signal],
+    maxExportBatchSize: Math.min(settings.maxExportBatchSize[signal], settings.maxQueueSize),
+    maxQueueSize: settings.maxQueueSize,
+    exportTimeoutMillis: settings.exportTimeoutMs + 1000,
+  });
   const length = (items: readonly unknown[]) => items.length;
   const { traces, logs: logSignal, metrics: metricSignal } = settings.signals;
 
@@ -54,9 +59,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     ? [
         new BatchSpanProcessor({
           exporter: exporter('traces', traces, { json: JsonTraceExporter, proto: ProtoTraceExporter }, length),
-          scheduledDelayMillis: settings.scheduleDelayMs.traces,
-          maxExportBatchSize: batchSize('traces'),
-          ...batching,
+          ...batching('traces'),
         }),
       ]
     : [];
@@ -64,9 +67,7 @@ export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetr
     ? [
         new BatchLogRecordProcessor({
           exporter: exporter('logs', logSignal, { json: JsonLogExporter, proto: ProtoLogExporter }, length),
-          scheduledDelayMillis: settings.scheduleDelayMs.logs,
-          maxExportBatchSize: batchSize('logs'),
-          ...batching,
+          ...batching('logs'),
         }),
       ]
     : [];

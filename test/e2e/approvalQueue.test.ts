@@ -14,6 +14,8 @@ import {
   fixtureServer,
   runMcpgate,
   makeConfig,
+  pendingApproval,
+  pendingApprovals,
   startHttpGateway,
   startStdioGateway,
   textOf,
@@ -22,33 +24,10 @@ import {
   type TempConfig,
 } from '../support/gateway.js';
 
-interface Pending {
-  id: string;
-  age_ms: number;
-  session: string;
-  client: string;
-  server: string;
-  tool: string;
-  public_name: string;
-  arguments: string;
-  rule: string;
-}
-
 /** Runs the mcpgate CLI as its own process. */
 const mcpgate = runMcpgate;
-
-async function pending(dir: string): Promise<Pending[]> {
-  const out = await mcpgate(['approvals', '--config', dir, '--json']);
-  if (out.code !== 0) throw new Error(`mcpgate approvals failed: ${out.stderr}`);
-  return JSON.parse(out.stdout) as Pending[];
-}
-
-/** Waits until a call with this message is pending and returns it. */
-async function pendingFor(dir: string, message: string): Promise<Pending> {
-  let found: Pending | undefined;
-  await waitFor(async () => (found = (await pending(dir)).find((p) => p.arguments.includes(`"${message}"`))) !== undefined, 15_000, () => `pending approval for ${message}`);
-  return found as Pending;
-}
+const pending = pendingApprovals;
+const pendingFor = pendingApproval;
 
 const decisionOf = decisionWithMessage;
 

@@ -246,18 +246,34 @@ export async function runMcpgate(args: readonly string[], env: Record<string, st
   return { code, stdout, stderr };
 }
 
-/** Waits until `mcpgate approvals --json` lists a call whose arguments include `"message"`, and returns its queue id. */
+/** A call waiting in the approval queue, as `mcpgate approvals --json` lists it. */
+export interface PendingApproval {
+  id: string;
+  age_ms: number;
+  session: string;
+  client: string;
+  server: string;
+  tool: string;
+  public_name: string;
+  arguments: string;
+  rule: string;
+}
+
+/** The calls waiting for approval at the gateway of config `dir` (`mcpgate approvals --json` run as its own process). */
+export async function pendingApprovals(dir: string): Promise<PendingApproval[]> {
+  const out = await runMcpgate(['approvals', '--config', dir, '--json']);
+  if (out.code !== 0) throw new Error(`mcpgate approvals failed: ${out.stderr}`);
+  return JSON.parse(out.stdout) as PendingApproval[];
+}
+
+/** Waits until a call whose arguments hold `message` is pending and returns it. */
+export async function pendingApproval(dir: string, message: string): Promise<PendingApproval> {
+  let found: PendingApproval | undefined;
+  await waitFor(async () => (found = (await pendingApprovals(dir)).find((p) => p.arguments.includes(`"${message}"`))) !== undefined, 15_000, () => `pending approval for ${message}`);
+  return found as PendingApproval;
+}
+
+/** The id of the pending call whose arguments hold `message` (waits for it). */
 export async function pendingApprovalId(dir: string, message: string): Promise<string> {
-  let id: string | undefined;
-  await waitFor(
-    async () => {
-      const out = await runMcpgate(['approvals', '--config', dir, '--json']);
-      if (out.code !== 0) throw new Error(`mcpgate approvals failed: ${out.stderr}`);
-      id = (JSON.parse(out.stdout) as Array<{ id: string; arguments: string }>).find((p) => p.arguments.includes(`"${message}"`))?.id;
-      return id !== undefined;
-    },
-    15_000,
-    () => `pending approval for ${message}`,
-  );
-  return id as string;
+  return (await pendingApproval(dir, message)).id;
 }
