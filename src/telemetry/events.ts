@@ -5,7 +5,7 @@
  */
 
 /** Who made a decision. */
-export type DecidedBy = 'rule' | 'default' | 'managed' | 'user' | 'auto_review' | 'timeout';
+export type DecidedBy = 'rule' | 'default' | 'managed' | 'schema' | 'user' | 'auto_review' | 'timeout';
 
 /** How a tool call ended. */
 export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled';

@@ -212,10 +212,19 @@ describe('argument conditions', () => {
     expect(decide(cfg, 'github', 'set_limit', { limit: 1500 }).decision).toBe('allow');
   });
 
-  it('does not match a missing, null, object or array value', () => {
-    for (const args of [{}, { branch: null }, { branch: { name: 'main' } }, { branch: ['main'] }, { options: 'x', branch: 'release-1' }]) {
+  it('does not match a missing or null value (an absent argument)', () => {
+    for (const args of [{}, { branch: null }, { options: null, branch: 'release-1' }]) {
       expect(decide(cfg, 'github', 'push_files', args).decision, JSON.stringify(args)).toBe('allow');
     }
+  });
+
+  it('fails closed on an object, an array holding a match, or a non-object on the way (deny)', () => {
+    expect(decide(cfg, 'github', 'push_files', { branch: { name: 'main' } })).toMatchObject({
+      decision: 'deny',
+      reason: 'no direct pushes to main (branch is an object, not a string: treated as matching the deny rule)',
+    });
+    expect(decide(cfg, 'github', 'push_files', { branch: ['dev', 'main'] })).toMatchObject({ decision: 'deny', reason: 'no direct pushes to main' });
+    expect(decide(cfg, 'github', 'push_files', { options: 'x', branch: 'release-1' }).reason).toContain('options is a string, not an object: treated as matching the deny rule');
   });
 
   it('does not read inherited properties', () => {
