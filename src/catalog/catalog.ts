@@ -5,6 +5,7 @@
  */
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { withArgumentSchema } from '../policy/argumentSchema.js';
 import type { Policy, ToolPolicy } from '../policy/policy.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
@@ -96,7 +97,9 @@ export class Catalog {
       for (const tool of upstream.tools) {
         claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
-          const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
+          const guarded = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
+          // arguments are checked against this definition's inputSchema (unless the server opts out)
+          const policy = upstream.config.validateArguments === false ? guarded : withArgumentSchema(guarded, tool, upstream.config.file);
           const publicTool = advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy);
           return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy };
         });
