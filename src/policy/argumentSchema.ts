@@ -1,6 +1,7 @@
 /**
- * Checks call arguments against the tool's `inputSchema` before a call is forwarded: a call whose
- * arguments do not validate is denied (`decided_by: schema`) with the first problem as its reason.
+ * Checks call arguments against the tool's `inputSchema` before a call is forwarded (or asked
+ * about): a call whose arguments do not validate is denied (`decided_by: schema`) with the first
+ * problem as its reason.
  *
  * The schema comes from the upstream and the arguments from the agent, and both are hostile:
  * - each schema is compiled once per tool definition (lazily, at its first call) and cached by
@@ -18,7 +19,6 @@ import { Ajv as AjvDraft7, type ErrorObject, type Options, type ValidateFunction
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { RE2JS } from 're2js';
-import type { ToolPolicy } from './policy.js';
 import type { Verdict } from './verdict.js';
 
 /**
@@ -71,24 +71,31 @@ function ajvFor(dialect: Dialect): AjvDraft7 {
 
 const checks = new WeakMap<object, ArgumentCheck>();
 
+/** Validates call arguments against one tool definition: a deny verdict, or undefined when they are valid. */
+export type ArgumentValidator = (args: Readonly<Record<string, unknown>> | undefined) => Verdict | undefined;
+
 /**
- * The tool's policy with argument validation in front of every call it would not deny anyway
- * (a denied call keeps its rule's reason). `file` names the server file for the opt-out hint.
- * @example withArgumentSchema(policy, tool, 'servers.d/fs.yaml').decide({ path: 1 }).decidedBy // 'schema'
+ * The validator of a tool definition's `inputSchema`, compiled at its first use (once per schema
+ * object). `file` names the server file for the opt-out hint.
+ * @example argumentValidator(tool, 'servers.d/fs.yaml')({ path: 1 })?.decidedBy // 'schema'
  */
-export function withArgumentSchema(policy: ToolPolicy, tool: Tool, file: string): ToolPolicy {
+export function argumentValidator(tool: Tool, file: string): ArgumentValidator {
   let check: ArgumentCheck | undefined;
-  return {
-    listing: policy.listing,
-    conditional: policy.conditional,
-    decide(args) {
-      const verdict = policy.decide(args);
-      if (verdict.decision === 'deny') return verdict;
-      check ??= argumentCheck(tool.inputSchema, file);
-      const problem = check(args ?? {});
-      return problem === undefined ? verdict : schemaVerdict(problem);
-    },
+  return (args) => {
+    check ??= argumentCheck(tool.inputSchema, file);
+    const problem = check(args ?? {});
+    return problem === undefined ? undefined : schemaVerdict(problem);
   };
+}
+
+/**
+ * The verdict of a call once its arguments are checked: a deny stands (its reason is the one to
+ * give, and nothing is forwarded anyway); an allow or ask whose arguments do not validate becomes
+ * a deny saying why. Applied to the final verdict, after every policy layer.
+ */
+export function validatedVerdict(verdict: Verdict, validator: ArgumentValidator | undefined, args: Readonly<Record<string, unknown>> | undefined): Verdict {
+  if (verdict.decision === 'deny' || !validator) return verdict;
+  return validator(args) ?? verdict;
 }
 
 /** The check of one schema, compiled once per schema object. */

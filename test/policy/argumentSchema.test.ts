@@ -3,16 +3,13 @@
  * hostile arguments (from the agent). Pure: no processes.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_SCHEMA_CHARS, withArgumentSchema } from '../../src/policy/argumentSchema.js';
-import type { ToolPolicy } from '../../src/policy/policy.js';
+import { argumentValidator, MAX_SCHEMA_CHARS, validatedVerdict } from '../../src/policy/argumentSchema.js';
 import type { Verdict } from '../../src/policy/verdict.js';
 
 const ALLOW: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'rule', reason: 'allowed by rule' });
 const DENY: Verdict = Object.freeze({ decision: 'deny', decidedBy: 'rule', reason: 'no writes to /etc' });
-const policyOf = (verdict: Verdict): ToolPolicy => ({ listing: verdict, conditional: false, decide: () => verdict });
-
 function decide(inputSchema: Record<string, unknown>, args: Record<string, unknown> | undefined, base: Verdict = ALLOW): Verdict {
-  return withArgumentSchema(policyOf(base), { name: 't', inputSchema } as never, 'servers.d/fs.yaml').decide(args);
+  return validatedVerdict(base, argumentValidator({ name: 't', inputSchema } as never, 'servers.d/fs.yaml'), args);
 }
 
 const WRITE = {
@@ -59,7 +56,8 @@ describe('argument validation', () => {
     const started = performance.now();
     expect(decide(schema, { p: `${'a'.repeat(100_000)}!` }).reason).toContain('/p must match pattern "^(a+)+$"');
     expect(decide(schema, { p: 'aaa' })).toBe(ALLOW);
-    expect(performance.now() - started).toBeLessThan(2000);
+    // a backtracking engine would not finish this in the lifetime of the test
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('checks uniqueItems in linear time', () => {
@@ -67,7 +65,8 @@ describe('argument validation', () => {
     const items = Array.from({ length: 100_000 }, (_, i) => ({ id: i, tags: [i] }));
     const started = performance.now();
     expect(decide(schema, { items })).toBe(ALLOW);
-    expect(performance.now() - started).toBeLessThan(3000);
+    // pairwise comparison would be 5·10⁹ deep comparisons (minutes); linear is ~1 s even on a loaded machine
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(decide(schema, { items: [{ a: 1, b: 2 }, { b: 2, a: 1 }] }).decidedBy).toBe('schema');
   });
 

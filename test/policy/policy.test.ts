@@ -320,3 +320,26 @@ describe('caching', () => {
     expect(policy.forTool('github', 'get_issue').listing.decision).toBe('allow');
   });
 });
+
+describe('resources and prompts', () => {
+  it('follow the tool default: deny denies them, allow and ask allow them', () => {
+    const cfg = config({}, server('closed', { default: 'deny' }), server('open', { default: 'allow' }), server('asky', { default: 'ask' }));
+    const policy = compilePolicy(cfg);
+    expect(policy.content('closed').resources).toMatchObject({ decision: 'deny', decidedBy: 'default' });
+    expect(policy.content('closed').resources.reason).toBe('resources denied by default, following the tool default (deny by default (servers.d/closed.yaml tools.default))');
+    expect(policy.content('closed').prompts.decision).toBe('deny');
+    expect(policy.content('open').resources.decision).toBe('allow');
+    expect(policy.content('asky').prompts.decision).toBe('allow');
+    // the global default counts when the server sets none
+    expect(compilePolicy(config({ default: 'deny' }, server('x'))).content('x').resources.decision).toBe('deny');
+  });
+
+  it('a server setting wins over the default, and names itself', () => {
+    const own = { ...server('notes', { default: 'deny' }), resources: 'allow' as const, prompts: 'deny' as const };
+    const other = { ...server('open', { default: 'allow' }), resources: 'deny' as const };
+    const policy = compilePolicy(config({}, own, other));
+    expect(policy.content('notes').resources).toMatchObject({ decision: 'allow', decidedBy: 'rule', rule: { source: 'servers.d/notes.yaml', where: 'resources' } });
+    expect(policy.content('notes').prompts).toMatchObject({ decision: 'deny', reason: 'prompts of notes are denied (servers.d/notes.yaml prompts: deny)' });
+    expect(policy.content('open').resources.decision).toBe('deny');
+  });
+});
