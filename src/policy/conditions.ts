@@ -135,11 +135,24 @@ function textLeaf(pattern: string): Leaf {
         if (test(String(value))) return true;
         return literal === 'number' ? undecided(strict, `is a boolean where the rule expects the number ${pattern}`) : false;
       default:
-        if (Array.isArray(value)) return each(value, strict, (element) => leafNested(leaf, element, strict), 0);
+        if (Array.isArray(value)) {
+          const outcome = each(value, strict, (element) => leafNested(leaf, element, strict), 0);
+          // deny/ask: an argv such as ["rm", "-rf", "/"] is also read as the command line it spells
+          if (outcome !== true && !strict && test(spelled(value))) return true;
+          return outcome;
+        }
         return undecided(strict, `is ${describe(value)}, not a string`);
     }
   };
   return leaf;
+}
+
+/** An array's strings, numbers and booleans (nested arrays flattened, bounded) joined by spaces. */
+function spelled(values: readonly unknown[]): string {
+  return values
+    .flat(MAX_ARRAY_NESTING)
+    .filter((value) => typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    .join(' ');
 }
 
 /** The path form: `{path, root?, ignoreCase?}` (see pathGlob.ts). */

@@ -159,7 +159,7 @@ describe('argument rules against evasion', () => {
   });
 
   it('mcpgate check warns about a path-like argument under the plain form', async () => {
-    const { code, stdout } = await runMcpgate(['check', '--config', config.dir]);
+    const { code, stdout } = await runMcpgate(['check', '--config', config.dir], { RECORD_DIR: config.dir });
     expect(code).toBe(0);
     expect(stdout).toMatch(/servers\.d\/plain\.yaml:\d+: tools\.deny\[0\]\.args\.path: "path" looks like a file path.*write \{ path: "\/etc\/\*\*" \}/);
   });

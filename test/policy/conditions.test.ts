@@ -25,6 +25,9 @@ describe('text conditions (the plain form)', () => {
 
   it('arrays: any element (deny) or every element (allow) must match', () => {
     expect(judge('command', '/\\brm\\b/', { command: ['rm', '-rf', '/'] }).deny).toBe(true);
+    // deny/ask also read an argv as the command line it spells
+    expect(judge('command', '/\\brm\\s+-rf\\b/', { command: ['rm', '-rf', '/'] })).toEqual({ deny: true, allow: false });
+    expect(judge('command', '/\\brm\\s+-rf\\b/', { command: [['sudo'], ['rm', '-rf'], '/'] }).deny).toBe(true);
     expect(judge('branch', 'main', { branch: ['dev', 'main'] })).toEqual({ deny: true, allow: false });
     expect(judge('branch', 'feature/*', { branch: ['feature/a', 'feature/b'] }).allow).toBe(true);
     expect(judge('branch', 'main', { branch: [] })).toEqual({ deny: false, allow: false });
