@@ -104,3 +104,14 @@ describe('argument validation', () => {
     expect(decide(schema, { t: deep })).toMatchObject({ decision: 'deny', decidedBy: 'schema' });
   });
 });
+
+describe('argument validation after every policy layer', () => {
+  it('a clients: allow that lifts a default deny still has its arguments checked', async () => {
+    const { combineVerdicts } = await import('../../src/policy/clients.js');
+    const defaultDeny: Verdict = { decision: 'deny', decidedBy: 'default', reason: 'deny by default' };
+    const clientAllow: Verdict = { decision: 'allow', decidedBy: 'rule', reason: 'allowed by clients[0]' };
+    const combined = combineVerdicts(defaultDeny, clientAllow);
+    expect(combined).toBe(clientAllow);
+    expect(validatedVerdict(combined, argumentValidator({ name: 't', inputSchema: WRITE } as never, 'servers.d/fs.yaml'), { path: 1 }).decidedBy).toBe('schema');
+  });
+});
