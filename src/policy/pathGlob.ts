@@ -77,9 +77,8 @@ export function rootedPattern(pattern: string, root: string): string {
  */
 export function readPath(value: string, root: string | undefined, context: PathContext): PathReading {
   if (CONTROL.test(value)) return { undecidable: 'holds a control character (NUL, newline…)' };
-  const texts = new Set([value]);
-  if (value.includes('\\')) texts.add(value.replaceAll('\\', '/'));
-  if (NON_ASCII.test(value)) for (const text of [...texts]) texts.add(text.normalize('NFKC'));
+  // the common case (ASCII, no backslash) has one reading
+  const texts = value.includes('\\') || NON_ASCII.test(value) ? variants(value) : [value];
   const readings: string[][] = [];
   for (const text of texts) {
     let absolute = text;
@@ -95,6 +94,13 @@ export function readPath(value: string, root: string | undefined, context: PathC
     readings.push(splitSegments(posix.normalize(absolute)));
   }
   return { readings };
+}
+
+/** The value, with `\\` as a separator, and each in NFKC form: distinct texts only. */
+function variants(value: string): string[] {
+  const texts = new Set([value, value.replaceAll('\\', '/')]);
+  for (const text of [...texts]) texts.add(text.normalize('NFKC'));
+  return [...texts];
 }
 
 /** `/a//b/./c/` → `['a', 'b', 'c']` (no `..` folding: the caller normalises first). */
