@@ -9,7 +9,7 @@ import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../
 import type { Catalog } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
-import type { Verdict } from '../policy/verdict.js';
+import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
 import type { AuditedMethod, EventSink, RequestOutcome } from '../telemetry/events.js';
@@ -91,7 +91,7 @@ export async function contentRequest(deps: ContentDeps, session: ClientSession, 
       target: route?.target ?? targetOf(params),
       decision: verdict?.decision === 'allow' ? 'allow' : 'deny',
       decided_by: verdict?.decidedBy ?? 'default',
-      rule: verdict?.rule ? `${verdict.rule.source} ${verdict.rule.where} (${verdict.rule.text})` : undefined,
+      rule: verdict?.rule ? describeRule(verdict.rule) : undefined,
       reason: verdict?.reason ?? error ?? 'invalid request',
       outcome,
       duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
