@@ -15,11 +15,15 @@
  * Pure apart from compiling (ajv generates code from the schema, escaping every value).
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { Ajv as AjvDraft7, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import { RE2JS } from 're2js';
+import type { Ajv as AjvDraft7, ErrorObject, Options, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSType } from 're2js';
 import type { Verdict } from './verdict.js';
+
+// ajv and re2js are loaded at the first compile, not at start: most processes (CLI commands, a
+// gateway whose tools are never called) never validate anything, and loading them costs ~50 ms.
+const require = createRequire(import.meta.url);
+let RE2: typeof RE2JSType | undefined;
 
 /**
  * Largest inputSchema (as JSON text) mcpgate compiles. ajv's compile time grows faster than the
@@ -36,7 +40,8 @@ type Dialect = 'draft-07' | '2019-09' | '2020-12';
 
 /** A RegExp stand-in running on RE2; ajv calls it for `pattern`, `patternProperties`, `propertyNames`. */
 function re2(pattern: string, flags: string): { test(input: string): boolean } {
-  const re = RE2JS.compile(pattern, flags.includes('i') ? RE2JS.CASE_INSENSITIVE : 0);
+  RE2 ??= (require('re2js') as { RE2JS: typeof RE2JSType }).RE2JS;
+  const re = RE2.compile(pattern, flags.includes('i') ? RE2.CASE_INSENSITIVE : 0);
   return { test: (input) => re.test(input) };
 }
 re2.code = 're2js';
@@ -60,7 +65,10 @@ const instances = new Map<Dialect, AjvDraft7>();
 function ajvFor(dialect: Dialect): AjvDraft7 {
   let ajv = instances.get(dialect);
   if (!ajv) {
-    ajv = dialect === '2020-12' ? new Ajv2020(OPTIONS) : dialect === '2019-09' ? new Ajv2019(OPTIONS) : new AjvDraft7(OPTIONS);
+    const module = dialect === '2020-12' ? 'ajv/dist/2020.js' : dialect === '2019-09' ? 'ajv/dist/2019.js' : 'ajv';
+    const exported = dialect === '2020-12' ? 'Ajv2020' : dialect === '2019-09' ? 'Ajv2019' : 'Ajv';
+    const Ajv = (require(module) as Record<string, new (options: Options) => AjvDraft7>)[exported] as new (options: Options) => AjvDraft7;
+    ajv = new Ajv(OPTIONS);
     // ajv's uniqueItems compares objects pairwise (quadratic in the array's length)
     ajv.removeKeyword('uniqueItems');
     ajv.addKeyword({ keyword: 'uniqueItems', type: 'array', schemaType: 'boolean', validate: (unique: boolean, data: unknown[]) => !unique || distinct(data) });
