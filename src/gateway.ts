@@ -91,7 +91,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
     const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
-    this.clients = compileClients(this.config.clients ?? []);
+    this.clients = compileClients(this.config.clients ?? [], this.config.servers);
     const pins = options.pins ?? 'write';
     this.watchPins = pins === 'write';
     if (pins !== 'off') {

@@ -151,6 +151,12 @@ export function recordFilter(filter: AuditFilter): RecordFilter {
         if (!names.some((name) => client(name))) return false;
       }
       if (server && !(typeof r.server === 'string' && server(r.server))) return false;
+      if (r.event === 'mcpgate.request') {
+        // resources/prompts/completion requests carry their decision and outcome in one record
+        if (tool && !tool(String(r.target))) return false;
+        if (filter.decision !== undefined && filter.decision !== r.decision) return false;
+        return filter.outcome === undefined || filter.outcome === r.outcome;
+      }
       if (callOnly && !CALL_EVENTS.has(r.event)) return false;
       if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
       if (filter.decision !== undefined && !decisionMatches(decisions.get(String(r.call)), filter.decision)) return false;
@@ -171,6 +177,7 @@ export function formatTable(records: readonly AuditRecord[]): string {
 
 function target(r: AuditRecord): string {
   if (typeof r.public_name === 'string') return r.public_name;
+  if (typeof r.target === 'string') return r.target;
   if (typeof r.server === 'string') return r.server;
   return '';
 }
@@ -181,6 +188,8 @@ function detail(r: AuditRecord): string {
       return `${r.decision} by ${r.decided_by}${r.scope ? ` (${r.scope})` : ''}: ${r.reason}`;
     case 'mcpgate.tool.result':
       return `${r.outcome} in ${r.duration_ms} ms, ${r.result_size} chars${r.error ? `: ${r.error}` : ''}`;
+    case 'mcpgate.request':
+      return `${r.method} ${r.decision} by ${r.decided_by}: ${r.outcome}${r.outcome === 'denied' ? ` (${r.reason})` : r.error ? `: ${r.error}` : ''}`;
     case 'mcpgate.session.start':
       return `${r.client_name ?? 'unknown client'}${r.client_version ? ` ${r.client_version}` : ''} over ${r.transport}${r.subject ? ` as ${r.subject}` : ''}`;
     case 'mcpgate.session.end':

@@ -5,7 +5,8 @@
  */
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { Policy, ToolPolicy } from '../policy/policy.js';
+import { argumentValidator, type ArgumentValidator } from '../policy/argumentSchema.js';
+import type { ContentAccess, Policy, ToolPolicy } from '../policy/policy.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
 import { publicName } from './names.js';
@@ -21,6 +22,8 @@ export interface ToolEntry {
   /** The annotations as the upstream declared them (untrusted unless the server sets `trustAnnotations`). */
   readonly declaredAnnotations?: Tool['annotations'];
   readonly policy: ToolPolicy;
+  /** Checks call arguments against the definition's inputSchema (absent: `validateArguments: false`). */
+  readonly validator?: ArgumentValidator;
 }
 
 /** A prompt as the gateway knows it. */
@@ -48,7 +51,7 @@ export interface NameCollision {
 /** Options of the catalog. */
 export interface CatalogOptions {
   readonly policy: Policy;
-  /** List denied tools anyway (calls still fail). */
+  /** List denied tools, resources and prompts anyway (using them still fails). */
   readonly showDenied: boolean;
   /** Adjusts a tool's policy as it enters the catalog (tool pinning), once per rebuild. */
   readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => ToolPolicy;
@@ -93,12 +96,17 @@ export class Catalog {
       // Lists are kept across restarts (an upstream that never became ready has none), so the
       // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
       const prefix = upstream.config.prefix;
+      // one check hides a server's denied resources and prompts here and refuses their use (dispatch)
+      const access = this.access(upstream);
+      const listResources = this.options.showDenied || access.resources.decision !== 'deny';
       for (const tool of upstream.tools) {
         claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
           const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
+          // arguments are checked against this definition's inputSchema (unless the server opts out)
+          const validator = upstream.config.validateArguments === false ? undefined : argumentValidator(tool, upstream.config.file);
           const publicTool = advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy);
-          return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy };
+          return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy, ...(validator ? { validator } : {}) };
         });
       }
       for (const prompt of upstream.prompts) {
@@ -116,11 +124,11 @@ export class Catalog {
           continue;
         }
         resources.set(resource.uri, upstream);
-        resourceList.push(resource);
+        if (listResources) resourceList.push(resource);
       }
       for (const template of upstream.resourceTemplates) {
         templates.push({ upstream, template, matcher: compileTemplate(template.uriTemplate) });
-        templateList.push(template);
+        if (listResources) templateList.push(template);
       }
     }
     this.toolMap = tools;
@@ -131,7 +139,9 @@ export class Catalog {
     this.visibleTools = this.allTools
       .filter((entry) => this.options.showDenied || entry.policy.listing.decision !== 'deny')
       .map((entry) => entry.publicTool);
-    this.promptList = [...prompts.values()].map((entry) => entry.publicPrompt);
+    this.promptList = [...prompts.values()]
+      .filter((entry) => this.options.showDenied || this.access(entry.upstream).prompts.decision !== 'deny')
+      .map((entry) => entry.publicPrompt);
     this.resourceList = resourceList;
     this.templateList = templateList;
     this.collisions = collisions;
@@ -155,6 +165,11 @@ export class Catalog {
   /** The tool behind a public name. */
   tool(name: string): ToolEntry | undefined {
     return this.toolMap.get(name);
+  }
+
+  /** Whether an upstream's resources and prompts may be used (the policy's answer, cached there). */
+  access(upstream: Upstream): ContentAccess {
+    return this.options.policy.content(upstream.config);
   }
 
   /** The prompt behind a public name. */

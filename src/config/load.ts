@@ -9,7 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { valuePatternError } from '../policy/glob.js';
+import { conditionIssues } from '../policy/conditions.js';
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
 import { findReferences } from './references.js';
 import {
@@ -83,7 +83,7 @@ async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise
     checkRules(parsed, value.policy, ['policy'], true, problems);
     value.clients.forEach((entry, index) => checkRules(parsed, entry, ['clients', index], true, problems));
     checkAuthReferences(parsed, value, problems);
-    return problems.length > before ? undefined : { value, parsed };
+    return problems.slice(before).some((p) => p.severity === 'error') ? undefined : { value, parsed };
   }
   return { value: GatewayFileSchema.parse({}) };
 }
@@ -189,9 +189,10 @@ function checkRules(parsed: ParsedFile, policy: ToolPolicyInput, base: Path, glo
         });
       }
       if (typeof rule !== 'string') {
-        for (const [arg, pattern] of Object.entries(rule.args ?? {})) {
-          const error = valuePatternError(pattern);
-          if (error) problems.push({ file: parsed.file, line: parsed.lineOf([...path, 'args', arg]), field: fieldName([...path, 'args', arg]), message: error, severity: 'error' });
+        for (const [arg, condition] of Object.entries(rule.args ?? {})) {
+          for (const issue of conditionIssues(arg, condition)) {
+            problems.push({ file: parsed.file, line: parsed.lineOf([...path, 'args', arg]), field: fieldName([...path, 'args', arg]), ...issue });
+          }
         }
       }
     });
@@ -255,6 +256,9 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     tools: policySection(value.tools, file, ['tools'], parsed),
     ...(value.approval?.channel ? { approvalChannel: value.approval.channel } : {}),
     trustAnnotations: value.trustAnnotations,
+    validateArguments: value.validateArguments,
+    ...(value.resources ? { resources: value.resources } : {}),
+    ...(value.prompts ? { prompts: value.prompts } : {}),
   };
 }
 

@@ -31,17 +31,36 @@ export const DecisionSchema = z.enum(['allow', 'ask', 'deny']);
 export type Decision = z.infer<typeof DecisionSchema>;
 
 /**
+ * One `args` condition: a glob or `/regex/flags` on the value's text, or the path form
+ * `{path, root?, ignoreCase?}` that reads the value as a file path (normalised, resolved against
+ * `root`) and matches it with a path glob. How each value type is treated: docs/configuration.md.
+ */
+export const ArgConditionSchema = z.union([
+  z.string().describe('Glob (* any run, ? one character) or /regex/flags on the value as text'),
+  z
+    .strictObject({
+      path: z.string().min(1).describe('Path glob: ** any number of segments, * and ? within one segment; a pattern not starting with / or ** is relative to root'),
+      root: z.string().min(1).optional().describe("Absolute directory relative values are resolved against (default: the server's cwd)"),
+      ignoreCase: z.boolean().optional().describe('Compare without case (default: true on macOS and Windows, false elsewhere)'),
+    })
+    .describe('Path form: the value is read as a path, normalised (., .., //) and resolved against root, then matched'),
+]);
+export type ArgConditionInput = z.infer<typeof ArgConditionSchema>;
+
+/** `args`: argument path (`path`, `options.branch`, `files.0.path`) → condition. */
+export const RuleArgsSchema = z
+  .record(z.string().min(1), ArgConditionSchema)
+  .describe('Argument path → glob, /regex/, or {path: glob} that the argument value must match');
+
+/**
  * A policy rule: a tool-name glob, or `{tool, args, reason}` where `args` maps an argument path
- * (`path`, `options.branch`) to a glob or `/regex/flags` the argument's string value must match.
+ * (`path`, `options.branch`) to a condition on the argument's value.
  */
 export const RuleSchema = z.union([
   z.string().min(1),
   z.strictObject({
     tool: z.string().min(1).describe('Tool-name glob (`*` any run of characters, `?` one character)'),
-    args: z
-      .record(z.string().min(1), z.string())
-      .optional()
-      .describe('Argument path → glob or /regex/ that the argument value must match'),
+    args: RuleArgsSchema.optional(),
     reason: z.string().optional().describe('Shown to the agent and recorded in the audit log'),
   }),
 ]);
@@ -102,6 +121,18 @@ export const ServerFileSchema = z
     approval: z
       .strictObject({ channel: ApprovalChannelSchema.optional().describe('How asks for this server reach a human (unset: gateway.yaml approval.channel)') })
       .optional(),
+    validateArguments: z
+      .boolean()
+      .default(true)
+      .describe("Check call arguments against the tool's inputSchema before forwarding (false: forward unchecked)"),
+    resources: z
+      .enum(['allow', 'deny'])
+      .optional()
+      .describe('resources/list, templates, read, subscribe and their completions (unset: deny when the tool default is deny, else allow)'),
+    prompts: z
+      .enum(['allow', 'deny'])
+      .optional()
+      .describe('prompts/list, prompts/get and their completions (unset: deny when the tool default is deny, else allow)'),
     trustAnnotations: z
       .boolean()
       .default(false)

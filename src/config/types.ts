@@ -61,6 +61,12 @@ export interface ServerConfig {
   /** Public-name prefix: the server name unless set; "" exposes upstream names unchanged. */
   readonly prefix: string;
   readonly tools: PolicySection;
+  /** Check call arguments against the tool's inputSchema before forwarding (default true). */
+  readonly validateArguments?: boolean;
+  /** `resources:` as set in the file (unset: follows the tool default, see policy.ts). */
+  readonly resources?: 'allow' | 'deny';
+  /** `prompts:` as set in the file (unset: follows the tool default). */
+  readonly prompts?: 'allow' | 'deny';
   /** Pass the upstream's tool annotations through unexamined (default false: untrusted). */
   readonly trustAnnotations?: boolean;
   /** The server's own `approval.channel`, when set. */

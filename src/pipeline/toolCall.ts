@@ -2,7 +2,8 @@
  * The stages of a `tools/call`, in the one order they run:
  *
  *   1. catalog  — public name → (upstream, tool, precompiled policy)
- *   2. policy   — the same check that filtered tools/list, now with the arguments
+ *   2. policy   — the same check that filtered tools/list, now with the arguments; then the
+ *                 arguments against the tool's inputSchema (a call the policy would run or ask about)
  *   3. approval — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
  *   4. record   — one `mcpgate.tool.decision` record for every call, written once its approval resolved
  *   5. upstream — forward with progress, cancellation, timeout; routed requests come back via hooks
@@ -13,6 +14,7 @@ import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ApprovalAnswer } from '../approval/answer.js';
+import { validatedVerdict } from '../policy/argumentSchema.js';
 import { askReason, type AskContext } from '../approval/broker.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -74,7 +76,8 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   // 2. policy (then the `clients:` rules of the session's identity, if any apply)
   const policySpan = extra.trace?.start('policy');
   const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
-  const verdict = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
+  const layered = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
+  const verdict = validatedVerdict(layered, entry.validator, args as Record<string, unknown> | undefined);
   policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
 
   // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny

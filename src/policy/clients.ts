@@ -12,8 +12,9 @@
  * The same combination filters the session's `tools/list` and authorises its calls.
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ClientRuleSet, PolicySection } from '../config/types.js';
+import type { ClientRuleSet, PolicySection, ServerConfig } from '../config/types.js';
 import { compileGlob, type Matcher } from './glob.js';
+import { serverPathContext, type PathContext } from './pathGlob.js';
 import { compilePolicy, type Policy } from './policy.js';
 import { FAIL_CLOSED_VERDICT, type Verdict } from './verdict.js';
 
@@ -48,10 +49,12 @@ export interface ClientDirectory {
 }
 
 /**
- * Compiles the `clients` section once.
- * @example compileClients(config.clients ?? []).forIdentity({ subject: 'alice', groups: [] })
+ * Compiles the `clients` section once; `servers` give path conditions their cwd and home.
+ * @example compileClients(config.clients ?? [], config.servers).forIdentity({ subject: 'alice', groups: [] })
  */
-export function compileClients(sets: readonly ClientRuleSet[]): ClientDirectory {
+export function compileClients(sets: readonly ClientRuleSet[], servers: readonly ServerConfig[] = []): ClientDirectory {
+  const contexts = new Map(servers.map((server) => [server.name, serverPathContext(server)]));
+  const pathContext = (name: string): PathContext => contexts.get(name) ?? {};
   const matchers = sets.map((set) => ({ set, subject: set.subject ? compileGlob(set.subject) : undefined, group: set.group ? compileGlob(set.group) : undefined }));
   const layers = new Map<string, ClientLayer>();
   return {
@@ -61,13 +64,13 @@ export function compileClients(sets: readonly ClientRuleSet[]): ClientDirectory 
       if (matching.length === 0) return undefined;
       const key = matching.map((m) => m.set.where).join(', ');
       let layer = layers.get(key);
-      if (!layer) layers.set(key, (layer = buildLayer(key, matching.map((m) => m.set))));
+      if (!layer) layers.set(key, (layer = buildLayer(key, matching.map((m) => m.set), pathContext)));
       return layer;
     },
   };
 }
 
-function buildLayer(matched: string, sets: readonly ClientRuleSet[]): ClientLayer {
+function buildLayer(matched: string, sets: readonly ClientRuleSet[], pathContext: (server: string) => PathContext): ClientLayer {
   const section: PolicySection = {
     allow: sets.flatMap((s) => s.policy.allow),
     ask: sets.flatMap((s) => s.policy.ask),
@@ -75,7 +78,7 @@ function buildLayer(matched: string, sets: readonly ClientRuleSet[]): ClientLaye
   };
   // Rules read `server/tool` like gateway.yaml's; with no default set, "no client rule matched"
   // shows as a verdict decided by the default.
-  const policy: Policy = compilePolicy({ policy: { ...section, showDenied: false }, servers: [] });
+  const policy: Policy = compilePolicy({ policy: { ...section, showDenied: false }, servers: [] }, { pathContext });
   let listedFrom: readonly LayerTool[] | undefined;
   let listedShowDenied = false;
   let listed: readonly Tool[] = [];

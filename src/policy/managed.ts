@@ -6,9 +6,11 @@
  * a call costs the two layers' `decide` and one comparison.
  */
 import type { ManagedRequirements } from '../requirements/types.js';
-import { compileSection, conditionsHold, type CompiledRule } from './rules.js';
-import { describeRule, type Verdict } from './verdict.js';
-import type { Policy, ToolPolicy } from './policy.js';
+import { compileGlob } from './glob.js';
+import { serverPathContext, type PathContext } from './pathGlob.js';
+import { compileSection, conditionalVerdict, type CompiledRule } from './rules.js';
+import { describeRule, ruleVerdict, type Verdict } from './verdict.js';
+import type { ContentAccess, Policy, ToolPolicy } from './policy.js';
 import type { ServerConfig } from '../config/types.js';
 
 const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
@@ -18,18 +20,49 @@ const STRICTNESS = { allow: 0, ask: 1, deny: 2 } as const;
  * @example withManagedRules(compilePolicy(config), config.requirements).forTool('x', 'rm').listing.decidedBy // 'managed'
  */
 export function withManagedRules(user: Policy, requirements: ManagedRequirements | undefined): Policy {
-  if (!requirements || requirements.rules.ask.length + requirements.rules.deny.length === 0) return user;
+  if (!requirements || (requirements.rules.ask.length + requirements.rules.deny.length === 0 && !requirements.content)) return user;
   const rules = compileSection(requirements.rules, 'global').map(asManaged);
   const cache = new Map<string, Map<string, ToolPolicy>>();
+  const content = managedContent(user, requirements);
   return {
     forTool(server, tool) {
       const name = typeof server === 'string' ? server : server.name;
       let tools = cache.get(name);
       if (!tools) cache.set(name, (tools = new Map()));
       let policy = tools.get(tool);
-      if (!policy) tools.set(tool, (policy = merge(user.forTool(server as ServerConfig | string, tool), rules.filter((r) => r.server(name) && r.tool(tool)))));
+      if (!policy) {
+        const context = serverPathContext(typeof server === 'string' ? undefined : server);
+        tools.set(tool, (policy = merge(user.forTool(server as ServerConfig | string, tool), rules.filter((r) => r.server(name) && r.tool(tool)), context)));
+      }
       return policy;
     },
+    content,
+  };
+}
+
+/** The user's resource/prompt access with the managed `resources.deny` / `prompts.deny` globs above it. */
+function managedContent(user: Policy, requirements: ManagedRequirements): Policy['content'] {
+  if (!requirements.content) return (server) => user.content(server);
+  const deny = (kind: 'resources' | 'prompts') =>
+    (requirements.content?.[kind] ?? []).map((glob, index) => ({
+      matches: compileGlob(glob),
+      verdict: Object.freeze({ ...ruleVerdict('deny', { source: requirements.file, where: `${kind}.deny[${index}]`, text: glob }, undefined), decidedBy: 'managed' as const }),
+    }));
+  const resources = deny('resources');
+  const prompts = deny('prompts');
+  const cache = new Map<string, ContentAccess>();
+  return (server) => {
+    const name = typeof server === 'string' ? server : server.name;
+    let access = cache.get(name);
+    if (!access) {
+      const own = user.content(server);
+      access = {
+        resources: resources.find((rule) => rule.matches(name))?.verdict ?? own.resources,
+        prompts: prompts.find((rule) => rule.matches(name))?.verdict ?? own.prompts,
+      };
+      cache.set(name, access);
+    }
+    return access;
   };
 }
 
@@ -37,14 +70,17 @@ function asManaged(rule: CompiledRule): CompiledRule {
   return { ...rule, verdict: Object.freeze({ ...rule.verdict, decidedBy: 'managed' as const }) };
 }
 
-function merge(user: ToolPolicy, rules: readonly CompiledRule[]): ToolPolicy {
+function merge(user: ToolPolicy, rules: readonly CompiledRule[], context: PathContext): ToolPolicy {
   if (rules.length === 0) return user;
   // rules come deny first, then ask, in file order: the first that holds is the managed verdict.
   const fixed = rules.find((rule) => !rule.conditions)?.verdict;
   const candidates = rules.filter((rule) => rule.conditions && (!fixed || STRICTNESS[rule.kind] > STRICTNESS[fixed.decision]));
   const managedFor = (args: Readonly<Record<string, unknown>> | undefined): Verdict | undefined => {
     if (args !== undefined) {
-      for (const rule of candidates) if (conditionsHold(rule.conditions as never, args)) return rule.verdict;
+      for (const rule of candidates) {
+        const verdict = conditionalVerdict(rule as Parameters<typeof conditionalVerdict>[0], args, context);
+        if (verdict) return verdict;
+      }
     }
     return fixed;
   };

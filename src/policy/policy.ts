@@ -8,8 +8,10 @@
  * `args`, those rules' conditions.
  */
 import type { GatewayConfig, PolicySection, ServerConfig } from '../config/types.js';
-import { compileSection, conditionsHold, RULE_KINDS, type ArgCondition, type CompiledRule } from './rules.js';
-import { defaultVerdict, FAIL_CLOSED_VERDICT, type Verdict } from './verdict.js';
+import type { ArgCondition } from './conditions.js';
+import { serverPathContext, type PathContext } from './pathGlob.js';
+import { compileSection, conditionalVerdict, RULE_KINDS, type CompiledRule } from './rules.js';
+import { defaultVerdict, FAIL_CLOSED_VERDICT, ruleVerdict, type Verdict } from './verdict.js';
 
 export { describeRule, type RuleRef, type Verdict } from './verdict.js';
 
@@ -23,30 +25,43 @@ export interface ToolPolicy {
   decide(args: Readonly<Record<string, unknown>> | undefined): Verdict;
 }
 
+/** Who may use a server's resources (list, read, subscribe, completion) and prompts (list, get, completion). */
+export interface ContentAccess {
+  readonly resources: Verdict;
+  readonly prompts: Verdict;
+}
+
 /** The compiled policy of a whole configuration. */
 export interface Policy {
   /** The policy of `tool` on `server` (a config, or a server name looked up in the config). Cached. */
   forTool(server: ServerConfig | string, tool: string): ToolPolicy;
+  /** Whether `server`'s resources and prompts may be used (allow or deny, never ask). Cached. */
+  content(server: ServerConfig | string): ContentAccess;
 }
 
-/** A conditional rule that can still decide a call, with the verdict it gives when it holds. */
-interface Candidate {
-  readonly conditions: readonly ArgCondition[];
-  readonly verdict: Verdict;
-}
+/** A conditional rule that can still decide a call. */
+type Candidate = CompiledRule & { readonly conditions: readonly ArgCondition[] };
 
 /** The rules that can apply to one server, in reporting order, and its default. */
 interface ServerPolicy {
   readonly rules: readonly CompiledRule[];
   readonly fallback: Verdict;
+  readonly context: PathContext;
+  readonly content: ContentAccess;
   readonly tools: Map<string, ToolPolicy>;
+}
+
+/** Options of {@link compilePolicy}. */
+export interface PolicyOptions {
+  /** Path context of a server name with no servers.d file here (the `clients:` layer knows the servers elsewhere). */
+  readonly pathContext?: (server: string) => PathContext;
 }
 
 /**
  * Compiles the policy once; `forTool` then precomputes and caches each tool's policy.
  * @example compilePolicy(config).forTool('github', 'delete_repo').decide(args).decision // 'deny'
  */
-export function compilePolicy(config: Pick<GatewayConfig, 'policy' | 'servers'>): Policy {
+export function compilePolicy(config: Pick<GatewayConfig, 'policy' | 'servers'>, options: PolicyOptions = {}): Policy {
   const globalRules = compileSection(config.policy, 'global');
   const configured = new Map(config.servers.map((server) => [server.name, server]));
   const byConfig = new WeakMap<ServerConfig, ServerPolicy>();
@@ -58,11 +73,11 @@ export function compilePolicy(config: Pick<GatewayConfig, 'policy' | 'servers'>)
       const known = configured.get(server);
       if (known) return serverPolicy(known);
       let policy = unconfigured.get(server);
-      if (!policy) unconfigured.set(server, (policy = buildServerPolicy(server, undefined, config.policy, globalRules)));
+      if (!policy) unconfigured.set(server, (policy = buildServerPolicy(server, undefined, config.policy, globalRules, options.pathContext?.(server) ?? {})));
       return policy;
     }
     let policy = byConfig.get(server);
-    if (!policy) byConfig.set(server, (policy = buildServerPolicy(server.name, server, config.policy, globalRules)));
+    if (!policy) byConfig.set(server, (policy = buildServerPolicy(server.name, server, config.policy, globalRules, serverPathContext(server))));
     return policy;
   };
 
@@ -73,6 +88,7 @@ export function compilePolicy(config: Pick<GatewayConfig, 'policy' | 'servers'>)
       if (!toolPolicy) policy.tools.set(tool, (toolPolicy = buildToolPolicy(policy, tool)));
       return toolPolicy;
     },
+    content: (server) => serverPolicy(server).content,
   };
 }
 
@@ -81,10 +97,25 @@ function buildServerPolicy(
   server: ServerConfig | undefined,
   global: PolicySection,
   globalRules: readonly CompiledRule[],
+  context: PathContext,
 ): ServerPolicy {
   const own = server ? compileSection(server.tools, 'server') : [];
   const rules = [...own, ...globalRules.filter((rule) => rule.server(name))];
-  return { rules, fallback: serverDefault(server, global), tools: new Map() };
+  const fallback = serverDefault(server, global);
+  const content = { resources: contentVerdict(server, 'resources', fallback), prompts: contentVerdict(server, 'prompts', fallback) };
+  return { rules, fallback, context, content, tools: new Map() };
+}
+
+/**
+ * A server's `resources` / `prompts` setting, else derived from its tool default: `deny` denies
+ * them, `allow` and `ask` allow them (they are read-only and, per the MCP spec, chosen by the
+ * application or the user; an admin who wants them gone says `deny`).
+ */
+function contentVerdict(server: ServerConfig | undefined, kind: 'resources' | 'prompts', fallback: Verdict): Verdict {
+  const own = server?.[kind];
+  if (server && own) return ruleVerdict(own, { source: server.file, where: kind, text: `${kind}: ${own}` }, own === 'deny' ? `${kind} of ${server.name} are denied (${server.file} ${kind}: deny)` : undefined);
+  const decision = fallback.decision === 'deny' ? 'deny' : 'allow';
+  return Object.freeze({ decision, decidedBy: 'default', reason: `${kind} ${decision === 'deny' ? 'denied' : 'allowed'} by default, following the tool default (${fallback.reason})` });
 }
 
 /** The server's `tools.default`, else gateway.yaml `policy.default`, else the built-in `ask`. */
@@ -113,7 +144,7 @@ function buildToolPolicy(server: ServerPolicy, tool: string): ToolPolicy {
       if (rule.kind !== kind || !rule.tool(tool)) continue;
       if (rule.conditions) {
         conditional = true;
-        if (!listing) candidates.push({ conditions: rule.conditions, verdict: rule.verdict });
+        if (!listing) candidates.push(rule as Candidate);
       } else {
         listing ??= rule.verdict;
       }
@@ -130,7 +161,8 @@ function buildToolPolicy(server: ServerPolicy, tool: string): ToolPolicy {
       if (args === undefined) return fixed;
       try {
         for (const candidate of candidates) {
-          if (conditionsHold(candidate.conditions, args)) return candidate.verdict;
+          const verdict = conditionalVerdict(candidate, args, server.context);
+          if (verdict) return verdict;
         }
         return fixed;
       } catch {

@@ -4,17 +4,13 @@
  */
 import type { Decision } from '../config/schema.js';
 import type { PolicySection, SourcedRule } from '../config/types.js';
-import { compileGlob, compileValuePattern, type Matcher } from './glob.js';
-import { ruleVerdict, type RuleRef, type Verdict } from './verdict.js';
+import { compileCondition, conditionText, evaluateConditions, type ArgCondition } from './conditions.js';
+import { compileGlob, type Matcher } from './glob.js';
+import { failClosedMatch, ruleVerdict, type RuleRef, type Verdict } from './verdict.js';
+import type { PathContext } from './pathGlob.js';
 
 /** Rule kinds in precedence order: the first kind with a matching rule wins. */
 export const RULE_KINDS = ['deny', 'ask', 'allow'] as const satisfies readonly Decision[];
-
-/** One `args` entry: the path to walk and the pattern its value must match. */
-export interface ArgCondition {
-  readonly path: readonly string[];
-  readonly test: Matcher;
-}
 
 /** A rule ready to be matched. */
 export interface CompiledRule {
@@ -29,7 +25,6 @@ export interface CompiledRule {
 }
 
 const always: Matcher = () => true;
-const never: Matcher = () => false;
 
 /**
  * Compiles every rule of a section, kinds in precedence order and rules in file order.
@@ -49,7 +44,7 @@ export function compileRule(sourced: SourcedRule, kind: Decision, scope: 'server
     source: sourced.source,
     where: sourced.where,
     ...(sourced.line === undefined ? {} : { line: sourced.line }),
-    text: entries.length ? `${pattern} args{${entries.map(([path, value]) => `${path}=${value}`).join(', ')}}` : pattern,
+    text: entries.length ? `${pattern} args{${entries.map(([path, value]) => conditionText(path, value)).join(', ')}}` : pattern,
   });
   const { server, tool } = scope === 'global' ? splitGlobalPattern(pattern) : { server: always, tool: compileGlob(pattern) };
   return {
@@ -57,7 +52,7 @@ export function compileRule(sourced: SourcedRule, kind: Decision, scope: 'server
     server,
     tool,
     // `args: {}` names no argument, so it is an unconditional rule.
-    conditions: entries.length ? entries.map(([path, value]) => compileCondition(path, value, kind)) : undefined,
+    conditions: entries.length ? entries.map(([path, value]) => compileCondition(path, value)) : undefined,
     verdict: ruleVerdict(kind, ref, typeof rule === 'string' ? undefined : rule.reason),
   };
 }
@@ -69,40 +64,12 @@ function splitGlobalPattern(pattern: string): { server: Matcher; tool: Matcher }
   return { server: compileGlob(pattern.slice(0, slash)), tool: compileGlob(pattern.slice(slash + 1)) };
 }
 
-function compileCondition(path: string, pattern: string, kind: Decision): ArgCondition {
-  // Config checks reject a regex that does not compile; should one get here anyway, fail closed:
-  // the condition holds for deny/ask rules (stricter) and never for allow rules.
-  const test = compileValuePattern(pattern) ?? (kind === 'allow' ? never : always);
-  return { path: path.split('.'), test };
-}
-
-/** True when every condition holds for these arguments (see {@link argumentText}). */
-export function conditionsHold(conditions: readonly ArgCondition[], args: unknown): boolean {
-  for (const condition of conditions) {
-    const value = argumentText(args, condition.path);
-    if (value === undefined || !condition.test(value)) return false;
-  }
-  return true;
-}
-
 /**
- * The value at `path` (own properties only, walking nested objects and array indexes) as text:
- * strings as they are, numbers and booleans stringified; anything else (missing, null, object,
- * array) is undefined, so a rule conditioned on it does not match.
+ * The verdict of a conditional rule for these arguments, or undefined when its conditions do not
+ * hold. A deny/ask rule that holds only because a value could not be judged says so in its reason.
  */
-export function argumentText(args: unknown, path: readonly string[]): string | undefined {
-  let value = args;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  switch (typeof value) {
-    case 'string':
-      return value;
-    case 'number':
-    case 'boolean':
-      return String(value);
-    default:
-      return undefined;
-  }
+export function conditionalVerdict(rule: CompiledRule & { readonly conditions: readonly ArgCondition[] }, args: unknown, context: PathContext): Verdict | undefined {
+  const result = evaluateConditions(rule.conditions, args, rule.kind === 'allow', context);
+  if (result === false) return undefined;
+  return result === true ? rule.verdict : failClosedMatch(rule.verdict, result);
 }

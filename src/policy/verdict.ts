@@ -18,7 +18,7 @@ export interface RuleRef {
 /** The policy's answer for one tool (and, for conditional rules, one set of arguments). */
 export interface Verdict {
   readonly decision: Decision;
-  readonly decidedBy: 'rule' | 'default' | 'managed';
+  readonly decidedBy: 'rule' | 'default' | 'managed' | 'schema';
   /** The deciding rule; absent when the default decided. */
   readonly rule?: RuleRef;
   /** Shown to the agent and recorded in the audit log. */
@@ -56,6 +56,15 @@ export function ruleVerdict(decision: Decision, rule: RuleRef, reason: string | 
 /** The verdict of a default; `setAt` is where it was set (`servers.d/x.yaml tools.default`), if anywhere. */
 export function defaultVerdict(decision: Decision, setAt: string | undefined): Verdict {
   return Object.freeze({ decision, decidedBy: 'default', reason: `${decision} by default (${setAt ?? 'built-in default'})` });
+}
+
+/**
+ * A deny/ask rule that matched only because a value could not be judged (fail closed): its
+ * verdict with the reason saying so. Built per call, only in that rare case.
+ * @example failClosedMatch(deny, 'path is an object, not a path').reason // '… (path is an object, not a path: treated as matching the deny rule)'
+ */
+export function failClosedMatch(verdict: Verdict, why: string): Verdict {
+  return Object.freeze({ ...verdict, reason: `${verdict.reason} (${why}: treated as matching the ${verdict.decision} rule)` });
 }
 
 /**

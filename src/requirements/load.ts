@@ -11,7 +11,7 @@ import { deepFreeze, fieldName, parseFile, validate } from '../config/load.js';
 import { durationToMs } from '../config/schema.js';
 import { formatProblem, type ConfigProblem, type SourcedRule } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { valuePatternError } from '../policy/glob.js';
+import { conditionIssues } from '../policy/conditions.js';
 import { RequirementsFileSchema, type RequirementsFile } from './schema.js';
 import type { ManagedRequirements, ServerIdentityPattern } from './types.js';
 
@@ -59,9 +59,10 @@ export async function loadRequirementsReport(file: string): Promise<Requirements
         severity: 'error',
       });
     }
-    for (const [arg, pattern] of Object.entries(rule.args ?? {})) {
-      const error = valuePatternError(pattern);
-      if (error) problems.push({ file, line: parsed.lineOf(['rules', index, 'args', arg]), field: fieldName(['rules', index, 'args', arg]), message: error, severity: 'error' });
+    for (const [arg, condition] of Object.entries(rule.args ?? {})) {
+      for (const issue of conditionIssues(arg, condition)) {
+        problems.push({ file, line: parsed.lineOf(['rules', index, 'args', arg]), field: fieldName(['rules', index, 'args', arg]), ...issue });
+      }
     }
   });
   value.servers?.allow.forEach((entry, index) => {
@@ -70,7 +71,8 @@ export async function loadRequirementsReport(file: string): Promise<Requirements
     const path = ['servers', 'allow', index, 'cwd'];
     problems.push({ file, line: parsed.lineOf(path), field: fieldName(path), message: `cwd globs match the server's absolute working directory; write an absolute path (e.g. "/opt/mcp" or "/opt/mcp/*"), not "${entry.cwd}"`, severity: 'error' });
   });
-  if (problems.length > 0) return { file, problems };
+  // warnings (a path-like argument under the plain form) do not stop the gateway; errors do
+  if (problems.some((p) => p.severity === 'error')) return { file, problems };
   return { file, requirements: deepFreeze(normalise(file, value, parsed.lineOf)), problems };
 }
 
@@ -107,9 +109,11 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
       : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }), where };
   });
   const { approval, audit } = value;
+  const content = value.resources || value.prompts ? { resources: value.resources?.deny ?? [], prompts: value.prompts?.deny ?? [] } : undefined;
   return {
     file,
     rules: { allow: [], ask, deny },
+    ...(content ? { content } : {}),
     ...(servers ? { servers } : {}),
     approval: {
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),

@@ -4,16 +4,13 @@
  * is generated from it. Unknown keys are errors: a typo in a security control must not be ignored.
  */
 import { z } from 'zod';
-import { DurationSchema } from '../config/schema.js';
+import { DurationSchema, RuleArgsSchema } from '../config/schema.js';
 
 /** A managed rule: a `server/tool` glob with optional argument conditions, answering ask or deny. */
 export const ManagedRuleSchema = z.strictObject({
   tool: z.string().min(1).describe('server/tool glob, e.g. "*/delete_*" or "github/push_files"'),
   decision: z.enum(['ask', 'deny']).describe('Managed rules can only tighten: ask or deny'),
-  args: z
-    .record(z.string().min(1), z.string())
-    .optional()
-    .describe('Argument path → glob or /regex/ that the argument value must match'),
+  args: RuleArgsSchema.optional(),
   reason: z.string().optional().describe('Shown to the agent and recorded in the audit log'),
 });
 
@@ -42,6 +39,12 @@ export const ServerIdentitySchema = z.union([
 export const RequirementsFileSchema = z.strictObject({
   $schema: z.string().optional(),
   rules: z.array(ManagedRuleSchema).default([]).describe('Managed rules, merged above every user rule'),
+  resources: z
+    .strictObject({ deny: z.array(z.string().min(1)).describe('Server-name globs whose resources (list, read, subscribe, completion) are denied') })
+    .optional(),
+  prompts: z
+    .strictObject({ deny: z.array(z.string().min(1)).describe('Server-name globs whose prompts (list, get, completion) are denied') })
+    .optional(),
   servers: z
     .strictObject({
       allow: z.array(ServerIdentitySchema).describe('Servers that may be registered, matched on identity (not on name)'),

@@ -35,6 +35,8 @@ export interface ManagedRequirements {
   readonly rules: PolicySection;
   /** Servers that may be registered, matched on identity; undefined: no allow-list. */
   readonly servers?: readonly ServerIdentityPattern[];
+  /** Server-name globs whose resources / prompts are denied (absent: the layer says nothing). */
+  readonly content?: { readonly resources: readonly string[]; readonly prompts: readonly string[] };
   readonly approval: {
     /** Forced minimum of `approval.timeout`. */
     readonly minTimeoutMs?: number;

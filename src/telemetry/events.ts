@@ -5,10 +5,16 @@
  */
 
 /** Who made a decision. */
-export type DecidedBy = 'rule' | 'default' | 'managed' | 'user' | 'auto_review' | 'timeout';
+export type DecidedBy = 'rule' | 'default' | 'managed' | 'schema' | 'user' | 'auto_review' | 'timeout';
 
 /** How a tool call ended. */
 export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled';
+
+/** The requests recorded by `mcpgate.request`: everything about resources, prompts and completions but the lists. */
+export type AuditedMethod = 'resources/read' | 'resources/subscribe' | 'resources/unsubscribe' | 'prompts/get' | 'completion/complete';
+
+/** How a resources/prompts/completion request ended: `denied` never reached the upstream. */
+export type RequestOutcome = 'ok' | 'denied' | 'protocol_error' | 'timeout' | 'cancelled';
 
 /** Lifecycle states of an upstream connection. */
 export type UpstreamState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';
@@ -74,6 +80,34 @@ export interface ToolResultEvent {
   readonly subject?: string;
 }
 
+/** One record per resources/prompts/completion request, written when it ended (denied ones too). */
+export interface RequestEvent {
+  readonly event: 'mcpgate.request';
+  readonly session: string;
+  /** Gateway-unique id (same series as tool call ids). */
+  readonly request: string;
+  readonly method: AuditedMethod;
+  /** The upstream owning the target; '' when none does. */
+  readonly server: string;
+  /** The resource URI or template, or the public prompt name. */
+  readonly target: string;
+  readonly decision: 'allow' | 'deny';
+  readonly decided_by: DecidedBy;
+  /** `file field (rule)` when a setting (not a default) decided. */
+  readonly rule?: string;
+  readonly reason: string;
+  readonly outcome: RequestOutcome;
+  readonly duration_ms: number;
+  /** Characters of text/base64 content in the result (resources/read, prompts/get), or completion values. */
+  readonly result_size?: number;
+  readonly error?: string;
+  /** prompts/get arguments, recorded as `audit.arguments` says (as for tools). */
+  readonly arguments?: unknown;
+  readonly arguments_sha256?: string;
+  readonly arguments_truncated?: boolean;
+  readonly subject?: string;
+}
+
 export interface UpstreamStateEvent {
   readonly event: 'mcpgate.upstream.state';
   readonly server: string;
@@ -110,6 +144,7 @@ export type GatewayEvent =
   | SessionEndEvent
   | ToolDecisionEvent
   | ToolResultEvent
+  | RequestEvent
   | UpstreamStateEvent
   | ConfigChangeEvent
   | ToolDefinitionChangeEvent;

@@ -20,6 +20,7 @@ const RENAMED: Readonly<Record<string, string>> = {
   tool: 'mcpgate.upstream_tool',
   arguments: 'gen_ai.tool.call.arguments',
   error: 'error.message',
+  method: 'mcp.method.name',
 };
 
 /** Attribute name of each event field seen so far (built once: no string per field per record). */
@@ -50,6 +51,11 @@ export function logAttributes(event: GatewayEvent): AnyValueMap {
       attributes['gen_ai.operation.name'] = 'execute_tool';
       if (event.event === 'mcpgate.tool.result' && event.outcome !== 'ok') attributes['error.type'] = event.outcome;
       break;
+    case 'mcpgate.request':
+      if (event.method === 'prompts/get') attributes['gen_ai.prompt.name'] = event.target;
+      else if (event.method.startsWith('resources/')) attributes['mcp.resource.uri'] = event.target;
+      if (event.outcome !== 'ok') attributes['error.type'] = event.outcome;
+      break;
     case 'mcpgate.session.start':
     case 'mcpgate.session.end':
       attributes['network.transport'] = event.transport === 'stdio' ? 'pipe' : 'tcp';
@@ -65,6 +71,7 @@ function severityOf(event: GatewayEvent): SeverityNumber {
     case 'mcpgate.upstream.state':
       return event.state === 'failed' ? SeverityNumber.WARN : SeverityNumber.INFO;
     case 'mcpgate.tool.result':
+    case 'mcpgate.request':
       return event.outcome === 'protocol_error' || event.outcome === 'timeout' ? SeverityNumber.WARN : SeverityNumber.INFO;
     case 'mcpgate.config.change':
       return event.failed.length > 0 ? SeverityNumber.WARN : SeverityNumber.INFO;

@@ -124,3 +124,19 @@ describe('audit query and report on damaged records', () => {
     expect(renderHtml(summary)).toContain('data-chart="calls-per-tool"');
   });
 });
+
+describe('mcpgate.request records in queries', () => {
+  const request = (method: string, target: string, decision: string, outcome: string, extra: Record<string, unknown> = {}): AuditRecord => ({
+    seq: ++seq, time: '2025-01-01T00:01:00.000Z', event: 'mcpgate.request', session: 's2', request: `r${seq}`, method, server: 'notes', target, decision, decided_by: 'rule', reason: 'resources of notes are denied', outcome, duration_ms: 1, ...extra,
+  });
+  const records = [request('resources/read', 'notes://note/1', 'deny', 'denied'), request('prompts/get', 'notes__summarize', 'allow', 'ok'), request('resources/read', 'notes://note/2', 'allow', 'protocol_error', { error: 'no note' })];
+
+  it('filters them on their own decision, outcome and target, and shows what happened', () => {
+    expect(filterRecords(records, { decision: 'deny' }).map((r) => r.target)).toEqual(['notes://note/1']);
+    expect(filterRecords(records, { outcome: 'protocol_error' }).map((r) => r.target)).toEqual(['notes://note/2']);
+    expect(filterRecords(records, { tool: 'notes__*' }).map((r) => r.target)).toEqual(['notes__summarize']);
+    const table = formatTable(records);
+    expect(table).toMatch(/request  s2 +notes:\/\/note\/1 +resources\/read deny by rule: denied \(resources of notes are denied\)/);
+    expect(table).toContain('resources/read allow by rule: protocol_error: no note');
+  });
+});

@@ -71,3 +71,20 @@ describe('managed rules above the user policy', () => {
     expect(withManagedRules(base, { ...requirements, rules: { allow: [], ask: [], deny: [] } })).toBe(base);
   });
 });
+
+describe('managed rules: fail closed, resources and prompts', () => {
+  it('a managed condition that cannot judge a value matches, and says so', () => {
+    const verdict = policy.forTool('db', 'query').decide({ sql: { text: 'DROP TABLE users' } });
+    expect(verdict).toMatchObject({ decision: 'deny', decidedBy: 'managed' });
+    expect(verdict.reason).toContain('sql is an object, not a string: treated as matching the deny rule');
+    expect(policy.forTool('db', 'query').decide({ sql: ['select 1', 'drop table x'] }).decision).toBe('deny');
+  });
+
+  it('resources.deny / prompts.deny deny a server whose own settings allow them', () => {
+    expect(base.content('db')).toMatchObject({ resources: { decision: 'allow', decidedBy: 'default' }, prompts: { decision: 'allow' } });
+    const managed = withManagedRules(base, { ...requirements, content: { resources: ['d*'], prompts: [] } });
+    expect(managed.content('db').resources).toMatchObject({ decision: 'deny', decidedBy: 'managed', rule: { source: FILE, where: 'resources.deny[0]', text: 'd*' } });
+    expect(managed.content('db').prompts).toMatchObject({ decision: 'allow' });
+    expect(managed.content('other').resources.decision).toBe('allow'); // no server file: the built-in ask default allows them
+  });
+});

@@ -212,10 +212,19 @@ describe('argument conditions', () => {
     expect(decide(cfg, 'github', 'set_limit', { limit: 1500 }).decision).toBe('allow');
   });
 
-  it('does not match a missing, null, object or array value', () => {
-    for (const args of [{}, { branch: null }, { branch: { name: 'main' } }, { branch: ['main'] }, { options: 'x', branch: 'release-1' }]) {
+  it('does not match a missing or null value (an absent argument)', () => {
+    for (const args of [{}, { branch: null }, { options: null, branch: 'release-1' }]) {
       expect(decide(cfg, 'github', 'push_files', args).decision, JSON.stringify(args)).toBe('allow');
     }
+  });
+
+  it('fails closed on an object, an array holding a match, or a non-object on the way (deny)', () => {
+    expect(decide(cfg, 'github', 'push_files', { branch: { name: 'main' } })).toMatchObject({
+      decision: 'deny',
+      reason: 'no direct pushes to main (branch is an object, not a string: treated as matching the deny rule)',
+    });
+    expect(decide(cfg, 'github', 'push_files', { branch: ['dev', 'main'] })).toMatchObject({ decision: 'deny', reason: 'no direct pushes to main' });
+    expect(decide(cfg, 'github', 'push_files', { options: 'x', branch: 'release-1' }).reason).toContain('options is a string, not an object: treated as matching the deny rule');
   });
 
   it('does not read inherited properties', () => {
@@ -309,5 +318,28 @@ describe('caching', () => {
     const other = server('github', { deny: ['*'] });
     expect(policy.forTool(other, 'get_issue').listing.decision).toBe('deny');
     expect(policy.forTool('github', 'get_issue').listing.decision).toBe('allow');
+  });
+});
+
+describe('resources and prompts', () => {
+  it('follow the tool default: deny denies them, allow and ask allow them', () => {
+    const cfg = config({}, server('closed', { default: 'deny' }), server('open', { default: 'allow' }), server('asky', { default: 'ask' }));
+    const policy = compilePolicy(cfg);
+    expect(policy.content('closed').resources).toMatchObject({ decision: 'deny', decidedBy: 'default' });
+    expect(policy.content('closed').resources.reason).toBe('resources denied by default, following the tool default (deny by default (servers.d/closed.yaml tools.default))');
+    expect(policy.content('closed').prompts.decision).toBe('deny');
+    expect(policy.content('open').resources.decision).toBe('allow');
+    expect(policy.content('asky').prompts.decision).toBe('allow');
+    // the global default counts when the server sets none
+    expect(compilePolicy(config({ default: 'deny' }, server('x'))).content('x').resources.decision).toBe('deny');
+  });
+
+  it('a server setting wins over the default, and names itself', () => {
+    const own = { ...server('notes', { default: 'deny' }), resources: 'allow' as const, prompts: 'deny' as const };
+    const other = { ...server('open', { default: 'allow' }), resources: 'deny' as const };
+    const policy = compilePolicy(config({}, own, other));
+    expect(policy.content('notes').resources).toMatchObject({ decision: 'allow', decidedBy: 'rule', rule: { source: 'servers.d/notes.yaml', where: 'resources' } });
+    expect(policy.content('notes').prompts).toMatchObject({ decision: 'deny', reason: 'prompts of notes are denied (servers.d/notes.yaml prompts: deny)' });
+    expect(policy.content('open').resources.decision).toBe('deny');
   });
 });
