@@ -84,7 +84,8 @@ async function dryRun(plan: ImportPlan, options: ImportOptions, label: string, s
 function report(server: PlannedServer, say: (line: string) => void, what: { result?: ImportResult; replaced?: readonly string[] | undefined }): void {
   const dry = what.result === undefined;
   const replaced = what.result?.replacedFiles.get(server.name) ?? what.replaced;
-  const verb = dry ? (replaced ? 'would replace' : 'would write') : replaced ? 'replaced' : 'wrote';
+  const same = replaced?.includes(server.file) === true;
+  const verb = dry ? (same ? 'would replace' : 'would write') : same ? 'replaced' : 'wrote';
   const parts = [`${verb} ${server.file}`, server.target];
   if (!server.enabled) parts.push('(disabled)');
   if (!dry && server.secrets.length) {
@@ -95,7 +96,8 @@ function report(server: PlannedServer, say: (line: string) => void, what: { resu
   if (dry) for (const secret of server.secrets) say(`  would store secret ${secret.name} (from ${secret.where} of server ${server.name})`);
   for (const shared of server.reused) say(`  ${shared.where} uses secret ${shared.name} (the same value)`);
   for (const needed of server.needsSecrets) say(`  needs secret ${needed.name} (${needed.why}): run \`mcpgate secrets set ${needed.name}\``);
-  if (replaced && replaced.some((file) => file !== server.file)) say(`  ${dry ? 'would replace' : 'replaced'} ${replaced.join(', ')}`);
+  const others = (replaced ?? []).filter((file) => file !== server.file);
+  if (others.length) say(`  ${dry ? 'would remove' : 'removed'} ${others.join(', ')} (the same server, replaced by ${server.file})`);
   if (server.origins.length) say(`  from ${server.origins.join('; ')}`);
   for (const why of server.disabledBecause) say(`  disabled: ${why}`);
   for (const note of server.notes) say(`  note: ${note}`);

@@ -5,7 +5,7 @@
  * written undoes what was done (secrets deleted or restored, files restored) before the error is
  * reported.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import type { SecretStore } from '../secrets/secretStore.js';
@@ -31,7 +31,7 @@ export async function existingFiles(configDir: string, plan: ImportPlan): Promis
     const present: string[] = [];
     for (const extension of SERVER_EXTENSIONS) {
       const file = `servers.d/${server.name}${extension}`;
-      if ((await readFile(join(configDir, file)).catch(() => undefined)) !== undefined) present.push(file);
+      if (await lstat(join(configDir, file)).then(() => true, () => false)) present.push(file);
     }
     if (present.length) found.set(server.name, present);
   }
@@ -109,11 +109,11 @@ function keychainError(error: unknown, store: SecretStore): unknown {
 /** Writes every file to a temporary name first, then renames them all into place (undone on failure). */
 async function writeFiles(configDir: string, servers: readonly PlannedServer[], existing: ReadonlyMap<string, readonly string[]>): Promise<void> {
   const dir = join(configDir, 'servers.d');
-  await mkdir(dir, { recursive: true });
   const temporary = servers.map((server) => join(dir, `.${server.name}.import-${process.pid}.tmp`));
   const backups = new Map<string, Buffer>();
   const placed: string[] = [];
   try {
+    await mkdir(dir, { recursive: true });
     for (const [index, server] of servers.entries()) await writeFile(temporary[index] as string, server.text, { flag: 'wx' });
     for (const files of existing.values()) for (const file of files) backups.set(file, await readFile(join(configDir, file)));
     for (const [index, server] of servers.entries()) {
@@ -122,9 +122,11 @@ async function writeFiles(configDir: string, servers: readonly PlannedServer[], 
       placed.push(server.file);
     }
   } catch (error) {
-    for (const file of temporary) await rm(file, { force: true });
-    for (const file of placed) if (!backups.has(file)) await rm(join(configDir, file), { force: true });
-    for (const [file, content] of backups) await writeFile(join(configDir, file), content).catch(() => undefined);
+    // Best effort: the write error is the one to report.
+    const quietly = (work: Promise<unknown>) => work.catch(() => undefined);
+    for (const file of temporary) await quietly(rm(file, { force: true }));
+    for (const file of placed) if (!backups.has(file)) await quietly(rm(join(configDir, file), { force: true }));
+    for (const [file, content] of backups) await quietly(writeFile(join(configDir, file), content));
     throw new GatewayError(ErrorCodes.IMPORT_WRITE_FAILED, `nothing was imported: cannot write to ${dir}: ${(error as Error).message}`, {
       remedy: 'check that the config directory is writable',
       cause: error,

@@ -2,7 +2,8 @@
  * Which literal parts of an imported server are credentials (they go to the keychain, the file
  * gets `${secret:NAME}`). The heuristic, documented in docs/cli.md:
  * - the value of a secret-looking key (`isSecretKey`: token, secret, password, api key,
- *   authorization, bearer, cookie, credential… by words) in `env`, `headers`, a `KEY=VALUE` or
+ *   authorization, bearer, cookie, credential… by words; also run together, as in `PGPASSWORD`
+ *   or `MYSECRET`) in `env`, `headers`, a `KEY=VALUE` or
  *   `--flag=VALUE` argument, or the argument after `--token`-like flags, unless the value is
  *   plainly not one (empty, a boolean, a short number, a path);
  * - a value shaped like a credential wherever it is: GitHub/GitLab/Slack/Stripe/AWS/Google/npm/
@@ -56,6 +57,14 @@ export function highEntropy(value: string): boolean {
   return bits >= 3.5;
 }
 
+/** Words that mark a key even when run together with others (`PGPASSWORD`); `token` is not one (`MAXTOKENS`). */
+const RUN_TOGETHER = /passw(or)?d|passphrase|secret|credential|apikey|accesskey|privatekey/;
+
+/** True when a key looks like it holds a secret. */
+export function secretLookingKey(key: string): boolean {
+  return isSecretKey(key) || RUN_TOGETHER.test(key.toLowerCase().replace(/[^a-z]/g, ''));
+}
+
 /** A value that a secret-looking key may hold without it being a secret. */
 function benign(value: string): boolean {
   return /^\s*$/.test(value) || /^(true|false|yes|no|on|off|none|null)$/i.test(value) || /^\d{1,9}$/.test(value) || /^(~|\.{1,2})?\//.test(value);
@@ -70,11 +79,11 @@ export function secretsInValue(key: string, value: string): SecretSpan[] {
   const whole = [{ start: 0, end: value.length, label: key }];
   if (URL_SHAPE.test(value)) return secretsInUrl(value, 0, key);
   const scheme = SCHEME_CREDENTIAL.exec(value);
-  if (scheme && (isSecretKey(key) || looksLikeCredential(scheme[2] as string) || highEntropy(scheme[2] as string))) {
+  if (scheme && (secretLookingKey(key) || looksLikeCredential(scheme[2] as string) || highEntropy(scheme[2] as string))) {
     return [{ start: (scheme[1] as string).length, end: value.length, label: key }];
   }
   if (looksLikeCredential(value) || highEntropy(value)) return whole;
-  return isSecretKey(key) && !benign(value) ? whole : [];
+  return secretLookingKey(key) && !benign(value) ? whole : [];
 }
 
 /** The secrets in a URL (or the part of a longer value starting at `offset`). */
@@ -95,7 +104,7 @@ export function secretsInUrl(url: string, offset = 0, label = 'url'): SecretSpan
     if (equals > 0 && equals < pair.length - 1) {
       const name = safeDecode(pair.slice(0, equals));
       const value = pair.slice(equals + 1);
-      if (isSecretKey(name) || looksLikeCredential(safeDecode(value))) spans.push({ start: at + equals + 1, end: at + pair.length, label: `${label}-${name}` });
+      if (secretLookingKey(name) || looksLikeCredential(safeDecode(value))) spans.push({ start: at + equals + 1, end: at + pair.length, label: `${label}-${name}` });
     }
     at += pair.length + 1;
   }
@@ -121,12 +130,12 @@ function secretsInArg(arg: string, previous: string | undefined): SecretSpan[] {
     const label = `arg-${key.replace(/^-+/, '')}`;
     const start = key.length + 1;
     if (URL_SHAPE.test(value)) return secretsInUrl(value, start, label);
-    if (looksLikeCredential(value) || (isSecretKey(key) && !benign(value))) return [{ start, end: arg.length, label }];
+    if (looksLikeCredential(value) || (secretLookingKey(key) && !benign(value))) return [{ start, end: arg.length, label }];
     return [];
   }
   // --token VALUE
   const flag = previous === undefined ? undefined : /^--?([A-Za-z0-9_.-]+)$/.exec(previous)?.[1];
-  if (flag !== undefined && isSecretKey(flag) && !arg.startsWith('-') && !benign(arg)) return [{ start: 0, end: arg.length, label: `arg-${flag}` }];
+  if (flag !== undefined && secretLookingKey(flag) && !arg.startsWith('-') && !benign(arg)) return [{ start: 0, end: arg.length, label: `arg-${flag}` }];
   if (URL_SHAPE.test(arg)) return secretsInUrl(arg, 0, 'arg-url');
   return looksLikeCredential(arg) ? [{ start: 0, end: arg.length, label: 'arg' }] : [];
 }

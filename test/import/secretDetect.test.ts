@@ -5,8 +5,8 @@ import { highEntropy, looksLikeCredential, secretsInArgs, secretsInUrl, secretsI
 const cut = (value: string, spans: readonly { start: number; end: number }[]) => spans.map((s) => value.slice(s.start, s.end));
 
 describe('secretsInValue (env and headers)', () => {
-  it('takes the whole value of a secret-looking key, by words', () => {
-    for (const key of ['GITHUB_PERSONAL_ACCESS_TOKEN', 'OPENAI_API_KEY', 'apiKey', 'X-Api-Key', 'DB_PASSWORD', 'client_secret', 'Cookie']) {
+  it('takes the whole value of a secret-looking key, by words or run together', () => {
+    for (const key of ['GITHUB_PERSONAL_ACCESS_TOKEN', 'OPENAI_API_KEY', 'apiKey', 'X-Api-Key', 'DB_PASSWORD', 'PGPASSWORD', 'MYSECRET', 'client_secret', 'Cookie']) {
       expect(cut('hunter2-value', secretsInValue(key, 'hunter2-value')), key).toEqual(['hunter2-value']);
     }
   });
