@@ -2,13 +2,13 @@
  * `mcpgate import` as its own process against the sample configurations of every client in
  * test/fixtures/import/, with a real Secret Service (gnome-keyring on a private D-Bus session bus):
  * dry runs that write nothing, real imports that `mcpgate check` accepts, a literal token moved to
- * the keychain, refusals, undo on failure, no keychain, malformed files and usage errors.
+ * the keychain, refusals and undo on failure (bad input and no keychain: importErrors.test.ts).
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { filesIn, removeConfigDirs, tempDir } from '../support/configDir.js';
 import { REPO, runMcpgate } from '../support/gateway.js';
 import { startSecretService, type SessionBus } from '../support/keyring.js';
 
@@ -29,17 +29,7 @@ const REFERENCED_ENV = {
   ANALYTICS_WORKSPACE: 'ws-x',
 };
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-import-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-
-async function filesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).sort();
-}
+afterAll(removeConfigDirs);
 
 async function yamlOf(config: string, name: string): Promise<Record<string, any>> {
   return parse(await readFile(join(config, 'servers.d', `${name}.yaml`), 'utf8')) as Record<string, any>;

@@ -3,10 +3,10 @@
  * line and column, entries the client would reject, files that are no client configuration,
  * usage errors, and literal credentials that cannot be stored (nothing is written).
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesIn, removeConfigDirs, tempDir } from '../support/configDir.js';
 import { REPO, runMcpgate } from '../support/gateway.js';
 import { startSessionBus, type SessionBus } from '../support/keyring.js';
 
@@ -14,17 +14,7 @@ const FIXTURES = join(REPO, 'test/fixtures/import');
 const DESKTOP = join(FIXTURES, 'claude-desktop/claude_desktop_config.json');
 const TOKEN = 'ghp_FAKEfakeFAKEfake0123456789abcdefABCD';
 
-const dirs: string[] = [];
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-import-'));
-  dirs.push(dir);
-  return dir;
-}
-afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
-
-async function filesIn(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).sort();
-}
+afterAll(removeConfigDirs);
 
 describe('mcpgate import without a keychain', () => {
   let bus: SessionBus;
