@@ -9,12 +9,13 @@ import { parseFile, validate } from '../config/load.js';
 import { findReferences } from '../config/references.js';
 import { ServerFileSchema } from '../config/schema.js';
 import type { ConfigProblem } from '../config/types.js';
-import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
+import { messageOf } from '../errors.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import { SecretValue } from '../secrets/secretValue.js';
 import type { NeededSecret, SourceServer } from './model.js';
 import { renderServerFile, type Provenance } from './render.js';
 import { secretsInArgs, secretsInUrl, secretsInValue, type SecretSpan } from './secretDetect.js';
+import { invalid } from './sourceFile.js';
 
 /** A credential found in the source, to be stored in the keychain. */
 export interface PlannedSecret {
@@ -187,9 +188,7 @@ function checkRendered(file: string, text: string): void {
   }
   if (problems.length) {
     const first = problems[0] as ConfigProblem;
-    throw new GatewayError(ErrorCodes.IMPORT_INVALID, `the imported ${file} would not be valid: ${first.field ? `${first.field}: ` : ''}${first.message}`, {
-      remedy: 'fix that entry in the source file (or write this server by hand); nothing was imported',
-    });
+    throw invalid(`the imported ${file} would not be valid: ${first.field ? `${first.field}: ` : ''}${first.message}`, 'fix that entry in the source file (or write this server by hand); nothing was imported');
   }
 }
 

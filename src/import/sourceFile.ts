@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, TomlError } from 'smol-toml';
+import { printable } from '../approval/summary.js';
 import { ErrorCodes, GatewayError, firstLineOf } from '../errors.js';
 import { FORMAT_LABELS, type ImportFormat } from './model.js';
 
@@ -138,7 +139,7 @@ export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** An MCPGATE_IMPORT_INVALID error. */
+/** An MCPGATE_IMPORT_INVALID error; the message may quote the file's names, so no control character reaches a terminal. */
 export function invalid(message: string, remedy: string): GatewayError {
-  return new GatewayError(ErrorCodes.IMPORT_INVALID, message, { remedy });
+  return new GatewayError(ErrorCodes.IMPORT_INVALID, printable(message), { remedy });
 }

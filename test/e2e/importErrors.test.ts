@@ -66,6 +66,11 @@ describe('mcpgate import: bad input', () => {
     const out = await runMcpgate(['import', json, '--dry-run']);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`${json}:5: mcpServers.a.args: Invalid input: expected array, received string`);
+    // a name chosen to rewrite the terminal reaches it escaped
+    const hostile = await source('.mcp.json', '{ "mcpServers": { "a\\u001b[2Kb": { "command": 5 } } }');
+    const escaped = await runMcpgate(['import', hostile, '--dry-run']);
+    expect(escaped.stderr).toContain('mcpServers.a\\u001b[2Kb.command: Invalid input: expected string, received number');
+    expect(escaped.stderr).not.toContain('\u001b');
     const toml = await source('config.toml', '[mcp_servers.both]\ncommand = "npx"\nurl = "https://example.com/mcp"\n');
     const both = await runMcpgate(['import', toml, '--dry-run']);
     expect(both.code).toBe(1);
