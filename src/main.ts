@@ -8,6 +8,7 @@ import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.j
 import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
+import { importCommand } from './cli/import.js';
 import { secretsCommand } from './cli/secrets.js';
 import { serveCommand } from './cli/serve.js';
 import { toolsCommand } from './cli/tools.js';
@@ -24,6 +25,7 @@ Usage:
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
+  mcpgate import FILE [--config DIR] [--dry-run] [--force] [--format F] [--project PATH]
   mcpgate audit  query|verify|report [--config DIR | --file PATH] [...]   (mcpgate audit --help)
   mcpgate --help | --version
 
@@ -84,6 +86,22 @@ session; --always writes an allow entry to the approved-rules file (approval.rul
 
 Denies a pending call; the agent sees the reason.
 `,
+  import: `mcpgate import FILE [--config DIR] [--dry-run] [--force] [--format F] [--project PATH]
+
+Writes one servers.d/NAME.yaml per MCP server listed in FILE, a configuration of
+  Claude Desktop  claude_desktop_config.json (mcpServers)
+  Claude Code     .mcp.json, ~/.claude.json (user scope and projects)
+  Cursor          .cursor/mcp.json
+  VS Code         .vscode/mcp.json (servers, inputs)
+  Codex           ~/.codex/config.toml ([mcp_servers.NAME])
+The format comes from the file's name or content; --format claude-desktop|claude-code|cursor|
+vscode|codex chooses it. Every tool asks for approval (tools.default: ask). Literal credentials
+in env, headers, args and URLs are stored in the OS keychain and written as \${secret:NAME}.
+  --dry-run       show the files and secrets; write nothing, touch no keychain
+  --force         replace existing servers.d files and keychain entries
+  --project PATH  ~/.claude.json: the user-scope servers and that project's only
+Nothing is written unless everything can be (existing files, keychain, disk).
+`,
 };
 
 const OPTIONS: ParseArgsConfig['options'] = {
@@ -102,6 +120,10 @@ const OPTIONS: ParseArgsConfig['options'] = {
   session: { type: 'boolean' },
   always: { type: 'boolean' },
   reason: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  format: { type: 'string' },
+  project: { type: 'string' },
 };
 
 const ALLOWED: Record<string, readonly string[]> = {
@@ -112,10 +134,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
   secrets: ['reveal'],
+  import: ['config', 'dry-run', 'force', 'format', 'project'],
 };
 
-/** Commands taking one positional argument (an approval id). */
-const WITH_ID = new Set(['approve', 'deny']);
+/** Commands taking one positional argument (an approval id, the file to import). */
+const WITH_ID = new Set(['approve', 'deny', 'import']);
 
 async function run(argv: readonly string[]): Promise<number> {
   // `audit` has subcommands with their own options.
@@ -163,6 +186,17 @@ async function run(argv: readonly string[]): Promise<number> {
       return denyCommand({ configDir: configDirFrom(config), out: process.stdout, id, reason: values.reason as string | undefined });
     case 'secrets':
       return secretsCommand({ args: rest, reveal: values.reveal === true, stdin: process.stdin, out: process.stdout, err: process.stderr });
+    case 'import':
+      return importCommand({
+        file: id,
+        configDir: configDirFrom(config),
+        dryRun: values['dry-run'] === true,
+        force: values.force === true,
+        format: values.format as string | undefined,
+        project: values.project as string | undefined,
+        out: process.stdout,
+        err: process.stderr,
+      });
     case 'check':
       return checkCommand({ configDir: configDirFrom(config), requirements: values.requirements as string | undefined, out: process.stdout, err: process.stderr });
     default:

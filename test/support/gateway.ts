@@ -233,9 +233,10 @@ export function textOf(result: unknown): string {
   return content.find((c) => c.type === 'text')?.text ?? '';
 }
 
-/** Runs the `mcpgate` CLI to completion: exit code and output (never throws on a non-zero exit). */
-export async function runMcpgate(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs the `mcpgate` CLI to completion: exit code and output (never throws on a non-zero exit); `input` is its stdin. */
+export async function runMcpgate(args: readonly string[], env: Record<string, string> = {}, timeoutMs = 60_000, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { ...process.env, ...env }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,0 +1,41 @@
+/**
+ * A credential held in memory on its way to the keychain: it redacts itself wherever it could be
+ * printed or serialised (`String()`, template literals, JSON, `util.inspect`), so only code that
+ * calls `reveal()` on purpose ever sees the value.
+ */
+import { inspect } from 'node:util';
+import { REDACTED } from './redactor.js';
+
+/**
+ * A secret value that prints as `[REDACTED]`.
+ * @example `${new SecretValue('ghp_x')}` // '[REDACTED]'
+ */
+export class SecretValue {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  /** The value itself: for the keychain, nothing else. */
+  reveal(): string {
+    return this.#value;
+  }
+
+  /** True when both hold the same value. */
+  equals(other: SecretValue | string): boolean {
+    return this.#value === (typeof other === 'string' ? other : other.#value);
+  }
+
+  toString(): string {
+    return REDACTED;
+  }
+
+  toJSON(): string {
+    return REDACTED;
+  }
+
+  [inspect.custom](): string {
+    return REDACTED;
+  }
+}
