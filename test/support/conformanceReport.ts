@@ -1,11 +1,13 @@
 /**
  * `npm run conformance:2026` (or `-- 2025-11-25`): runs the conformance suite's server
  * requirements for one revision against `mcpgate serve --transport http` fronting the conformance
- * fixture and prints the counts and every failing check, grouped by feature. A report, not a
- * test: it exits 0 whatever the suite found (1 only when it could not run), so it can be run
- * while the 2026 work is in progress. `--strict` exits 1 when a check failed.
+ * fixture and prints the counts and every failing check, grouped by feature.
+ * `npm run conformance:client`: runs the suite's 2026-07-28 client scenarios that need no
+ * authorization server, with mcpgate's upstream side as the client (test/support/conformanceClient.ts).
+ * A report, not a test: it exits 0 whatever the suite found (1 only when it could not run), so it
+ * can be run while the 2026 work is in progress. `--strict` exits 1 when a check failed.
  */
-import { runServerRequirements, startConformanceGateway, type Check, type Revision } from './conformance.js';
+import { conformanceCli, runServerRequirements, startConformanceGateway, type Check, type Revision } from './conformance.js';
 
 const revision: Revision = process.argv.includes('2025-11-25') ? '2025-11-25' : '2026-07-28';
 const strict = process.argv.includes('--strict');
@@ -21,7 +23,24 @@ function feature(scenario: string): string {
   return 'features carried over, at the 2026 wire';
 }
 
+/** The 2026-07-28 client scenarios that need no authorization server. */
+const CLIENT_SCENARIOS = ['tools_call', 'request-metadata', 'sep-2322-client-request-state', 'http-standard-headers', 'http-custom-headers', 'http-invalid-tool-headers', 'json-schema-ref-no-deref'];
+
+async function clientScenarios(): Promise<void> {
+  let failed = 0;
+  console.log('conformance client scenarios (2026-07-28, no authorization) with mcpgate as the client');
+  for (const scenario of CLIENT_SCENARIOS) {
+    const out = await conformanceCli(['client', '--command', 'node --import tsx test/support/conformanceClient.ts', '--scenario', scenario, '--spec-version', '2026-07-28'], 120_000);
+    const m = /Passed: (\d+)\/(\d+), (\d+) failed, (\d+) warnings/.exec(out);
+    failed += m ? Number(m[3]) : 1;
+    const failures = [...out.matchAll(/^\s+- (\S+): (.*)$/gm)].map((f) => `${f[1]}`);
+    console.log(`  ${scenario}: ${m ? `${m[1]}/${m[2]} passed, ${m[4]} warnings` : 'did not run'}${failures.length ? ` — not passed: ${[...new Set(failures)].join(', ')}` : ''}`);
+  }
+  if (strict && failed > 0) process.exitCode = 1;
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('client')) return clientScenarios();
   const target = await startConformanceGateway({ MCPGATE_LOG_LEVEL: 'warn' });
   try {
     const run = await runServerRequirements(target.gateway.url, revision);
