@@ -69,8 +69,9 @@ async function sessionsMemory(target: HttpTarget, count: number): Promise<Record
     await pool(ids, 32, (sid) => closeSession(target.url, sid));
     const deadline = Date.now() + 20_000;
     while ((await health()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    // Give the gateway's idle-time GC a moment; RSS is what the OS sees (V8 keeps some heap it freed).
-    await new Promise((r) => setTimeout(r, 2000));
+    // Idle keep-alive sockets hold their last request (and through it the closed session) until the
+    // server's 5 s keep-alive timeout: wait past it. RSS is what the OS sees; V8 keeps heap it freed.
+    await new Promise((r) => setTimeout(r, 7000));
     out[`round${round}ClosedSessions`] = await health();
     out[`round${round}AfterMiB`] = await rssMiB(target.pid);
   }
