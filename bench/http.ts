@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { capacity, closeSession, openSession, pool, rawCall, type Capacity } from './httpLoad.js';
 import { startMcpgate, startMcpgate2026, startMcpHub, startSdk, type HttpTarget, type HttpTargetName } from './httpTargets.js';
 import { measure, warmUp, type Cell } from './measure.js';
-import { REPO, rssMiB } from './setup.js';
+import { childPid, cpuMicros, REPO, rssMiB } from './setup.js';
 
 const { values: options } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--http'),
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
   const notMeasured: string[] = [];
   const results = new Map<string, Cell>();
   const rss = new Map<HttpTargetName, number>();
+  /** CPU µs spent per call by the target process and by its upstream child (if any), per level. */
+  const cpu = new Map<string, { own: number; upstream: number; calls: number }>();
   let capacities: Partial<Record<HttpTargetName, Capacity>> = {};
   let sessions: Record<string, number> | undefined;
   try {
@@ -104,7 +106,15 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         for (let k = 0; k < targets.length; k++) {
           const target = targets[(k + round) % targets.length] as HttpTarget;
-          rounds.get(target.name)?.push(await measure(clients.get(target.name) as Client, target.workload, level, DURATION_MS / ROUNDS));
+          const child = await childPid(target.pid);
+          const before = [await cpuMicros(target.pid), await cpuMicros(child)] as const;
+          const cell = await measure(clients.get(target.name) as Client, target.workload, level, DURATION_MS / ROUNDS);
+          const share = cpu.get(`${target.name}:${level}`) ?? { own: 0, upstream: 0, calls: 0 };
+          share.own += (await cpuMicros(target.pid)) - before[0];
+          share.upstream += child ? (await cpuMicros(child)) - before[1] : 0;
+          share.calls += cell.calls;
+          cpu.set(`${target.name}:${level}`, share);
+          rounds.get(target.name)?.push(cell);
           rss.set(target.name, Math.max(rss.get(target.name) ?? 0, await rssMiB(target.pid)));
         }
       }
@@ -122,9 +132,13 @@ async function main(): Promise<void> {
     for (const target of targets) await target.stop();
   }
   report(targets.map((t) => t.name), results, rss, capacities, sessions, notMeasured);
+  console.log('CPU µs per call (server or gateway process / its stdio upstream), summed over rounds:');
+  for (const level of LEVELS) {
+    console.log(`  c=${level}: ${[...cpu].filter(([k]) => k.endsWith(`:${level}`)).map(([k, s]) => `${k.split(':')[0]} ${fmt(s.own / s.calls, 0)} / ${fmt(s.upstream / s.calls, 0)}`).join('   ')}`);
+  }
   await writeFile(
     join(REPO, 'bench/results-http.json'),
-    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, rounds: ROUNDS, cells: Object.fromEntries(results), rssMiB: Object.fromEntries(rss), capacities, sessions }, null, 2)}\n`,
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, durationMs: DURATION_MS, rounds: ROUNDS, cells: Object.fromEntries(results), cpuMicrosPerCall: Object.fromEntries(cpu), rssMiB: Object.fromEntries(rss), capacities, sessions }, null, 2)}\n`,
   );
 }
 
