@@ -2,9 +2,9 @@
  * The HTTP fast path: a `tools/call` POST on an initialised Streamable HTTP session goes straight
  * to the session (`ClientSession.enableFastPath`, as on stdio), past the SDK transport's
  * per-request work: converting the Node request to a web `Request` and the answer back from a web
- * `Response` and `ReadableStream`, a JSON-RPC schema parse, an SSE stream with a stored priming
- * event, several socket writes. Profiles of `npm run bench -- --http` put that work at about a
- * fifth of the gateway's busy time per call.
+ * `Response` and `ReadableStream`, a JSON-RPC schema parse (zod), an AsyncLocalStorage context.
+ * Profiles of `npm run bench -- --http` put that work at about a fifth of the gateway's busy time
+ * per call; the gateway's CPU per call fell to about a third without it (bench/README.md).
  *
  * The bytes on the wire are the SDK transport's: an SSE stream per call, resumable (priming
  * event, stored events, replay on `Last-Event-ID`) for clients of 2025-11-25 and later.
