@@ -3,7 +3,8 @@
  * through the naive SDK pass-through proxy (calibration), (c) through a line relay that only
  * parses (calibration: the floor of any middle process), and (d) through mcpgate with policy
  * and audit on — p50/p99 latency and calls/s at several concurrency levels, plus gateway RSS,
- * with ratios gateway/direct. Run: `npm run bench` (`-- --quick` for a short run).
+ * with ratios gateway/direct. Run: `npm run bench` (`-- --quick` for a short run); `-- --http`
+ * runs the HTTP benchmark instead (bench/http.ts).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -179,7 +180,11 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+if (process.argv.includes('--http')) {
+  await import('./http.js');
+} else {
+  main().catch((error: unknown) => {
+    console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -15,13 +15,13 @@ const ECHO = join(REPO, 'test/fixtures/servers/echo.ts');
  * uses our minimal low-level echo fixture, the worst case for the ratio (near-zero upstream cost).
  */
 export const fixtureUpstream = process.argv.includes('--upstream') && process.argv[process.argv.indexOf('--upstream') + 1] === 'fixture';
-export const UPSTREAM = fixtureUpstream
-  ? [process.execPath, '--import', 'tsx', ECHO]
-  : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
+/** Our minimal echo fixture over stdio. */
+export const ECHO_FIXTURE = [process.execPath, '--import', 'tsx', ECHO];
+export const UPSTREAM = fixtureUpstream ? ECHO_FIXTURE : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
 
 
-/** Writes a temporary gateway config fronting UPSTREAM as server `echo`. */
-export async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }> {
+/** Writes a temporary gateway config fronting `upstream` (default UPSTREAM) as server `echo`. */
+export async function writeGatewayConfig(upstream: readonly string[] = UPSTREAM): Promise<{ dir: string; auditFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
   await mkdir(join(dir, 'servers.d'));
   const auditFile = join(dir, 'audit.log');
@@ -30,8 +30,8 @@ export async function writeGatewayConfig(): Promise<{ dir: string; auditFile: st
   await writeFile(
     join(dir, 'servers.d', 'echo.yaml'),
     [
-      `command: ${JSON.stringify(UPSTREAM[0])}`,
-      `args: ${JSON.stringify(UPSTREAM.slice(1))}`,
+      `command: ${JSON.stringify(upstream[0])}`,
+      `args: ${JSON.stringify(upstream.slice(1))}`,
       `cwd: ${JSON.stringify(REPO)}`,
       'concurrency: 256',
       'tools:',

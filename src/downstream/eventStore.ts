@@ -21,6 +21,11 @@ export class BoundedEventStore implements EventStore {
   constructor(private readonly limit = 1000) {}
 
   async storeEvent(stream: StreamId, message: JSONRPCMessage): Promise<EventId> {
+    return this.store(stream, message);
+  }
+
+  /** Stores an event now and returns its id (the HTTP fast path writes the id in the same tick). */
+  store(stream: StreamId, message: JSONRPCMessage): EventId {
     const id = `${stream}_${(this.counter++).toString(36)}`;
     const event = { id, stream, message };
     this.events.push(event);

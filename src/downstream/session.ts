@@ -54,8 +54,20 @@ export interface FastPathHost {
    * request was cancelled), or undefined to decline the request.
    */
   fastRequest?: (request: JSONRPCRequest) => Promise<JSONRPCMessage | string | undefined> | undefined;
-  /** A `notifications/cancelled` for a request id. */
-  fastCancel?: (requestId: RequestId) => void;
+  /** A `notifications/cancelled` for a request id (`reason`: why, e.g. the client disconnected). */
+  fastCancel?: (requestId: RequestId, reason?: string) => void;
+}
+
+/** A well-formed `tools/call` request (the fast path checks name and arguments itself). */
+export function isToolCall(value: unknown): value is JSONRPCRequest {
+  if (typeof value !== 'object' || value === null) return false;
+  const message = value as { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
+  return (
+    message.jsonrpc === '2.0' &&
+    message.method === 'tools/call' &&
+    (typeof message.id === 'string' || typeof message.id === 'number') &&
+    (message.params === undefined || (typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)))
+  );
 }
 
 const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
@@ -153,7 +165,7 @@ export class ClientSession {
    */
   enableFastPath(host: FastPathHost): void {
     host.fastRequest = (request) => (this.initialized && request.method === 'tools/call' ? this.fastCall(request) : undefined);
-    host.fastCancel = (requestId) => this.fastInflight.get(requestId)?.abort('cancelled by the client');
+    host.fastCancel = (requestId, reason = 'cancelled by the client') => this.fastInflight.get(requestId)?.abort(reason);
   }
 
   private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | string | undefined> {

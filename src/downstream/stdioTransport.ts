@@ -6,8 +6,8 @@
  * `ClientSession.enableFastPath`): the hot path of a gateway is one tool call after another.
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import type { FastPathHost } from './session.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isToolCall, type FastPathHost } from './session.js';
 import { LineSplitter } from '../jsonLines.js';
 import type { Readable, Writable } from 'node:stream';
 
@@ -114,16 +114,4 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
     this.input.pause();
     this.onclose?.();
   }
-}
-
-/** A well-formed `tools/call` request (the fast path checks name and arguments itself). */
-function isToolCall(value: unknown): value is JSONRPCRequest {
-  if (typeof value !== 'object' || value === null) return false;
-  const message = value as { jsonrpc?: unknown; method?: unknown; id?: unknown; params?: unknown };
-  return (
-    message.jsonrpc === '2.0' &&
-    message.method === 'tools/call' &&
-    (typeof message.id === 'string' || typeof message.id === 'number') &&
-    (message.params === undefined || (typeof message.params === 'object' && message.params !== null && !Array.isArray(message.params)))
-  );
 }

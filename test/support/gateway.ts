@@ -126,11 +126,17 @@ export async function startHttpGateway(dir: string, extraArgs: string[] = [], en
   child.stdout?.resume();
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   const clients: Client[] = [];
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`);
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-    return res?.ok === true;
-  }, 20_000, () => `gateway did not start listening on ${port}: ${stderr}`);
+  try {
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}: ${stderr}`);
+      const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      return res?.ok === true;
+    }, 20_000, () => `gateway did not start listening on ${port}: ${stderr}`);
+  } catch (error) {
+    // The caller never gets a handle to close: without this the process outlives the test run.
+    if (child.exitCode === null) child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
     port,
