@@ -255,6 +255,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     tools: policySection(value.tools, file, ['tools'], parsed),
     ...(value.approval?.channel ? { approvalChannel: value.approval.channel } : {}),
     trustAnnotations: value.trustAnnotations,
+    ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
   };
 }
 
@@ -274,6 +275,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),
     ...(value.telemetry ? { telemetry: telemetrySection(value.telemetry) } : {}),
+    network: networkSection(value.network, parsed),
     servers,
     problems,
   };
@@ -308,6 +310,16 @@ function telemetrySection(value: TelemetryInput): TelemetryConfig {
     ...rest,
     ...(exportInterval === undefined ? {} : { exportIntervalMs: durationToMs(exportInterval) }),
     ...(exportTimeout === undefined ? {} : { exportTimeoutMs: durationToMs(exportTimeout) }),
+  };
+}
+
+function networkSection(value: GatewayFile['network'], parsed: ParsedFile | undefined): GatewayConfig['network'] {
+  const { maxConnections, idleTimeout, connectTimeout } = value;
+  return {
+    ...policySection(value, parsed?.file ?? 'gateway.yaml', ['network'], parsed),
+    maxConnections,
+    idleTimeoutMs: durationToMs(idleTimeout),
+    connectTimeoutMs: durationToMs(connectTimeout),
   };
 }
 

@@ -4,6 +4,7 @@
  * is generated from it. Unknown keys are errors: a typo in a security control must not be ignored.
  */
 import { z } from 'zod';
+import { NetworkRuleSchema } from '../config/networkSchema.js';
 import { DurationSchema } from '../config/schema.js';
 
 /** A managed rule: a `server/tool` glob with optional argument conditions, answering ask or deny. */
@@ -54,6 +55,16 @@ export const RequirementsFileSchema = z.strictObject({
       allowAlways: z.boolean().optional().describe('false forbids persisting "always" approvals'),
     })
     .default({}),
+  network: z
+    .strictObject({
+      deny: z.array(NetworkRuleSchema).default([]).describe('Destinations no server may reach, whatever gateway.yaml or servers.d allow'),
+      allowOnly: z
+        .array(NetworkRuleSchema)
+        .optional()
+        .describe('The only destinations any server may reach: a user allow rule outside them is refused, anything else outside them is denied'),
+    })
+    .default({ deny: [] })
+    .describe("Managed egress rules (servers' connections through the gateway's proxy, and remote upstream URLs)"),
   audit: z
     .strictObject({
       file: z.string().min(1).optional().describe('Forced audit log path (relative: to the requirements file)'),

@@ -45,6 +45,9 @@ export interface CallOwner {
   readonly session: string;
   /** The downstream request being served, so routed messages land on its stream. */
   readonly requestId?: RequestId;
+  /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
+  readonly call?: string;
+  readonly tool?: string;
 }
 
 /** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
