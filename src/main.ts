@@ -73,12 +73,16 @@ pinning) instead of listing; the gateway picks it up within a second.
   approvals: `mcpgate approvals [--config DIR] [--json]
 
 Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
-age, session, client, server, tool and a summary of the arguments. Answer with approve or deny.
+age, session, client, server, tool and a summary of the arguments; and the network connections
+upstream servers asked to open (TOOL "(network)": the destination and the tool call in flight).
+Answer with approve or deny.
 `,
   approve: `mcpgate approve ID [--session | --always] [--config DIR]
 
 Approves a pending call once; --session also approves that tool for the rest of the calling
-session; --always writes an allow entry to the approved-rules file (approval.rulesFile).
+session; --always writes an allow entry to the approved-rules file (approval.rulesFile). For a
+network ask: once = this connection, --session = that server and destination for the session
+whose call is in flight, --always = a network entry in the approved-rules file.
 `,
   deny: `mcpgate deny ID [--reason TEXT] [--config DIR]
 
