@@ -11,11 +11,11 @@ import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Verdict } from '../policy/verdict.js';
 import { describeRule } from '../policy/verdict.js';
-import { parseHost, type Address } from './address.js';
+import { hostText, type Address } from './address.js';
 import type { UpstreamNetwork } from './confine.js';
 import { Egress, type EgressRoute } from './egress.js';
 import { decideDestination, resolveName, type AskAnswer, type NetworkOwner } from './gatekeeper.js';
-import { NetworkPolicy } from './policy.js';
+import { compileNetworkPolicies, urlDestination, type NetworkPolicy } from './policy.js';
 
 /** A network ask handed to the approval broker. */
 export interface NetworkAskRequest {
@@ -39,17 +39,14 @@ export interface NetworkOptions {
 
 /** Policies, proxy and URL checks of every configured server. */
 export class Network implements UpstreamNetwork {
-  private readonly policies = new Map<string, NetworkPolicy>();
+  private readonly policies: ReadonlyMap<string, NetworkPolicy>;
   private readonly stdio = new Set<string>();
   private readonly egressProxy: Egress;
 
   constructor(private readonly options: NetworkOptions) {
     const { config } = options;
-    const managed = config.requirements?.network ? { file: config.requirements.file, ...config.requirements.network } : undefined;
-    for (const server of config.servers) {
-      this.policies.set(server.name, new NetworkPolicy({ global: config.network, ...(server.network ? { server: server.network } : {}), ...(managed ? { managed } : {}) }));
-      if (server.target.kind === 'stdio') this.stdio.add(server.name);
-    }
+    this.policies = compileNetworkPolicies(config);
+    for (const server of config.servers) if (server.target.kind === 'stdio') this.stdio.add(server.name);
     const gatekeeper = {
       policy: (server: string) => this.policies.get(server),
       owner: options.owner,
@@ -84,18 +81,18 @@ export class Network implements UpstreamNetwork {
 
   async checkUrl(server: string, url: string): Promise<void> {
     const policy = this.policies.get(server);
-    const parsed = new URL(url);
-    const port = parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
-    const host = parseHost(parsed.hostname);
-    const record = (decision: 'allow' | 'deny', verdict: { decidedBy: Verdict['decidedBy']; reason: string; rule?: Verdict['rule'] }, address?: string) =>
+    const target = urlDestination(url);
+    const port = 'error' in target ? 0 : target.port;
+    const hostName = 'error' in target ? '' : hostText(target.host);
+    const record = (verdict: Pick<Verdict, 'decision' | 'decidedBy' | 'reason' | 'rule'>, address?: string) =>
       this.options.events.emit({
         event: 'mcpgate.network.decision',
         server,
-        host: 'error' in host ? parsed.hostname : host.kind === 'name' ? host.name : host.address.text,
+        host: hostName,
         port,
         ...(address ? { address } : {}),
         protocol: 'upstream_url',
-        decision,
+        decision: verdict.decision === 'deny' ? 'deny' : 'allow',
         decided_by: verdict.decidedBy,
         ...(verdict.rule ? { rule: describeRule(verdict.rule) } : {}),
         reason: verdict.reason,
@@ -104,15 +101,16 @@ export class Network implements UpstreamNetwork {
       new GatewayError(ErrorCodes.NETWORK_DENIED, `upstream URL ${displayUrl(url)} refused by the network policy: ${reason}`, {
         remedy: 'remove the deny rule that names it (gateway.yaml / servers.d network.deny), or ask the administrator (managed network.deny / network.allowOnly)',
       });
-    if ('error' in host || !policy) {
-      const verdict = { decidedBy: 'default' as const, reason: 'error' in host ? `invalid host: ${host.error}` : 'the server has no network policy (fail closed)' };
-      record('deny', verdict);
+    if ('error' in target || !policy) {
+      const verdict = { decision: 'deny' as const, decidedBy: 'default' as const, reason: 'error' in target ? `invalid host: ${target.error}` : 'the server has no network policy (fail closed)' };
+      record(verdict);
       throw refuse(verdict.reason);
     }
+    const { host } = target;
     // A name that does not resolve is judged by name only: the transport then fails to connect on its own.
     const addresses: readonly Address[] = host.kind === 'ip' ? [host.address] : await resolveName(host.name, this.options.config.network.connectTimeoutMs).catch(() => []);
     const verdict = policy.checkUpstreamUrl(host, port, addresses);
-    record(verdict.decision === 'deny' ? 'deny' : 'allow', verdict, addresses[0]?.text);
+    record(verdict, addresses[0]?.text);
     if (verdict.decision === 'deny') throw refuse(verdict.reason);
   }
 

@@ -11,9 +11,9 @@
  *   4. an `ask` rule → ask;  5. an `allow` rule → allow;  6. the default (server's, else global, else ask).
  */
 import type { Decision } from '../config/schema.js';
-import type { PolicySection, SourcedRule } from '../config/types.js';
+import type { GatewayConfig, PolicySection, SourcedRule } from '../config/types.js';
 import { defaultVerdict, describeRule, ruleVerdict, type RuleRef, type Verdict } from '../policy/verdict.js';
-import { destinationText, hostText, specialKind, specialName, type Address, type Host } from './address.js';
+import { destinationText, hostText, parseHost, specialKind, specialName, type Address, type Host } from './address.js';
 import { compileNetworkRules, matchesAddress, matchesHost, namesExplicitly, portMatches, type NetworkRule } from './rules.js';
 
 /** The managed layer's network part (requirements file). */
@@ -184,6 +184,46 @@ export class NetworkPolicy {
       reason: `${destinationText(hostText(host), port)}${where} is outside the managed allow-list (${this.managedFile ?? 'requirements'} network.allowOnly)`,
     });
   }
+}
+
+/**
+ * Every configured server's policy: gateway.yaml's `network`, the server's own, the managed layer.
+ * @example compileNetworkPolicies(config).get('github')?.defaultDecision // 'ask'
+ */
+export function compileNetworkPolicies(config: Pick<GatewayConfig, 'network' | 'servers' | 'requirements'>): Map<string, NetworkPolicy> {
+  const managed = config.requirements?.network ? { file: config.requirements.file, ...config.requirements.network } : undefined;
+  return new Map(
+    config.servers.map((server) => [server.name, new NetworkPolicy({ global: config.network, ...(server.network ? { server: server.network } : {}), ...(managed ? { managed } : {}) })]),
+  );
+}
+
+/**
+ * The effective policy on one line, for `mcpgate check` / `tools`.
+ * @example policyLine(policy) // 'default deny (gateway.yaml network.default); deny: 127.0.0.3 (gateway.yaml network.deny[0]); allow: …'
+ */
+export function policyLine(effective: EffectivePolicy): string {
+  const list = (name: string, rules: readonly EffectiveRule[] | undefined) => (rules && rules.length > 0 ? [`${name}: ${rules.map((r) => `${r.rule} (${r.source})`).join(', ')}`] : []);
+  return [
+    `default ${effective.default} (${effective.default_source})`,
+    ...list('deny', effective.deny),
+    ...list('ask', effective.ask),
+    ...list('allow', effective.allow),
+    ...list('allowOnly', effective.allow_only),
+    'loopback/private/link-local/metadata: denied unless named',
+  ].join('; ');
+}
+
+/** A remote upstream URL's destination: canonical host and port (default 80/443), or why it has none. */
+export function urlDestination(url: string): { readonly host: Host; readonly port: number } | { readonly error: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { error: 'not a URL' };
+  }
+  const host = parseHost(parsed.hostname);
+  if ('error' in host) return host;
+  return { host, port: parsed.port ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80 };
 }
 
 /** A deny by an address rule says which address it held. */
