@@ -167,6 +167,17 @@ describe('network ask through the approval queue', () => {
     expect(await pendingApprovals(config.dir)).toHaveLength(0);
   });
 
+  it('the audit report lists the asked connections and their answers', async () => {
+    const report = await runMcpgate(['audit', 'report', '--config', config.dir, '--json']);
+    const asked = (JSON.parse(report.stdout) as { network: { asked: Array<{ label: string; count: number }> } }).network.asked;
+    expect(asked).toEqual(
+      expect.arrayContaining([
+        { label: 'netprobe → 127.0.0.5: deny by user', count: 1 },
+        { label: 'netprobe → 127.0.0.5: allow by user (always)', count: 2 },
+      ]),
+    );
+  });
+
   it('a connection opened with no call in flight is queued without a session, and approving it opens it', async () => {
     const other = await startOrigin('127.0.0.4');
     try {

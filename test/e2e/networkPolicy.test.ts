@@ -5,8 +5,10 @@
  * `mcpgate.network.decision` record of the connection.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, readAudit, startStdioGateway, textOf, waitForAudit, waitForTools, type AuditRecord, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, readAudit, runMcpgate, startStdioGateway, textOf, waitForAudit, waitForTools, type AuditRecord, type StdioGateway, type TempConfig } from '../support/gateway.js';
 import { exchange, startOrigin, type Origin } from '../support/origins.js';
 
 const network = (records: AuditRecord[]) => records.filter((r) => r.event === 'mcpgate.network.decision');
@@ -145,5 +147,31 @@ describe('egress proxy: allow and deny by policy (unsandboxed upstream)', () => 
     expect((await exchange(proxyPort, Buffer.from([0x05]), 500)).answer.length).toBe(0);
     expect(denied.requests()).toBe(0);
     expect(await fetch(allowed.url)).toBe('HTTP 200: hello from 127.0.0.2');
+  });
+
+  it('audit query --event network lists the decisions (--decision filters them); the report has a network section', async () => {
+    await recordFor('127.0.0.2', allowed.port, 3); // the fetch above, after three earlier ones
+    const query = await runMcpgate(['audit', 'query', '--config', config.dir, '--event', 'network', '--json']);
+    const lines = query.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditRecord);
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.every((r) => r.event === 'mcpgate.network.decision')).toBe(true);
+    const denies = await runMcpgate(['audit', 'query', '--config', config.dir, '--event', 'network', '--decision', 'deny', '--json']);
+    const denied = denies.stdout.trim().split('\n').map((line) => JSON.parse(line) as AuditRecord);
+    expect(denied.length).toBeGreaterThan(0);
+    expect(denied.every((r) => r.decision === 'deny')).toBe(true);
+    const table = await runMcpgate(['audit', 'query', '--config', config.dir, '--event', 'network', '--server', 'netprobe']);
+    expect(table.stdout).toMatch(new RegExp(`network\\.decision\\s+\\S+\\s+netprobe → 127\\.0\\.0\\.2:${allowed.port}\\s+allow by rule \\[http\\]: allowed by servers\\.d/netprobe\\.yaml network\\.allow\\[0\\] \\(127\\.0\\.0\\.2\\), \\d+ B up / \\d+ B down`));
+    const html = join(config.dir, 'report.html');
+    const report = await runMcpgate(['audit', 'report', '--config', config.dir, '--json', '--html', html]);
+    const network = (JSON.parse(report.stdout) as { network: { topHosts: Array<Record<string, unknown>>; blocked: Array<{ label: string }>; denied: number } }).network;
+    expect(network.topHosts.find((h) => h.host === '127.0.0.2')).toMatchObject({ connections: 4, denied: 0, bytes_down: expect.any(Number) });
+    expect(network.topHosts.find((h) => h.host === '127.0.0.2')?.bytes_down).toBeGreaterThan(4 * 'hello from 127.0.0.2'.length);
+    expect(network.blocked.map((b) => b.label)).toContain('netprobe → 127.0.0.3: denied by gateway.yaml network.deny[0] (127.0.0.3)');
+    const page = await readFile(html, 'utf8');
+    expect(page).toContain('<h2>Network</h2>');
+    expect(page).toContain('data-chart="network-hosts"');
+    expect(page).toContain('netprobe → 127.0.0.3: denied by gateway.yaml network.deny[0] (127.0.0.3)');
+    const text = await runMcpgate(['audit', 'report', '--config', config.dir]);
+    expect(text.stdout).toMatch(/^Network \(egress proxy\): \d+ decision\(s\)/m);
   });
 });
