@@ -5,7 +5,7 @@
  * backpressure (stream pipes), half-close and an idle timeout. Exactly one record per connection,
  * written when it ends. Nothing a client sends can throw out of here: every path ends in a close.
  */
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { NetworkDecisionEvent } from '../telemetry/events.js';
 import { parseHost, type Address, type Host } from './address.js';
 import { parseProxyRequest, proxyResponse } from './httpHead.js';
@@ -40,6 +40,12 @@ export interface ConnectionOptions {
   readonly idleTimeoutMs: number;
   readonly connectTimeoutMs: number;
 }
+
+/**
+ * Stream buffer of each relayed socket: a pipe pauses its source when the destination holds more
+ * than this, so a larger one pauses and resumes less often per megabyte (bench/egress.ts).
+ */
+export const RELAY_BUFFER_BYTES = 256 * 1024;
 
 /** Time a client has to finish its handshake. */
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -159,7 +165,8 @@ class ProxiedConnection {
       const left = deadline - Date.now();
       if (left <= 0) return { ...last, error: `connect timeout (${this.options.connectTimeoutMs} ms)`, code: 'timeout' };
       const result = await new Promise<{ socket: Socket } | { error: string; code: 'refused' | 'unreachable' | 'timeout' }>((resolve) => {
-        const socket = connect({ host: address.text, port, family: address.family, allowHalfOpen: true });
+        // highWaterMark on net.connect: Node ≥ 18.17 / 20.1 (not yet in @types/node 20's options type)
+        const socket = connect({ host: address.text, port, family: address.family, allowHalfOpen: true, highWaterMark: RELAY_BUFFER_BYTES } as NetConnectOpts);
         const timer = setTimeout(() => {
           socket.destroy();
           resolve({ error: `connect timeout (${this.options.connectTimeoutMs} ms)`, code: 'timeout' });

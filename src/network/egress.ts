@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
 import type { NetworkDecisionEvent } from '../telemetry/events.js';
-import { proxyConnection, type Decided, type ProxyDestination } from './connection.js';
+import { proxyConnection, RELAY_BUFFER_BYTES, type Decided, type ProxyDestination } from './connection.js';
 
 /** Where one server's proxy listens. */
 export interface EgressRoute {
@@ -97,8 +97,8 @@ export class Egress {
     };
     // Server names are [a-z0-9_-]; keep the path well under the 107-byte limit of a socket path.
     const socketPath = join(dir, `${server.length <= 48 ? server : `${server.slice(0, 32)}-${createHash('sha256').update(server).digest('hex').slice(0, 12)}`}.sock`);
-    const unix = createServer({ allowHalfOpen: true }, accept);
-    const tcp = createServer({ allowHalfOpen: true }, accept);
+    const unix = createServer({ allowHalfOpen: true, highWaterMark: RELAY_BUFFER_BYTES }, accept);
+    const tcp = createServer({ allowHalfOpen: true, highWaterMark: RELAY_BUFFER_BYTES }, accept);
     await Promise.all([listenOn(unix, socketPath), listenOn(tcp, 0, '127.0.0.1')]);
     await chmod(socketPath, 0o600);
     const address = tcp.address();
