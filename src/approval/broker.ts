@@ -8,25 +8,25 @@
  */
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
+import type { ArgumentsMode } from '../audit/redact.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
 import type { ClientSession } from '../downstream/session.js';
-import { describeRule, type Verdict } from '../policy/policy.js';
+import type { Verdict } from '../policy/policy.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
 import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
-import { askedServer, causeText, destinationOf, memoryKey, type Asked, type AskedDestination, type AskedTool } from './asked.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
-import { elicitationParams, readElicitation, type AskedCall, type AskedConnection, type HumanAnswer } from './elicitation.js';
+import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
+import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
+import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
 import { ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
-import { createReviewer, type HeaderSource, type Reviewer, type ReviewInput, type SamplingRequester } from './reviewer.js';
+import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
-import { summariseArguments } from './summary.js';
 import { parseHost, type Host } from '../network/address.js';
 import { messageOf } from '../errors.js';
 
@@ -107,6 +107,12 @@ export class ApprovalBroker {
         resolved = undefined;
         throw error;
       });
+  }
+
+  /** How asks are described to reviewers: arguments as the audit log records them. */
+  private get describeOptions(): DescribeOptions {
+    const { redactor, argumentsMode, maxArgumentBytes } = this.options;
+    return { redactor, argumentsMode, maxArgumentBytes, recent: this.recent };
   }
 
   /** Loads the approved-rules file and opens the admin endpoint (for `mcpgate approvals`). */
@@ -198,7 +204,7 @@ export class ApprovalBroker {
       let escalated = '';
       // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
       if (this.reviewer && !managed && !humanOnly) {
-        const review = await this.reviewer(this.reviewInput(ctx), controller.signal, this.sampler(ctx));
+        const review = await this.reviewer(reviewInput(ctx.asked, ctx.verdict, ctx.session, this.describeOptions), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {
           const { risk_level, rationale } = review.verdict;
@@ -272,7 +278,7 @@ export class ApprovalBroker {
   }
 
   private async elicit(ctx: AskContext, session: ClientSession, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
-    const params = elicitationParams(this.described(ctx), allowAlways);
+    const params = elicitationParams(describeAsk(ctx.asked, ctx.verdict, this.options.redactor), allowAlways);
     try {
       const result = await session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
         signal,
@@ -287,7 +293,7 @@ export class ApprovalBroker {
   }
 
   private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
-    const described = this.described(ctx);
+    const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
     const info = ctx.session?.clientInfo ?? {};
     const common = { session: ctx.session?.id ?? '', client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '', server: described.server, rule: described.rule };
     const cause = ctx.asked.kind === 'network' ? ctx.asked.cause : undefined;
@@ -302,47 +308,6 @@ export class ApprovalBroker {
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }
 
-  /** What a person is shown. */
-  private described(ctx: AskContext): AskedCall | AskedConnection {
-    const rule = ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason;
-    const { asked } = ctx;
-    if (asked.kind === 'network') {
-      const cause = causeText(asked);
-      return { kind: 'network', server: asked.server, destination: destinationOf(asked), rule, ...(cause ? { cause } : {}) };
-    }
-    return { server: asked.entry.upstream.name, tool: asked.entry.name, publicName: asked.entry.publicName, argumentSummary: summariseArguments(asked.args, this.options.redactor), rule };
-  }
-
-  private reviewInput(ctx: AskContext): ReviewInput {
-    const { session, asked, verdict } = ctx;
-    const common = {
-      asking_rule: verdict.rule ? describeRule(verdict.rule) : verdict.reason,
-      reason: verdict.reason,
-      recent_calls: session ? (this.recent?.of(session.id) ?? []) : [],
-    };
-    const sessionInfo = session ? { session: { id: session.id, ...(session.clientInfo.name ? { client: session.clientInfo.name } : {}) } } : {};
-    if (asked.kind === 'network') return networkReviewInput(asked, common, sessionInfo);
-    return { ...this.toolReviewInput(asked), ...common, session: sessionInfo.session ?? { id: '' } };
-  }
-
-  private toolReviewInput(asked: AskedTool) {
-    const { entry } = asked;
-    const recorded = recordArguments(asked.args ?? {}, this.options.argumentsMode, { maxBytes: this.options.maxArgumentBytes, redactor: this.options.redactor });
-    const tool = entry.publicTool;
-    return {
-      kind: 'tool' as const,
-      server: entry.upstream.name,
-      tool: entry.name,
-      public_name: entry.publicName,
-      ...recorded,
-      // As the upstream declared them, and whether an admin vouched for them (trustAnnotations):
-      // what clients are shown is filtered, and an ask is never advertised read-only.
-      ...(entry.declaredAnnotations ? { annotations: entry.declaredAnnotations } : {}),
-      annotations_trusted: entry.upstream.config.trustAnnotations === true,
-      ...(tool.description ? { description: tool.description } : {}),
-    };
-  }
-
   private sampler(ctx: AskContext): SamplingRequester | undefined {
     const session = ctx.session;
     if (session?.clientCapabilities.sampling === undefined) return undefined;
@@ -353,25 +318,6 @@ export class ApprovalBroker {
         ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
       });
   }
-}
-
-function networkReviewInput(
-  asked: AskedDestination,
-  common: { asking_rule: string; reason: string; recent_calls: ReviewInput['recent_calls'] },
-  sessionInfo: { session?: { id: string; client?: string } },
-): ReviewInput {
-  const { tool, call } = asked.cause ?? {};
-  return {
-    kind: 'network',
-    server: asked.server,
-    host: asked.host,
-    port: asked.port,
-    destination: destinationOf(asked),
-    ...(tool ? { tool } : {}),
-    ...(call ? { call } : {}),
-    ...common,
-    ...sessionInfo,
-  };
 }
 
 /** The canonical host of a network ask (built by the proxy from a parsed host: never an error). */

@@ -12,7 +12,7 @@
  */
 import type { Decision } from '../config/schema.js';
 import type { GatewayConfig, PolicySection, SourcedRule } from '../config/types.js';
-import { defaultVerdict, describeRule, ruleVerdict, type RuleRef, type Verdict } from '../policy/verdict.js';
+import { defaultVerdict, ruleVerdict, type RuleRef, type Verdict } from '../policy/verdict.js';
 import { destinationText, hostText, parseHost, specialKind, specialName, type Address, type Host } from './address.js';
 import { compileNetworkRules, matchesAddress, matchesHost, namesExplicitly, portMatches, type NetworkRule } from './rules.js';
 
@@ -245,6 +245,3 @@ function builtIn(what: string): Verdict {
 const FAIL_CLOSED_NO_ADDRESS: Verdict = Object.freeze({ decision: 'deny', decidedBy: 'default', reason: 'the host resolved to no address: denied (fail closed)' });
 
 const UPSTREAM_URL_ALLOWED: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'rule', reason: 'the upstream URL of the server file, no network rule denies it' });
-
-/** One-line text of a rule ref (re-exported for the records). */
-export { describeRule };
