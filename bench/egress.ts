@@ -2,12 +2,15 @@
  * Benchmark: a 100 MB download from a local HTTP server on 127.0.0.2, directly and through the
  * egress proxy (HTTP CONNECT tunnel, absolute-form HTTP, SOCKS5), each as its own process: the
  * origin, the proxy (mcpgate's Egress with a real policy and gatekeeper, as in the gateway) and
- * the client (this process). Rounds are interleaved and the median throughput is reported with
- * the ratio proxy/direct (target ≥ 0.8). Run: `npm run bench:egress` (`-- --quick`: 20 MB, 3 rounds).
+ * the client (this process), plus a bare socket-pipe relay (the floor of any relay process on the
+ * machine). Rounds are interleaved and the median throughput is reported with the ratio to direct
+ * (target ≥ 0.8) and the middle process's CPU per MB (from /proc, stable under load). Run: `npm run bench:egress` (`-- --quick`: 20 MB, 3 rounds).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
+import { loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const quick = process.argv.includes('--quick');
@@ -15,7 +18,7 @@ const SIZE = (quick ? 20 : 100) * 1024 * 1024;
 const ROUNDS = quick ? 3 : 7;
 const ORIGIN_HOST = '127.0.0.2';
 
-type Mode = 'direct' | 'connect' | 'http' | 'socks5';
+type Mode = 'direct' | 'relay' | 'connect' | 'http' | 'socks5';
 
 /** Child process: serves SIZE bytes on 127.0.0.2, written in 1 MiB chunks with backpressure. */
 async function serveOrigin(): Promise<void> {
@@ -62,8 +65,20 @@ async function serveProxy(): Promise<void> {
   setInterval(() => undefined, 1 << 30);
 }
 
-function startChild(role: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, role, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Child process: the floor of any relay in Node: a bare socket pipe to the origin, no handshake, no policy. */
+async function serveRelay(originPort: number): Promise<void> {
+  const server = createNetServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ host: ORIGIN_HOST, port: originPort, allowHalfOpen: true });
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: (server.address() as { port: number }).port })));
+}
+
+function startChild(role: string, ...args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, role, ...args, ...(quick ? ['--quick'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     createInterface({ input: child.stdout! }).once('line', (line) => resolve({ child, port: (JSON.parse(line) as { port: number }).port }));
@@ -96,7 +111,7 @@ function handshake(socket: Socket, bytes: Buffer | string, doneAt: (received: Bu
   });
 }
 
-async function download(mode: Mode, originPort: number, proxyPort: number): Promise<number> {
+async function download(mode: Mode, originPort: number, proxyPort: number, relayPort: number): Promise<number> {
   const get = `GET /big HTTP/1.1\r\nHost: ${ORIGIN_HOST}:${originPort}\r\nConnection: close\r\n\r\n`;
   const started = performance.now();
   let bytes: number;
@@ -112,7 +127,7 @@ async function download(mode: Mode, originPort: number, proxyPort: number): Prom
       req.end();
     });
   } else {
-    const socket = connect(mode === 'direct' ? originPort : proxyPort, mode === 'direct' ? ORIGIN_HOST : '127.0.0.1');
+    const socket = mode === 'direct' ? connect(originPort, ORIGIN_HOST) : connect(mode === 'relay' ? relayPort : proxyPort, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     if (mode === 'connect') await handshake(socket, `CONNECT ${ORIGIN_HOST}:${originPort} HTTP/1.1\r\n\r\n`, (b) => b.includes('\r\n\r\n'));
     if (mode === 'socks5') {
@@ -126,6 +141,16 @@ async function download(mode: Mode, originPort: number, proxyPort: number): Prom
   return SIZE / 1024 / 1024 / seconds;
 }
 
+/** CPU time (user + system) a process has used, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 1/100 s
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] as number;
@@ -134,30 +159,42 @@ function median(values: number[]): number {
 async function main(): Promise<void> {
   const origin = await startChild('origin');
   const proxy = await startChild('proxy');
+  const relay = await startChild('relay', String(origin.port));
   try {
-    const modes: Mode[] = ['direct', 'connect', 'http', 'socks5'];
-    for (const mode of modes) await download(mode, origin.port, proxy.port); // warm-up
+    const modes: Mode[] = ['direct', 'relay', 'connect', 'http', 'socks5'];
+    for (const mode of modes) await download(mode, origin.port, proxy.port, relay.port); // warm-up
     const results = new Map<Mode, number[]>(modes.map((m) => [m, []]));
+    const proxyCpu = new Map<Mode, number>(modes.map((m) => [m, 0]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = modes.map((_, i) => modes[(i + round) % modes.length] as Mode);
-      for (const mode of order) results.get(mode)?.push(await download(mode, origin.port, proxy.port));
+      for (const mode of order) {
+        const middle = mode === 'relay' ? relay.child.pid : proxy.child.pid;
+        const before = cpuMs(middle);
+        results.get(mode)?.push(await download(mode, origin.port, proxy.port, relay.port));
+        proxyCpu.set(mode, (proxyCpu.get(mode) ?? 0) + cpuMs(middle) - before);
+      }
     }
+    const megabytes = (SIZE / 1024 / 1024) * ROUNDS;
     const direct = median(results.get('direct') ?? []);
-    console.log(`egress proxy: ${SIZE / 1024 / 1024} MB download from ${ORIGIN_HOST}, median of ${ROUNDS} interleaved rounds (node ${process.version})`);
+    console.log('(relay: a bare Node socket pipe with no handshake or policy, the floor of any relay process here)');
+    console.log(`egress proxy: ${SIZE / 1024 / 1024} MB download from ${ORIGIN_HOST}, median of ${ROUNDS} interleaved rounds (node ${process.version}, load average ${loadavg()[0]?.toFixed(1)})`);
     for (const mode of modes) {
       const mbps = median(results.get(mode) ?? []);
       const ratio = mbps / direct;
-      console.log(`  ${mode.padEnd(8)} ${mbps.toFixed(0).padStart(6)} MB/s${mode === 'direct' ? '' : `  ratio ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'PASS' : 'FAIL'} (target ≥ 0.8)`}`);
+      const cpu = mode === 'direct' ? '' : `  ${mode === 'relay' ? 'relay' : 'proxy'} CPU ${((proxyCpu.get(mode) ?? 0) / megabytes).toFixed(2)} ms/MB`;
+      console.log(`  ${mode.padEnd(8)} ${mbps.toFixed(0).padStart(6)} MB/s${mode === 'direct' ? '' : `  ratio ${ratio.toFixed(2)} ${ratio >= 0.8 ? 'PASS' : 'FAIL'} (target ≥ 0.8)`}${cpu}`);
     }
   } finally {
     origin.child.kill();
     proxy.child.kill();
+    relay.child.kill();
   }
 }
 
 const role = process.argv[2];
 if (role === 'origin') void serveOrigin();
 else if (role === 'proxy') void serveProxy();
+else if (role === 'relay') void serveRelay(Number(process.argv[3]));
 else
   main().catch((error: unknown) => {
     console.error(`egress benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
