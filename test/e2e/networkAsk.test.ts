@@ -44,7 +44,7 @@ async function nthRecord(file: string, host: string, n: number): Promise<AuditRe
 /** Waits until a network ask for `destination` is pending and returns it. */
 async function pendingConnection(dir: string, destination: string): Promise<PendingApproval> {
   let found: PendingApproval | undefined;
-  await waitFor(async () => (found = (await pendingApprovals(dir)).find((p) => p.kind === 'network' && p.destination === destination)) !== undefined, 15_000, () => `pending network ask for ${destination}`);
+  await waitFor(async () => (found = (await pendingApprovals(dir)).find((p) => p.kind === 'network' && p.destination === destination)) !== undefined, 60_000, () => `pending network ask for ${destination}`);
   return found as PendingApproval;
 }
 
@@ -122,7 +122,8 @@ describe('network ask through the approval queue', () => {
 
   beforeAll(async () => {
     origin = await startOrigin('127.0.0.5');
-    config = await makeConfig({ gateway: { approval: { timeout: '20s', channel: 'queue' }, network: { default: 'deny' } }, servers: { netprobe: netprobe() } });
+    // Each `mcpgate` command is its own process: on a loaded machine several take longer than 20 s together.
+    config = await makeConfig({ gateway: { approval: { timeout: '100s', channel: 'queue' }, network: { default: 'deny' } }, servers: { netprobe: netprobe() } });
     gateway = await startStdioGateway(config.dir);
     client = gateway.client;
     await waitForTools(client, ['netprobe__fetch']);
@@ -147,7 +148,7 @@ describe('network ask through the approval queue', () => {
     expect(textOf(await call)).toContain('refused: HTTP/1.1 403 Forbidden mcpgate: connection to 127.0.0.5');
     expect(textOf(await call)).toContain('denied by an administrator: not that host');
     expect(await nthRecord(config.auditFile, '127.0.0.5', 0)).toMatchObject({ decision: 'deny', decided_by: 'user', approval_channel: 'queue', reason: 'denied by an administrator: not that host' });
-  });
+  }, 150_000);
 
   it('approve --always opens it, writes a network entry to the approved-rules file, and the next connection is not asked', async () => {
     const call = fetch();
@@ -165,7 +166,7 @@ describe('network ask through the approval queue', () => {
       rule: `rules.d/approved.yaml network[0] (${destination()})`,
     });
     expect(await pendingApprovals(config.dir)).toHaveLength(0);
-  });
+  }, 150_000);
 
   it('the audit report lists the asked connections and their answers', async () => {
     const report = await runMcpgate(['audit', 'report', '--config', config.dir, '--json']);
@@ -193,7 +194,7 @@ describe('network ask through the approval queue', () => {
     } finally {
       await other.close();
     }
-  });
+  }, 150_000);
 });
 
 describe('network asks answered by the auto-reviewer, or by nobody', () => {
