@@ -8,6 +8,7 @@ import { ApprovalBroker } from './approval/broker.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
+import type { ApprovalAnswer } from './approval/answer.js';
 import { Catalog } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
 import type { GatewayConfig } from './config/types.js';
@@ -15,6 +16,7 @@ import { ClientSession, type RequestExtra, type SessionDispatcher } from './down
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
+import { Network, type NetworkAskRequest } from './network/network.js';
 import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
 import { withManagedRules } from './policy/managed.js';
@@ -62,6 +64,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly auditLog: AuditLog | undefined;
   /** Answers `ask` decisions (src/approval). */
   readonly approvals: ApprovalBroker;
+  /** Network policies, the egress proxy and remote URL checks (src/network). */
+  readonly network: Network;
   private readonly sessions = new Map<string, ClientSession>();
   private readonly subscriptions = new Subscriptions();
   private readonly deps: DispatchDeps;
@@ -100,6 +104,16 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     const guard = this.pins ? this.pins.check.bind(this.pins) : undefined;
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, ...(guard ? { guard } : {}) });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
+    this.network = new Network({
+      config: this.config,
+      events: this.events,
+      logger: this.logger,
+      owner: (server) => {
+        const owner = this.upstreams.get(server)?.soleOwner();
+        return owner && { session: owner.session, ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) };
+      },
+      ask: (request) => this.askNetwork(request),
+    });
     const upstreams = new Map<string, Upstream>();
     for (const server of this.config.servers) {
       if (!server.enabled) continue;
@@ -113,6 +127,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
           hooks: this,
           restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
           restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
+          network: this.network,
         }),
       );
     }
@@ -184,6 +199,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await this.network.close(); // open proxied connections end and are recorded before the log closes
     await this.pins?.close();
     await this.auditLog?.close();
   }
@@ -222,6 +238,20 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       calls: session.calls,
       subject: session.identity?.subject,
       ...(session.endReason ? { reason: session.endReason } : {}),
+    });
+  }
+
+  /** A network ask goes to the session whose call is in flight on that server, if exactly one session's is. */
+  private askNetwork({ server, host, port, verdict, signal }: NetworkAskRequest): Promise<ApprovalAnswer> {
+    const owner = this.upstreams.get(server)?.soleOwner();
+    const session = owner ? this.sessions.get(owner.session) : undefined;
+    const cause = owner ? { cause: { ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) } } : {};
+    return this.approvals.decide({
+      session,
+      asked: { kind: 'network', server, host, port, ...cause },
+      verdict,
+      signal,
+      ...(session && owner?.requestId !== undefined ? { requestId: owner.requestId } : {}),
     });
   }
 

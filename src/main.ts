@@ -61,26 +61,32 @@ Linux needs a Secret Service (e.g. gnome-keyring) on the D-Bus session bus.
 Validates gateway.yaml and every servers.d file without starting anything. Prints each server
 and every problem as file:line: field: message. Exit 1 on any error. With managed requirements,
 checks them too and warns about each user rule or setting they override. Lists each "always
-allow" entry (approval.rulesFile) with what it answers or why it does not apply.
+allow" entry (approval.rulesFile) with what it answers or why it does not apply, and each stdio
+server's effective network policy (a remote URL the network policy refuses is an error).
 `,
   tools: `mcpgate tools [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
 
 Starts the upstreams and prints the aggregated catalog: each tool's public name, its effective
 decision (allow/ask/deny) and the rule that decided it ("managed: …" when managed requirements
 overrode a user rule). Under a tool, each "always allow" entry naming it: "ask → allow
-(always: FILE:LINE, …)" or why it does not apply. Exit 1 if a server failed.
+(always: FILE:LINE, …)" or why it does not apply. Then each stdio server's effective network
+policy ("network SERVER: …"; --json: servers[].network). Exit 1 if a server failed.
 --accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
 pinning) instead of listing; the gateway picks it up within a second.
 `,
   approvals: `mcpgate approvals [--config DIR] [--json]
 
 Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
-age, session, client, server, tool and a summary of the arguments. Answer with approve or deny.
+age, session, client, server, tool and a summary of the arguments; and the network connections
+upstream servers asked to open (TOOL "(network)": the destination and the tool call in flight).
+Answer with approve or deny.
 `,
   approve: `mcpgate approve ID [--session | --always] [--config DIR]
 
 Approves a pending call once; --session also approves that tool for the rest of the calling
-session; --always writes an allow entry to the approved-rules file (approval.rulesFile).
+session; --always writes an allow entry to the approved-rules file (approval.rulesFile). For a
+network ask: once = this connection, --session = that server and destination for the session
+whose call is in flight, --always = a network entry in the approved-rules file.
 `,
   deny: `mcpgate deny ID [--reason TEXT] [--config DIR]
 

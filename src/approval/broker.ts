@@ -1,18 +1,18 @@
 /**
- * The approval stage: answers an `ask` with allow or deny, failing closed. In order: an "always"
+ * The approval stage: answers an `ask` with allow or deny, failing closed. What is asked is a tool
+ * call or an upstream's network connection (asked.ts); both go the same way. In order: an "always"
  * entry of the approved-rules file, an approval remembered for this session, the auto-reviewer,
  * then a human (elicitation to the calling session, else the approval queue). The wait is bounded
- * by `approval.timeout` and ends early when the client cancels the call, the session ends or the
- * gateway shuts down — each of those is a deny with its reason.
+ * by `approval.timeout` and ends early when the client cancels the call (the upstream closes the
+ * connection), the session ends or the gateway shuts down — each of those is a deny with its reason.
  */
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
-import type { ToolEntry } from '../catalog/catalog.js';
+import type { ArgumentsMode } from '../audit/redact.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
 import type { ClientSession } from '../downstream/session.js';
-import { describeRule, type Verdict } from '../policy/policy.js';
+import type { Verdict } from '../policy/policy.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
@@ -20,23 +20,26 @@ import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
+import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
+import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
 import { ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
 import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
-import { summariseArguments } from './summary.js';
+import { parseHost, type Host } from '../network/address.js';
 import { messageOf } from '../errors.js';
 
-/** One call waiting for approval. */
+/** One call (or connection) waiting for approval. */
 export interface AskContext {
-  readonly session: ClientSession;
-  readonly call: string;
-  readonly entry: ToolEntry;
-  readonly args: Readonly<Record<string, unknown>> | undefined;
+  /** The calling session; for a network ask, the session whose call is in flight on that server, if known. */
+  readonly session: ClientSession | undefined;
+  readonly asked: Asked;
   readonly verdict: Verdict;
+  /** Aborts when the client cancels the call (network ask: when the upstream closes the connection). */
   readonly signal: CancelSignal;
-  readonly requestId: RequestId;
+  /** The client request the ask belongs to (elicitation and sampling are sent on its stream). */
+  readonly requestId?: RequestId;
 }
 
 /** What the broker needs from the gateway. */
@@ -106,6 +109,12 @@ export class ApprovalBroker {
       });
   }
 
+  /** How asks are described to reviewers: arguments as the audit log records them. */
+  private get describeOptions(): DescribeOptions {
+    const { redactor, argumentsMode, maxArgumentBytes } = this.options;
+    return { redactor, argumentsMode, maxArgumentBytes, recent: this.recent };
+  }
+
   /** Loads the approved-rules file and opens the admin endpoint (for `mcpgate approvals`). */
   start(): Promise<void> {
     this.started = Promise.all([
@@ -149,26 +158,27 @@ export class ApprovalBroker {
   }
 
   private async decideOnce(ctx: AskContext): Promise<ApprovalAnswer> {
-    const { entry, session, args, verdict } = ctx;
+    const { session, asked, verdict } = ctx;
     await this.started;
     const managed = (verdict.decidedBy as string) === 'managed';
     // A pinned tool whose definition changed: what was approved before was the old definition.
     const humanOnly = verdict.humanOnly === true;
-    const subject = session.identity?.subject;
+    const subject = session?.identity?.subject;
     // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
-    if (this.always && alwaysBarrier(verdict) === undefined && (await this.always.allows(entry.publicName, subject))) {
-      const rule = this.always.ruleText(entry.publicName, subject);
-      return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
+    if (this.always && alwaysBarrier(verdict) === undefined) {
+      const rule = await this.alwaysRule(asked, subject);
+      if (rule !== undefined) return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
-    if (!humanOnly && this.memory.has(session.id, entry.publicName, args)) {
+    const remembered = memoryKey(asked);
+    if (!humanOnly && session && this.memory.has(session.id, remembered.name, remembered.args)) {
       return { decision: 'allow', decidedBy: 'user', scope: 'session', reason: 'allowed for this session by an earlier approval', waitMs: 0, via: 'session' };
     }
-    const asked = askReason(verdict.reason);
-    if (this.closing) return deny('default', `${asked}; the gateway is shutting down`, 0, 'none');
-    const channel = this.options.serverChannels.get(entry.upstream.name) ?? this.options.config.channel;
-    if (channel === 'none') return deny(verdict.decidedBy, `${asked}; no approval channel is configured (approval.channel: none)`, 0, 'none');
+    const why = askReason(verdict.reason);
+    if (this.closing) return deny('default', `${why}; the gateway is shutting down`, 0, 'none');
+    const channel = this.options.serverChannels.get(askedServer(asked)) ?? this.options.config.channel;
+    if (channel === 'none') return deny(verdict.decidedBy, `${why}; no approval channel is configured (approval.channel: none)`, 0, 'none');
     const human =
-      channel !== 'queue' && supportsFormElicitation(session.clientCapabilities)
+      session && channel !== 'queue' && supportsFormElicitation(session.clientCapabilities)
         ? 'elicitation'
         : channel !== 'elicitation' && this.admin?.listening
           ? 'queue'
@@ -177,85 +187,103 @@ export class ApprovalBroker {
     const started = performance.now();
     const waited = () => Math.round(performance.now() - started);
     const controller = new AbortController();
-    let controllers = this.waits.get(session.id);
-    if (!controllers) this.waits.set(session.id, (controllers = new Set()));
+    // Waits without a session (a network ask with no call in flight) end with their connection.
+    const waitKey = session?.id ?? '';
+    let controllers = this.waits.get(waitKey);
+    if (!controllers) this.waits.set(waitKey, (controllers = new Set()));
     controllers.add(controller);
     const timer = setTimeout(() => controller.abort(new WaitEnded('timeout')), this.options.config.timeoutMs);
     // A closing transport aborts its requests before the session hears of the close: look a
     // microtask later, so a disconnect is recorded as one rather than as a cancellation.
     // An HTTP client whose response closed is cancelled with CLIENT_DISCONNECTED: also a disconnect.
     const onCancel = () =>
-      queueMicrotask(() => controller.abort(new WaitEnded(session.isClosed || ctx.signal.reason === CLIENT_DISCONNECTED ? 'disconnected' : 'cancelled')));
+      queueMicrotask(() => controller.abort(new WaitEnded(session?.isClosed || ctx.signal.reason === CLIENT_DISCONNECTED ? 'disconnected' : 'cancelled')));
     ctx.signal.addEventListener('abort', onCancel);
     if (ctx.signal.aborted) onCancel();
     try {
       let escalated = '';
       // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
       if (this.reviewer && !managed && !humanOnly) {
-        const review = await this.reviewer(this.reviewInput(ctx), controller.signal, this.sampler(ctx));
+        const review = await this.reviewer(reviewInput(ctx.asked, ctx.verdict, ctx.session, this.describeOptions), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {
           const { risk_level, rationale } = review.verdict;
           return { decision: 'allow', decidedBy: 'auto_review', scope: 'once', reason: `approved by the auto-reviewer (risk ${risk_level}): ${rationale}`, waitMs: waited(), via: 'auto_review' };
         }
         escalated = review.ok ? `the auto-reviewer escalated (risk ${review.verdict.risk_level}): ${review.verdict.rationale}` : review.problem;
-        this.options.logger.debug({ tool: entry.publicName, escalated }, 'auto-review escalated');
+        this.options.logger.debug({ server: askedServer(asked), escalated }, 'auto-review escalated');
       }
       if (!human) {
-        const why =
+        const none =
           channel === 'elicitation'
-            ? 'the client does not support elicitation (approval.channel: elicitation)'
+            ? session
+              ? 'the client does not support elicitation (approval.channel: elicitation)'
+              : 'no client call is in flight on this server to ask through elicitation (approval.channel: elicitation)'
             : 'no approval channel is available (the approval queue is not running)';
-        return deny(verdict.decidedBy, `${asked}; ${escalated ? `${escalated}; ` : ''}${why}`, waited(), 'none');
+        return deny(verdict.decidedBy, `${why}; ${escalated ? `${escalated}; ` : ''}${none}`, waited(), 'none');
       }
       // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
       const allowAlways = this.options.config.allowAlways && !managed;
-      const answer = human === 'elicitation' ? await this.elicit(ctx, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
+      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
     } catch (error) {
       if (!(error instanceof WaitEnded)) throw error;
-      return ended(error, this.options.config.timeoutMs, waited(), human ?? 'none');
+      return ended(error, this.options.config.timeoutMs, waited(), human ?? 'none', asked.kind);
     } finally {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onCancel);
       controllers.delete(controller);
-      if (controllers.size === 0 && this.waits.get(session.id) === controllers) this.waits.delete(session.id);
+      if (controllers.size === 0 && this.waits.get(waitKey) === controllers) this.waits.delete(waitKey);
     }
   }
 
-  /** Applies a scope; an "always" that cannot be written falls back to the session. */
+  /** The "always allow" entry that answers this ask, as its rule text; undefined: none. */
+  private async alwaysRule(asked: Asked, subject: string | undefined): Promise<string | undefined> {
+    const always = this.always as AlwaysRules;
+    if (asked.kind === 'network') return always.allowsNetwork(asked.server, hostOf(asked), asked.port, subject);
+    const name = asked.entry.publicName;
+    return (await always.allows(name, subject)) ? always.ruleText(name, subject) : undefined;
+  }
+
+  /**
+   * Applies a scope; an "always" that cannot be written falls back to the session. Without a
+   * session (a network ask with no call in flight) "for this session" can only mean this once.
+   */
   private async remember(ctx: AskContext, scope: ApprovalScope): Promise<ApprovalScope> {
     if (scope === 'once') return scope;
+    const { session, asked } = ctx;
     if (scope === 'always' && this.always) {
       try {
-        const info = ctx.session.clientInfo;
-        await this.always.add({
-          tool: ctx.entry.publicName,
-          server: ctx.entry.upstream.name,
+        const info = session?.clientInfo ?? {};
+        const who = {
           approvedAt: new Date().toISOString(),
-          session: ctx.session.id,
+          ...(session ? { session: session.id } : {}),
           // authenticated: the answer is this subject's, not every user's of a shared gateway
-          ...(ctx.session.identity ? { subject: ctx.session.identity.subject } : {}),
+          ...(session?.identity ? { subject: session.identity.subject } : {}),
           ...(info.name ? { client: `${info.name}${info.version ? ` ${info.version}` : ''}` } : {}),
-        });
+        };
+        if (asked.kind === 'network') await this.always.addNetwork({ destination: destinationOf(asked), server: asked.server, ...who });
+        else await this.always.add({ tool: asked.entry.publicName, server: asked.entry.upstream.name, ...who });
         return 'always';
       } catch (error) {
         this.options.logger.error({ file: this.options.config.rulesFile }, `could not persist "always allow" (kept for this session): ${messageOf(error)}`);
       }
     }
-    this.memory.remember(ctx.session.id, ctx.entry.publicName, ctx.args);
+    if (!session) return 'once';
+    const remembered = memoryKey(asked);
+    this.memory.remember(session.id, remembered.name, remembered.args);
     return 'session';
   }
 
-  private async elicit(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
-    const params = elicitationParams(this.askedCall(ctx), allowAlways);
+  private async elicit(ctx: AskContext, session: ClientSession, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
+    const params = elicitationParams(describeAsk(ctx.asked, ctx.verdict, this.options.redactor), allowAlways);
     try {
-      const result = await ctx.session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
+      const result = await session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
         signal,
         timeout: CLIENT_REQUEST_TIMEOUT_MS,
-        relatedRequestId: ctx.requestId,
+        ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
       });
       return readElicitation(result, allowAlways);
     } catch (error) {
@@ -265,18 +293,14 @@ export class ApprovalBroker {
   }
 
   private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
-    const asked = this.askedCall(ctx);
-    const info = ctx.session.clientInfo;
+    const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
+    const info = ctx.session?.clientInfo ?? {};
+    const common = { session: ctx.session?.id ?? '', client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '', server: described.server, rule: described.rule };
+    const cause = ctx.asked.kind === 'network' ? ctx.asked.cause : undefined;
     const answer = await this.queue.wait(
-      {
-        session: ctx.session.id,
-        client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '',
-        server: asked.server,
-        tool: asked.tool,
-        public_name: asked.publicName,
-        arguments: asked.argumentSummary,
-        rule: asked.rule,
-      },
+      'kind' in described
+        ? { ...common, kind: 'network', destination: described.destination, tool: cause?.tool ?? '', public_name: cause?.tool ?? '', arguments: '' }
+        : { ...common, tool: described.tool, public_name: described.publicName, arguments: described.argumentSummary },
       signal,
       allowAlways,
     );
@@ -284,45 +308,22 @@ export class ApprovalBroker {
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }
 
-  private askedCall(ctx: AskContext) {
-    return {
-      server: ctx.entry.upstream.name,
-      tool: ctx.entry.name,
-      publicName: ctx.entry.publicName,
-      argumentSummary: summariseArguments(ctx.args, this.options.redactor),
-      rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason,
-    };
-  }
-
-  private reviewInput(ctx: AskContext) {
-    const recorded = recordArguments(ctx.args ?? {}, this.options.argumentsMode, { maxBytes: this.options.maxArgumentBytes, redactor: this.options.redactor });
-    const tool = ctx.entry.publicTool;
-    return {
-      server: ctx.entry.upstream.name,
-      tool: ctx.entry.name,
-      public_name: ctx.entry.publicName,
-      ...recorded,
-      // As the upstream declared them, and whether an admin vouched for them (trustAnnotations):
-      // what clients are shown is filtered, and an ask is never advertised read-only.
-      ...(ctx.entry.declaredAnnotations ? { annotations: ctx.entry.declaredAnnotations } : {}),
-      annotations_trusted: ctx.entry.upstream.config.trustAnnotations === true,
-      ...(tool.description ? { description: tool.description } : {}),
-      asking_rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason,
-      reason: ctx.verdict.reason,
-      session: { id: ctx.session.id, ...(ctx.session.clientInfo.name ? { client: ctx.session.clientInfo.name } : {}) },
-      recent_calls: this.recent?.of(ctx.session.id) ?? [],
-    };
-  }
-
   private sampler(ctx: AskContext): SamplingRequester | undefined {
-    if (ctx.session.clientCapabilities.sampling === undefined) return undefined;
+    const session = ctx.session;
+    if (session?.clientCapabilities.sampling === undefined) return undefined;
     return (params, signal) =>
-      ctx.session.server.request({ method: 'sampling/createMessage', params } as never, PassThrough, {
+      session.server.request({ method: 'sampling/createMessage', params } as never, PassThrough, {
         signal,
         timeout: CLIENT_REQUEST_TIMEOUT_MS,
-        relatedRequestId: ctx.requestId,
+        ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
       });
   }
+}
+
+/** The canonical host of a network ask (built by the proxy from a parsed host: never an error). */
+function hostOf(asked: AskedDestination): Host {
+  const host = parseHost(asked.host);
+  return 'error' in host ? { kind: 'name', name: asked.host } : host;
 }
 
 /** Form-mode elicitation: `elicitation: {}` (the 2025-06-18 form) or `elicitation: { form: {} }`. */
@@ -336,16 +337,20 @@ function deny(decidedBy: ApprovalAnswer['decidedBy'], reason: string, waitMs: nu
   return { decision: 'deny', decidedBy, reason, waitMs, via };
 }
 
-function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: ApprovalAnswer['via']): ApprovalAnswer {
+function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: ApprovalAnswer['via'], kind: Asked['kind']): ApprovalAnswer {
+  const what = kind === 'network' ? 'connection' : 'call';
   switch (error.end) {
     case 'timeout':
       return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
     case 'shutdown':
-      return deny('default', 'the gateway shut down while the call waited for approval: denied', waitMs, via);
+      return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
     case 'disconnected':
-      return { ...deny('user', 'the client disconnected while the call waited for approval', waitMs, via), cancelled: true };
+      return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
     default:
-      return { ...deny('user', 'the client cancelled the call while it waited for approval', waitMs, via), cancelled: true };
+      return {
+        ...deny('user', kind === 'network' ? 'the upstream closed the connection while it waited for approval' : 'the client cancelled the call while it waited for approval', waitMs, via),
+        cancelled: true,
+      };
   }
 }
 

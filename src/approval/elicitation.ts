@@ -1,6 +1,7 @@
 /**
  * Asking the calling client's user through MCP elicitation (`elicitation/create`): the message
- * names the server, the tool, the arguments and the asking rule; the form has one choice.
+ * names the server, the tool, the arguments and the asking rule (for a network ask: the server,
+ * the destination and the tool call in flight); the form has one choice.
  */
 import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
@@ -19,12 +20,23 @@ export type HumanAnswer =
   | { readonly allow: true; readonly scope: ApprovalScope }
   | { readonly allow: false; readonly reason: string; readonly failed?: boolean };
 
-/** What the message describes. */
+/** What the message describes: a tool call … */
 export interface AskedCall {
   readonly server: string;
   readonly tool: string;
   readonly publicName: string;
   readonly argumentSummary: string;
+  readonly rule: string;
+}
+
+/** … or a connection an upstream opens through the egress proxy. */
+export interface AskedConnection {
+  readonly kind: 'network';
+  readonly server: string;
+  /** `host:port` */
+  readonly destination: string;
+  /** The public name and call id of the tool call in flight on that server, when one is. */
+  readonly cause?: string;
   readonly rule: string;
 }
 
@@ -34,15 +46,18 @@ const ElicitResult = z.object({
 });
 
 /** The `elicitation/create` params for one ask. */
-export function elicitationParams(call: AskedCall, allowAlways: boolean): Record<string, unknown> {
+export function elicitationParams(asked: AskedCall | AskedConnection, allowAlways: boolean): Record<string, unknown> {
   const choices = CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
   return {
     mode: 'form',
+    // one line each, whatever the upstream named its tool or host (summary.ts: printable)
     message:
-      `mcpgate: approve this tool call?\n` +
-      // one line each, whatever the upstream named its tool (summary.ts: printable)
-      `Server: ${call.server}\nTool: ${printable(call.tool)} (${printable(call.publicName)})\n` +
-      `Arguments: ${call.argumentSummary}\nAsked because: ${printable(call.rule)}`,
+      'kind' in asked
+        ? `mcpgate: allow this network connection?\nServer: ${asked.server}\nDestination: ${printable(asked.destination)}\n` +
+          `During: ${asked.cause ? printable(asked.cause) : '(no tool call in flight on this server)'}\nAsked because: ${printable(asked.rule)}`
+        : `mcpgate: approve this tool call?\n` +
+          `Server: ${asked.server}\nTool: ${printable(asked.tool)} (${printable(asked.publicName)})\n` +
+          `Arguments: ${asked.argumentSummary}\nAsked because: ${printable(asked.rule)}`,
     requestedSchema: {
       type: 'object',
       properties: {

@@ -11,6 +11,9 @@ export const PendingApprovalSchema = z.object({
   id: z.string(),
   created_at: z.string(),
   age_ms: z.number(),
+  /** `tool`: a tool call; `network`: a connection an upstream opens (`destination`; `tool` is the call in flight, if any). */
+  kind: z.enum(['tool', 'network']).default('tool'),
+  destination: z.string().optional(),
   session: z.string(),
   client: z.string(),
   server: z.string(),
@@ -34,8 +37,8 @@ interface Entry {
   readonly resolve: (answer: QueueAnswer) => void;
 }
 
-/** What describes a queued call. */
-export type QueuedCall = Omit<PendingApproval, 'id' | 'created_at' | 'age_ms'>;
+/** What describes a queued call or connection. */
+export type QueuedCall = Omit<PendingApproval, 'id' | 'created_at' | 'age_ms' | 'kind'> & { readonly kind?: PendingApproval['kind'] };
 
 /** Pending approvals, by id. */
 export class ApprovalQueue {
@@ -57,7 +60,7 @@ export class ApprovalQueue {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
-        info: { id, created_at: new Date(createdMs).toISOString(), ...call },
+        info: { id, created_at: new Date(createdMs).toISOString(), kind: 'tool', ...call },
         createdMs,
         resolve: (answer) => {
           signal.removeEventListener('abort', onAbort);

@@ -1,5 +1,6 @@
 /**
- * Auto-review: a reviewer sees an `ask` before a human does and may approve it or escalate it.
+ * Auto-review: a reviewer sees an `ask` (a tool call, or an upstream's network connection: `kind`)
+ * before a human does and may approve it or escalate it.
  * Three kinds: an external command (call JSON on stdin, verdict JSON on stdout), an HTTP webhook
  * (call JSON POSTed, verdict JSON answered) and the calling client's own model through MCP
  * sampling. Verdicts are strict JSON (`outcome`, `risk_level`, `rationale`); anything else is an
@@ -12,8 +13,12 @@ import type { AutoReviewConfig } from '../config/types.js';
 import type { RecentCall } from './recentCalls.js';
 import { messageOf } from '../errors.js';
 
-/** What a reviewer receives (JSON). */
-export interface ReviewInput {
+/** What a reviewer receives (JSON): a tool call … */
+export type ReviewInput = ToolReviewInput | NetworkReviewInput;
+
+/** … a tool call an agent made … */
+export interface ToolReviewInput {
+  readonly kind: 'tool';
   readonly server: string;
   readonly tool: string;
   readonly public_name: string;
@@ -25,6 +30,24 @@ export interface ReviewInput {
   readonly asking_rule: string;
   readonly reason: string;
   readonly session: { readonly id: string; readonly client?: string };
+  readonly recent_calls: readonly RecentCall[];
+}
+
+/** … or a connection an upstream server opens through the egress proxy. */
+export interface NetworkReviewInput {
+  readonly kind: 'network';
+  readonly server: string;
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` */
+  readonly destination: string;
+  /** The tool call in flight on that server (public name, call id), when one session's is. */
+  readonly tool?: string;
+  readonly call?: string;
+  readonly asking_rule: string;
+  readonly reason: string;
+  /** The session whose call is in flight, when known. */
+  readonly session?: { readonly id: string; readonly client?: string };
   readonly recent_calls: readonly RecentCall[];
 }
 
@@ -148,9 +171,10 @@ async function readCapped(response: Response, max: number): Promise<string | und
   }
 }
 
-const SAMPLING_SYSTEM_PROMPT = `You review tool calls for a security gateway. Approve only calls that are clearly low-risk
-(reading, listing, searching) and consistent with the recent calls; escalate anything that writes,
-deletes, sends, spends, or that you are unsure about. Answer with exactly one JSON object and
+const SAMPLING_SYSTEM_PROMPT = `You review tool calls and the network connections of tool servers for a security gateway.
+Approve only calls that are clearly low-risk (reading, listing, searching) and connections to hosts
+the recent calls clearly need; escalate anything that writes, deletes, sends, spends, reaches an
+unexpected host, or that you are unsure about. Answer with exactly one JSON object and
 nothing else: {"outcome": "approve" | "escalate", "risk_level": "low" | "medium" | "high" | "critical", "rationale": "<one sentence>"}`;
 
 function samplingReviewer(): Reviewer {
@@ -159,7 +183,7 @@ function samplingReviewer(): Reviewer {
     const result = (await sample(
       {
         systemPrompt: SAMPLING_SYSTEM_PROMPT,
-        messages: [{ role: 'user', content: { type: 'text', text: `Review this tool call:\n${JSON.stringify(input, null, 2)}` } }],
+        messages: [{ role: 'user', content: { type: 'text', text: `Review this ${input.kind === 'network' ? 'network connection' : 'tool call'}:\n${JSON.stringify(input, null, 2)}` } }],
         maxTokens: 400,
         includeContext: 'none',
       },

@@ -80,6 +80,8 @@ export interface AuditFilter {
   readonly tool?: string;
   readonly decision?: string;
   readonly outcome?: string;
+  /** An event name, or its part after `mcpgate.` (`network`, `tool.decision`, `session`…). */
+  readonly event?: string;
 }
 
 /**
@@ -99,6 +101,18 @@ export function parseTime(value: string, option: string, now = Date.now()): numb
 }
 
 const CALL_EVENTS = new Set(['mcpgate.tool.decision', 'mcpgate.tool.result']);
+const NETWORK = 'mcpgate.network.decision';
+
+/** `network` matches `mcpgate.network.decision`; `tool` both tool events; a full name itself. */
+function eventMatches(event: string, wanted: string): boolean {
+  const full = wanted.startsWith('mcpgate.') ? wanted : `mcpgate.${wanted}`;
+  return event === full || event.startsWith(`${full}.`);
+}
+
+/** A network record's own decision, `ask:`-prefixed when a person, reviewer or remembered answer decided it. */
+function networkDecision(r: AuditRecord): string {
+  return r.approval_channel !== undefined ? `ask:${String(r.decision)}` : String(r.decision);
+}
 
 /** The records matching every given filter, in log order. */
 export function filterRecords(records: readonly AuditRecord[], filter: AuditFilter): AuditRecord[] {
@@ -151,11 +165,18 @@ export function recordFilter(filter: AuditFilter): RecordFilter {
         if (!names.some((name) => client(name))) return false;
       }
       if (server && !(typeof r.server === 'string' && server(r.server))) return false;
+      if (filter.event !== undefined && !eventMatches(r.event, filter.event)) return false;
       if (r.event === 'mcpgate.request') {
         // resources/prompts/completion requests carry their decision and outcome in one record
         if (tool && !tool(String(r.target))) return false;
         if (filter.decision !== undefined && filter.decision !== r.decision) return false;
         return filter.outcome === undefined || filter.outcome === r.outcome;
+      }
+      // A network record carries its own decision, and names the tool call in flight (`tool`).
+      if (r.event === NETWORK) {
+        if (filter.outcome !== undefined) return false;
+        if (tool && !tool(String(r.tool))) return false;
+        return filter.decision === undefined || decisionMatches(networkDecision(r), filter.decision);
       }
       if (callOnly && !CALL_EVENTS.has(r.event)) return false;
       if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
@@ -176,6 +197,7 @@ export function formatTable(records: readonly AuditRecord[]): string {
 }
 
 function target(r: AuditRecord): string {
+  if (r.event === NETWORK) return `${String(r.server)} → ${String(r.host).includes(':') ? `[${String(r.host)}]` : String(r.host)}:${String(r.port)}`;
   if (typeof r.public_name === 'string') return r.public_name;
   if (typeof r.target === 'string') return r.target;
   if (typeof r.server === 'string') return r.server;
@@ -202,6 +224,10 @@ function detail(r: AuditRecord): string {
       return `${r.alg} signature over seq ${r.checkpoint_seq}`;
     case 'mcpgate.audit.recovery':
       return `cut off a torn last line of ${r.torn_bytes} bytes after a crash`;
+    case NETWORK: {
+      const bytes = typeof r.bytes_up === 'number' ? `, ${r.bytes_up} B up / ${String(r.bytes_down)} B down` : '';
+      return `${r.decision} by ${r.decided_by}${r.scope ? ` (${r.scope})` : ''} [${r.protocol}]: ${r.reason}${bytes}${r.error ? `; ${r.error}` : ''}`;
+    }
     case 'mcpgate.audit.dropped':
       return `dropped ${r.records} record(s), seq ${r.first_seq}..${r.last_seq}: ${r.reason}`;
     default:

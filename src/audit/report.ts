@@ -21,6 +21,30 @@ export interface ToolTiming {
   readonly max: number;
 }
 
+/** One destination host in the network section. */
+export interface HostTraffic {
+  readonly host: string;
+  readonly connections: number;
+  readonly denied: number;
+  readonly bytes_up: number;
+  readonly bytes_down: number;
+}
+
+/** The network section: what upstream servers reached through the egress proxy. */
+export interface NetworkSummary {
+  readonly decisions: number;
+  readonly allowed: number;
+  readonly denied: number;
+  readonly bytes_up: number;
+  readonly bytes_down: number;
+  /** Most decisions first (at most 20). */
+  readonly topHosts: readonly HostTraffic[];
+  /** `server → host: reason`. */
+  readonly blocked: readonly Count[];
+  /** Asked destinations and their answer: `server → host: allow by user (session)`. */
+  readonly asked: readonly Count[];
+}
+
 /** Everything the report shows. */
 export interface AuditSummary {
   readonly from?: string;
@@ -43,6 +67,7 @@ export interface AuditSummary {
   readonly failures: readonly Count[];
   /** By p95, slowest first. */
   readonly slowest: readonly ToolTiming[];
+  readonly network: NetworkSummary;
 }
 
 class Counter {
@@ -85,6 +110,7 @@ export class SummaryBuilder {
   private readonly allowed = new Set<string>();
   private readonly durations = new Map<string, number[]>();
   private readonly sessions = new Set<string>();
+  private readonly network = new NetworkBuilder();
   private calls = 0;
   private records = 0;
   private first: unknown;
@@ -112,6 +138,8 @@ export class SummaryBuilder {
         this.approvals.add(`${r.decided_by}${via}${who}${r.scope ? ` (${r.scope})` : ''}`);
       }
       if (r.decision !== 'allow') this.denials.add(`${tool}: ${r.reason}`);
+    } else if (r.event === 'mcpgate.network.decision') {
+      this.network.add(r);
     } else if (r.event === 'mcpgate.tool.result') {
       const tool = String(r.public_name);
       this.outcomes.add(String(r.outcome));
@@ -148,6 +176,56 @@ export class SummaryBuilder {
       outcomes: this.outcomes.sorted(),
       failures: this.failures.sorted(),
       slowest,
+      network: this.network.result(),
+    };
+  }
+}
+
+/** Counts network decisions per host, blocked and asked ones. */
+class NetworkBuilder {
+  private readonly hosts = new Map<string, { connections: number; denied: number; bytes_up: number; bytes_down: number }>();
+  private readonly blocked = new Counter();
+  private readonly asked = new Counter();
+  private decisions = 0;
+  private denied = 0;
+  private bytesUp = 0;
+  private bytesDown = 0;
+
+  add(r: AuditRecord): void {
+    this.decisions++;
+    const host = String(r.host);
+    const where = `${String(r.server)} → ${host}`;
+    let entry = this.hosts.get(host);
+    if (!entry) this.hosts.set(host, (entry = { connections: 0, denied: 0, bytes_up: 0, bytes_down: 0 }));
+    entry.connections++;
+    const up = typeof r.bytes_up === 'number' ? r.bytes_up : 0;
+    const down = typeof r.bytes_down === 'number' ? r.bytes_down : 0;
+    entry.bytes_up += up;
+    entry.bytes_down += down;
+    this.bytesUp += up;
+    this.bytesDown += down;
+    if (r.decision !== 'allow') {
+      this.denied++;
+      entry.denied++;
+      this.blocked.add(`${where}: ${String(r.reason)}`);
+    }
+    if (r.approval_channel !== undefined) this.asked.add(`${where}: ${String(r.decision)} by ${String(r.decided_by)}${r.scope ? ` (${String(r.scope)})` : ''}`);
+  }
+
+  result(): NetworkSummary {
+    const topHosts = [...this.hosts]
+      .map(([host, counts]) => ({ host, ...counts }))
+      .sort((a, b) => b.connections - a.connections || a.host.localeCompare(b.host))
+      .slice(0, 20);
+    return {
+      decisions: this.decisions,
+      allowed: this.decisions - this.denied,
+      denied: this.denied,
+      bytes_up: this.bytesUp,
+      bytes_down: this.bytesDown,
+      topHosts,
+      blocked: this.blocked.sorted(),
+      asked: this.asked.sorted(),
     };
   }
 }
@@ -180,5 +258,21 @@ export function formatSummary(summary: AuditSummary): string {
     section('Outcomes', summary.outcomes),
     section('Failures by outcome', summary.failures),
     timing,
+    networkSection(summary.network),
+  ].join('\n');
+}
+
+function networkSection(network: NetworkSummary): string {
+  const hosts =
+    network.topHosts.length === 0
+      ? '  (none)\n'
+      : `  ${'host'.padEnd(40)} ${'decisions'.padStart(9)} ${'denied'.padStart(7)} ${'bytes up'.padStart(12)} ${'bytes down'.padStart(12)}\n${network.topHosts
+          .map((h) => `  ${h.host.padEnd(40)} ${String(h.connections).padStart(9)} ${String(h.denied).padStart(7)} ${String(h.bytes_up).padStart(12)} ${String(h.bytes_down).padStart(12)}`)
+          .join('\n')}\n`;
+  return [
+    `Network (egress proxy): ${network.decisions} decision(s), ${network.allowed} allowed, ${network.denied} denied; ${network.bytes_up} bytes up, ${network.bytes_down} bytes down`,
+    `Top hosts\n${hosts}`,
+    section('Blocked connections', network.blocked),
+    section('Asked connections', network.asked),
   ].join('\n');
 }

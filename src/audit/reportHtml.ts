@@ -98,6 +98,15 @@ export function renderHtml(summary: AuditSummary, generated = new Date().toISOSt
       { name: 'max', color: '#1b2631' },
     ], ' ms'),
     table('Slowest tools', ['tool', 'calls', 'p50 ms', 'p95 ms', 'max ms'], summary.slowest.map((t) => [t.tool, t.calls, t.p50, t.p95, t.max])),
+    `<h2>Network</h2>`,
+    `<ul class="totals"><li><b data-total="network-decisions">${summary.network.decisions}</b> connections</li><li><b data-total="network-denied">${summary.network.denied}</b> denied</li><li><b>${summary.network.bytes_up}</b> bytes up</li><li><b>${summary.network.bytes_down}</b> bytes down</li></ul>`,
+    barChart('network-hosts', 'Top hosts (connections allowed / denied)', summary.network.topHosts.map((h) => ({ label: h.host, values: [h.connections - h.denied, h.denied] })), [
+      { name: 'allowed', color: DECISION_COLORS.allow as string },
+      { name: 'denied', color: DECISION_COLORS.deny as string },
+    ]),
+    table('Top hosts', ['host', 'connections', 'denied', 'bytes up', 'bytes down'], summary.network.topHosts.map((h) => [h.host, h.connections, h.denied, h.bytes_up, h.bytes_down])),
+    table('Blocked connections', ['count', 'server → host: reason'], summary.network.blocked.map((b) => [b.count, b.label])),
+    table('Asked connections', ['count', 'server → host: answer'], summary.network.asked.map((a) => [a.count, a.label])),
   ].join('\n');
   return `<!doctype html>
 <html lang="en">

@@ -1,7 +1,8 @@
 /**
  * `mcpgate approvals`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
  * list and answer the `ask` decisions waiting in the approval queue of the running gateway(s) of
- * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts).
+ * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts): tool
+ * calls, and connections upstream servers open through the egress proxy (`(network)` rows).
  */
 import type { Writable } from 'node:stream';
 import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
@@ -62,7 +63,13 @@ function table(approvals: readonly GatewayApproval[]): string {
   const rows = [
     ['ID', 'AGE', 'SESSION', 'CLIENT', 'SERVER', 'TOOL', 'ARGUMENTS'],
     // every cell may hold text a client or an upstream chose: no control characters reach the terminal
-    ...approvals.map((a) => [a.id, age(a.age_ms), a.session.slice(0, 8), a.client || '-', a.server, a.tool, a.arguments].map(printable)),
+    ...approvals.map((a) =>
+      (a.kind === 'network'
+        ? // a network ask: the connection the server opens, and the tool call in flight that opened it
+          [a.id, age(a.age_ms), a.session.slice(0, 8) || '-', a.client || '-', a.server, '(network)', `connect to ${a.destination ?? '?'}${a.public_name ? ` during ${a.public_name}` : ''}`]
+        : [a.id, age(a.age_ms), a.session.slice(0, 8), a.client || '-', a.server, a.tool, a.arguments]
+      ).map(printable),
+    ),
   ];
   const widths = rows[0]!.slice(0, -1).map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i < widths.length ? cell.padEnd(widths[i]!) : cell)).join('  ')).join('\n') + '\n';

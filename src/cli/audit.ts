@@ -31,7 +31,8 @@ and its rotated files, in chain order.
            exit 1 naming the first broken seq and why (edited, deleted, inserted, reordered, torn),
            exit 3 "intact except N explained gap(s)" (seqs the writer dropped while writes failed)
   report   summarise a period: calls per server/tool, decisions, approvals, denials, failures,
-           slowest tools; --html FILE also writes a self-contained HTML report with charts
+           slowest tools, network (top hosts, blocked, asked); --html FILE also writes a
+           self-contained HTML report with charts
 Filters:
   --since T / --until T   ISO time (2025-01-31T09:00:00Z) or a duration ago (30m, 1h, 2d)
   --session ID            a session id (or its first characters)
@@ -40,9 +41,11 @@ Filters:
   --tool NAME             tool or public tool name (glob)
   --decision D            allow | ask | deny
   --outcome O             ok | tool_error | protocol_error | timeout | cancelled
+  --event NAME            an event (network, tool, tool.decision, session, upstream.state, …);
+                          --event network lists every egress proxy decision (--decision works on them)
 `;
 
-const FILTERS = ['since', 'until', 'session', 'client', 'server', 'tool', 'decision', 'outcome'] as const;
+const FILTERS = ['since', 'until', 'session', 'client', 'server', 'tool', 'decision', 'outcome', 'event'] as const;
 const ALLOWED: Record<string, readonly string[]> = {
   query: ['config', 'requirements', 'file', 'json', ...FILTERS],
   verify: ['config', 'requirements', 'file', 'key'],
@@ -63,7 +66,7 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
     allowPositionals: true,
     strict: true,
     options: {
-      config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
+      config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str, event: str,
       json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -151,7 +154,7 @@ function filterFrom(values: Record<string, string | boolean | undefined>): Audit
   const until = get('until');
   if (since !== undefined) filter.since = parseTime(since, 'since');
   if (until !== undefined) filter.until = parseTime(until, 'until');
-  for (const key of ['session', 'client', 'server', 'tool', 'decision', 'outcome'] as const) {
+  for (const key of ['session', 'client', 'server', 'tool', 'decision', 'outcome', 'event'] as const) {
     const value = get(key);
     if (value !== undefined) filter[key] = value;
   }

@@ -1,6 +1,7 @@
 /**
  * `mcpgate check`: validate the whole configuration without starting anything. Prints one line
- * per server and `file:line: field: message` per problem; exit 1 on any error. References are
+ * per server, each stdio server's effective network policy, and `file:line: field: message` per
+ * problem (a remote URL the network policy refuses is one); exit 1 on any error. References are
  * resolved to prove they can be, but no value is ever printed.
  */
 import { readApprovedFile } from '../approval/approvedFile.js';
@@ -15,6 +16,7 @@ import { loadRequirementsReport, requirementsFileFrom } from '../requirements/lo
 import { pinFileFor, readPinState } from '../pinning/pinFile.js';
 import { withManagedRules } from '../policy/managed.js';
 import { compilePolicy } from '../policy/policy.js';
+import { compileNetworkPolicies, policyLine, urlDestination } from '../network/policy.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -66,6 +68,21 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       always.push(`${'always'.padEnd(9)}${name}  ${alwaysLine(decision, status)}\n`);
     }
   }
+  // Each server's effective network policy, and a remote URL the policy refuses (judged by name and IP literal: no DNS here).
+  const network: string[] = [];
+  if (config) {
+    const policies = compileNetworkPolicies(config);
+    for (const server of servers) {
+      const policy = policies.get(server.name);
+      if (!policy) continue;
+      if (server.target.kind === 'stdio') network.push(`${'network'.padEnd(9)}${server.name}  ${policyLine(policy.effective())}\n`);
+      else if (!server.target.url.includes('${')) {
+        const target = urlDestination(server.target.url);
+        const verdict = 'error' in target ? undefined : policy.checkUpstreamUrl(target.host, target.port, target.host.kind === 'ip' ? [target.host.address] : []);
+        if (verdict?.decision === 'deny') problems.push({ file: server.file, field: server.target.kind === 'http' ? 'url' : 'sse', server: server.name, severity: 'error', message: `upstream URL refused by the network policy: ${verdict.reason}` });
+      }
+    }
+  }
   const failed = new Set(problems.filter((p) => p.server !== undefined && p.severity === 'error').map((p) => p.server));
   for (const server of servers) {
     options.out.write(`${failed.has(server.name) ? 'error' : server.enabled ? 'ok' : 'disabled'}`.padEnd(9) + `${server.name}  ${describe(server)}\n`);
@@ -73,6 +90,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   for (const name of [...failed].filter((name) => !servers.some((s) => s.name === name))) {
     options.out.write(`${'error'.padEnd(9)}${name}\n`);
   }
+  for (const line of network) options.out.write(line);
   for (const line of always) options.out.write(line);
   for (const problem of problems) options.out.write(`${formatProblem(problem)}\n`);
   const errors = problems.filter((p) => p.severity === 'error').length;

@@ -1,11 +1,12 @@
 /**
  * `mcpgate tools`: start the upstreams, print the aggregated catalog with each tool's effective
- * decision and the rule that decided it, then stop.
+ * decision and the rule that decided it, and each stdio server's effective network policy, then stop.
  */
 import { alwaysCoverage, alwaysOff } from '../approval/alwaysCoverage.js';
 import { readApprovedFile } from '../approval/approvedFile.js';
 import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
+import { policyLine } from '../network/policy.js';
 import { describeRule } from '../policy/policy.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { acceptPending } from '../pinning/accept.js';
@@ -80,11 +81,18 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
     const failed = [...gateway.upstreams.values()].filter((u) => u.state !== 'ready');
     const problems = [...config.problems, ...approved.problems].filter((p) => p.severity === 'error');
     if (options.json) {
-      const servers = [...gateway.upstreams.values()].map((u) => ({ server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) }));
+      const servers = [...gateway.upstreams.values()].map((u) => {
+        const network = u.config.target.kind === 'stdio' ? gateway.network.policy(u.name)?.effective() : undefined;
+        return { server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}), ...(network ? { network } : {}) };
+      });
       const requirements = config.requirements ? { requirements: config.requirements.file } : {};
       options.out.write(`${JSON.stringify({ tools: rows, servers, problems: [...config.problems, ...approved.problems], ...requirements }, null, 2)}\n`);
     } else {
       options.out.write(renderTable(rows, lines));
+      for (const upstream of gateway.upstreams.values()) {
+        const policy = upstream.config.target.kind === 'stdio' ? gateway.network.policy(upstream.name) : undefined;
+        if (policy) options.out.write(`network ${upstream.name}: ${policyLine(policy.effective())}\n`);
+      }
       for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
       for (const problem of [...config.problems, ...approved.problems]) options.err.write(`${formatProblem(problem)}\n`);
       for (const entry of unmatched) options.err.write(`${entry.file}:${entry.line ?? 0}: "always" entry for ${entry.tool} names no tool in the catalog\n`);

@@ -259,6 +259,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     validateArguments: value.validateArguments,
     ...(value.resources ? { resources: value.resources } : {}),
     ...(value.prompts ? { prompts: value.prompts } : {}),
+    ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
   };
 }
 
@@ -278,6 +279,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),
     ...(value.telemetry ? { telemetry: telemetrySection(value.telemetry) } : {}),
+    network: networkSection(value.network, parsed),
     servers,
     problems,
   };
@@ -312,6 +314,16 @@ function telemetrySection(value: TelemetryInput): TelemetryConfig {
     ...rest,
     ...(exportInterval === undefined ? {} : { exportIntervalMs: durationToMs(exportInterval) }),
     ...(exportTimeout === undefined ? {} : { exportTimeoutMs: durationToMs(exportTimeout) }),
+  };
+}
+
+function networkSection(value: GatewayFile['network'], parsed: ParsedFile | undefined): GatewayConfig['network'] {
+  const { maxConnections, idleTimeout, connectTimeout } = value;
+  return {
+    ...policySection(value, parsed?.file ?? 'gateway.yaml', ['network'], parsed),
+    maxConnections,
+    idleTimeoutMs: durationToMs(idleTimeout),
+    connectTimeoutMs: durationToMs(connectTimeout),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { authSchema, clientsSchema } from './authSchema.js';
+import { gatewayNetworkSchema, ServerNetworkSchema } from './networkSchema.js';
 
 /** A server name is the file stem of its servers.d file. */
 export const SERVER_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]*$/;
@@ -137,6 +138,7 @@ export const ServerFileSchema = z
       .boolean()
       .default(false)
       .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
+    network: ServerNetworkSchema.optional(),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;
@@ -249,5 +251,6 @@ export const GatewayFileSchema = z.strictObject({
   auth: authSchema(DurationSchema).optional().describe('Bearer-JWT authentication of HTTP clients'),
   clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),
   telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),
+  network: gatewayNetworkSchema(DurationSchema),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

@@ -71,6 +71,8 @@ export interface ServerConfig {
   readonly trustAnnotations?: boolean;
   /** The server's own `approval.channel`, when set. */
   readonly approvalChannel?: ApprovalChannel;
+  /** The server's own `network` rules (merged with gateway.yaml's by src/network/policy.ts), when set. */
+  readonly network?: PolicySection;
 }
 
 /** How an `ask` reaches a human. */
@@ -139,6 +141,14 @@ export interface TelemetryConfig {
   readonly maxQueueSize?: number;
 }
 
+/** gateway.yaml `network`: global egress rules (strings) with provenance, and the proxy's limits. */
+export interface NetworkConfig extends PolicySection {
+  /** Open proxied connections per server. */
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+}
+
 /** A problem found while loading configuration: `file:line: field: message`. */
 export interface ConfigProblem {
   readonly file: string;
@@ -188,6 +198,8 @@ export interface GatewayConfig {
   readonly requirements?: ManagedRequirements;
   /** The `telemetry` section, when gateway.yaml has one (the OTEL_* environment is read at start). */
   readonly telemetry?: TelemetryConfig;
+  /** gateway.yaml `network`: rules for every server's egress, and the egress proxy's limits. */
+  readonly network: NetworkConfig;
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];

@@ -84,7 +84,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   let answer: ApprovalAnswer | undefined;
   if (verdict.decision === 'ask' && deps.approvals) {
     const approvalSpan = extra.trace?.start('approval');
-    answer = await deps.approvals.decide({ session, call, entry, args: args as Record<string, unknown> | undefined, verdict, signal: extra.signal, requestId: extra.requestId });
+    answer = await deps.approvals.decide({ session, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: extra.signal, requestId: extra.requestId });
     approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
   }
   const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
@@ -143,7 +143,7 @@ async function forward(
       'tools/call',
       sent,
       {
-        owner: { session: session.id, requestId: extra.requestId },
+        owner: { session: session.id, requestId: extra.requestId, call, tool: entry.publicName },
         signal: extra.signal,
         ...(progressToken === undefined
           ? {}

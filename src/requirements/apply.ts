@@ -6,12 +6,14 @@
  *   the requirements forbid persisting "always" approvals,
  * - forced audit settings replace the user's,
  * - `requirements` carries the managed rules for the policy (see policy/managed.ts),
+ * - user network allow rules outside `network.allowOnly` are left out (requirements/network.ts),
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
  */
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
 import { checkIdentity, execEnvKeys, identityOf, matchIdentity } from './identity.js';
+import { applyNetworkRequirements } from './network.js';
 import type { ManagedRequirements } from './types.js';
 
 /** The configuration with the managed layer applied (the config itself when there is none). */
@@ -32,9 +34,12 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
   }
   for (const server of servers) problems.push(...ruleOverrides(server.tools, server.file, server.name, requirements));
   problems.push(...ruleOverrides(config.policy, 'gateway.yaml', undefined, requirements));
+  const network = applyNetworkRequirements(servers, config.network, requirements);
+  problems.push(...network.problems);
   return deepFreeze({
     ...config,
-    servers,
+    servers: network.servers,
+    network: network.global,
     approval: { ...config.approval, timeoutMs, allowAlways: config.approval.allowAlways && approval.allowAlways !== false },
     audit: forcedAudit,
     requirements,

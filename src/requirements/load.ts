@@ -108,12 +108,18 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
       ? { kind: 'remote', url: entry.url, where }
       : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }), where };
   });
-  const { approval, audit } = value;
+  const { approval, audit, network } = value;
   const content = value.resources || value.prompts ? { resources: value.resources?.deny ?? [], prompts: value.prompts?.deny ?? [] } : undefined;
+  const sourced = (list: readonly string[], where: string): SourcedRule[] =>
+    list.map((rule, index) => {
+      const line = lineOf(['network', where, index]);
+      return { rule, source: file, where: `network.${where}[${index}]`, ...(line === undefined ? {} : { line }) };
+    });
   return {
     file,
     rules: { allow: [], ask, deny },
     ...(content ? { content } : {}),
+    network: { deny: sourced(network.deny, 'deny'), ...(network.allowOnly ? { allowOnly: sourced(network.allowOnly, 'allowOnly') } : {}) },
     ...(servers ? { servers } : {}),
     approval: {
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),

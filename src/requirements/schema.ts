@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DurationSchema, RuleArgsSchema } from '../config/schema.js';
+import { NetworkRuleSchema } from '../config/networkSchema.js';
 
 /** A managed rule: a `server/tool` glob with optional argument conditions, answering ask or deny. */
 export const ManagedRuleSchema = z.strictObject({
@@ -57,6 +58,16 @@ export const RequirementsFileSchema = z.strictObject({
       allowAlways: z.boolean().optional().describe('false forbids persisting "always" approvals'),
     })
     .default({}),
+  network: z
+    .strictObject({
+      deny: z.array(NetworkRuleSchema).default([]).describe('Destinations no server may reach, whatever gateway.yaml or servers.d allow'),
+      allowOnly: z
+        .array(NetworkRuleSchema)
+        .optional()
+        .describe('The only destinations any server may reach: a user allow rule outside them is refused, anything else outside them is denied'),
+    })
+    .default({ deny: [] })
+    .describe("Managed egress rules (servers' connections through the gateway's proxy, and remote upstream URLs)"),
   audit: z
     .strictObject({
       file: z.string().min(1).optional().describe('Forced audit log path (relative: to the requirements file)'),

@@ -2,7 +2,7 @@
  * Managed requirements as the rest of the gateway reads them: normalised from the requirements
  * file once, at start-up, and frozen with the configuration they constrain.
  */
-import type { PolicySection } from '../config/types.js';
+import type { PolicySection, SourcedRule } from '../config/types.js';
 
 /** One entry of the managed server allow-list: what a server must be, not what it is called. */
 export type ServerIdentityPattern =
@@ -42,6 +42,12 @@ export interface ManagedRequirements {
     readonly minTimeoutMs?: number;
     /** `false` forbids persisting "always" approvals. */
     readonly allowAlways?: boolean;
+  };
+  /** Managed egress rules: denies above every user rule, and the cap on what may be allowed at all (absent: none). */
+  readonly network?: {
+    readonly deny: readonly SourcedRule[];
+    /** Absent: no cap. */
+    readonly allowOnly?: readonly SourcedRule[];
   };
   /** Forced audit settings (file already absolute). */
   readonly audit: {

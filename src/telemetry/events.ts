@@ -138,6 +138,40 @@ export interface ToolDefinitionChangeEvent {
   readonly changed: readonly string[];
 }
 
+/**
+ * One connection an upstream opened through the egress proxy (or a remote upstream's own URL
+ * checked at start): written once, when the connection ends (a denied one ends at once), so it
+ * carries the decision and the bytes that crossed.
+ */
+export interface NetworkDecisionEvent {
+  readonly event: 'mcpgate.network.decision';
+  readonly server: string;
+  /** Canonical host asked for (a name, or an IP address). */
+  readonly host: string;
+  readonly port: number;
+  /** The address connected to (the one judged), when resolved. */
+  readonly address?: string;
+  /** How it was asked for: `connect` (HTTP CONNECT), `http` (absolute-form request), `socks5`, or `upstream_url`. */
+  readonly protocol: 'connect' | 'http' | 'socks5' | 'upstream_url';
+  readonly decision: 'allow' | 'deny';
+  readonly decided_by: DecidedBy;
+  readonly rule?: string;
+  readonly reason: string;
+  readonly scope?: 'once' | 'session' | 'always';
+  readonly approval_wait_ms?: number;
+  readonly approval_channel?: ToolDecisionEvent['approval_channel'];
+  /** The session and call in flight on that server when it connected, when exactly one session's was. */
+  readonly session?: string;
+  readonly call?: string;
+  readonly tool?: string;
+  /** Bytes sent to / received from the destination (allowed connections). */
+  readonly bytes_up?: number;
+  readonly bytes_down?: number;
+  readonly duration_ms?: number;
+  /** Why an allowed connection ended other than by a close (`idle_timeout`, a connect or socket error). */
+  readonly error?: string;
+}
+
 /** Any event of the CONTRACT. */
 export type GatewayEvent =
   | SessionStartEvent
@@ -147,7 +181,8 @@ export type GatewayEvent =
   | RequestEvent
   | UpstreamStateEvent
   | ConfigChangeEvent
-  | ToolDefinitionChangeEvent;
+  | ToolDefinitionChangeEvent
+  | NetworkDecisionEvent;
 
 /** Receives every event; implementations must not throw and must not block. */
 export interface EventSink {

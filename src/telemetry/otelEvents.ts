@@ -21,6 +21,10 @@ const RENAMED: Readonly<Record<string, string>> = {
   arguments: 'gen_ai.tool.call.arguments',
   error: 'error.message',
   method: 'mcp.method.name',
+  // mcpgate.network.decision: the destination, by the general network conventions
+  host: 'server.address',
+  port: 'server.port',
+  address: 'network.peer.address',
 };
 
 /** Attribute name of each event field seen so far (built once: no string per field per record). */
@@ -75,6 +79,8 @@ function severityOf(event: GatewayEvent): SeverityNumber {
       return event.outcome === 'protocol_error' || event.outcome === 'timeout' ? SeverityNumber.WARN : SeverityNumber.INFO;
     case 'mcpgate.config.change':
       return event.failed.length > 0 ? SeverityNumber.WARN : SeverityNumber.INFO;
+    case 'mcpgate.network.decision':
+      return event.decision === 'deny' ? SeverityNumber.WARN : SeverityNumber.INFO;
     default:
       return SeverityNumber.INFO;
   }
@@ -85,6 +91,8 @@ export class OtelEventSink implements EventSink {
   /** Read by the `mcpgate.tool.decisions` / `.results` observable counters at each collection. */
   private readonly decisions = new Tally(['mcpgate.decision', 'mcpgate.decided_by', 'mcpgate.server']);
   private readonly results = new Tally(['mcpgate.outcome', 'mcpgate.server']);
+  private readonly networkDecisions = new Tally(['mcpgate.decision', 'mcpgate.decided_by', 'mcpgate.server']);
+  private readonly networkBytes: Counter | undefined;
   private readonly approvalWait: Histogram | undefined;
   private readonly sessionDuration: Histogram | undefined;
   private readonly activeSessions: UpDownCounter | undefined;
@@ -101,6 +109,10 @@ export class OtelEventSink implements EventSink {
     // Counted per call: tallied here and observed at collection (same sums as synchronous counters).
     meter.createObservableCounter('mcpgate.tool.decisions', { description: 'tools/call decisions by decision and decided_by', unit: '{decision}' }).addCallback(this.decisions.observe);
     meter.createObservableCounter('mcpgate.tool.results', { description: 'Forwarded tools/call results by outcome', unit: '{call}' }).addCallback(this.results.observe);
+    meter
+      .createObservableCounter('mcpgate.network.decisions', { description: 'Egress proxy decisions (one per connection) by decision and decided_by', unit: '{connection}' })
+      .addCallback(this.networkDecisions.observe);
+    this.networkBytes = meter.createCounter('mcpgate.network.bytes', { description: 'Bytes through the egress proxy by server and direction (transmit: to the destination)', unit: 'By' });
     this.approvalWait = meter.createHistogram('mcpgate.approval.wait', {
       description: 'Time an ask decision waited for its answer',
       unit: 's',
@@ -142,6 +154,11 @@ export class OtelEventSink implements EventSink {
       }
       case 'mcpgate.tool.result':
         this.results.add(event.outcome, event.server);
+        break;
+      case 'mcpgate.network.decision':
+        this.networkDecisions.add(event.decision, event.decided_by, event.server);
+        if (event.bytes_up) this.networkBytes?.add(event.bytes_up, { 'mcpgate.server': event.server, 'network.io.direction': 'transmit' });
+        if (event.bytes_down) this.networkBytes?.add(event.bytes_down, { 'mcpgate.server': event.server, 'network.io.direction': 'receive' });
         break;
       case 'mcpgate.session.start':
         this.openSessions.add(event.session);

@@ -35,6 +35,7 @@ import { Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
+import { confineTarget, type UpstreamNetwork } from '../network/confine.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 export type { ListKind };
@@ -45,6 +46,9 @@ export interface CallOwner {
   readonly session: string;
   /** The downstream request being served, so routed messages land on its stream. */
   readonly requestId?: RequestId;
+  /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
+  readonly call?: string;
+  readonly tool?: string;
 }
 
 /** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
@@ -66,6 +70,8 @@ export interface UpstreamDeps {
   readonly hooks: UpstreamHooks;
   readonly restartInitialDelayMs: number;
   readonly restartMaxDelayMs: number;
+  /** Network confinement (src/network/confine.ts); absent: none. */
+  readonly network?: UpstreamNetwork;
 }
 
 /** Options of one forwarded request. */
@@ -258,7 +264,7 @@ export class Upstream {
       const resolved = await resolveTarget(this.config, this.deps.resolver);
       values = resolved.values;
       this.deps.redactor.add(values);
-      io = createUpstreamTransport(resolved.target);
+      io = createUpstreamTransport(this.deps.network ? await confineTarget(this.deps.network, this.name, resolved.target) : resolved.target);
       this.watchStderr(io);
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
@@ -294,7 +300,8 @@ export class Upstream {
       if (values.length) this.deps.redactor.remove(values);
       await client?.close().catch(() => undefined);
       this.setState('failed', { error: message });
-      this.scheduleRestart();
+      // A URL the network policy refuses stays refused until the configuration changes.
+      if (!(error instanceof GatewayError && error.code === ErrorCodes.NETWORK_DENIED)) this.scheduleRestart();
     }
   }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReviewer, type ReviewInput } from '../../src/approval/reviewer.js';
 
-const input: ReviewInput = { server: 's', tool: 't', public_name: 's__t', asking_rule: 'default', reason: 'ask', session: { id: 'x' }, recent_calls: [] };
+const input: ReviewInput = { kind: 'tool', server: 's', tool: 't', public_name: 's__t', asking_rule: 'default', reason: 'ask', session: { id: 'x' }, recent_calls: [] };
 let server: Server | undefined;
 
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {

@@ -257,6 +257,9 @@ export async function runMcpgate(args: readonly string[], env: Record<string, st
 export interface PendingApproval {
   id: string;
   age_ms: number;
+  /** `network`: a connection an upstream opens (`destination`); `tool`: a tool call. */
+  kind: 'tool' | 'network';
+  destination?: string;
   session: string;
   client: string;
   server: string;

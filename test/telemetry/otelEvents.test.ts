@@ -59,8 +59,24 @@ describe('log record attributes', () => {
   });
 
   it('export fields of events it has no mapping for as mcpgate.<field>', () => {
-    const future = { event: 'mcpgate.network.decision', server: 'web', host: 'example.com', port: 443, decision: 'deny' } as unknown as GatewayEvent;
-    expect(logAttributes(future)).toEqual({ 'mcpgate.server': 'web', 'mcpgate.host': 'example.com', 'mcpgate.port': 443, 'mcpgate.decision': 'deny' });
+    const future = { event: 'mcpgate.future.event', server: 'web', mode: 'strict', count: 2 } as unknown as GatewayEvent;
+    expect(logAttributes(future)).toEqual({ 'mcpgate.server': 'web', 'mcpgate.mode': 'strict', 'mcpgate.count': 2 });
+  });
+
+  it('name a network decision\'s destination by the network conventions', () => {
+    const attributes = logAttributes({ event: 'mcpgate.network.decision', server: 'web', host: 'example.com', port: 443, address: '93.184.215.14', protocol: 'connect', decision: 'allow', decided_by: 'rule', reason: 'r', bytes_up: 10, bytes_down: 20 });
+    expect(attributes).toEqual({
+      'mcpgate.server': 'web',
+      'server.address': 'example.com',
+      'server.port': 443,
+      'network.peer.address': '93.184.215.14',
+      'mcpgate.protocol': 'connect',
+      'mcpgate.decision': 'allow',
+      'mcpgate.decided_by': 'rule',
+      'mcpgate.reason': 'r',
+      'mcpgate.bytes_up': 10,
+      'mcpgate.bytes_down': 20,
+    });
   });
 });
 
@@ -85,6 +101,25 @@ describe('event metrics', () => {
     expect(points?.sort()).toEqual([['timeout', 1, 120], ['user', 1, 1.5]]);
     const decisions = metrics.find((m) => m.descriptor.name === 'mcpgate.tool.decisions');
     expect(decisions?.dataPoints.map((p) => [p.attributes['mcpgate.decided_by'], p.value]).sort()).toEqual([['rule', 1], ['timeout', 1], ['user', 1]]);
+    await provider.shutdown();
+  });
+
+  it('count network decisions by decision and bytes by server and direction', async () => {
+    const reader = new PullReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const later = new AfterTurn();
+    const sink = new OtelEventSink(undefined, provider.getMeter('test'), later);
+    const base = { event: 'mcpgate.network.decision', server: 'web', host: 'a.com', port: 443, protocol: 'connect', reason: 'r' } as const;
+    sink.emit({ ...base, decision: 'allow', decided_by: 'rule', bytes_up: 100, bytes_down: 5000 });
+    sink.emit({ ...base, decision: 'allow', decided_by: 'user', bytes_up: 1, bytes_down: 2 });
+    sink.emit({ ...base, decision: 'deny', decided_by: 'default' });
+    later.drain();
+    const metrics = (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics);
+    const decisions = metrics.find((m) => m.descriptor.name === 'mcpgate.network.decisions');
+    expect(decisions?.dataPoints.map((p) => [p.attributes['mcpgate.decision'], p.attributes['mcpgate.decided_by'], p.value]).sort()).toEqual([['allow', 'rule', 1], ['allow', 'user', 1], ['deny', 'default', 1]]);
+    const bytes = metrics.find((m) => m.descriptor.name === 'mcpgate.network.bytes');
+    expect(bytes?.descriptor.unit).toBe('By');
+    expect(bytes?.dataPoints.map((p) => [p.attributes['mcpgate.server'], p.attributes['network.io.direction'], p.value]).sort()).toEqual([['web', 'receive', 5002], ['web', 'transmit', 101]]);
     await provider.shutdown();
   });
 });
