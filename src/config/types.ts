@@ -65,6 +65,8 @@ export interface ServerConfig {
   readonly trustAnnotations?: boolean;
   /** The server's own `approval.channel`, when set. */
   readonly approvalChannel?: ApprovalChannel;
+  /** 1-based lines of the target's fields in the server file (`command`, `args[0]`, `cwd`, `env.HOME`, `url`…), for messages. */
+  readonly lines?: Readonly<Record<string, number>>;
 }
 
 /** How an `ask` reaches a human. */

@@ -11,7 +11,7 @@
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
-import { checkIdentity, execEnvKeys, identityOf, matchIdentity } from './identity.js';
+import { checkIdentity, identityOf } from './identity.js';
 import type { ManagedRequirements } from './types.js';
 
 /** The configuration with the managed layer applied (the config itself when there is none). */
@@ -44,36 +44,31 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
 
 function admitted(server: ServerConfig, requirements: ManagedRequirements, problems: ConfigProblem[]): boolean {
   if (!requirements.servers) return true;
-  const hijack = execEnvKeys(server);
-  if (hijack.length > 0) {
-    problems.push({
-      file: server.file,
-      server: server.name,
-      field: `env.${hijack[0]}`,
-      severity: 'error',
-      message: `server "${server.name}" refused: its env sets ${hijack.join(', ')}, which changes what the allow-listed command runs (managed allow-list in ${requirements.file}, servers.allow); remove ${hijack.length === 1 ? 'it' : 'them'} or ask the administrator`,
-    });
-    return false;
-  }
-  if (matchIdentity(server, requirements.servers)) return true;
-  const near = requirements.servers.map((pattern) => checkIdentity(server, pattern)).find((check) => !check.matches && check.reason);
+  const checks = requirements.servers.map((pattern) => checkIdentity(server, pattern));
+  if (checks.some((check) => check.matches)) return true;
+  const base = { file: server.file, server: server.name, severity: 'error' as const };
+  const near = checks.find((check) => !check.matches && check.reason);
   if (near && !near.matches && near.reason) {
+    const line = near.part === undefined ? undefined : server.lines?.[near.part];
     problems.push({
-      file: server.file,
-      server: server.name,
+      ...base,
+      ...(line === undefined ? {} : { line }),
       ...(near.part ? { field: near.part } : {}),
-      severity: 'error',
-      message: `server "${server.name}" refused: ${near.reason}; its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ${near.part === 'url' || near.part === 'sse' ? 'write the URL without it' : 'use an absolute path or a cwd the allow-list accepts'}, or ask the administrator`,
+      message: `server "${server.name}" refused: ${near.reason}; its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ${remedy(near.part)}`,
     });
     return false;
   }
   problems.push({
-    file: server.file,
-    server: server.name,
-    severity: 'error',
+    ...base,
     message: `server "${server.name}" refused: its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ask the administrator to allow this command or URL`,
   });
   return false;
+}
+
+function remedy(part: string | undefined): string {
+  if (part === 'url' || part === 'sse') return 'write the URL without it, or ask the administrator';
+  if (part?.startsWith('env.')) return "remove those variables from env, or ask the administrator to name them in the entry's env";
+  return 'use an absolute path or a cwd the allow-list accepts, or ask the administrator';
 }
 
 function warning(file: string, field: string, message: string): ConfigProblem {

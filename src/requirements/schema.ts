@@ -30,6 +30,12 @@ export const ServerIdentitySchema = z.union([
       .min(1)
       .optional()
       .describe('Glob on the absolute working directory (a server without cwd runs in the config dir); needed when the command or an argument is a relative path (./x, x/y.js, ../x, server.js)'),
+    env: z
+      .union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string())])
+      .optional()
+      .describe(
+        'Environment variables the server file may set: names (globs, any value), or name → glob on the value as written; absent: none. A variable that changes what the interpreter or loader loads (HOME, PATH, XDG_*, PYTHON*, NODE_OPTIONS, LD_*, …) is admitted only by writing its exact name',
+      ),
     description: z.string().optional(),
   }),
   z.strictObject({

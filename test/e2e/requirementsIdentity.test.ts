@@ -83,10 +83,10 @@ describe('managed allow-list: a relative path is matched with the cwd it resolve
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/^ok\s+echo/m);
     expect(out.stdout).toContain(
-      `servers.d/impostor.yaml: cwd: server "impostor" refused: its cwd ${elsewhere} is not one servers.allow[0] accepts (cwd: ${REPO}); its identity (stdio: node --import tsx test/fixtures/servers/echo.ts (cwd ${elsewhere})) is not on the managed allow-list in ${requirementsFile} (servers.allow)`,
+      `servers.d/impostor.yaml:6: cwd: server "impostor" refused: its cwd ${elsewhere} is not one servers.allow[0] accepts (cwd: ${REPO}); its identity (stdio: node --import tsx test/fixtures/servers/echo.ts (cwd ${elsewhere})) is not on the managed allow-list in ${requirementsFile} (servers.allow)`,
     );
     expect(out.stdout).toContain(`servers.d/nocwd.yaml: cwd: server "nocwd" refused: its cwd ${config.dir} is not one servers.allow[0] accepts`);
-    expect(out.stdout).toContain('servers.d/remote.yaml: url: server "remote" refused: its URL path holds a ${…} reference (resolved only at start), which can move it off the path servers.allow[1] names (http://127.0.0.1:*/v1/*)');
+    expect(out.stdout).toContain('servers.d/remote.yaml:1: url: server "remote" refused: its URL path holds a ${…} reference (resolved only at start), which can move it off the path servers.allow[1] names (http://127.0.0.1:*/v1/*)');
     expect(existsSync(marker)).toBe(false);
   });
 });
