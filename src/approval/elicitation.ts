@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
-import { printable } from './summary.js';
+import { printable } from '../printable.js';
 
 /** What the approval form offers. */
 const CHOICES = [

@@ -4,6 +4,7 @@
  */
 import { recordArguments } from '../audit/redact.js';
 import type { Redactor } from '../secrets/redactor.js';
+import { printable } from '../printable.js';
 
 const MAX_SUMMARY = 600;
 const MAX_VALUE = 160;
@@ -17,21 +18,6 @@ export function summariseArguments(args: Readonly<Record<string, unknown>> | und
   if (recorded === null || typeof recorded !== 'object' || Array.isArray(recorded)) return cut(printable(JSON.stringify(recorded) ?? ''), MAX_SUMMARY);
   const parts = Object.entries(recorded as Record<string, unknown>).map(([key, value]) => `${printable(key)}=${cut(printable(JSON.stringify(value) ?? 'undefined'), MAX_VALUE)}`);
   return cut(parts.join(', '), MAX_SUMMARY);
-}
-
-/**
- * Characters that let text chosen by the agent or an upstream rewrite what the person approving
- * sees: C0/C1 controls (newlines faking a line of the prompt, terminal escape sequences), line
- * separators and bidirectional overrides/isolates.
- */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * `text` with those characters written as `\uXXXX` escapes, for prompts and terminals.
- * @example printable('a\u001b[2Kb') // 'a\\u001b[2Kb'
- */
-export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function cut(text: string, max: number): string {

@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
-import { printable } from '../approval/summary.js';
+import { printable } from '../printable.js';
 import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 

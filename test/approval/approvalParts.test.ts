@@ -8,7 +8,8 @@ import { elicitationParams, readElicitation } from '../../src/approval/elicitati
 import { ApprovalQueue } from '../../src/approval/queue.js';
 import { parseVerdict } from '../../src/approval/reviewer.js';
 import { SessionMemory } from '../../src/approval/sessionMemory.js';
-import { printable, summariseArguments } from '../../src/approval/summary.js';
+import { summariseArguments } from '../../src/approval/summary.js';
+import { printable } from '../../src/printable.js';
 import { Redactor } from '../../src/secrets/redactor.js';
 
 describe('readElicitation', () => {
