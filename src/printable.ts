@@ -16,7 +16,10 @@ const FORMAT =
 /** Every control character and every invisible one: what a terminal or a prompt line must not get raw. */
 const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${FORMAT}]`, 'gu');
 
-/** The same, except tab and line feed: what multi-line text served to an agent may keep. */
+/** What JSON.stringify leaves raw inside strings (it escapes C0 controls itself). */
+const UNPRINTABLE_IN_JSON = new RegExp(`[\\u007f-\\u009f${FORMAT}]`, 'gu');
+
+/** Every control and invisible character but tab and line feed, which multi-line text served to an agent may keep. */
 const INVISIBLE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${FORMAT}]`, 'u');
 const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
 
@@ -28,6 +31,19 @@ const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
  */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, escapeChar);
+}
+
+/**
+ * `JSON.stringify(value, null, space)` with the characters `printable` escapes written as JSON
+ * `\uXXXX` escapes too: the same JSON value, safe to print on a terminal.
+ * @example printableJson({ a: 'x\u202ey' }) // '{"a":"x\\u202ey"}'
+ */
+export function printableJson(value: unknown, space?: number): string {
+  return (JSON.stringify(value, null, space) ?? 'null').replace(UNPRINTABLE_IN_JSON, (char) => {
+    let out = '';
+    for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+    return out;
+  });
 }
 
 function escapeChar(char: string): string {

@@ -20,12 +20,12 @@ import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
-import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
+import { elicitationParams, readElicitation, type AskedCall, type HumanAnswer } from './elicitation.js';
 import { ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
 import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
-import { summariseArguments } from './summary.js';
+import { viewArguments } from './summary.js';
 import { messageOf } from '../errors.js';
 
 /** One call waiting for approval. */
@@ -275,6 +275,9 @@ export class ApprovalBroker {
         tool: asked.tool,
         public_name: asked.publicName,
         arguments: asked.argumentSummary,
+        ...(asked.argumentsCut ? { arguments_cut: asked.argumentsCut } : {}),
+        arguments_full: asked.fullArguments,
+        ...(asked.fullTruncated ? { arguments_truncated: true } : {}),
         rule: asked.rule,
       },
       signal,
@@ -284,12 +287,16 @@ export class ApprovalBroker {
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }
 
-  private askedCall(ctx: AskContext) {
+  private askedCall(ctx: AskContext): AskedCall {
+    const view = viewArguments(ctx.args, this.options.redactor);
     return {
       server: ctx.entry.upstream.name,
       tool: ctx.entry.name,
       publicName: ctx.entry.publicName,
-      argumentSummary: summariseArguments(ctx.args, this.options.redactor),
+      argumentSummary: view.summary,
+      argumentsCut: view.cut,
+      fullArguments: view.full,
+      ...(view.fullTruncated ? { fullTruncated: true } : {}),
       rule: ctx.verdict.rule ? describeRule(ctx.verdict.rule) : ctx.verdict.reason,
     };
   }

@@ -1,10 +1,11 @@
 /**
  * Asking the calling client's user through MCP elicitation (`elicitation/create`): the message
- * names the server, the tool, the arguments and the asking rule; the form has one choice.
+ * names the server, the tool, the arguments and the asking rule (and, when the arguments line
+ * had to cut something, shows all the arguments below it); the form has one choice.
  */
 import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
-import { printable } from '../printable.js';
+import { printable, printableJson } from '../printable.js';
 
 /** What the approval form offers. */
 const CHOICES = [
@@ -24,9 +25,19 @@ export interface AskedCall {
   readonly server: string;
   readonly tool: string;
   readonly publicName: string;
+  /** One line (summary.ts). */
   readonly argumentSummary: string;
+  /** Characters the summary line leaves out; the message then shows the full arguments. */
+  readonly argumentsCut?: number;
+  /** The arguments in full, secrets redacted. */
+  readonly fullArguments?: unknown;
+  /** Even the full arguments were cut (more than 4 MiB). */
+  readonly fullTruncated?: boolean;
   readonly rule: string;
 }
+
+/** The longest rendering of the full arguments put in a message; beyond it, head and tail. */
+const MAX_FULL_IN_MESSAGE = 16_000;
 
 const ElicitResult = z.object({
   action: z.enum(['accept', 'decline', 'cancel']),
@@ -40,9 +51,10 @@ export function elicitationParams(call: AskedCall, allowAlways: boolean): Record
     mode: 'form',
     message:
       `mcpgate: approve this tool call?\n` +
-      // one line each, whatever the upstream named its tool (summary.ts: printable)
+      // one line each, whatever the upstream named its tool (printable)
       `Server: ${call.server}\nTool: ${printable(call.tool)} (${printable(call.publicName)})\n` +
-      `Arguments: ${call.argumentSummary}\nAsked because: ${printable(call.rule)}`,
+      `Arguments: ${call.argumentSummary}\nAsked because: ${printable(call.rule)}` +
+      fullArguments(call),
     requestedSchema: {
       type: 'object',
       properties: {
@@ -57,6 +69,25 @@ export function elicitationParams(call: AskedCall, allowAlways: boolean): Record
       required: ['decision'],
     },
   };
+}
+
+/**
+ * When the Arguments line left something out: says how much, then the full arguments (secrets
+ * redacted, as JSON whose strings cannot hold a raw line break, invisible characters escaped).
+ * A rendering too long even for that keeps its head and tail and says what is missing.
+ */
+function fullArguments(call: AskedCall): string {
+  if (!call.argumentsCut) return '';
+  let json = printableJson(call.fullArguments, 2);
+  let note = call.fullTruncated ? ' (long strings in them were cut to fit 4 MiB)' : '';
+  if (json.length > MAX_FULL_IN_MESSAGE) {
+    const head = Math.floor((MAX_FULL_IN_MESSAGE * 2) / 3);
+    const tail = MAX_FULL_IN_MESSAGE - head;
+    const missing = json.length - head - tail;
+    json = `${json.slice(0, head)}\n…[${missing} chars cut: too long to show here; deny the call if you cannot judge it without them]…\n${json.slice(json.length - tail)}`;
+    note += `, ${missing} characters of them cut in the middle`;
+  }
+  return `\nThe Arguments line above leaves out ${call.argumentsCut} characters (marked …[N chars cut]…). All arguments, secrets redacted${note}:\n${json}`;
 }
 
 /** Reads the client's answer; anything but accept + an allow choice is a deny with a reason. */
