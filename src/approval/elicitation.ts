@@ -7,8 +7,8 @@ import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
 import { printable, printableJson } from '../printable.js';
 
-/** What the approval form offers. */
-const CHOICES = [
+/** What the approval form offers (an upstream's elicitation may not offer the same: upstreamElicitation.ts). */
+export const APPROVAL_CHOICES = [
   { const: 'once', title: 'Allow once' },
   { const: 'session', title: 'Allow for this session' },
   { const: 'always', title: 'Always allow' },
@@ -46,7 +46,7 @@ const ElicitResult = z.object({
 
 /** The `elicitation/create` params for one ask. */
 export function elicitationParams(call: AskedCall, allowAlways: boolean): Record<string, unknown> {
-  const choices = CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
+  const choices = APPROVAL_CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
   return {
     mode: 'form',
     message:
