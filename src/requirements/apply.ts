@@ -2,8 +2,8 @@
  * `applyRequirements(config, requirements)`: the one place where the managed layer constrains a
  * loaded configuration. Pure: returns a new frozen config in which
  * - servers whose identity is not on the managed allow-list are left out (a problem says why),
- * - `approval.timeoutMs` is at least the managed minimum and `approval.allowAlways` is false when
- *   the requirements forbid persisting "always" approvals,
+ * - the approval settings stand on the managed floor (approvalFloor.ts: minimum timeout, no
+ *   persisted "always", who may answer an ask),
  * - forced audit settings replace the user's,
  * - `requirements` carries the managed rules for the policy (see policy/managed.ts),
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
@@ -11,6 +11,7 @@
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
+import { applyApprovalFloor } from './approvalFloor.js';
 import { checkIdentity, identityOf } from './identity.js';
 import type { ManagedRequirements } from './types.js';
 
@@ -18,12 +19,11 @@ import type { ManagedRequirements } from './types.js';
 export function applyRequirements(config: GatewayConfig, requirements: ManagedRequirements | undefined): GatewayConfig {
   if (!requirements) return config;
   const problems: ConfigProblem[] = [...config.problems];
-  const servers = config.servers.filter((server) => admitted(server, requirements, problems));
-  const { approval, audit } = requirements;
-  const timeoutMs = Math.max(config.approval.timeoutMs, approval.minTimeoutMs ?? 0);
-  if (timeoutMs !== config.approval.timeoutMs) {
-    problems.push(warning('gateway.yaml', 'approval.timeout', `${config.approval.timeoutMs} ms raised to the managed minimum ${timeoutMs} ms (${requirements.file} approval.minTimeout)`));
-  }
+  const admittedServers = config.servers.filter((server) => admitted(server, requirements, problems));
+  const floor = applyApprovalFloor(config, admittedServers, requirements);
+  problems.push(...floor.problems);
+  const { servers } = floor;
+  const { audit } = requirements;
   const forcedAudit = { ...config.audit, ...audit };
   for (const key of ['file', 'arguments', 'maxArgumentBytes', 'fsync'] as const) {
     if (audit[key] !== undefined && audit[key] !== config.audit[key]) {
@@ -35,7 +35,7 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
   return deepFreeze({
     ...config,
     servers,
-    approval: { ...config.approval, timeoutMs, allowAlways: config.approval.allowAlways && approval.allowAlways !== false },
+    approval: floor.approval,
     audit: forcedAudit,
     requirements,
     problems,

@@ -126,6 +126,7 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
     approval: {
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),
       ...(approval.allowAlways === undefined ? {} : { allowAlways: approval.allowAlways }),
+      ...(approval.channel === undefined ? {} : { channel: approval.channel }),
     },
     audit: {
       ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),

@@ -58,6 +58,10 @@ export const RequirementsFileSchema = z.strictObject({
     .strictObject({
       minTimeout: DurationSchema.optional().describe('Forced minimum of approval.timeout'),
       allowAlways: z.boolean().optional().describe('false forbids persisting "always" approvals'),
+      channel: z
+        .enum(['queue', 'none'])
+        .optional()
+        .describe('Who may answer an ask: queue = only a person through the approval queue (mcpgate approve), never the calling client by elicitation, and no sampling reviewer; none = every ask is a deny. Overrides approval.channel everywhere (a user\'s none stays none)'),
     })
     .default({}),
   audit: z

@@ -53,6 +53,8 @@ export interface ManagedRequirements {
     readonly minTimeoutMs?: number;
     /** `false` forbids persisting "always" approvals. */
     readonly allowAlways?: boolean;
+    /** Forced `approval.channel`: only the queue (never elicitation to the caller, no sampling reviewer), or none. */
+    readonly channel?: 'queue' | 'none';
   };
   /** Forced audit settings (file already absolute). */
   readonly audit: {

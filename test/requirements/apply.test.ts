@@ -66,6 +66,22 @@ describe('applyRequirements', () => {
     expect(applyRequirements(config, requirements({ approval: { minTimeoutMs: 5_000 } })).approval).toMatchObject({ timeoutMs: 10_000, allowAlways: true });
   });
 
+  it('forces who may answer an ask: the queue everywhere (a user none stays none), no sampling reviewer; a command reviewer stays', () => {
+    const withApproval = (approval: Partial<GatewayConfig['approval']>, channels: Record<string, 'auto' | 'elicitation' | 'queue' | 'none'>) =>
+      ({ ...config, approval: { ...config.approval, ...approval }, servers: config.servers.map((s) => (channels[s.name] ? { ...s, approvalChannel: channels[s.name] } : s)) }) as GatewayConfig;
+    const sampling = { kind: 'sampling', timeoutMs: 1000, recentCalls: 0 } as const;
+    const applied = applyRequirements(withApproval({ channel: 'auto', autoReview: sampling }, { github: 'elicitation', evil: 'none' }), requirements({ approval: { channel: 'queue' } }));
+    expect(applied.approval.channel).toBe('queue');
+    expect(applied.approval.autoReview).toBeUndefined();
+    expect(applied.servers.find((s) => s.name === 'github')?.approvalChannel).toBe('queue');
+    expect(applied.servers.find((s) => s.name === 'evil')?.approvalChannel).toBe('none');
+    expect(applied.servers.find((s) => s.name === 'remote')?.approvalChannel).toBeUndefined(); // follows the gateway's: queue
+    expect(applied.problems.filter((p) => p.field === 'approval.channel').map((p) => p.file)).toEqual(['gateway.yaml', 'servers.d/github.yaml']);
+    const command = { kind: 'command', command: ['review'], timeoutMs: 1000, recentCalls: 0 } as const;
+    expect(applyRequirements(withApproval({ channel: 'none', autoReview: command }, {}), requirements({ approval: { channel: 'queue' } })).approval).toMatchObject({ channel: 'none', autoReview: command });
+    expect(applyRequirements(withApproval({ channel: 'queue' }, { github: 'auto' }), requirements({ approval: { channel: 'none' } })).servers.find((s) => s.name === 'github')?.approvalChannel).toBe('none');
+  });
+
   it('forces audit settings over the user ones', () => {
     const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash', fsync: 'always' } }));
     expect(applied.audit).toMatchObject({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096, fsync: 'always' });
