@@ -6,11 +6,8 @@
  * the approval queue until a person approves it, and `check` names every overridden setting.
  */
 import { CreateMessageRequestSchema, ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, pendingApproval, runMcpgate, startHttpGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, pendingApproval, runMcpgate, startHttpGateway, textOf, waitForAudit, writeRequirements, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 describe('managed approval.channel: queue', () => {
   let config: TempConfig;
@@ -22,8 +19,7 @@ describe('managed approval.channel: queue', () => {
       gateway: { approval: { channel: 'elicitation', timeout: '60s', autoReview: { sampling: true } } },
       servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] }, approval: { channel: 'elicitation' } }) },
     });
-    requirementsFile = join(config.dir, 'requirements.yaml');
-    await writeFile(requirementsFile, stringify({ approval: { channel: 'queue' } }));
+    requirementsFile = await writeRequirements(config.dir, { approval: { channel: 'queue' } });
     gateway = await startHttpGateway(config.dir, [], { MCPGATE_REQUIREMENTS: requirementsFile });
   });
 

@@ -12,9 +12,8 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeConfig, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { makeConfig, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, writeRequirements, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 const PY = join(REPO, 'test/fixtures/servers/envecho.py');
 const ECHO = ['--import', 'tsx', join(REPO, 'test/fixtures/servers/echo.ts')];
@@ -74,19 +73,15 @@ describe('managed allow-list: the environment is part of a stdio server identity
         nodeopts: { command: 'node', args: ECHO, cwd: REPO, env: { NODE_OPTIONS: `--require ${join(plants, 'planted.cjs')}` }, tools: { default: 'allow' } },
       },
     });
-    requirementsFile = join(config.dir, 'requirements.yaml');
-    await writeFile(
-      requirementsFile,
-      stringify({
-        servers: {
-          allow: [
-            { command: 'python3', args: [PY], env: ['GREETING', 'LOG_*'] },
-            { command: 'node', args: ECHO, cwd: REPO, env: ['LOG_*', 'NODE_*'] },
-            { command: 'python3', args: [PY], env: { HOME: safeHome } },
-          ],
-        },
-      }),
-    );
+    requirementsFile = await writeRequirements(config.dir, {
+      servers: {
+        allow: [
+          { command: 'python3', args: [PY], env: ['GREETING', 'LOG_*'] },
+          { command: 'node', args: ECHO, cwd: REPO, env: ['LOG_*', 'NODE_*'] },
+          { command: 'python3', args: [PY], env: { HOME: safeHome } },
+        ],
+      },
+    });
     gateway = await startStdioGateway(config.dir, {}, { MCPGATE_REQUIREMENTS: requirementsFile });
     await waitForTools(gateway.client, ['py__getenv', 'pysafe__getenv', 'node__echo']);
   });
