@@ -5,6 +5,7 @@
  */
 import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker } from './approval/broker.js';
+import { forwardableRequest } from './approval/upstreamElicitation.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
@@ -267,7 +268,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
         { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE },
       );
     }
-    return session.forwardRequest(request, signal, owner.requestId);
+    // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt
+    const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
+    return session.forwardRequest(forwardableRequest(upstream.name, request, refused), signal, owner.requestId);
   }
 
   onNotification(upstream: Upstream, notification: Notification): void {

@@ -21,7 +21,7 @@ Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
   mcpgate check  [--config DIR] [--requirements FILE]
   mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
-  mcpgate approvals [--config DIR] [--json]
+  mcpgate approvals [--config DIR] [--json | --full ID]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
@@ -74,12 +74,14 @@ policy ("network SERVER: …"; --json: servers[].network). Exit 1 if a server fa
 --accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
 pinning) instead of listing; the gateway picks it up within a second.
 `,
-  approvals: `mcpgate approvals [--config DIR] [--json]
+  approvals: `mcpgate approvals [--config DIR] [--json | --full ID]
 
 Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
-age, session, client, server, tool and a summary of the arguments; and the network connections
-upstream servers asked to open (TOOL "(network)": the destination and the tool call in flight).
-Answer with approve or deny.
+age, session, client, server, tool and a one-line summary of the arguments (every key; long values
+cut in the middle, marked …[N chars cut]…); and the network connections upstream servers asked to
+open (TOOL "(network)": the destination and the tool call in flight). Answer with approve or deny.
+--full ID shows one call with all its arguments (secrets redacted); --json lists every call with
+its full arguments (arguments_full).
 `,
   approve: `mcpgate approve ID [--session | --always] [--config DIR]
 
@@ -130,13 +132,14 @@ const OPTIONS: ParseArgsConfig['options'] = {
   force: { type: 'boolean' },
   format: { type: 'string' },
   project: { type: 'string' },
+  full: { type: 'string' },
 };
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
   check: ['config', 'requirements'],
   tools: ['config', 'json', 'requirements', 'accept'],
-  approvals: ['config', 'json'],
+  approvals: ['config', 'json', 'full'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
   secrets: ['reveal'],
@@ -185,7 +188,7 @@ async function run(argv: readonly string[]): Promise<number> {
         insecureNoAuth: values['insecure-no-auth'] === true,
       });
     case 'approvals':
-      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true });
+      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true, full: values.full as string | undefined });
     case 'approve':
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':

@@ -300,13 +300,22 @@ export class ApprovalBroker {
     const answer = await this.queue.wait(
       'kind' in described
         ? { ...common, kind: 'network', destination: described.destination, tool: cause?.tool ?? '', public_name: cause?.tool ?? '', arguments: '' }
-        : { ...common, tool: described.tool, public_name: described.publicName, arguments: described.argumentSummary },
+        : {
+            ...common,
+            tool: described.tool,
+            public_name: described.publicName,
+            arguments: described.argumentSummary,
+            ...(described.argumentsCut ? { arguments_cut: described.argumentsCut } : {}),
+            arguments_full: described.fullArguments,
+            ...(described.fullTruncated ? { arguments_truncated: true } : {}),
+          },
       signal,
       allowAlways,
     );
     if (answer.decision === 'allow') return { allow: true, scope: answer.scope };
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }
+
 
   private sampler(ctx: AskContext): SamplingRequester | undefined {
     const session = ctx.session;

@@ -1,14 +1,15 @@
 /**
  * Asking the calling client's user through MCP elicitation (`elicitation/create`): the message
- * names the server, the tool, the arguments and the asking rule (for a network ask: the server,
- * the destination and the tool call in flight); the form has one choice.
+ * names the server, the tool, the arguments and the asking rule (and, when the arguments line
+ * had to cut something, shows all the arguments below it); for a network ask: the server, the
+ * destination and the tool call in flight. The form has one choice.
  */
 import { z } from 'zod';
 import type { ApprovalScope } from './answer.js';
-import { printable } from './summary.js';
+import { printable, printableJson } from '../printable.js';
 
-/** What the approval form offers. */
-const CHOICES = [
+/** What the approval form offers (an upstream's elicitation may not offer the same: upstreamElicitation.ts). */
+export const APPROVAL_CHOICES = [
   { const: 'once', title: 'Allow once' },
   { const: 'session', title: 'Allow for this session' },
   { const: 'always', title: 'Always allow' },
@@ -25,7 +26,14 @@ export interface AskedCall {
   readonly server: string;
   readonly tool: string;
   readonly publicName: string;
+  /** One line (summary.ts). */
   readonly argumentSummary: string;
+  /** Characters the summary line leaves out; the message then shows the full arguments. */
+  readonly argumentsCut?: number;
+  /** The arguments in full, secrets redacted. */
+  readonly fullArguments?: unknown;
+  /** Even the full arguments were cut (more than 4 MiB). */
+  readonly fullTruncated?: boolean;
   readonly rule: string;
 }
 
@@ -40,6 +48,9 @@ export interface AskedConnection {
   readonly rule: string;
 }
 
+/** The longest rendering of the full arguments put in a message; beyond it, head and tail. */
+const MAX_FULL_IN_MESSAGE = 16_000;
+
 const ElicitResult = z.object({
   action: z.enum(['accept', 'decline', 'cancel']),
   content: z.record(z.string(), z.unknown()).optional(),
@@ -47,7 +58,7 @@ const ElicitResult = z.object({
 
 /** The `elicitation/create` params for one ask. */
 export function elicitationParams(asked: AskedCall | AskedConnection, allowAlways: boolean): Record<string, unknown> {
-  const choices = CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
+  const choices = APPROVAL_CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
   return {
     mode: 'form',
     // one line each, whatever the upstream named its tool or host (summary.ts: printable)
@@ -57,7 +68,8 @@ export function elicitationParams(asked: AskedCall | AskedConnection, allowAlway
           `During: ${asked.cause ? printable(asked.cause) : '(no tool call in flight on this server)'}\nAsked because: ${printable(asked.rule)}`
         : `mcpgate: approve this tool call?\n` +
           `Server: ${asked.server}\nTool: ${printable(asked.tool)} (${printable(asked.publicName)})\n` +
-          `Arguments: ${asked.argumentSummary}\nAsked because: ${printable(asked.rule)}`,
+          `Arguments: ${asked.argumentSummary}\nAsked because: ${printable(asked.rule)}` +
+          fullArguments(asked),
     requestedSchema: {
       type: 'object',
       properties: {
@@ -72,6 +84,25 @@ export function elicitationParams(asked: AskedCall | AskedConnection, allowAlway
       required: ['decision'],
     },
   };
+}
+
+/**
+ * When the Arguments line left something out: says how much, then the full arguments (secrets
+ * redacted, as JSON whose strings cannot hold a raw line break, invisible characters escaped).
+ * A rendering too long even for that keeps its head and tail and says what is missing.
+ */
+function fullArguments(call: AskedCall): string {
+  if (!call.argumentsCut) return '';
+  let json = printableJson(call.fullArguments, 2);
+  let note = call.fullTruncated ? ' (long strings in them were cut to fit 4 MiB)' : '';
+  if (json.length > MAX_FULL_IN_MESSAGE) {
+    const head = Math.floor((MAX_FULL_IN_MESSAGE * 2) / 3);
+    const tail = MAX_FULL_IN_MESSAGE - head;
+    const missing = json.length - head - tail;
+    json = `${json.slice(0, head)}\n…[${missing} chars cut: too long to show here; deny the call if you cannot judge it without them]…\n${json.slice(json.length - tail)}`;
+    note += `, ${missing} characters of them cut in the middle`;
+  }
+  return `\nThe Arguments line above leaves out ${call.argumentsCut} characters (marked …[N chars cut]…). All arguments, secrets redacted${note}:\n${json}`;
 }
 
 /** Reads the client's answer; anything but accept + an allow choice is a deny with a reason. */

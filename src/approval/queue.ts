@@ -19,7 +19,14 @@ export const PendingApprovalSchema = z.object({
   server: z.string(),
   tool: z.string(),
   public_name: z.string(),
+  /** One line, every key listed, long values cut head…tail (summary.ts). */
   arguments: z.string(),
+  /** Characters the `arguments` line leaves out (0 or absent: none). */
+  arguments_cut: z.number().optional(),
+  /** The arguments in full, secrets redacted as in the audit's `redacted` mode. */
+  arguments_full: z.unknown().optional(),
+  /** Set when even `arguments_full` had to be cut (more than 4 MiB of JSON). */
+  arguments_truncated: z.boolean().optional(),
   rule: z.string(),
 });
 export type PendingApproval = z.infer<typeof PendingApprovalSchema>;

@@ -85,7 +85,9 @@ export function createReviewer(config: AutoReviewConfig, headers?: HeaderSource)
     const timeout = AbortSignal.timeout(config.timeoutMs);
     const both = AbortSignal.any([signal, timeout]);
     try {
-      return await run(input, both, sample);
+      // Whatever the reviewer does with the signal, its wait ends with the review timeout or the
+      // approval wait (timeout, cancel, disconnect, shutdown): neither can be outlasted.
+      return await Promise.race([run(input, both, sample), rejectOnAbort(both)]);
     } catch (error) {
       if (timeout.aborted) return { ok: false, problem: `the reviewer did not answer within ${config.timeoutMs} ms` };
       return { ok: false, problem: `the reviewer failed: ${messageOf(error)}` };
@@ -107,12 +109,33 @@ export function parseVerdict(text: string): ReviewResult {
   return { ok: true, verdict: parsed.data };
 }
 
+/**
+ * Runs the command in its own process group. When it exits, the rest of its group goes too: a
+ * child it left behind (a forked sleeper) would hold its stdout open, and the verdict would wait
+ * for it. A descendant that left the group is cut off: the pipes are closed shortly after the
+ * exit. An abort (review timeout, end of the approval wait) kills the whole group at once.
+ */
 function commandReviewer(command: readonly string[]): Reviewer {
   return (input, signal) =>
     new Promise<ReviewResult>((resolve, reject) => {
       const [file, ...args] = command as [string, ...string[]];
       // Like a stdio upstream, the reviewer inherits only a minimal environment (no gateway secrets).
-      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: getDefaultEnvironment(), signal, killSignal: 'SIGKILL' });
+      const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: getDefaultEnvironment(), detached: true });
+      const killGroup = () => {
+        if (child.pid === undefined) return;
+        try {
+          if (process.platform === 'win32') child.kill('SIGKILL');
+          else process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // the group is gone already
+        }
+      };
+      const onAbort = () => {
+        killGroup();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
       let stdout = '';
       let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -122,14 +145,39 @@ function commandReviewer(command: readonly string[]): Reviewer {
         if (stderr.length < 2000) stderr += chunk;
       });
       child.stdin.on('error', () => undefined); // a reviewer that does not read its input
-      child.on('error', reject);
+      child.on('error', (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      });
+      child.on('exit', () => {
+        killGroup();
+        // what it wrote is in the pipe already; a holder outside the group gets this long
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, EXITED_GRACE_MS).unref();
+      });
       child.on('close', (code) => {
+        signal.removeEventListener('abort', onAbort);
         if (signal.aborted) return reject(signal.reason);
         if (code !== 0) return reject(new Error(`exit code ${code}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}`));
         resolve(parseVerdict(stdout));
       });
       child.stdin.end(JSON.stringify(input));
     });
+}
+
+/** How long the pipes of an exited reviewer stay open for a descendant outside its group. */
+const EXITED_GRACE_MS = 200;
+
+/** A promise that rejects with the signal's reason once it aborts. */
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => undefined); // the review timer fires after most reviews ended: not an unhandled rejection
+  return aborted;
 }
 
 function webhookReviewer(url: string, headers: HeaderSource): Reviewer {

@@ -8,6 +8,7 @@
 import { durationToMs } from '../config/schema.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { compileGlob } from '../policy/glob.js';
+import { printable } from '../printable.js';
 import { chainFiles } from './files.js';
 import { forEachLine } from './lines.js';
 
@@ -187,9 +188,11 @@ export function recordFilter(filter: AuditFilter): RecordFilter {
   };
 }
 
-/** One table row per record: time, seq, event, session, target, detail. */
+/** One table row per record: time, seq, event, session, target, detail (control and invisible characters escaped). */
 export function formatTable(records: readonly AuditRecord[]): string {
-  const rows = records.map((r) => [String(r.time ?? ''), String(r.seq ?? ''), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)]);
+  // Every cell may hold text an agent or an upstream chose (client name, arguments, reasons, errors):
+  // no control or invisible character reaches the terminal raw.
+  const rows = records.map((r) => [String(r.time ?? ''), String(r.seq ?? ''), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)].map(printable));
   const header = ['TIME', 'SEQ', 'EVENT', 'SESSION', 'TARGET', 'DETAIL'];
   const widths = header.map((h, i) => rows.reduce((max, row) => Math.max(max, (row[i] as string).length), h.length));
   const format = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();

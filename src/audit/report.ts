@@ -4,6 +4,7 @@
  * outcome, and the slowest tools (p50/p95/max of forwarded calls). Rendered as text here and as
  * HTML with charts in reportHtml.ts.
  */
+import { printable } from '../printable.js';
 import type { AuditRecord } from './query.js';
 
 /** A label and a count. */
@@ -237,8 +238,33 @@ function section(title: string, rows: readonly Count[]): string {
   return `${title}\n${rows.map((r) => `  ${String(r.count).padStart(width)}  ${r.label}`).join('\n')}\n`;
 }
 
-/** The summary as plain text. */
-export function formatSummary(summary: AuditSummary): string {
+/**
+ * The summary with every text that came from the log (tool names, reasons, who approved, times)
+ * made printable: an agent or an upstream chose much of it, and a terminal or a page must not
+ * obey its control, bidi or invisible characters.
+ */
+export function printableSummary(summary: AuditSummary): AuditSummary {
+  const counts = (rows: readonly Count[]) => rows.map((r) => ({ ...r, label: printable(r.label) }));
+  return {
+    ...summary,
+    ...(summary.from === undefined ? {} : { from: printable(summary.from) }),
+    ...(summary.to === undefined ? {} : { to: printable(summary.to) }),
+    callsPerServer: counts(summary.callsPerServer),
+    callsPerTool: counts(summary.callsPerTool),
+    decisions: counts(summary.decisions),
+    decidedBy: counts(summary.decidedBy),
+    decisionsBy: counts(summary.decisionsBy),
+    approvals: counts(summary.approvals),
+    denials: counts(summary.denials),
+    outcomes: counts(summary.outcomes),
+    failures: counts(summary.failures),
+    slowest: summary.slowest.map((t) => ({ ...t, tool: printable(t.tool) })),
+  };
+}
+
+/** The summary as plain text (control and invisible characters escaped). */
+export function formatSummary(raw: AuditSummary): string {
+  const summary = printableSummary(raw);
   const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
   const timing =
     summary.slowest.length === 0

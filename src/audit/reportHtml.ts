@@ -3,7 +3,7 @@
  * no script, no external asset. A Content-Security-Policy of `default-src 'none'` makes any
  * attempt to load something from elsewhere fail loudly in the browser console.
  */
-import type { AuditSummary, Count } from './report.js';
+import { printableSummary, type AuditSummary, type Count } from './report.js';
 
 interface Series {
   readonly name: string;
@@ -72,8 +72,9 @@ function table(title: string, head: readonly string[], rows: ReadonlyArray<reado
   return `<h3>${escapeHtml(title)}</h3><table>${cells(head, 'th')}${rows.map((r) => cells(r, 'td')).join('')}</table>`;
 }
 
-/** The summary as a complete, self-contained HTML document. */
-export function renderHtml(summary: AuditSummary, generated = new Date().toISOString()): string {
+/** The summary as a complete, self-contained HTML document (log text made printable, then HTML-escaped). */
+export function renderHtml(raw: AuditSummary, generated = new Date().toISOString()): string {
+  const summary = printableSummary(raw);
   const decisions = summary.decisions.map((d) => ({ label: d.label, values: [d.count], ...(DECISION_COLORS[d.label] ? { color: DECISION_COLORS[d.label] } : {}) }));
   const timing = summary.slowest.map((t) => ({ label: t.tool, values: [t.p50, t.p95, t.max] }));
   const body = [

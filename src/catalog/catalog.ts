@@ -10,6 +10,8 @@ import type { ContentAccess, Policy, ToolPolicy } from '../policy/policy.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
 import { publicName } from './names.js';
+import { sanitizePrompt, sanitizeResource, sanitizeTemplate, sanitizeTool, TooDeepToSanitize } from './sanitize.js';
+import { withoutInvisible } from '../printable.js';
 
 /** A tool as the gateway knows it. */
 export interface ToolEntry {
@@ -24,6 +26,8 @@ export interface ToolEntry {
   readonly policy: ToolPolicy;
   /** Checks call arguments against the definition's inputSchema (absent: `validateArguments: false`). */
   readonly validator?: ArgumentValidator;
+  /** Not listed (its changed definition waits for an admin and no pinned one can be shown, or it cannot be cleaned); calls still reach the policy. */
+  readonly hidden?: boolean;
 }
 
 /** A prompt as the gateway knows it. */
@@ -53,8 +57,11 @@ export interface CatalogOptions {
   readonly policy: Policy;
   /** List denied tools, resources and prompts anyway (using them still fails). */
   readonly showDenied: boolean;
-  /** Adjusts a tool's policy as it enters the catalog (tool pinning), once per rebuild. */
-  readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => ToolPolicy;
+  /**
+   * Adjusts a tool's policy as it enters the catalog and says which definition to list (tool
+   * pinning: the pinned one while a change waits; undefined: not listed), once per rebuild.
+   */
+  readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => { readonly policy: ToolPolicy; readonly definition: Tool | undefined };
 }
 
 /** The aggregated view over all upstreams. */
@@ -100,24 +107,29 @@ export class Catalog {
       const access = this.access(upstream);
       const listResources = this.options.showDenied || access.resources.decision !== 'deny';
       for (const tool of upstream.tools) {
-        claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
+        claim(tools, 'tool', publicName(prefix, withoutInvisible(tool.name)), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
-          const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
-          // arguments are checked against this definition's inputSchema (unless the server opts out)
-          const validator = upstream.config.validateArguments === false ? undefined : argumentValidator(tool, upstream.config.file);
-          const publicTool = advertisedTool(tool, name, upstream.config.trustAnnotations === true, policy);
-          return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy, ...(validator ? { validator } : {}) };
+          const { policy, definition } = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : { policy: configured, definition: tool };
+          const shown = definition && listable(definition, sanitizeTool);
+          // arguments are checked against the definition the agent was shown (the pinned one while a change waits)
+          const validator = upstream.config.validateArguments === false ? undefined : argumentValidator(shown ?? tool, upstream.config.file);
+          const publicTool = advertisedTool(shown ?? tool, name, upstream.config.trustAnnotations === true, policy);
+          return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy, ...(validator ? { validator } : {}), ...(shown ? {} : { hidden: true }) };
         });
       }
       for (const prompt of upstream.prompts) {
-        claim(prompts, 'prompt', publicName(prefix, prompt.name), upstream, collisions, (name) => ({
+        const shown = listable(prompt, sanitizePrompt);
+        if (!shown) continue;
+        claim(prompts, 'prompt', publicName(prefix, shown.name), upstream, collisions, (name) => ({
           publicName: name,
           upstream,
           name: prompt.name,
-          publicPrompt: { ...prompt, name },
+          publicPrompt: { ...shown, name },
         }));
       }
-      for (const resource of upstream.resources) {
+      for (const listed of upstream.resources) {
+        const resource = listable(listed, sanitizeResource);
+        if (!resource) continue;
         const kept = resources.get(resource.uri);
         if (kept) {
           collisions.push({ kind: 'resource', name: resource.uri, kept: kept.name, dropped: upstream.name });
@@ -126,7 +138,9 @@ export class Catalog {
         resources.set(resource.uri, upstream);
         if (listResources) resourceList.push(resource);
       }
-      for (const template of upstream.resourceTemplates) {
+      for (const declared of upstream.resourceTemplates) {
+        const template = listable(declared, sanitizeTemplate);
+        if (!template) continue;
         templates.push({ upstream, template, matcher: compileTemplate(template.uriTemplate) });
         if (listResources) templateList.push(template);
       }
@@ -137,7 +151,7 @@ export class Catalog {
     this.templates = templates;
     this.allTools = [...tools.values()];
     this.visibleTools = this.allTools
-      .filter((entry) => this.options.showDenied || entry.policy.listing.decision !== 'deny')
+      .filter((entry) => !entry.hidden && (this.options.showDenied || entry.policy.listing.decision !== 'deny'))
       .map((entry) => entry.publicTool);
     this.promptList = [...prompts.values()]
       .filter((entry) => this.options.showDenied || this.access(entry.upstream).prompts.decision !== 'deny')
@@ -227,6 +241,16 @@ function claim<E extends { readonly upstream: Upstream }>(
   const kept = map.get(name);
   if (kept) collisions.push({ kind, name, kept: kept.upstream.name, dropped: upstream.name });
   else map.set(name, make(name));
+}
+
+/** The item as listed (sanitize.ts), or undefined when it cannot be listed (its URI holds invisible characters, or it is too deep to clean). */
+function listable<T, U>(item: T, sanitize: (item: T) => U | undefined): U | undefined {
+  try {
+    return sanitize(item);
+  } catch (error) {
+    if (error instanceof TooDeepToSanitize || error instanceof RangeError) return undefined; // fail closed: not listed
+    throw error;
+  }
 }
 
 function compileTemplate(uriTemplate: string): UriTemplate | undefined {

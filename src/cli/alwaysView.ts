@@ -5,7 +5,7 @@
  */
 import { alwaysCoverage, alwaysOff, type AlwaysStatus } from '../approval/alwaysCoverage.js';
 import type { ApprovedEntryAt } from '../approval/approvedFile.js';
-import { printable } from '../approval/summary.js';
+import { printable } from '../printable.js';
 import { publicName } from '../catalog/names.js';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import type { Decision } from '../config/schema.js';

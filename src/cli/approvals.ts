@@ -1,14 +1,14 @@
 /**
- * `mcpgate approvals`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
+ * `mcpgate approvals [--json | --full ID]`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
  * list and answer the `ask` decisions waiting in the approval queue of the running gateway(s) of
  * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts): tool
  * calls, and connections upstream servers open through the egress proxy (`(network)` rows).
  */
 import type { Writable } from 'node:stream';
 import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
-import { printable } from '../approval/summary.js';
+import { printable, printableJson } from '../printable.js';
 import { loadConfig } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 
 /** Options shared by the three commands. */
 export interface ApprovalsOptions {
@@ -17,13 +17,25 @@ export interface ApprovalsOptions {
   readonly err?: Writable;
 }
 
-/** `mcpgate approvals [--json]` */
-export async function approvalsCommand(options: ApprovalsOptions & { json: boolean }): Promise<number> {
+/** `mcpgate approvals [--json | --full ID]` */
+export async function approvalsCommand(options: ApprovalsOptions & { json: boolean; full?: string | undefined }): Promise<number> {
+  if (options.json && options.full !== undefined) throw new UsageError('choose one of --json or --full ID');
   const config = await loadConfig(options.configDir);
   const { approvals, problems } = await listApprovals(await findGateways(config.approval.adminDir));
   for (const problem of problems) options.err?.write(`mcpgate: warning: ${problem}\n`);
+  if (options.full !== undefined) {
+    const approval = approvals.find((a) => a.id === options.full);
+    if (!approval) {
+      throw new GatewayError(ErrorCodes.APPROVAL_NOT_FOUND, `no pending approval with id ${options.full}`, {
+        remedy: 'it may have been answered, timed out or been cancelled; `mcpgate approvals` lists what is pending',
+      });
+    }
+    options.out.write(details(approval));
+    return 0;
+  }
   if (options.json) {
-    options.out.write(`${JSON.stringify(approvals, null, 2)}\n`);
+    // the same JSON, with the characters that could drive a terminal escaped
+    options.out.write(`${printableJson(approvals, 2)}\n`);
     return 0;
   }
   if (approvals.length === 0) {
@@ -31,7 +43,26 @@ export async function approvalsCommand(options: ApprovalsOptions & { json: boole
     return 0;
   }
   options.out.write(table(approvals));
+  const cut = approvals.filter((a) => (a.arguments_cut ?? 0) > 0);
+  if (cut.length > 0) options.out.write(`arguments cut (…[N chars cut]…) in ${cut.map((a) => a.id).join(', ')}: mcpgate approvals --full ID shows all of them\n`);
   return 0;
+}
+
+/** One pending call with all its arguments (secrets redacted), for `--full ID`. */
+function details(a: GatewayApproval): string {
+  const rows = [
+    ['id', a.id],
+    ['age', age(a.age_ms)],
+    ['session', a.session],
+    ['client', a.client || '-'],
+    ['server', a.server],
+    ['tool', `${a.tool} (${a.public_name})`],
+    ['asked because', a.rule],
+  ];
+  const width = Math.max(...rows.map(([label]) => (label as string).length));
+  const full = a.arguments_full === undefined && a.arguments !== '(none)' ? `(this gateway sends no full arguments; summary: ${a.arguments})` : printableJson(a.arguments_full ?? {}, 2);
+  const note = a.arguments_truncated ? ' (long strings cut to fit 4 MiB)' : '';
+  return `${rows.map(([label, value]) => `${(label as string).padEnd(width)}  ${printable(value as string)}`).join('\n')}\narguments, secrets redacted${note}:\n${full}\n`;
 }
 
 /** `mcpgate approve ID [--session|--always]` */

@@ -15,6 +15,7 @@ import { renderHtml } from '../audit/reportHtml.js';
 import { describeVerify, verifyAudit } from '../audit/verify.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
+import { printableJson } from '../printable.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
 
@@ -136,7 +137,7 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
     await writeFile(values.html, renderHtml(summary));
     io.err.write(`mcpgate audit: wrote ${values.html}\n`);
   }
-  io.out.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  io.out.write(values.json ? `${printableJson(summary, 2)}\n` : formatSummary(summary));
   return 0;
 }
 

@@ -6,7 +6,7 @@
  */
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { printable } from '../approval/summary.js';
+import { printable } from '../printable.js';
 import { UsageError } from '../errors.js';
 import { applyImport, conflictError, existingFiles, type ImportResult } from '../import/apply.js';
 import { codexServers } from '../import/codexServers.js';

@@ -260,7 +260,20 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     ...(value.resources ? { resources: value.resources } : {}),
     ...(value.prompts ? { prompts: value.prompts } : {}),
     ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
+    lines: targetLines(value, parsed),
   };
+}
+
+/** Where each field of the target is written, so a refusal can name `file:line`. */
+function targetLines(value: ServerFile, parsed: ParsedFile): Record<string, number> {
+  const written = (['command', 'cwd', 'url', 'sse'] as const).filter((key) => value[key] !== undefined).map((key) => [key]);
+  const paths: Path[] = [...written, ...value.args.map((_, index) => ['args', index]), ...Object.keys(value.env).map((key) => ['env', key])];
+  const lines: Record<string, number> = {};
+  for (const path of paths) {
+    const line = parsed.lineOf(path);
+    if (line !== undefined) lines[fieldName(path)] = line;
+  }
+  return lines;
 }
 
 function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): GatewayConfig {

@@ -73,6 +73,8 @@ export interface ServerConfig {
   readonly approvalChannel?: ApprovalChannel;
   /** The server's own `network` rules (merged with gateway.yaml's by src/network/policy.ts), when set. */
   readonly network?: PolicySection;
+  /** 1-based lines of the target's fields in the server file (`command`, `args[0]`, `cwd`, `env.HOME`, `url`…), for messages. */
+  readonly lines?: Readonly<Record<string, number>>;
 }
 
 /** How an `ask` reaches a human. */

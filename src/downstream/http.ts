@@ -28,7 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Identity } from '../policy/clients.js';
 import type { Logger } from '../telemetry/logger.js';
-import { METADATA_PATH, type BearerAuth } from './auth.js';
+import { isLoopbackHost, METADATA_PATH, type BearerAuth } from './auth.js';
 import { CLIENT_DISCONNECTED } from '../upstream/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
 import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
@@ -70,7 +70,11 @@ interface CurrentExchange {
   readonly exchange: Exchange;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** An address as a Host header names it (IPv6 in brackets). */
+function hostName(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
 
 /** A running HTTP listener. */
 export class HttpListener {
@@ -127,12 +131,15 @@ export class HttpListener {
   }
 
   private configureAllowLists(port: number): void {
-    const hosts = ['127.0.0.1', 'localhost', '[::1]'];
+    // The loopback names, and the address bound when it is another one (127.0.0.2 …).
+    const bound = isLoopbackHost(this.options.host) ? [hostName(this.options.host)] : [];
+    const hosts = [...new Set(['127.0.0.1', 'localhost', '[::1]', ...bound])];
     this.allowedHosts = new Set([...hosts.flatMap((h) => [h, `${h}:${port}`]), ...(this.options.allowedHosts ?? [])]);
     this.allowedOrigins = new Set([...hosts.map((h) => `http://${h}:${port}`), ...(this.options.allowedOrigins ?? [])]);
     // Bound to a non-loopback address (e.g. in a container) the Host is whatever name clients use:
     // only checked when the admin lists the accepted names.
-    this.checkHost = LOOPBACK.has(this.options.host) || (this.options.allowedHosts?.length ?? 0) > 0;
+    // Every loopback address (127.0.0.0/8, ::1) is reachable by a page a local browser loads.
+    this.checkHost = isLoopbackHost(this.options.host) || (this.options.allowedHosts?.length ?? 0) > 0;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -5,7 +5,7 @@
  * and inject a field).
  */
 import { stringify } from 'yaml';
-import { printable } from '../approval/summary.js';
+import { printable } from '../printable.js';
 import type { SourceServer } from './model.js';
 
 /** Where the server came from, for the header. */

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { printable } from '../approval/summary.js';
+import { printable } from '../printable.js';
 import { ErrorCodes, GatewayError, firstLineOf } from '../errors.js';
 import { FORMAT_LABELS, type ImportFormat } from './model.js';
 

@@ -38,6 +38,7 @@ async function acceptLocked(file: string, name: string): Promise<Accepted> {
   state.pins[key] = {
     sha256: pending.sha256,
     fields: pending.fields,
+    ...(pending.definition ? { definition: pending.definition } : {}),
     ...(old?.first_seen ? { first_seen: old.first_seen } : {}),
     accepted_at: new Date().toISOString(),
   };

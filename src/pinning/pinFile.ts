@@ -18,6 +18,8 @@ const HashesSchema = z.record(z.string(), z.string());
 export const PinSchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   fields: HashesSchema.default({}),
+  /** The pinned fields themselves (description, inputSchema, …), listed while a change waits; absent in pins written by older versions (filled in when the tool is next listed unchanged). */
+  definition: z.record(z.string(), z.unknown()).optional(),
   first_seen: z.string().optional(),
   accepted_at: z.string().optional(),
 });

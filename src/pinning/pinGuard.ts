@@ -1,9 +1,10 @@
 /**
  * Tool pinning (rug-pull defence). When the catalog admits a tool, the guard compares its
  * definition's hash with the pinned one: first seen → pinned; same → unchanged; different → the
- * tool's decision becomes at least `ask` (a deny stays deny) until an admin accepts the new
- * definition (`mcpgate tools --accept SERVER__TOOL`), and a `mcpgate.tool.definition_change`
- * audit event says what changed. All of this runs when the catalog is rebuilt, never per call.
+ * tool's decision becomes at least `ask` (a deny stays deny) and the agent is shown the pinned
+ * definition (stored in the pin file), never the new text, until an admin accepts the new
+ * definition (`mcpgate tools --accept SERVER__TOOL`); a `mcpgate.tool.definition_change` audit
+ * event says what changed. All of this runs when the catalog is rebuilt, never per call.
  *
  * The running gateway polls the state file (fs.watchFile, every 500 ms, only while serving) and,
  * when an admin's accept lands, rebuilds the catalog so the escalation goes away. A state file
@@ -16,8 +17,8 @@ import type { ToolPolicy } from '../policy/policy.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import { emptyPinState, readPinState, readPinStateSync, withPinLock, writePinState, type PinState } from './pinFile.js';
-import { changedFields, toolDigest } from './toolDigest.js';
+import { emptyPinState, readPinState, readPinStateSync, withPinLock, writePinState, type Pin, type PinState } from './pinFile.js';
+import { changedFields, pinnedDefinition, toolDigest } from './toolDigest.js';
 
 /** Options of the guard. */
 export interface PinGuardOptions {
@@ -36,6 +37,8 @@ export class PinGuard {
   /** Why the state file could not be read; every tool is escalated while set. */
   private broken: string | undefined;
   private readonly announced = new Set<string>();
+  /** Pins of older versions re-pinned here with outputSchema: key → the old hash (still on disk until written). */
+  private readonly upgraded = new Map<string, string>();
   private dirty = false;
   private saving: Promise<void> | undefined;
   private watching = false;
@@ -52,38 +55,45 @@ export class PinGuard {
     }
   }
 
-  /** The policy a tool gets given its definition: the same, or escalated to at least ask. */
-  check(server: string, tool: Tool, publicName: string, policy: ToolPolicy): ToolPolicy {
+  /**
+   * What a tool gets given its definition: the same policy and the upstream's definition; or,
+   * when the definition changed since it was pinned, a policy escalated to at least ask and the
+   * pinned definition to list (undefined: not listed, when the pin file holds none to show).
+   */
+  check(server: string, tool: Tool, publicName: string, policy: ToolPolicy): GuardedTool {
     const key = `${server}/${tool.name}`;
-    if (this.broken) return escalate(policy, this.verdict(key, publicName, `the tool pin file ${this.file} cannot be read (${this.broken})`));
+    if (this.broken) return { policy: escalate(policy, this.verdict(key, publicName, `the tool pin file ${this.file} cannot be read (${this.broken})`)), definition: tool };
     let digest: ReturnType<typeof toolDigest>;
     try {
       digest = toolDigest(tool);
     } catch (error) {
       // E.g. an inputSchema nested thousands deep (stack overflow): fail closed for this tool only.
-      return escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`));
+      return { policy: escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`)), definition: undefined };
     }
-    const pin = this.state.pins[key];
+    let pin = this.state.pins[key];
+    // A pin written before outputSchema was pinned: the same definition, re-pinned with it.
+    if (pin && pin.sha256 === digest.legacySha256 && pin.fields.outputSchema === undefined) {
+      this.upgraded.set(key, pin.sha256);
+      pin = this.record(key, { ...pin, sha256: digest.sha256, fields: { ...digest.fields } }, tool);
+    }
     if (!pin) {
-      if (this.options.write) {
-        this.state.pins[key] = { sha256: digest.sha256, fields: { ...digest.fields }, first_seen: new Date().toISOString() };
-        this.save();
-      }
-      return policy;
+      this.record(key, { sha256: digest.sha256, fields: { ...digest.fields }, first_seen: new Date().toISOString() }, tool);
+      return { policy, definition: tool };
     }
     if (pin.sha256 === digest.sha256) {
-      if (this.state.pending[key] && this.options.write) {
+      if (this.options.write && (this.state.pending[key] || !pin.definition)) {
         delete this.state.pending[key]; // the upstream went back to the accepted definition
-        this.save();
+        this.record(key, pin, tool); // and a pin from an older version learns the definition it accepted
       }
-      return policy;
+      return { policy, definition: tool };
     }
     const changed = changedFields(pin.fields, digest.fields);
     const pending = this.state.pending[key];
     if (this.options.write && pending?.sha256 !== digest.sha256) {
-      this.state.pending[key] = { sha256: digest.sha256, fields: { ...digest.fields }, public_name: publicName, changed, seen: new Date().toISOString() };
+      this.state.pending[key] = { sha256: digest.sha256, fields: { ...digest.fields }, definition: pinnedDefinition(tool), public_name: publicName, changed, seen: new Date().toISOString() };
       this.save();
     }
+    const pinned = pinnedTool(tool.name, pin);
     if (!this.announced.has(`${key} ${digest.sha256}`)) {
       this.announced.add(`${key} ${digest.sha256}`);
       this.options.events?.emit({
@@ -96,9 +106,19 @@ export class PinGuard {
         new_sha256: digest.sha256,
         changed,
       });
-      this.options.logger.warn({ server, tool: tool.name, changed }, `tool ${publicName} changed its definition (${changed.join(', ')}); it needs approval until accepted with: mcpgate tools --accept ${publicName}`);
+      const listed = pinned ? 'it is listed with its pinned definition' : 'it is not listed (the pin file holds no pinned definition to show)';
+      this.options.logger.warn({ server, tool: tool.name, changed }, `tool ${publicName} changed its definition (${changed.join(', ')}); until accepted with \`mcpgate tools --accept ${publicName}\` ${listed} and every call needs approval`);
     }
-    return escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} changed since it was pinned (${changed.join(', ')}); an admin can accept it with \`mcpgate tools --accept ${publicName}\``));
+    return { policy: escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} changed since it was pinned (${changed.join(', ')}); an admin can accept it with \`mcpgate tools --accept ${publicName}\``)), definition: pinned };
+  }
+
+  /** Pins `pin` with the tool's definition (serve only; `mcpgate tools` writes nothing); returns the pin. */
+  private record(key: string, pin: Pin, tool: Tool): Pin {
+    if (!this.options.write) return pin;
+    const recorded = { ...pin, definition: pinnedDefinition(tool) };
+    this.state.pins[key] = recorded;
+    this.save();
+    return recorded;
   }
 
   /** Polls the state file and calls `onChange` after an admin's accept (or any edit) lands. */
@@ -126,11 +146,17 @@ export class PinGuard {
   /** Adopts the state on disk; true when a pin changed (the catalog must be rebuilt). */
   private reconcile(disk: PinState): boolean {
     const before = this.state;
+    // Pins only ever come from here (first seen, or what an older version pinned re-pinned with
+    // its definition) or from an admin's accept (disk): disk wins but for our own refinements.
+    const pins = { ...before.pins };
     let changed = false;
     for (const [key, pin] of Object.entries(disk.pins)) {
-      if (before.pins[key]?.sha256 !== pin.sha256) changed = true;
+      const mine = before.pins[key];
+      if (mine && this.refines(key, mine, pin)) continue;
+      if (mine?.sha256 !== pin.sha256) changed = true;
+      pins[key] = pin;
       const pending = before.pending[key];
-      if (pending && pending.sha256 === pin.sha256 && before.pins[key]?.sha256 !== pin.sha256) {
+      if (pending && pending.sha256 === pin.sha256 && mine?.sha256 !== pin.sha256) {
         const [server = '', ...rest] = key.split('/');
         this.options.events?.emit({
           event: 'mcpgate.tool.definition_change',
@@ -138,18 +164,22 @@ export class PinGuard {
           tool: rest.join('/'),
           public_name: pending.public_name,
           status: 'accepted',
-          old_sha256: before.pins[key]?.sha256 ?? '',
+          old_sha256: mine?.sha256 ?? '',
           new_sha256: pin.sha256,
           changed: pending.changed,
         });
       }
     }
-    // Pins only ever come from here (first seen) or from an admin's accept (disk): disk wins.
-    const pins = { ...before.pins, ...disk.pins };
     // Pending entries are this gateway's own findings; an accept removes them by pinning their hash.
     const pending = Object.fromEntries(Object.entries(before.pending).filter(([key, entry]) => pins[key]?.sha256 !== entry.sha256));
     this.state = { version: 1, pins, pending };
     return changed;
+  }
+
+  /** True when `mine` is the disk's pin of the same accepted definition with what an older version did not record. */
+  private refines(key: string, mine: Pin, disk: Pin): boolean {
+    if (mine.sha256 === disk.sha256) return mine.definition !== undefined && disk.definition === undefined;
+    return this.upgraded.get(key) === disk.sha256;
   }
 
   private save(): void {
@@ -189,6 +219,26 @@ export class PinGuard {
       reason: `approval required: ${reason}`,
       humanOnly: true,
     });
+  }
+}
+
+/** A tool's policy and the definition to list for it (undefined: not listed). */
+export interface GuardedTool {
+  readonly policy: ToolPolicy;
+  readonly definition: Tool | undefined;
+}
+
+/**
+ * The pinned definition under the tool's name, when the pin file holds one that still hashes to
+ * the pin (a definition edited in the file, or missing, lists nothing rather than unchecked text).
+ */
+function pinnedTool(name: string, pin: Pin): Tool | undefined {
+  if (!pin.definition) return undefined;
+  const pinned = { name, ...pinnedDefinition(pin.definition) } as Tool;
+  try {
+    return toolDigest(pinned).sha256 === pin.sha256 ? pinned : undefined;
+  } catch {
+    return undefined;
   }
 }
 

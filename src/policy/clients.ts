@@ -30,6 +30,8 @@ export interface LayerTool {
   readonly name: string;
   readonly publicTool: Tool;
   readonly policy: { readonly listing: Verdict; decide(args: Readonly<Record<string, unknown>> | undefined): Verdict };
+  /** Not listed whatever the rules (tool pinning). */
+  readonly hidden?: boolean;
 }
 
 /** The client rules that apply to one identity. */
@@ -92,7 +94,7 @@ function buildLayer(matched: string, sets: readonly ClientRuleSet[], pathContext
         listedFrom = entries;
         listedShowDenied = showDenied;
         listed = entries
-          .filter((entry) => showDenied || combineVerdicts(entry.policy.listing, policy.forTool(entry.upstream.name, entry.name).listing).decision !== 'deny')
+          .filter((entry) => !entry.hidden && (showDenied || combineVerdicts(entry.policy.listing, policy.forTool(entry.upstream.name, entry.name).listing).decision !== 'deny'))
           .map((entry) => entry.publicTool);
       }
       return listed;

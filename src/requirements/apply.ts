@@ -2,8 +2,8 @@
  * `applyRequirements(config, requirements)`: the one place where the managed layer constrains a
  * loaded configuration. Pure: returns a new frozen config in which
  * - servers whose identity is not on the managed allow-list are left out (a problem says why),
- * - `approval.timeoutMs` is at least the managed minimum and `approval.allowAlways` is false when
- *   the requirements forbid persisting "always" approvals,
+ * - the approval settings stand on the managed floor (approvalFloor.ts: minimum timeout, no
+ *   persisted "always", who may answer an ask),
  * - forced audit settings replace the user's,
  * - `requirements` carries the managed rules for the policy (see policy/managed.ts),
  * - user network allow rules outside `network.allowOnly` are left out (requirements/network.ts),
@@ -12,7 +12,8 @@
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
-import { checkIdentity, execEnvKeys, identityOf, matchIdentity } from './identity.js';
+import { applyApprovalFloor } from './approvalFloor.js';
+import { checkIdentity, identityOf } from './identity.js';
 import { applyNetworkRequirements } from './network.js';
 import type { ManagedRequirements } from './types.js';
 
@@ -20,12 +21,11 @@ import type { ManagedRequirements } from './types.js';
 export function applyRequirements(config: GatewayConfig, requirements: ManagedRequirements | undefined): GatewayConfig {
   if (!requirements) return config;
   const problems: ConfigProblem[] = [...config.problems];
-  const servers = config.servers.filter((server) => admitted(server, requirements, problems));
-  const { approval, audit } = requirements;
-  const timeoutMs = Math.max(config.approval.timeoutMs, approval.minTimeoutMs ?? 0);
-  if (timeoutMs !== config.approval.timeoutMs) {
-    problems.push(warning('gateway.yaml', 'approval.timeout', `${config.approval.timeoutMs} ms raised to the managed minimum ${timeoutMs} ms (${requirements.file} approval.minTimeout)`));
-  }
+  const admittedServers = config.servers.filter((server) => admitted(server, requirements, problems));
+  const floor = applyApprovalFloor(config, admittedServers, requirements);
+  problems.push(...floor.problems);
+  const { servers } = floor;
+  const { audit } = requirements;
   const forcedAudit = { ...config.audit, ...audit };
   for (const key of ['file', 'arguments', 'maxArgumentBytes', 'fsync'] as const) {
     if (audit[key] !== undefined && audit[key] !== config.audit[key]) {
@@ -40,7 +40,7 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
     ...config,
     servers: network.servers,
     network: network.global,
-    approval: { ...config.approval, timeoutMs, allowAlways: config.approval.allowAlways && approval.allowAlways !== false },
+    approval: floor.approval,
     audit: forcedAudit,
     requirements,
     problems,
@@ -49,36 +49,31 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
 
 function admitted(server: ServerConfig, requirements: ManagedRequirements, problems: ConfigProblem[]): boolean {
   if (!requirements.servers) return true;
-  const hijack = execEnvKeys(server);
-  if (hijack.length > 0) {
-    problems.push({
-      file: server.file,
-      server: server.name,
-      field: `env.${hijack[0]}`,
-      severity: 'error',
-      message: `server "${server.name}" refused: its env sets ${hijack.join(', ')}, which changes what the allow-listed command runs (managed allow-list in ${requirements.file}, servers.allow); remove ${hijack.length === 1 ? 'it' : 'them'} or ask the administrator`,
-    });
-    return false;
-  }
-  if (matchIdentity(server, requirements.servers)) return true;
-  const near = requirements.servers.map((pattern) => checkIdentity(server, pattern)).find((check) => !check.matches && check.reason);
+  const checks = requirements.servers.map((pattern) => checkIdentity(server, pattern));
+  if (checks.some((check) => check.matches)) return true;
+  const base = { file: server.file, server: server.name, severity: 'error' as const };
+  const near = checks.find((check) => !check.matches && check.reason);
   if (near && !near.matches && near.reason) {
+    const line = near.part === undefined ? undefined : server.lines?.[near.part];
     problems.push({
-      file: server.file,
-      server: server.name,
+      ...base,
+      ...(line === undefined ? {} : { line }),
       ...(near.part ? { field: near.part } : {}),
-      severity: 'error',
-      message: `server "${server.name}" refused: ${near.reason}; its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ${near.part === 'url' || near.part === 'sse' ? 'write the URL without it' : 'use an absolute path or a cwd the allow-list accepts'}, or ask the administrator`,
+      message: `server "${server.name}" refused: ${near.reason}; its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ${remedy(near.part)}`,
     });
     return false;
   }
   problems.push({
-    file: server.file,
-    server: server.name,
-    severity: 'error',
+    ...base,
     message: `server "${server.name}" refused: its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ask the administrator to allow this command or URL`,
   });
   return false;
+}
+
+function remedy(part: string | undefined): string {
+  if (part === 'url' || part === 'sse') return 'write the URL without it, or ask the administrator';
+  if (part?.startsWith('env.')) return "remove those variables from env, or ask the administrator to name them in the entry's env";
+  return 'use an absolute path or a cwd the allow-list accepts, or ask the administrator';
 }
 
 function warning(file: string, field: string, message: string): ConfigProblem {

@@ -8,12 +8,15 @@
  * relative paths point: a stdio server whose command line holds one (see relativePath.ts) matches
  * only an entry with a `cwd` glob that accepts its working directory; and a URL whose path or query
  * holds a reference or a dot segment (`.`, `..`, `%2e`) only an entry that writes it or accepts any
- * path (`https://host/*`).
+ * path (`https://host/*`). The environment is identity too: a stdio server may set only the
+ * variables its entry lists, and a variable that changes what the interpreter loads (`HOME`,
+ * `PATH`, `NODE_OPTIONS`…) only when the entry names it exactly.
  */
 import type { ServerConfig } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
 import type { ServerIdentityPattern } from './types.js';
 import { displayUrl } from '../secrets/displayUrl.js';
+import { loaderEffect } from './loaderEnv.js';
 import { relativeWord } from './relativePath.js';
 
 /**
@@ -22,7 +25,10 @@ import { relativeWord } from './relativePath.js';
  */
 export function identityOf(server: ServerConfig): string {
   const target = server.target;
-  if (target.kind === 'stdio') return `stdio: ${[target.command, ...target.args].join(' ')} (cwd ${target.cwd})`;
+  if (target.kind === 'stdio') {
+    const env = Object.keys(target.env);
+    return `stdio: ${[target.command, ...target.args].join(' ')} (cwd ${target.cwd}${env.length ? `; env ${env.join(', ')}` : ''})`;
+  }
   return `${target.kind}: ${displayUrl(target.url)}`;
 }
 
@@ -37,11 +43,6 @@ export type IdentityCheck =
 
 const NO_MATCH: IdentityCheck = { matches: false };
 const MATCH: IdentityCheck = { matches: true };
-
-/** The first allow-list entry the server's identity matches, if any. */
-export function matchIdentity(server: ServerConfig, patterns: readonly ServerIdentityPattern[]): ServerIdentityPattern | undefined {
-  return patterns.find((pattern) => identityMatches(server, pattern));
-}
 
 /** True when the server is what the entry describes. */
 export function identityMatches(server: ServerConfig, pattern: ServerIdentityPattern): boolean {
@@ -60,11 +61,11 @@ export function checkIdentity(server: ServerConfig, pattern: ServerIdentityPatte
     if (!fixed.every((glob, index) => wordMatches(glob, target.args[index] as string))) return NO_MATCH;
   }
   if (pattern.cwd !== undefined) {
-    if (wordMatches(pattern.cwd, target.cwd)) return MATCH;
+    if (wordMatches(pattern.cwd, target.cwd)) return envCheck(target.env, pattern);
     return { matches: false, part: 'cwd', reason: `its cwd ${target.cwd} is not one ${pattern.where} accepts (cwd: ${pattern.cwd})` };
   }
   const relative = relativeWord(target.command, target.args);
-  if (!relative) return MATCH;
+  if (!relative) return envCheck(target.env, pattern);
   const what = relative.field === 'command' ? 'command' : `argument ${relative.field}`;
   return {
     matches: false,
@@ -150,18 +151,28 @@ function pathSurprise(patternRest: string, urlRest: string): string | undefined 
 }
 
 /**
- * Environment variables that change what a stdio command runs (its lookup, the interpreter's
- * preloads and module paths, the package registry `npx`/`uvx`/`pip` install from), so an
- * allow-listed command line with one of them set is no longer the command the admin allowed.
- * A deny-list: it covers the usual interpreters and launchers, not every program's own variables.
+ * The server's `env` against the entry's `env` list: every variable it sets must be one the entry
+ * lists (a name glob, and a glob on the value as written when given), and a loader variable
+ * (loaderEnv.ts: HOME, PATH, PYTHON*, NODE_OPTIONS, LD_*…) one the entry names exactly. An entry
+ * without `env` admits none: the environment is part of what runs.
  */
-const EXEC_ENV = /^(PATH|LD_[A-Z_]+|DYLD_[A-Z_]+|NODE_OPTIONS|NODE_PATH|NODE_EXTRA_CA_CERTS|NPM_CONFIG_[A-Z_]+|YARN_[A-Z_]+|PYTHON(PATH|HOME|STARTUP|USERBASE|INSPECT|SAFEPATH)|PIP_[A-Z_]+|UV_[A-Z_]+|PERL5LIB|PERL5OPT|PERLLIB|RUBYOPT|RUBYLIB|GEM_HOME|GEM_PATH|BUNDLE_GEMFILE|BASH_ENV|ENV|SHELLOPTS|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|CLASSPATH|DENO_[A-Z_]+|GOFLAGS)$/i;
-
-/** The `env` keys of a stdio server that would change what its allow-listed command line runs. */
-export function execEnvKeys(server: ServerConfig): string[] {
-  const target = server.target;
-  if (target.kind !== 'stdio') return [];
-  // PATH only decides what runs when the command is looked up (no `/` in it)
-  return Object.keys(target.env).filter((key) => EXEC_ENV.test(key) && !(key.toUpperCase() === 'PATH' && target.command.includes('/')));
+function envCheck(env: Readonly<Record<string, string>>, pattern: Extract<ServerIdentityPattern, { kind: 'stdio' }>): IdentityCheck {
+  const allowed = pattern.env ?? [];
+  const refused: { name: string; why: string }[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    const effect = loaderEffect(name);
+    const entries = allowed.filter((entry) => (effect === undefined ? compileGlob(entry.name)(name) : entry.name === name));
+    if (entries.length === 0) {
+      refused.push({ name, why: effect === undefined ? `${name} is not a variable it lists` : `${name} changes ${effect}, and an entry admits it only by naming it exactly` });
+    } else if (!entries.some((entry) => entry.value === undefined || wordMatches(entry.value, value))) {
+      refused.push({ name, why: `the value of ${name} is not one it accepts (${entries.map((entry) => `${entry.name}: ${entry.value ?? '*'}`).join(', ')})` });
+    }
+  }
+  if (refused.length === 0) return MATCH;
+  const listed = allowed.length === 0 ? 'none' : allowed.map((entry) => (entry.value === undefined ? entry.name : `${entry.name}=${entry.value}`)).join(', ');
+  return {
+    matches: false,
+    part: `env.${(refused[0] as { name: string }).name}`,
+    reason: `its env sets what ${pattern.where} does not allow (env: ${listed}): ${refused.map((r) => r.why).join('; ')}`,
+  };
 }
-

@@ -13,7 +13,7 @@ import { formatProblem, type ConfigProblem, type SourcedRule } from '../config/t
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { conditionIssues } from '../policy/conditions.js';
 import { RequirementsFileSchema, type RequirementsFile } from './schema.js';
-import type { ManagedRequirements, ServerIdentityPattern } from './types.js';
+import type { EnvAllowance, ManagedRequirements, ServerIdentityPattern } from './types.js';
 
 /** The system-wide requirements file, used when neither the flag nor the variable names one. */
 export const SYSTEM_REQUIREMENTS_FILE = '/etc/mcpgate/requirements.yaml';
@@ -89,6 +89,11 @@ export async function loadRequirements(file: string): Promise<ManagedRequirement
   return report.requirements;
 }
 
+/** `env: [NAME, …]` (any value) or `env: { NAME: VALUE_GLOB }`, as one list. */
+function envAllowances(env: readonly string[] | Readonly<Record<string, string>>): EnvAllowance[] {
+  return Array.isArray(env) ? env.map((name) => ({ name })) : Object.entries(env).map(([name, value]) => ({ name, value }));
+}
+
 function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): ManagedRequirements {
   const ask: SourcedRule[] = [];
   const deny: SourcedRule[] = [];
@@ -106,7 +111,14 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
     const where = `servers.allow[${index}]`;
     return 'url' in entry
       ? { kind: 'remote', url: entry.url, where }
-      : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }), where };
+      : {
+          kind: 'stdio',
+          command: entry.command,
+          ...(entry.args ? { args: entry.args } : {}),
+          ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }),
+          ...(entry.env === undefined ? {} : { env: envAllowances(entry.env) }),
+          where,
+        };
   });
   const { approval, audit, network } = value;
   const content = value.resources || value.prompts ? { resources: value.resources?.deny ?? [], prompts: value.prompts?.deny ?? [] } : undefined;
@@ -124,6 +136,7 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
     approval: {
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),
       ...(approval.allowAlways === undefined ? {} : { allowAlways: approval.allowAlways }),
+      ...(approval.channel === undefined ? {} : { channel: approval.channel }),
     },
     audit: {
       ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),

@@ -28,6 +28,12 @@ export const ServerIdentitySchema = z.union([
       .min(1)
       .optional()
       .describe('Glob on the absolute working directory (a server without cwd runs in the config dir); needed when the command or an argument is a relative path (./x, x/y.js, ../x, server.js)'),
+    env: z
+      .union([z.array(z.string().min(1)), z.record(z.string().min(1), z.string())])
+      .optional()
+      .describe(
+        'Environment variables the server file may set: names (globs, any value), or name → glob on the value as written; absent: none. A variable that changes what the interpreter or loader loads (HOME, PATH, XDG_*, PYTHON*, NODE_OPTIONS, LD_*, …) is admitted only by writing its exact name',
+      ),
     description: z.string().optional(),
   }),
   z.strictObject({
@@ -56,6 +62,10 @@ export const RequirementsFileSchema = z.strictObject({
     .strictObject({
       minTimeout: DurationSchema.optional().describe('Forced minimum of approval.timeout'),
       allowAlways: z.boolean().optional().describe('false forbids persisting "always" approvals'),
+      channel: z
+        .enum(['queue', 'none'])
+        .optional()
+        .describe('Who may answer an ask: queue = only a person through the approval queue (mcpgate approve), never the calling client by elicitation, and no sampling reviewer; none = every ask is a deny. Overrides approval.channel everywhere (a user\'s none stays none)'),
     })
     .default({}),
   network: z

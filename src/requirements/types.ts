@@ -4,6 +4,14 @@
  */
 import type { PolicySection, SourcedRule } from '../config/types.js';
 
+/** One variable an allow-list entry lets a server file set. */
+export interface EnvAllowance {
+  /** Name glob (`LOG_*`), or the exact name of a loader variable (`HOME`). */
+  readonly name: string;
+  /** Glob on the value as written in servers.d (references unresolved); absent: any value. */
+  readonly value?: string;
+}
+
 /** One entry of the managed server allow-list: what a server must be, not what it is called. */
 export type ServerIdentityPattern =
   | {
@@ -17,6 +25,11 @@ export type ServerIdentityPattern =
        * dir). Required for a server whose command line holds a relative path; checked whenever given.
        */
       readonly cwd?: string;
+      /**
+       * Variables the server file may set: a name glob and, optionally, a glob on the value as
+       * written. Absent or empty: none. Loader variables (loaderEnv.ts) only by their exact name.
+       */
+      readonly env?: readonly EnvAllowance[];
       /** Field path in the requirements file, e.g. `servers.allow[2]`. */
       readonly where: string;
     }
@@ -42,6 +55,8 @@ export interface ManagedRequirements {
     readonly minTimeoutMs?: number;
     /** `false` forbids persisting "always" approvals. */
     readonly allowAlways?: boolean;
+    /** Forced `approval.channel`: only the queue (never elicitation to the caller, no sampling reviewer), or none. */
+    readonly channel?: 'queue' | 'none';
   };
   /** Managed egress rules: denies above every user rule, and the cap on what may be allowed at all (absent: none). */
   readonly network?: {

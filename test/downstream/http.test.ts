@@ -2,7 +2,8 @@
  * The HTTP listener in JSON-response mode (`jsonResponse`, the SDK's enableJsonResponse), which
  * `mcpgate serve` does not use but the listener supports: a real Gateway in this process with a
  * real fixture upstream behind it. A POST answered by one JSON body whose connection drops
- * cancels its call exactly as an SSE one does (see test/e2e/httpDisconnect.test.ts).
+ * cancels its call exactly as an SSE one does (see test/e2e/httpDisconnect.test.ts). Also the
+ * Host/Origin check (DNS rebinding) on loopback addresses other than 127.0.0.1.
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,4 +67,46 @@ describe('HTTP listener with JSON responses', () => {
     const result = (await readAudit(config.auditFile)).find((r) => r.event === 'mcpgate.tool.result' && r.tool === 'slow');
     expect(result?.outcome).toBe('cancelled');
   });
+});
+
+describe('DNS-rebinding protection on every loopback address', () => {
+  let config: TempConfig;
+  let gateway: Gateway;
+  const listeners: HttpListener[] = [];
+
+  beforeAll(async () => {
+    config = await makeConfig({ servers: {} });
+    gateway = new Gateway({ config: await loadConfig(config.dir), logger: silentLogger(), audit: false, pins: 'off' });
+    await gateway.start();
+  });
+
+  afterAll(async () => {
+    await Promise.all(listeners.map((l) => l.close()));
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  /** Status of a GET /healthz sent to `address:port` with the given headers (raw: fetch may not set Host). */
+  const get = (address: string, port: number, headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: address, port, path: '/healthz', method: 'GET', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+
+  for (const address of ['127.0.0.2', '127.45.6.7']) {
+    it(`bound to ${address}: a foreign Host or Origin gets 403, the bound address and loopback names pass`, async () => {
+      const listener = new HttpListener(gateway, { host: address, port: 0, logger: silentLogger() });
+      listeners.push(listener);
+      const { port } = await listener.listen();
+      expect(await get(address, port, { host: 'evil.example' })).toBe(403);
+      expect(await get(address, port, { host: `evil.example:${port}` })).toBe(403);
+      expect(await get(address, port, { host: `${address}:${port}`, origin: 'http://evil.example' })).toBe(403);
+      expect(await get(address, port, { host: `${address}:${port}` })).toBe(200);
+      expect(await get(address, port, { host: `localhost:${port}`, origin: `http://${address}:${port}` })).toBe(200);
+    });
+  }
 });

@@ -5,7 +5,8 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CreateMessageRequestSchema, ElicitRequestSchema, type CreateMessageRequest } from '@modelcontextprotocol/sdk/types.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -116,6 +117,50 @@ describe('auto-review that fails', () => {
     } finally {
       await gateway.close();
       await config.cleanup();
+    }
+  });
+
+  it('a reviewer that leaves a child holding its stdout: its verdict counts at once, and a hanging one ends at the approval timeout', async () => {
+    const pidFile = join(tmpdir(), `mcpgate-sleeper-${process.pid}-${Date.now()}`);
+    const config = await makeConfig({
+      gateway: { approval: { timeout: '2s', autoReview: { command: ['node', join(REVIEWERS, 'leavesSleeper.mjs'), pidFile, 'approve'], timeout: '60s' } } },
+      servers: {
+        notes: fixtureServer('notes', { tools: { default: 'ask' } }),
+        echo: fixtureServer('echo', { tools: { default: 'ask' } }),
+      },
+    });
+    const gatewayYaml = join(config.dir, 'gateway.yaml');
+    const gateway = await startHttpGateway(config.dir);
+    try {
+      const client = await gateway.connect();
+      let started = Date.now();
+      expect((await client.callTool({ name: 'notes__list_notes', arguments: {} })).isError).toBeFalsy();
+      expect(Date.now() - started).toBeLessThan(15_000); // the sleeper holds the pipe for 45 s
+      expect(await lastDecision(config.auditFile, 'notes__list_notes')).toMatchObject({ decision: 'allow', decided_by: 'auto_review' });
+      await gateway.close();
+      // the same reviewer never answering, with a review limit (60 s) longer than the approval timeout (2 s)
+      await writeFile(gatewayYaml, (await readFile(gatewayYaml, 'utf8')).replace(`${pidFile}\n      - approve`, `${pidFile}\n      - hang`));
+      const again = await startHttpGateway(config.dir);
+      try {
+        started = Date.now();
+        const denied = await (await again.connect()).callTool({ name: 'echo__echo', arguments: { message: 'x' } });
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(textOf(denied)).toContain('no approval within 2s (approval.timeout): denied (fail closed)');
+        expect(await lastDecision(config.auditFile, 'echo__echo')).toMatchObject({ decision: 'deny', decided_by: 'timeout' });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await gateway.close();
+      await config.cleanup();
+      for (const pid of (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // killed by the gateway, as it should be
+        }
+      }
+      await rm(pidFile, { force: true });
     }
   });
 

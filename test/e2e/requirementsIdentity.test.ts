@@ -11,9 +11,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeConfig, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { makeConfig, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, writeRequirements, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 const ECHO = ['--import', 'tsx', 'test/fixtures/servers/echo.ts'];
 
@@ -44,18 +43,14 @@ describe('managed allow-list: a relative path is matched with the cwd it resolve
         remote: { url: 'http://127.0.0.1:9/v1/${env:MCPGATE_TEST_PATH}' },
       },
     });
-    requirementsFile = join(config.dir, 'requirements.yaml');
-    await writeFile(
-      requirementsFile,
-      stringify({
-        servers: {
-          allow: [
-            { command: 'node', args: ['--import', 'tsx', 'test/fixtures/servers/*.ts'], cwd: REPO },
-            { url: 'http://127.0.0.1:*/v1/*' },
-          ],
-        },
-      }),
-    );
+    requirementsFile = await writeRequirements(config.dir, {
+      servers: {
+        allow: [
+          { command: 'node', args: ['--import', 'tsx', 'test/fixtures/servers/*.ts'], cwd: REPO },
+          { url: 'http://127.0.0.1:*/v1/*' },
+        ],
+      },
+    });
     gateway = await startStdioGateway(config.dir, {}, { MCPGATE_REQUIREMENTS: requirementsFile, MCPGATE_TEST_PATH: '../admin' });
     await waitForTools(gateway.client, ['echo__echo']);
   });
@@ -83,10 +78,10 @@ describe('managed allow-list: a relative path is matched with the cwd it resolve
     expect(out.code).toBe(1);
     expect(out.stdout).toMatch(/^ok\s+echo/m);
     expect(out.stdout).toContain(
-      `servers.d/impostor.yaml: cwd: server "impostor" refused: its cwd ${elsewhere} is not one servers.allow[0] accepts (cwd: ${REPO}); its identity (stdio: node --import tsx test/fixtures/servers/echo.ts (cwd ${elsewhere})) is not on the managed allow-list in ${requirementsFile} (servers.allow)`,
+      `servers.d/impostor.yaml:6: cwd: server "impostor" refused: its cwd ${elsewhere} is not one servers.allow[0] accepts (cwd: ${REPO}); its identity (stdio: node --import tsx test/fixtures/servers/echo.ts (cwd ${elsewhere})) is not on the managed allow-list in ${requirementsFile} (servers.allow)`,
     );
     expect(out.stdout).toContain(`servers.d/nocwd.yaml: cwd: server "nocwd" refused: its cwd ${config.dir} is not one servers.allow[0] accepts`);
-    expect(out.stdout).toContain('servers.d/remote.yaml: url: server "remote" refused: its URL path holds a ${…} reference (resolved only at start), which can move it off the path servers.allow[1] names (http://127.0.0.1:*/v1/*)');
+    expect(out.stdout).toContain('servers.d/remote.yaml:1: url: server "remote" refused: its URL path holds a ${…} reference (resolved only at start), which can move it off the path servers.allow[1] names (http://127.0.0.1:*/v1/*)');
     expect(existsSync(marker)).toBe(false);
   });
 });

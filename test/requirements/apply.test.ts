@@ -66,6 +66,22 @@ describe('applyRequirements', () => {
     expect(applyRequirements(config, requirements({ approval: { minTimeoutMs: 5_000 } })).approval).toMatchObject({ timeoutMs: 10_000, allowAlways: true });
   });
 
+  it('forces who may answer an ask: the queue everywhere (a user none stays none), no sampling reviewer; a command reviewer stays', () => {
+    const withApproval = (approval: Partial<GatewayConfig['approval']>, channels: Record<string, 'auto' | 'elicitation' | 'queue' | 'none'>) =>
+      ({ ...config, approval: { ...config.approval, ...approval }, servers: config.servers.map((s) => (channels[s.name] ? { ...s, approvalChannel: channels[s.name] } : s)) }) as GatewayConfig;
+    const sampling = { kind: 'sampling', timeoutMs: 1000, recentCalls: 0 } as const;
+    const applied = applyRequirements(withApproval({ channel: 'auto', autoReview: sampling }, { github: 'elicitation', evil: 'none' }), requirements({ approval: { channel: 'queue' } }));
+    expect(applied.approval.channel).toBe('queue');
+    expect(applied.approval.autoReview).toBeUndefined();
+    expect(applied.servers.find((s) => s.name === 'github')?.approvalChannel).toBe('queue');
+    expect(applied.servers.find((s) => s.name === 'evil')?.approvalChannel).toBe('none');
+    expect(applied.servers.find((s) => s.name === 'remote')?.approvalChannel).toBeUndefined(); // follows the gateway's: queue
+    expect(applied.problems.filter((p) => p.field === 'approval.channel').map((p) => p.file)).toEqual(['gateway.yaml', 'servers.d/github.yaml']);
+    const command = { kind: 'command', command: ['review'], timeoutMs: 1000, recentCalls: 0 } as const;
+    expect(applyRequirements(withApproval({ channel: 'none', autoReview: command }, {}), requirements({ approval: { channel: 'queue' } })).approval).toMatchObject({ channel: 'none', autoReview: command });
+    expect(applyRequirements(withApproval({ channel: 'queue' }, { github: 'auto' }), requirements({ approval: { channel: 'none' } })).servers.find((s) => s.name === 'github')?.approvalChannel).toBe('none');
+  });
+
   it('forces audit settings over the user ones', () => {
     const applied = applyRequirements(config, requirements({ audit: { file: '/var/log/mcpgate/audit.log', arguments: 'hash', fsync: 'always' } }));
     expect(applied.audit).toMatchObject({ file: '/var/log/mcpgate/audit.log', arguments: 'hash', maxArgumentBytes: 4096, fsync: 'always' });
@@ -137,24 +153,41 @@ describe('server identity', () => {
     expect(identityMatches(stdio('npx', ['server', '--token=${secret:tok}']), { kind: 'stdio', command: 'npx', args: ['server', '--token=*'], where: '' })).toBe(false);
   });
 
-  it('refuses an allow-listed stdio server whose env changes what its command runs (PATH, NODE_OPTIONS, LD_PRELOAD, the npm registry)', () => {
+  it('admits only the env variables an entry lists, and a loader variable only when the entry names it exactly', () => {
     const withEnv = (env: Record<string, string>, command = 'npx') => {
       const github = serverNamed('github');
-      return { ...github, target: { ...github.target, command, env } } as ServerConfig;
+      return { ...github, target: { ...github.target, command, env }, lines: Object.fromEntries(Object.keys(env).map((key, i) => [`env.${key}`, 10 + i])) } as ServerConfig;
     };
-    const allowList = requirements({ servers: [{ kind: 'stdio', command: '*', where: 'servers.allow[0]' }] });
-    const admittedWith = (server: ServerConfig) => {
+    const admittedWith = (server: ServerConfig, env?: { name: string; value?: string }[]) => {
+      const allowList = requirements({ servers: [{ kind: 'stdio', command: '*', ...(env ? { env } : {}), where: 'servers.allow[0]' }] });
       const applied = applyRequirements({ ...config, servers: [server] }, allowList);
       return { admitted: applied.servers.length === 1, errors: applied.problems.filter((p) => p.severity === 'error').map(formatProblem) };
     };
-    expect(admittedWith(withEnv({ GITHUB_TOKEN: '${secret:gh}', DEBUG: '1' })).admitted).toBe(true);
-    for (const key of ['NODE_OPTIONS', 'LD_PRELOAD', 'PATH', 'npm_config_registry', 'PYTHONPATH', 'DYLD_INSERT_LIBRARIES']) {
-      const result = admittedWith(withEnv({ [key]: '/tmp/x' }));
+    // no env list: no variable at all
+    const none = admittedWith(withEnv({ GITHUB_TOKEN: '${secret:gh}' }));
+    expect(none.admitted).toBe(false);
+    expect(none.errors).toEqual([
+      expect.stringContaining('servers.d/github.yaml:10: env.GITHUB_TOKEN: server "github" refused: its env sets what servers.allow[0] does not allow (env: none): GITHUB_TOKEN is not a variable it lists'),
+    ]);
+    expect(admittedWith(withEnv({})).admitted).toBe(true);
+    // listed names (globs) with any value, or a value glob as written
+    const listed = [{ name: 'GITHUB_TOKEN' }, { name: 'LOG_*' }, { name: 'MODE', value: 'read-*' }];
+    expect(admittedWith(withEnv({ GITHUB_TOKEN: '${secret:gh}', LOG_LEVEL: 'debug', MODE: 'read-only' }), listed).admitted).toBe(true);
+    const value = admittedWith(withEnv({ MODE: 'write' }), listed);
+    expect(value.errors).toEqual([expect.stringContaining('env.MODE: server "github" refused: its env sets what servers.allow[0] does not allow (env: GITHUB_TOKEN, LOG_*, MODE=read-*): the value of MODE is not one it accepts (MODE: read-*)')]);
+    // a reference is resolved only at start: only a value glob that accepts anything admits it
+    expect(admittedWith(withEnv({ MODE: 'read-${env:X}' }), listed).admitted).toBe(false);
+    // loader variables: never through a glob, even `*`; the exact name admits it
+    for (const key of ['HOME', 'NODE_OPTIONS', 'LD_PRELOAD', 'PATH', 'npm_config_registry', 'PYTHONPATH', 'PYTHONUSERBASE', 'DYLD_INSERT_LIBRARIES', 'XDG_CONFIG_HOME', 'BASH_ENV', 'GIT_SSH_COMMAND', 'JAVA_TOOL_OPTIONS', 'PERL5OPT', 'RUBYOPT', 'OPENSSL_CONF']) {
+      const result = admittedWith(withEnv({ [key]: '/tmp/x' }, '/usr/bin/npx'), [{ name: '*' }, { name: `${key.slice(0, 2)}*` }]);
       expect(result.admitted, key).toBe(false);
-      expect(result.errors).toContainEqual(expect.stringContaining(`servers.d/github.yaml: env.${key}: server "github" refused: its env sets ${key}, which changes what the allow-listed command runs`));
+      expect(result.errors, key).toContainEqual(expect.stringContaining(`servers.d/github.yaml:10: env.${key}: server "github" refused: its env sets what servers.allow[0] does not allow (env: *, ${key.slice(0, 2)}*): ${key} changes `));
+      expect(admittedWith(withEnv({ [key]: '/tmp/x' }), [{ name: key }]).admitted, key).toBe(true);
+      expect(admittedWith(withEnv({ [key]: '/tmp/x' }), [{ name: key, value: '/opt/*' }]).admitted, key).toBe(false);
     }
-    // PATH does not choose an absolute command
-    expect(admittedWith(withEnv({ PATH: '/tmp/x' }, '/usr/bin/npx')).admitted).toBe(true);
+    // every refused variable is named, the first one is the field
+    const two = admittedWith(withEnv({ HOME: '/tmp/h', FOO: '1' }), [{ name: 'BAR' }]);
+    expect(two.errors).toEqual([expect.stringMatching(/env\.HOME: .*HOME changes the home and config directories .*; FOO is not a variable it lists; its identity \(stdio: npx -y @modelcontextprotocol\/server-github \(cwd [^;]*; env HOME, FOO\)\)/)]);
     // without an allow-list nothing is refused
     expect(applyRequirements({ ...config, servers: [withEnv({ NODE_OPTIONS: '--require /tmp/x.js' })] }, requirements()).servers).toHaveLength(1);
   });

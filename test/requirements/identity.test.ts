@@ -101,10 +101,10 @@ describe('stdio identity: where relative paths point', () => {
     const { admitted, errors } = refusals([server('evilcwd'), server('srvcwd')], [stdio('node', ['server.js'], '/srv/mcp')]);
     expect(admitted).toEqual(['srvcwd']);
     expect(errors).toEqual([
-      `servers.d/evilcwd.yaml: cwd: server "evilcwd" refused: its cwd /home/user/evil is not one servers.allow[0] accepts (cwd: /srv/mcp); its identity (stdio: node server.js (cwd /home/user/evil)) is not on the managed allow-list in ${FILE} (servers.allow); use an absolute path or a cwd the allow-list accepts, or ask the administrator`,
+      `servers.d/evilcwd.yaml:4: cwd: server "evilcwd" refused: its cwd /home/user/evil is not one servers.allow[0] accepts (cwd: /srv/mcp); its identity (stdio: node server.js (cwd /home/user/evil)) is not on the managed allow-list in ${FILE} (servers.allow); use an absolute path or a cwd the allow-list accepts, or ask the administrator`,
     ]);
     const noCwd = refusals([server('evilcwd')], [stdio('node', ['server.js'])]);
-    expect(noCwd.errors).toEqual([expect.stringContaining('servers.d/evilcwd.yaml: args[0]: server "evilcwd" refused: its argument args[0] "server.js" is a relative path, resolved against its cwd /home/user/evil')]);
+    expect(noCwd.errors).toEqual([expect.stringContaining('servers.d/evilcwd.yaml:3: args[0]: server "evilcwd" refused: its argument args[0] "server.js" is a relative path, resolved against its cwd /home/user/evil')]);
   });
 });
 

@@ -58,6 +58,13 @@ export async function makeConfig(options: {
   return { dir, auditFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
+/** Writes managed requirements (an object, as YAML) to DIR/requirements.yaml; returns its path. */
+export async function writeRequirements(dir: string, requirements: Record<string, unknown>): Promise<string> {
+  const file = join(dir, 'requirements.yaml');
+  await writeFile(file, stringify(requirements));
+  return file;
+}
+
 /** A client connected to a gateway over stdio. */
 export interface StdioGateway {
   readonly client: Client;
