@@ -11,7 +11,7 @@ import { causeText, destinationOf, type Asked, type AskedDestination, type Asked
 import type { AskedCall, AskedConnection } from './elicitation.js';
 import type { RecentCalls } from './recentCalls.js';
 import type { ReviewInput } from './reviewer.js';
-import { summariseArguments } from './summary.js';
+import { viewArguments } from './summary.js';
 
 /** What describing needs from the broker. */
 export interface DescribeOptions {
@@ -28,7 +28,17 @@ export function describeAsk(asked: Asked, verdict: Verdict, redactor: Redactor):
     const cause = causeText(asked);
     return { kind: 'network', server: asked.server, destination: destinationOf(asked), rule, ...(cause ? { cause } : {}) };
   }
-  return { server: asked.entry.upstream.name, tool: asked.entry.name, publicName: asked.entry.publicName, argumentSummary: summariseArguments(asked.args, redactor), rule };
+  const view = viewArguments(asked.args, redactor);
+  return {
+    server: asked.entry.upstream.name,
+    tool: asked.entry.name,
+    publicName: asked.entry.publicName,
+    argumentSummary: view.summary,
+    ...(view.cut ? { argumentsCut: view.cut } : {}),
+    fullArguments: view.full,
+    ...(view.fullTruncated ? { fullTruncated: true } : {}),
+    rule,
+  };
 }
 
 /** What the auto-reviewer receives. */
