@@ -6,6 +6,7 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Policy, ToolPolicy } from '../policy/policy.js';
+import type { UpstreamLists } from '../upstream/lists.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
 import { publicName } from './names.js';
@@ -52,6 +53,8 @@ export interface CatalogOptions {
   readonly showDenied: boolean;
   /** Adjusts a tool's policy as it enters the catalog (tool pinning), once per rebuild. */
   readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => ToolPolicy;
+  /** What an upstream's lists may show (secret values redacted), once per rebuild; default: as offered. */
+  readonly offered?: (upstream: Upstream) => UpstreamLists;
 }
 
 /** The aggregated view over all upstreams. */
@@ -93,7 +96,8 @@ export class Catalog {
       // Lists are kept across restarts (an upstream that never became ready has none), so the
       // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
       const prefix = upstream.config.prefix;
-      for (const tool of upstream.tools) {
+      const offered = this.options.offered ? this.options.offered(upstream) : upstream;
+      for (const tool of offered.tools) {
         claim(tools, 'tool', publicName(prefix, tool.name), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
           const policy = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : configured;
@@ -101,7 +105,7 @@ export class Catalog {
           return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy };
         });
       }
-      for (const prompt of upstream.prompts) {
+      for (const prompt of offered.prompts) {
         claim(prompts, 'prompt', publicName(prefix, prompt.name), upstream, collisions, (name) => ({
           publicName: name,
           upstream,
@@ -109,7 +113,7 @@ export class Catalog {
           publicPrompt: { ...prompt, name },
         }));
       }
-      for (const resource of upstream.resources) {
+      for (const resource of offered.resources) {
         const kept = resources.get(resource.uri);
         if (kept) {
           collisions.push({ kind: 'resource', name: resource.uri, kept: kept.name, dropped: upstream.name });
@@ -118,7 +122,7 @@ export class Catalog {
         resources.set(resource.uri, upstream);
         resourceList.push(resource);
       }
-      for (const template of upstream.resourceTemplates) {
+      for (const template of offered.resourceTemplates) {
         templates.push({ upstream, template, matcher: compileTemplate(template.uriTemplate) });
         templateList.push(template);
       }

@@ -8,8 +8,9 @@ import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
 import type { Redactor } from '../secrets/redactor.js';
-import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
+import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
 import { callTool, type ToolCallDeps } from './toolCall.js';
@@ -33,6 +34,12 @@ const LISTS: Record<'tools/list' | 'prompts/list' | 'resources/list' | 'resource
 
 /** Answers one client request. */
 export async function dispatch(deps: DispatchDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+  // Refused at the door: every later step (policy, hashing, audit copies, approvals) sees all of a request.
+  if (depthExceeds(request, MAX_JSON_DEPTH)) {
+    throw new WireError(ErrorCode.InvalidRequest, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      code: ErrorCodes.REQUEST_REJECTED,
+    });
+  }
   const params = (request.params ?? {}) as Record<string, unknown>;
   switch (request.method) {
     case 'tools/call':
@@ -116,7 +123,7 @@ async function forward(
     const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
     span?.end('ok');
     await session.drain();
-    return upstream.holdsSecrets ? scrubResult(redactor, result) : result;
+    return redactor.scrubJson(result);
   } catch (error) {
     const wire = scrubWireError(redactor, toWireError(error));
     span?.end(extra.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
