@@ -18,6 +18,17 @@ interface RawResponse {
   readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
 }
 
+/**
+ * What requests still waiting fail with when the connection goes away. Its own class: an upstream
+ * may answer with an error whose code is ConnectionClosed's -32000 (the usual "server error"),
+ * which must not be taken for a crash.
+ */
+export class ConnectionClosedError extends McpError {
+  constructor() {
+    super(ErrorCode.ConnectionClosed, 'Connection closed');
+  }
+}
+
 /** How often deadlines are checked: a timeout fires at most this much late. */
 const SWEEP_MS = 50;
 
@@ -114,7 +125,7 @@ export class Forwarder {
   failAll(): void {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
-    const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+    const error = new ConnectionClosedError();
     for (const pending of [...this.pending.values()]) {
       this.finish(pending);
       pending.reject(error);

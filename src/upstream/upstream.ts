@@ -32,7 +32,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CancelSignal } from './cancelSignal.js';
-import { Forwarder } from './forwarder.js';
+import { ConnectionClosedError, Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { StderrTail } from './stderrTail.js';
 import { readLists, type ListKind } from './lists.js';
@@ -208,7 +208,7 @@ export class Upstream {
       );
     }
     const crashed = connection !== this.connection || connection.generation !== this.generation;
-    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+    if (error instanceof ConnectionClosedError) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
         `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
