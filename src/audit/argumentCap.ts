@@ -46,8 +46,8 @@ class CutPaths {
 
 /**
  * `value` (a JSON-safe copy) fitted into `maxBytes` of JSON.
- * @example capArguments({ pad: 'x'.repeat(9000), command: 'rm -rf ~' }, 4096)
- * // { arguments: { pad: 'xxx…[truncated 6952 chars]', command: 'rm -rf ~' }, arguments_truncated: true, arguments_cut: ['pad'] }
+ * @example capArguments({ pad: 'x'.repeat(50000), command: 'rm -rf ~' }, 128)
+ * // { arguments: { pad: 'xx…(64)…[truncated 49936 chars]', command: 'rm -rf ~' }, arguments_truncated: true, arguments_cut: ['pad'] }
  */
 export function capArguments(value: unknown, maxBytes: number): CappedArguments {
   if (fits(value, maxBytes)) return { arguments: value };

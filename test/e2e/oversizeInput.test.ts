@@ -115,6 +115,13 @@ describe('deep and huge input', () => {
     }
   });
 
+  it('a client line past 4 MiB (stdio) is answered with an error for its id, and the session goes on', async () => {
+    const error = await failure(stdio.client.callTool({ name: 'other__echo', arguments: { message: 'x'.repeat(5 * 1024 * 1024) } }));
+    expect(error.code).toBe(-32600);
+    expect(error.message).toMatch(/the message is \d+ bytes, more than the 4194304 the gateway accepts; it was dropped/);
+    expect(textOf(await stdio.client.callTool({ name: 'other__echo', arguments: { message: 'still here' } }))).toBe('still here');
+  });
+
   it('arguments that differ only deep down never share a session approval or an audit record', async () => {
     const first = nest(100, 'ls /tmp');
     const second = nest(100, 'rm -rf ~');
