@@ -16,13 +16,21 @@ export const MAX_JSON_DEPTH = 512;
  */
 export function depthExceeds(value: unknown, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (limit <= 0) return true;
+  return limit <= 0 || childrenExceed(value, limit);
+}
+
+/** Whether a child of `value` (itself within `limit`) nests past it; primitives cost no call (hot path). */
+function childrenExceed(value: object, limit: number): boolean {
   if (Array.isArray(value)) {
-    for (const item of value) if (depthExceeds(item, limit - 1)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && (limit <= 1 || childrenExceed(item, limit - 1))) return true;
+    }
     return false;
   }
   for (const key in value) {
-    if (depthExceeds((value as Record<string, unknown>)[key], limit - 1)) return true;
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && (limit <= 1 || childrenExceed(item, limit - 1))) return true;
   }
   return false;
 }

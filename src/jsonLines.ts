@@ -20,6 +20,7 @@ export const OVERFLOW_EDGE = 512;
 
 const NEWLINE = 0x0a;
 const CR = 0x0d;
+const OPEN_BRACE = 0x7b;
 
 /** Feeds byte chunks in; calls `onLine` for every complete, non-blank line of at most `maxBytes`. */
 export class LineSplitter {
@@ -39,11 +40,23 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let start = 0;
     for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
-      this.append(chunk.subarray(start, newline));
-      this.endLine();
+      if (this.length === 0 && newline - start <= this.maxBytes) {
+        this.emit(chunk, start, newline); // the whole line is in this chunk (the usual case): no copy
+      } else {
+        this.append(chunk.subarray(start, newline));
+        this.endLine();
+      }
       start = newline + 1;
     }
     if (start < chunk.length) this.append(start === 0 ? chunk : chunk.subarray(start));
+  }
+
+  /** Hands on the line `bytes[start, end)` unless it is blank; a trailing \r (of \r\n) is dropped. */
+  private emit(bytes: Buffer, start: number, end: number): void {
+    if (end > start && bytes[end - 1] === CR) end--;
+    if (end === start) return;
+    const text = bytes.toString('utf8', start, end);
+    if (bytes[start] === OPEN_BRACE || text.trim() !== '') this.onLine(text);
   }
 
   private append(part: Buffer): void {
@@ -74,9 +87,7 @@ export class LineSplitter {
     }
     if (length === 0) return;
     const line = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
-    const end = line[line.length - 1] === CR ? line.length - 1 : line.length; // \r\n
-    const text = line.toString('utf8', 0, end);
-    if (text.trim() !== '') this.onLine(text);
+    this.emit(line, 0, line.length);
   }
 }
 
