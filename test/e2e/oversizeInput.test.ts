@@ -93,6 +93,14 @@ describe('deep and huge input', () => {
     expect(resultOf(records, 'deep').some((r) => r.outcome === 'ok')).toBe(false);
   });
 
+  it('a request the upstream sends nested past the limit is answered with the error and never reaches the client', async () => {
+    const before = asked.length;
+    const result = await stdio.client.callTool({ name: 'hostile__deep-request', arguments: { depth: 2000 } });
+    expect(textOf(result)).toContain('nested deeper than 512 levels');
+    expect(textOf(result)).toContain('-32012');
+    expect(asked).toHaveLength(before);
+  });
+
   it('a result within the depth limit still arrives (stdio and HTTP)', async () => {
     for (const client of [stdio.client, httpClient]) {
       const result = await client.callTool({ name: 'hostile__deep', arguments: { depth: 400 } });
