@@ -55,17 +55,21 @@ describe('LineSplitter', () => {
   it('takes time linear in the length of one long line (it used to rescan its buffer on every chunk)', () => {
     const chunk = Buffer.alloc(65536, 0x61);
     const time = (mib: number) => {
-      const splitter = new LineSplitter(() => undefined, () => undefined, 1024 * 1024 * 1024);
-      const started = performance.now();
-      for (let i = 0; i < mib * 16; i++) splitter.push(chunk);
-      splitter.push(bytes('\n'));
-      return performance.now() - started;
+      let best = Infinity;
+      for (let run = 0; run < 3; run++) {
+        const splitter = new LineSplitter(() => undefined, () => undefined, 1024 * 1024 * 1024);
+        const started = performance.now();
+        for (let i = 0; i < mib * 16; i++) splitter.push(chunk);
+        splitter.push(bytes('\n'));
+        best = Math.min(best, performance.now() - started);
+      }
+      return best;
     };
     time(4); // warm up
-    const small = Math.max(time(8), 1);
+    const small = Math.max(time(4), 1);
     const large = time(32);
-    // Four times the input: about four times the time (quadratic would be sixteen times).
-    expect(large / small).toBeLessThan(9);
+    // Eight times the input: about eight times the time (quadratic would be about sixty times).
+    expect(large / small).toBeLessThan(24);
   });
 });
 
