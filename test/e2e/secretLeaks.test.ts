@@ -124,6 +124,14 @@ describe('a hostile upstream holding secrets cannot show them', () => {
     expect(textOf(result)).toContain(expected);
   });
 
+  it('the audit records the size of the scrubbed result that was sent, not of what the upstream sent', async () => {
+    const result = await call('json2');
+    const sent = textOf(result).length;
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.result' && r.tool === 'leak' && r.result_size === sent));
+    expect(records.some((r) => r.event === 'mcpgate.tool.result' && r.tool === 'leak' && r.result_size === sent)).toBe(true);
+    expect(sent).toBeLessThan(JSON.stringify({ env: JSON.stringify({ PASSWORD, PEM }) }).length);
+  });
+
   it('a result with the values as JSON inside JSON (twice escaped) keeps its shape, values redacted', async () => {
     const result = await call('json2');
     expect(leaks(JSON.stringify(result))).toEqual([]);
