@@ -6,7 +6,8 @@
  * (default 3), `-- --profile DIR` (write a V8 .cpuprofile of each gateway run into DIR, for
  * Chrome DevTools or `node --cpu-prof` tooling), `-- --telemetry` (export OpenTelemetry, OTLP/HTTP
  * protobuf, every signal, to a local collector stand-in that discards what it gets; other OTEL_*
- * variables set for the bench, such as OTEL_TRACES_EXPORTER=none, are passed on to the gateway).
+ * variables set for the bench, such as OTEL_TRACES_EXPORTER=none, are passed on to the gateway),
+ * `-- --secret` (the upstream holds a `${env:}` value, so every result is scrubbed of it).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,9 +15,9 @@ import { readFile, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createServer } from 'node:http';
 import { measure, warmUp } from './measure.js';
-import { MAIN, REPO, writeGatewayConfig } from './setup.js';
+import { BENCH_SECRET, MAIN, REPO, writeGatewayConfig } from './setup.js';
 
-const { values: options } = parseArgs({ options: { concurrency: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, profile: { type: 'string' }, telemetry: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({ options: { concurrency: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, profile: { type: 'string' }, telemetry: { type: 'boolean', default: false }, secret: { type: 'boolean', default: false } } });
 const CONCURRENCY = Number(options.concurrency);
 const DURATION_MS = 3000;
 const RUNS = Number(options.runs);
@@ -27,7 +28,7 @@ async function cpuTicks(pid: number): Promise<number> {
   return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 Hz)
 }
 
-const { dir } = await writeGatewayConfig();
+const { dir } = await writeGatewayConfig({ secret: options.secret });
 const telemetryEnv: Record<string, string> = {};
 /** Bytes the collector stand-in received, per OTLP path (`/v1/traces`…). */
 const received = new Map<string, number>();
@@ -47,7 +48,7 @@ if (collector) {
 }
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const transport = new StdioClientTransport({ command: process.execPath, args: [...profile, MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn', ...telemetryEnv }, cwd: REPO });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [...profile, MAIN, 'serve', '--config', dir], env: { MCPGATE_LOG_LEVEL: 'warn', ...telemetryEnv, ...(options.secret ? BENCH_SECRET : {}) }, cwd: REPO });
     const client = new Client({ name: 'bench-cpu', version: '1.0.0' });
     await client.connect(transport);
     const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };

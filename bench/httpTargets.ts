@@ -98,7 +98,7 @@ export async function startSdk(): Promise<HttpTarget> {
 
 /** mcpgate over Streamable HTTP (2025-11-25 sessions), fronting the echo fixture; `nodeOptions` e.g. `--cpu-prof`. */
 export async function startMcpgate(nodeOptions: string[] = []): Promise<HttpTarget & { readonly configDir: string }> {
-  const { dir } = await writeGatewayConfig(ECHO_FIXTURE);
+  const { dir } = await writeGatewayConfig({ upstream: ECHO_FIXTURE });
   const port = await freePort();
   const { child, output } = started(process.execPath, [...nodeOptions, MAIN, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;

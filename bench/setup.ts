@@ -20,8 +20,15 @@ export const ECHO_FIXTURE = [process.execPath, '--import', 'tsx', ECHO];
 export const UPSTREAM = fixtureUpstream ? ECHO_FIXTURE : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
 
 
-/** Writes a temporary gateway config fronting `upstream` (default UPSTREAM) as server `echo`. */
-export async function writeGatewayConfig(upstream: readonly string[] = UPSTREAM): Promise<{ dir: string; auditFile: string }> {
+/** A value the `--secret` variant hands the upstream through `${env:}` (so the gateway holds a secret for it). */
+export const BENCH_SECRET = { MCPGATE_BENCH_TOKEN: 'bench-secret-3f9a1c7e5b2d4068' } as const;
+
+/**
+ * Writes a temporary gateway config fronting `upstream` (default UPSTREAM) as server `echo`; with
+ * `secret`, the server is given {@link BENCH_SECRET} through `${env:}` (start the gateway with it in its environment).
+ */
+export async function writeGatewayConfig(options: { secret?: boolean; upstream?: readonly string[] } = {}): Promise<{ dir: string; auditFile: string }> {
+  const upstream = options.upstream ?? UPSTREAM;
   const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
   await mkdir(join(dir, 'servers.d'));
   const auditFile = join(dir, 'audit.log');
@@ -34,6 +41,7 @@ export async function writeGatewayConfig(upstream: readonly string[] = UPSTREAM)
       `args: ${JSON.stringify(upstream.slice(1))}`,
       `cwd: ${JSON.stringify(REPO)}`,
       'concurrency: 256',
+      ...(options.secret ? ['env:', '  MCPGATE_BENCH_TOKEN: "${env:MCPGATE_BENCH_TOKEN}"'] : []),
       'tools:',
       '  default: deny',
       '  allow: ["echo"]',

@@ -13,6 +13,8 @@ export const ErrorCodes = {
   UPSTREAM_UNAVAILABLE: 'MCPGATE_UPSTREAM_UNAVAILABLE',
   UPSTREAM_CRASHED: 'MCPGATE_UPSTREAM_CRASHED',
   UPSTREAM_TIMEOUT: 'MCPGATE_UPSTREAM_TIMEOUT',
+  UPSTREAM_MESSAGE_REJECTED: 'MCPGATE_UPSTREAM_MESSAGE_REJECTED',
+  REQUEST_REJECTED: 'MCPGATE_REQUEST_REJECTED',
   UNKNOWN_TOOL: 'MCPGATE_UNKNOWN_TOOL',
   UNKNOWN_PROMPT: 'MCPGATE_UNKNOWN_PROMPT',
   UNKNOWN_RESOURCE: 'MCPGATE_UNKNOWN_RESOURCE',
@@ -72,6 +74,8 @@ export class UsageError extends GatewayError {
 export const GatewayRpcCodes = {
   upstreamUnavailable: -32010,
   upstreamCrashed: -32011,
+  /** An upstream's message was too large or too deeply nested to be used (`MCPGATE_UPSTREAM_MESSAGE_REJECTED`). */
+  upstreamMessageRejected: -32012,
   upstreamTimeout: ErrorCode.RequestTimeout,
 } as const;
 

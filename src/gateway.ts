@@ -23,6 +23,7 @@ import { pinFileFor } from './pinning/pinFile.js';
 import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
 import { Redactor } from './secrets/redactor.js';
+import { scrubLists } from './secrets/resultScrubber.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   readonly pins?: 'write' | 'read' | 'off';
   /** Traces client requests (only when telemetry is on). */
   readonly tracer?: RequestTracer;
+  /** The secret values to keep out of everything (shared with the operational log); default: a new one. */
+  readonly redactor?: Redactor;
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -60,7 +63,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   readonly catalog: Catalog;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly events = new EventBus();
-  readonly redactor = new Redactor();
+  readonly redactor: Redactor;
   private readonly logger: Logger;
   private readonly auditLog: AuditLog | undefined;
   /** Answers `ask` decisions (src/approval). */
@@ -82,6 +85,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   constructor(options: GatewayOptions) {
     this.config = options.config;
     this.logger = options.logger;
+    this.redactor = options.redactor ?? new Redactor();
     this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
     this.tracer = options.tracer;
     if (options.audit !== false) {
@@ -103,7 +107,13 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       this.pins = new PinGuard({ file: pinFileFor(this.config.audit.file), logger: this.logger, events: this.events, write: pins === 'write' });
     }
     const guard = this.pins ? this.pins.check.bind(this.pins) : undefined;
-    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, ...(guard ? { guard } : {}) });
+    const offered = (upstream: Upstream) =>
+      scrubLists(this.redactor, upstream, (item) =>
+        this.logger.warn({ server: upstream.name, ...item }, `upstream ${upstream.name} offers a ${item.kind} whose name holds a secret value; it is left out`),
+      );
+    this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, offered, ...(guard ? { guard } : {}) });
+    // A value registered (or forgotten) after a list was read changes what the lists may show.
+    this.redactor.onChange(() => this.refreshCatalog());
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     this.network = new Network({
       config: this.config,
@@ -268,24 +278,25 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
         { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE },
       );
     }
-    // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt
+    // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt;
+    // any upstream may put a resolved secret into what it asks the client: redact it first
     const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
-    return session.forwardRequest(forwardableRequest(upstream.name, request, refused), signal, owner.requestId);
+    return session.forwardRequest(forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused), signal, owner.requestId);
   }
 
   onNotification(upstream: Upstream, notification: Notification): void {
-    const params = (notification.params ?? {}) as Record<string, unknown>;
+    const raw = (notification.params ?? {}) as Record<string, unknown>;
+    // Any upstream may log or announce a resolved secret: redact before a client or the log sees it.
+    const params = this.redactor.scrubJson(raw);
     if (notification.method === 'notifications/message') {
       const owner = upstream.soleOwner();
       const session = owner ? this.sessions.get(owner.session) : undefined;
-      // An upstream holding resolved secrets may log one: redact before a client sees it.
-      const clean = upstream.holdsSecrets ? (this.redactor.scrubDeep(params) as Record<string, unknown>) : params;
-      if (session) session.log({ ...clean, logger: clean.logger ?? upstream.name }, owner?.requestId);
-      else this.logger.debug({ server: upstream.name, log: this.redactor.scrubDeep(params) }, 'upstream log message with no call in flight');
+      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
+      else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
       return;
     }
-    if (notification.method === 'notifications/resources/updated' && typeof params.uri === 'string') {
-      for (const session of this.subscriptions.watching(params.uri)) session.notify(notification);
+    if (notification.method === 'notifications/resources/updated' && typeof raw.uri === 'string') {
+      for (const session of this.subscriptions.watching(raw.uri)) session.notify({ method: notification.method, params });
       return;
     }
     this.logger.debug({ server: upstream.name, method: notification.method }, 'upstream notification not forwarded');

@@ -1,41 +1,115 @@
 /**
  * Newline-delimited framing shared by the stdio transports (client side and upstream side):
- * splits text chunks into lines without the per-line overhead of `readline`, and bounds how much
- * an unterminated line may buffer.
+ * splits byte chunks into lines without the per-line overhead of `readline`, in time linear in
+ * the input (each chunk is searched once; a line's chunks are joined once, at its end), and
+ * bounds the size of a line: the rest of a longer one is read and dropped, not buffered.
  */
+import { Buffer } from 'node:buffer';
 
-/** A line longer than this cannot be a message we use; dropping it bounds memory. */
-export const MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** What a line that went past the limit looked like (it was dropped). */
+export interface Overflow {
+  /** Its full length in bytes (without the newline). */
+  readonly bytes: number;
+  /** Its first and last bytes (up to {@link OVERFLOW_EDGE} each), to tell what message it was. */
+  readonly head: string;
+  readonly tail: string;
+}
 
-/** Feeds text chunks in; calls `onLine` for every complete, non-blank line. */
+/** Bytes kept from each end of a line that is too long. */
+export const OVERFLOW_EDGE = 512;
+
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+const OPEN_BRACE = 0x7b;
+
+/** Feeds byte chunks in; calls `onLine` for every complete, non-blank line of at most `maxBytes`. */
 export class LineSplitter {
-  private buffer = '';
+  /** Chunks (or parts) of the line being read, while it fits. */
+  private parts: Buffer[] = [];
+  private length = 0;
+  /** Set while the line being read is past the limit: only its edges are kept. */
+  private overflow: { head: Buffer; tail: Buffer } | undefined;
 
   constructor(
     private readonly onLine: (line: string) => void,
-    private readonly onOverflow: () => void,
+    private readonly onOverflow: (overflow: Overflow) => void,
+    private readonly maxBytes: number,
   ) {}
 
-  /** Adds a chunk of text. */
-  push(chunk: string): void {
-    this.buffer += chunk;
+  /** Adds a chunk. */
+  push(chunk: Buffer): void {
     let start = 0;
-    let newline = this.buffer.indexOf('\n', start);
-    while (newline !== -1) {
-      let end = newline;
-      if (end > start && this.buffer.charCodeAt(end - 1) === 13) end--; // \r\n
-      if (end > start) {
-        const line = this.buffer.slice(start, end);
-        if (line.trim() !== '') this.onLine(line);
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      if (this.length === 0 && newline - start <= this.maxBytes) {
+        this.emit(chunk, start, newline); // the whole line is in this chunk (the usual case): no copy
+      } else {
+        this.append(chunk.subarray(start, newline));
+        this.endLine();
       }
       start = newline + 1;
-      newline = this.buffer.indexOf('\n', start);
     }
-    this.buffer = start === 0 ? this.buffer : this.buffer.slice(start);
-    if (this.buffer.length > MAX_LINE_CHARS) {
-      this.buffer = '';
-      this.onOverflow();
+    if (start < chunk.length) this.append(start === 0 ? chunk : chunk.subarray(start));
+  }
+
+  /** Hands on the line `bytes[start, end)` unless it is blank; a trailing \r (of \r\n) is dropped. */
+  private emit(bytes: Buffer, start: number, end: number): void {
+    if (end > start && bytes[end - 1] === CR) end--;
+    if (end === start) return;
+    const text = bytes.toString('utf8', start, end);
+    if (bytes[start] === OPEN_BRACE || text.trim() !== '') this.onLine(text);
+  }
+
+  private append(part: Buffer): void {
+    if (part.length === 0) return;
+    this.length += part.length;
+    if (this.overflow) {
+      this.overflow.tail = keepTail(this.overflow.tail, part);
+      return;
     }
+    this.parts.push(part);
+    if (this.length > this.maxBytes) {
+      const line = Buffer.concat(this.parts);
+      this.overflow = { head: line.subarray(0, OVERFLOW_EDGE), tail: Buffer.from(line.subarray(-OVERFLOW_EDGE)) };
+      this.parts = [];
+    }
+  }
+
+  private endLine(): void {
+    const overflow = this.overflow;
+    const length = this.length;
+    const parts = this.parts;
+    this.parts = [];
+    this.length = 0;
+    this.overflow = undefined;
+    if (overflow) {
+      this.onOverflow({ bytes: length, head: overflow.head.toString('utf8'), tail: overflow.tail.toString('utf8') });
+      return;
+    }
+    if (length === 0) return;
+    const line = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, length);
+    this.emit(line, 0, line.length);
+  }
+}
+
+/** The last {@link OVERFLOW_EDGE} bytes of `tail` followed by `part`. */
+function keepTail(tail: Buffer, part: Buffer): Buffer {
+  if (part.length >= OVERFLOW_EDGE) return Buffer.from(part.subarray(-OVERFLOW_EDGE));
+  return Buffer.concat([tail, part]).subarray(-OVERFLOW_EDGE);
+}
+
+/**
+ * The JSON-RPC id of a message that was too long to parse, read from its edges: the last `"id"`
+ * member in its tail (where the SDK writes it), else the first in its head. A guess (a nested
+ * `"id"` can fool it), used only to fail the request it names sooner than its timeout.
+ */
+export function overflowId(overflow: Overflow): string | number | undefined {
+  const member = /"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)/g;
+  const last = [...overflow.tail.matchAll(member)].at(-1) ?? [...overflow.head.matchAll(member)][0];
+  if (!last) return undefined;
+  try {
+    return JSON.parse(last[1] as string) as string | number;
+  } catch {
+    return undefined;
   }
 }
 
@@ -45,11 +119,6 @@ const rawResults = new WeakMap<object, { readonly line: string; readonly id: str
 /** Remembers the line a response's result object was parsed from (upstream side). */
 export function rememberRawResult(result: object, line: string, id: string): void {
   rawResults.set(result, { line, id });
-}
-
-/** The upstream line a result object was parsed from, if it was (lets a scan skip re-serialising it). */
-export function rawResultLine(result: object): string | undefined {
-  return rawResults.get(result)?.line;
 }
 
 /**

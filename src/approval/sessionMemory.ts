@@ -12,14 +12,18 @@ export class SessionMemory {
 
   /** True if this session approved this tool (with these arguments, when narrowed). */
   has(session: string, publicName: string, args: unknown): boolean {
-    return this.sessions.get(session)?.has(this.key(publicName, args)) ?? false;
+    const approved = this.sessions.get(session);
+    const key = approved && this.key(publicName, args);
+    return key !== undefined && approved !== undefined && approved.has(key);
   }
 
-  /** Remembers an approval for the rest of the session. */
+  /** Remembers an approval for the rest of the session (not for arguments that cannot be told apart). */
   remember(session: string, publicName: string, args: unknown): void {
+    const key = this.key(publicName, args);
+    if (key === undefined) return;
     let approved = this.sessions.get(session);
     if (!approved) this.sessions.set(session, (approved = new Set()));
-    approved.add(this.key(publicName, args));
+    approved.add(key);
   }
 
   /** Forgets everything a session approved (the session ended). */
@@ -27,7 +31,13 @@ export class SessionMemory {
     this.sessions.delete(session);
   }
 
-  private key(publicName: string, args: unknown): string {
-    return this.scope === 'tool' ? publicName : `${publicName}\u0000${canonicalJson(args ?? {})}`;
+  /** The remembered key; undefined for arguments with no canonical text (fail closed: never approved). */
+  private key(publicName: string, args: unknown): string | undefined {
+    if (this.scope === 'tool') return publicName;
+    try {
+      return `${publicName}\u0000${canonicalJson(args ?? {})}`;
+    } catch {
+      return undefined;
+    }
   }
 }

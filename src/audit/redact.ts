@@ -3,8 +3,8 @@
  * a registered secret value never reaches the log, and recording never throws: a call must not
  * fail because its audit record could not be written the way it was configured.
  */
-import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { capArguments } from './argumentCap.js';
 import { jsonSafeCopy, type Redactor } from '../secrets/redactor.js';
 
 /** `full`: as sent (known secrets scrubbed); `redacted`: also secret-looking keys; `hash`: sha256 only; `none`. */
@@ -17,13 +17,12 @@ export interface RecordedArguments {
   arguments_sha256?: string;
   /** Set when the recorded arguments were cut to fit `maxBytes`. */
   arguments_truncated?: boolean;
+  /** Which paths were cut (argumentCap.ts). */
+  arguments_cut?: string[];
 }
 
 /** Recorded when the arguments cannot be recorded at all (never expected; never thrown). */
 const UNRECORDABLE = '[unrecordable arguments]';
-
-/** Strings are never cut shorter than this while trying to fit the cap. */
-const MIN_STRING_KEEP = 16;
 
 /**
  * The argument fields to put in an audit record.
@@ -46,7 +45,7 @@ export function recordArguments(
         // Hot path: most arguments are small and hold nothing to redact; record them as they are.
         if (asIs(args, mode === 'redacted', opts.redactor, opts.maxBytes)) return { arguments: args };
         const recorded = opts.redactor.scrubDeep(args, mode === 'redacted' ? { redactKey: isSecretKey } : {});
-        return recorded === undefined ? {} : capSize(recorded, opts.maxBytes);
+        return recorded === undefined ? {} : capArguments(recorded, opts.maxBytes);
       }
       default:
         // An unknown mode records nothing rather than guess how much it may reveal.
@@ -103,11 +102,14 @@ function recordableAsIs(value: unknown, keys: boolean, redactor: Redactor, budge
 
 /**
  * JSON with object keys sorted at every depth (data model of {@link jsonSafeCopy}), so equal
- * arguments give equal text, hence equal hashes, whatever order their keys were sent in.
+ * arguments give equal text, hence equal hashes, whatever order their keys were sent in. All of
+ * the value, never a placeholder for a deep part: a value nested too deep to copy throws
+ * (requests that deep are refused at the door, src/jsonDepth.ts), so two different values never
+ * share a text, a hash or a session approval.
  * @example canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }) // '{"a":[{"c":2,"d":1}],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  return sortedJson(jsonSafeCopy(value));
+  return sortedJson(jsonSafeCopy(value, { strictDepth: true }));
 }
 
 function sortedJson(value: unknown): string {
@@ -154,32 +156,4 @@ export function isSecretKey(key: string): boolean {
   if (keyVerdicts.size >= 4096) keyVerdicts.clear();
   keyVerdicts.set(key, verdict);
   return verdict;
-}
-
-/**
- * Fits a JSON-safe value into `maxBytes` of JSON: first by cutting ever shorter long strings,
- * then, if the structure itself is too big, by a `{_truncated, preview}` placeholder.
- */
-function capSize(value: unknown, maxBytes: number): RecordedArguments {
-  const json = JSON.stringify(value);
-  if (Buffer.byteLength(json) <= maxBytes) return { arguments: value };
-  for (let limit = Math.floor(maxBytes / 2); limit >= MIN_STRING_KEEP; limit = Math.floor(limit / 2)) {
-    const cut = jsonSafeCopy(value, { mapString: (text) => cutString(text, limit) });
-    if (Buffer.byteLength(JSON.stringify(cut)) <= maxBytes) return { arguments: cut, arguments_truncated: true };
-  }
-  return { arguments: { _truncated: true, preview: sliceChars(json, maxBytes) }, arguments_truncated: true };
-}
-
-/** `text` cut to `limit` characters plus `…[truncated N chars]`, when that makes it shorter. */
-function cutString(text: string, limit: number): string {
-  if (text.length <= limit) return text;
-  const kept = sliceChars(text, limit);
-  const suffix = `…[truncated ${text.length - kept.length} chars]`;
-  return kept.length + suffix.length < text.length ? kept + suffix : text;
-}
-
-/** The first `count` UTF-16 units of `text`, one fewer if that would split a surrogate pair. */
-function sliceChars(text: string, count: number): string {
-  const code = text.charCodeAt(count - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? count - 1 : count);
 }

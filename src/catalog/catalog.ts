@@ -7,6 +7,7 @@ import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { argumentValidator, type ArgumentValidator } from '../policy/argumentSchema.js';
 import type { ContentAccess, Policy, ToolPolicy } from '../policy/policy.js';
+import type { UpstreamLists } from '../upstream/lists.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
 import { publicName } from './names.js';
@@ -62,6 +63,8 @@ export interface CatalogOptions {
    * pinning: the pinned one while a change waits; undefined: not listed), once per rebuild.
    */
   readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => { readonly policy: ToolPolicy; readonly definition: Tool | undefined };
+  /** What an upstream's lists may show (secret values redacted), once per rebuild; default: as offered. */
+  readonly offered?: (upstream: Upstream) => UpstreamLists;
 }
 
 /** The aggregated view over all upstreams. */
@@ -106,7 +109,8 @@ export class Catalog {
       // one check hides a server's denied resources and prompts here and refuses their use (dispatch)
       const access = this.access(upstream);
       const listResources = this.options.showDenied || access.resources.decision !== 'deny';
-      for (const tool of upstream.tools) {
+      const offered = this.options.offered ? this.options.offered(upstream) : upstream;
+      for (const tool of offered.tools) {
         claim(tools, 'tool', publicName(prefix, withoutInvisible(tool.name)), upstream, collisions, (name) => {
           const configured = this.options.policy.forTool(upstream.config, tool.name);
           const { policy, definition } = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : { policy: configured, definition: tool };
@@ -117,7 +121,7 @@ export class Catalog {
           return { publicName: name, upstream, name: tool.name, publicTool, ...(tool.annotations ? { declaredAnnotations: tool.annotations } : {}), policy, ...(validator ? { validator } : {}), ...(shown ? {} : { hidden: true }) };
         });
       }
-      for (const prompt of upstream.prompts) {
+      for (const prompt of offered.prompts) {
         const shown = listable(prompt, sanitizePrompt);
         if (!shown) continue;
         claim(prompts, 'prompt', publicName(prefix, shown.name), upstream, collisions, (name) => ({
@@ -127,7 +131,7 @@ export class Catalog {
           publicPrompt: { ...shown, name },
         }));
       }
-      for (const listed of upstream.resources) {
+      for (const listed of offered.resources) {
         const resource = listable(listed, sanitizeResource);
         if (!resource) continue;
         const kept = resources.get(resource.uri);
@@ -138,7 +142,7 @@ export class Catalog {
         resources.set(resource.uri, upstream);
         if (listResources) resourceList.push(resource);
       }
-      for (const declared of upstream.resourceTemplates) {
+      for (const declared of offered.resourceTemplates) {
         const template = listable(declared, sanitizeTemplate);
         if (!template) continue;
         templates.push({ upstream, template, matcher: compileTemplate(template.uriTemplate) });

@@ -11,6 +11,7 @@ import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger } from '../telemetry/logger.js';
+import { Redactor } from '../secrets/redactor.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
@@ -43,7 +44,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const resolvedAuthValues: string[] = [];
   const auth = transport === 'http' && config.auth ? await BearerAuth.create(config.auth, defaultResolver(config.dir), (values) => resolvedAuthValues.push(...values)) : undefined;
 
-  const logger = createAppLogger();
+  // One redactor for the log and the gateway: a value any part registers is kept out of both.
+  const redactor = new Redactor();
+  const logger = createAppLogger(redactor);
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
@@ -52,6 +55,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const gateway = new Gateway({
     config,
     logger,
+    redactor,
     ...(checkpointSigner ? { checkpointSigner } : {}),
     ...(telemetry ? { sinks: [telemetry.sink], tracer: telemetry.tracer } : {}),
   });

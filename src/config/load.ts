@@ -252,6 +252,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     timeoutMs: durationToMs(value.timeout),
     startupTimeoutMs: durationToMs(value.startupTimeout),
     concurrency: value.concurrency,
+    maxMessageBytes: value.maxMessageBytes,
     prefix: value.prefix ?? name,
     tools: policySection(value.tools, file, ['tools'], parsed),
     ...(value.approval?.channel ? { approvalChannel: value.approval.channel } : {}),

@@ -97,6 +97,13 @@ export const AutoReviewSchema = z
     if (kinds !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'set exactly one of command, url or sampling: true' });
   });
 
+/**
+ * Default of `maxMessageBytes` (4 MiB, as the SDK's HTTP transports accept from clients): parsing
+ * that much JSON takes the event loop about 6 ms for one large string (an image, a file) and
+ * 15-55 ms for the worst shape (many small objects), docs/decisions.md.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 /** One `servers.d/NAME.yaml` file: one upstream MCP server. */
 export const ServerFileSchema = z
   .strictObject({
@@ -113,6 +120,13 @@ export const ServerFileSchema = z
     timeout: DurationSchema.default('60s').describe('Per-call timeout'),
     startupTimeout: DurationSchema.default('30s').describe('Time allowed to start and initialise'),
     concurrency: z.number().int().min(1).max(1024).default(8).describe('In-flight calls to this upstream'),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(256 * 1024 * 1024)
+      .default(DEFAULT_MAX_MESSAGE_BYTES)
+      .describe('Largest message (one line) accepted from a stdio upstream; a longer one fails the call it answers'),
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')

@@ -58,6 +58,8 @@ export interface ServerConfig {
   readonly timeoutMs: number;
   readonly startupTimeoutMs: number;
   readonly concurrency: number;
+  /** Largest message (line) accepted from a stdio upstream, in bytes (loading always sets it; default 4 MiB). */
+  readonly maxMessageBytes?: number;
   /** Public-name prefix: the server name unless set; "" exposes upstream names unchanged. */
   readonly prefix: string;
   readonly tools: PolicySection;

@@ -8,8 +8,15 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isToolCall, type FastPathHost } from './session.js';
-import { LineSplitter } from '../jsonLines.js';
+import { ErrorCodes } from '../errors.js';
+import { LineSplitter, overflowId, type Overflow } from '../jsonLines.js';
 import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The longest message (line) a client may send over stdio: 4 MiB, what the SDK's Streamable HTTP
+ * transport accepts as a request body, so both transports refuse the same requests.
+ */
+export const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /** The stdio transport of `mcpgate serve`. */
 export class StdioServerLineTransport implements Transport, FastPathHost {
@@ -21,7 +28,8 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   private closed = false;
   private readonly lines = new LineSplitter(
     (line) => this.receive(line),
-    () => this.reply(null, -32700, 'Parse error: a line longer than the gateway accepts was dropped'),
+    (overflow) => this.tooLarge(overflow),
+    MAX_CLIENT_MESSAGE_BYTES,
   );
 
   constructor(
@@ -30,8 +38,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   ) {}
 
   async start(): Promise<void> {
-    this.input.setEncoding('utf8');
-    this.input.on('data', (chunk: string) => this.lines.push(chunk));
+    this.input.on('data', (chunk: Buffer) => this.lines.push(chunk));
     this.input.on('end', () => void this.close());
     this.input.on('close', () => void this.close());
     this.input.on('error', (error: Error) => this.onerror?.(error));
@@ -71,8 +78,14 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
     this.onmessage?.(parsed.data);
   }
 
-  private reply(id: string | number | null, code: number, message: string): void {
-    void this.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
+  /** A request longer than the limit was dropped unread: its id (read from its edges, if any) gets an error. */
+  private tooLarge(overflow: Overflow): void {
+    const message = `Invalid Request: the message is ${overflow.bytes} bytes, more than the ${MAX_CLIENT_MESSAGE_BYTES} the gateway accepts; it was dropped`;
+    this.reply(overflowId(overflow) ?? null, -32600, message, { code: ErrorCodes.REQUEST_REJECTED });
+  }
+
+  private reply(id: string | number | null, code: number, message: string, data?: unknown): void {
+    void this.send({ jsonrpc: '2.0', id, error: { code, message, ...(data === undefined ? {} : { data }) } } as unknown as JSONRPCMessage);
   }
 
   send(message: JSONRPCMessage): Promise<void> {

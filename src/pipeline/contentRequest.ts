@@ -11,7 +11,7 @@ import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
-import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
+import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { AuditedMethod, EventSink, RequestOutcome } from '../telemetry/events.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -158,7 +158,7 @@ async function forward(redactor: Redactor, upstream: Upstream, method: string, p
     const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
     span?.end('ok');
     await session.drain();
-    return upstream.holdsSecrets ? scrubResult(redactor, result) : result;
+    return redactor.scrubJson(result);
   } catch (error) {
     const wire = scrubWireError(redactor, toWireError(error));
     span?.end(extra.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });

@@ -6,9 +6,10 @@
 import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
-import { WireError } from '../errors.js';
+import { ErrorCodes, WireError } from '../errors.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import { contentRequest, type ContentDeps } from './contentRequest.js';
+import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
 import { callTool, type ToolCallDeps } from './toolCall.js';
 
 /** What request routing needs from the gateway. */
@@ -29,6 +30,12 @@ const LISTS: Record<'tools/list' | 'prompts/list' | 'resources/list' | 'resource
 
 /** Answers one client request. */
 export async function dispatch(deps: DispatchDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+  // Refused at the door: every later step (policy, hashing, audit copies, approvals) sees all of a request.
+  if (depthExceeds(request, MAX_JSON_DEPTH)) {
+    throw new WireError(ErrorCode.InvalidRequest, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
+      code: ErrorCodes.REQUEST_REJECTED,
+    });
+  }
   const params = (request.params ?? {}) as Record<string, unknown>;
   switch (request.method) {
     case 'tools/call':
@@ -54,6 +61,7 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
       throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
   }
 }
+
 
 function withCursor<T extends Record<string, unknown>>(result: T, nextCursor: string | undefined): T & { nextCursor?: string } {
   return nextCursor === undefined ? result : { ...result, nextCursor };

@@ -18,7 +18,7 @@ import { validatedVerdict } from '../policy/argumentSchema.js';
 import { askReason, type AskContext } from '../approval/broker.js';
 import type { ClientSession, RequestExtra } from '../downstream/session.js';
 import type { Redactor } from '../secrets/redactor.js';
-import { scrubResult, scrubWireError } from '../secrets/resultScrubber.js';
+import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../upstream/cancelSignal.js';
 
@@ -109,6 +109,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments: recorded.arguments,
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
+    arguments_cut: recorded.arguments_cut,
     subject: session.identity?.subject,
   });
   if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
@@ -149,12 +150,12 @@ async function forward(
           ? {}
           : {
               onprogress: (progress) =>
-                session.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }, extra.requestId),
+                session.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }, extra.requestId),
             }),
       },
     );
-    // An upstream holding resolved secrets may echo one back: redact before the agent sees it.
-    const result = entry.upstream.holdsSecrets ? scrubResult(deps.redactor, raw) : raw;
+    // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
+    const result = deps.redactor.scrubJson(raw);
     const toolResult = result as CallToolResult;
     outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     size = resultSize(toolResult);

@@ -1,29 +1,54 @@
 /**
- * Redacts secret values an upstream echoes back (a tool that prints its environment, an error
- * quoting a header). Only applied to upstreams that hold resolved references, so the common path
- * pays nothing; for those, a clean result costs one scan of its text and is forwarded unchanged.
+ * Redacts secret values from what upstreams send towards the client: results, errors, lists,
+ * notifications and upstream-initiated requests. Every upstream's output is scrubbed of every
+ * registered value (an upstream may learn another's secret, e.g. a filesystem server reading the
+ * file a `${file:}` reference names). Scrubbing works on decoded values (every string and key, at
+ * every level), so no spelling of the raw JSON line can hide a value; with no value registered it
+ * costs one branch, and a clean result is forwarded as it came (the same object, so the upstream's
+ * own line can still be relayed without serialising it again). Results and messages go through
+ * `Redactor.scrubJson`; errors through {@link scrubWireError}.
  */
 import { WireError } from '../errors.js';
-import { rawResultLine } from '../jsonLines.js';
+import type { UpstreamLists } from '../upstream/lists.js';
 import type { Redactor } from './redactor.js';
-
-/**
- * `result` itself when it contains no known secret value, else a copy with them redacted.
- * @example scrubResult(redactor, { content: [{ type: 'text', text: 'TOKEN=ghp_abcdef123' }] })
- */
-export function scrubResult<T extends object>(redactor: Redactor, result: T): T {
-  if (redactor.size === 0) return result;
-  // The upstream's own line (stdio) holds every string JSON-escaped; the redactor matches that form too.
-  const text = rawResultLine(result) ?? JSON.stringify(result);
-  if (text === undefined || redactor.scrub(text) === text) return result;
-  return redactor.scrubDeep(result) as T;
-}
 
 /** `error` with known secret values redacted from its message and data (a new WireError only when needed). */
 export function scrubWireError(redactor: Redactor, error: WireError): WireError {
   if (redactor.size === 0) return error;
   const message = redactor.scrub(error.message);
-  const data = error.data === undefined ? undefined : redactor.scrubDeep(error.data);
-  if (message === error.message && JSON.stringify(data) === JSON.stringify(error.data)) return error;
+  const data = redactor.scrubJson(error.data);
+  if (message === error.message && data === error.data) return error;
   return new WireError(error.code, message, data);
+}
+
+/** An item left out of a list because the name or URI it is called by holds a secret value. */
+export interface WithheldItem {
+  readonly kind: 'tool' | 'prompt' | 'resource' | 'resource template';
+  /** Its position in the upstream's list (the name itself cannot be shown). */
+  readonly index: number;
+}
+
+/**
+ * An upstream's lists with every known secret value redacted from every field (descriptions,
+ * titles, schemas, annotations, `_meta`…). An item whose name, URI or URI template holds a value
+ * is left out (reported to `withheld`): it cannot be shown redacted and still be called by it.
+ * @example scrubLists(redactor, upstream, (item) => logger.warn(item, 'withheld'))
+ */
+export function scrubLists(redactor: Redactor, lists: UpstreamLists, withheld: (item: WithheldItem) => void): UpstreamLists {
+  if (redactor.size === 0) return lists;
+  const clean = <T extends object>(items: readonly T[], kind: WithheldItem['kind'], key: (item: T) => unknown): T[] => {
+    const out: T[] = [];
+    items.forEach((item, index) => {
+      const name = key(item);
+      if (typeof name === 'string' && redactor.scrub(name) !== name) withheld({ kind, index });
+      else out.push(redactor.scrubJson(item));
+    });
+    return out;
+  };
+  return {
+    tools: clean(lists.tools, 'tool', (tool) => tool.name),
+    prompts: clean(lists.prompts, 'prompt', (prompt) => prompt.name),
+    resources: clean(lists.resources, 'resource', (resource) => resource.uri),
+    resourceTemplates: clean(lists.resourceTemplates, 'resource template', (template) => template.uriTemplate),
+  };
 }

@@ -62,6 +62,8 @@ export interface ToolDecisionEvent {
   readonly arguments?: unknown;
   readonly arguments_sha256?: string;
   readonly arguments_truncated?: boolean;
+  /** Paths of the recorded arguments that were cut to fit `audit.maxArgumentBytes`. */
+  readonly arguments_cut?: readonly string[];
   readonly subject?: string;
 }
 

@@ -9,11 +9,24 @@
  */
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type JSONRPCMessage, type Progress, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCodes, GatewayRpcCodes } from '../errors.js';
+import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
 import type { CancelSignal } from './cancelSignal.js';
 
 interface RawResponse {
   readonly result?: unknown;
   readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown };
+}
+
+/**
+ * What requests still waiting fail with when the connection goes away. Its own class: an upstream
+ * may answer with an error whose code is ConnectionClosed's -32000 (the usual "server error"),
+ * which must not be taken for a crash.
+ */
+export class ConnectionClosedError extends McpError {
+  constructor() {
+    super(ErrorCode.ConnectionClosed, 'Connection closed');
+  }
 }
 
 /** How often deadlines are checked: a timeout fires at most this much late. */
@@ -46,12 +59,35 @@ export class Forwarder {
   private next = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
-  /** Takes over the transport's responses to forwarded requests; everything else reaches the SDK. */
-  constructor(private readonly transport: Transport) {
+  /**
+   * Takes over the transport's responses to forwarded requests; everything else reaches the SDK.
+   * A message nested deeper than {@link MAX_JSON_DEPTH} reaches neither (see {@link refuseDeep}).
+   */
+  constructor(
+    private readonly transport: Transport,
+    private readonly server: string,
+  ) {
     const sdkOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
-      if (!this.intercept(message)) sdkOnMessage?.(message, extra);
+      const usable = depthExceeds(message, MAX_JSON_DEPTH) ? (this.refuseDeep(message) as typeof message | undefined) : message;
+      if (usable && !this.intercept(usable)) sdkOnMessage?.(usable, extra);
     };
+  }
+
+  /**
+   * What stands in for a message too deeply nested to be used safely further on: for a response,
+   * an error response for the same request (its call fails now, with the reason); a request from
+   * the upstream is answered with an error, and a notification dropped (both reported).
+   */
+  private refuseDeep(message: JSONRPCMessage): JSONRPCMessage | undefined {
+    const { id, method } = message as { id?: unknown; method?: unknown };
+    const reason = `upstream "${this.server}" sent a message nested deeper than ${MAX_JSON_DEPTH} levels; it was dropped`;
+    const error = { code: GatewayRpcCodes.upstreamMessageRejected, message: reason, data: { code: ErrorCodes.UPSTREAM_MESSAGE_REJECTED } };
+    const usableId = typeof id === 'string' || typeof id === 'number' ? id : undefined;
+    if (method === undefined && usableId !== undefined) return { jsonrpc: '2.0', id: usableId, error } as JSONRPCMessage;
+    if (usableId !== undefined) this.transport.send({ jsonrpc: '2.0', id: usableId, error } as JSONRPCMessage).catch(() => undefined);
+    this.transport.onerror?.(new Error(reason));
+    return undefined;
   }
 
   /** Sends `method` with `params`, resolving with the upstream's result or rejecting with its error. */
@@ -89,7 +125,7 @@ export class Forwarder {
   failAll(): void {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
-    const error = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+    const error = new ConnectionClosedError();
     for (const pending of [...this.pending.values()]) {
       this.finish(pending);
       pending.reject(error);

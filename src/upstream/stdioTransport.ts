@@ -10,7 +10,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { LineSplitter, MAX_LINE_CHARS, rememberRawResult } from '../jsonLines.js';
+import { ErrorCodes, GatewayRpcCodes } from '../errors.js';
+import { LineSplitter, overflowId, rememberRawResult, type Overflow } from '../jsonLines.js';
 
 /** How to start a stdio upstream. */
 export interface StdioSpawnOptions {
@@ -19,6 +20,16 @@ export interface StdioSpawnOptions {
   /** Added to the SDK's minimal inherited environment (HOME, LOGNAME, PATH, SHELL, TERM, USER). */
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
+}
+
+/** How the gateway reads a stdio upstream's output. */
+export interface StdioFraming {
+  /** Server name (for messages). */
+  readonly server: string;
+  /** Longest line accepted (`maxMessageBytes`). */
+  readonly maxMessageBytes: number;
+  /** Text of a line for an error message: secret values redacted, cut short. */
+  readonly quote: (line: string) => string;
 }
 
 const STOP_GRACE_MS = 300;
@@ -34,12 +45,14 @@ export class StdioUpstreamTransport implements Transport {
   /** How the process ended, once it has. */
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private child: ChildProcess | undefined;
-  private readonly lines = new LineSplitter(
-    (line) => this.parse(line),
-    () => this.onerror?.(new Error(`dropped a line of more than ${MAX_LINE_CHARS} characters from the upstream's stdout`)),
-  );
+  private readonly lines: LineSplitter;
 
-  constructor(private readonly options: StdioSpawnOptions) {}
+  constructor(
+    private readonly options: StdioSpawnOptions,
+    private readonly framing: StdioFraming,
+  ) {
+    this.lines = new LineSplitter((line) => this.parse(line), (overflow) => this.overflowed(overflow), framing.maxMessageBytes);
+  }
 
   get pid(): number | null {
     return this.child?.pid ?? null;
@@ -66,8 +79,7 @@ export class StdioUpstreamTransport implements Transport {
         this.onclose?.();
       });
       child.stdin?.on('error', (error) => this.onerror?.(error));
-      child.stdout?.setEncoding('utf8');
-      child.stdout?.on('data', (chunk: string) => this.lines.push(chunk));
+      child.stdout?.on('data', (chunk: Buffer) => this.lines.push(chunk));
       child.stdout?.on('error', (error) => this.onerror?.(error));
       child.stderr?.pipe(this.stderr);
     });
@@ -78,16 +90,32 @@ export class StdioUpstreamTransport implements Transport {
     try {
       message = JSON.parse(line);
     } catch {
-      this.onerror?.(new Error(`ignored a line that is not JSON on the upstream's stdout: ${JSON.stringify(line.slice(0, 80))}`));
+      this.onerror?.(new Error(`ignored a line that is not JSON on the upstream's stdout: ${this.framing.quote(line)}`));
       return;
     }
     if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
-      this.onerror?.(new Error(`ignored a line that is not JSON-RPC 2.0 on the upstream's stdout: ${JSON.stringify(line.slice(0, 80))}`));
+      this.onerror?.(new Error(`ignored a line that is not JSON-RPC 2.0 on the upstream's stdout: ${this.framing.quote(line)}`));
       return;
     }
     const { id, result } = message as { id?: unknown; result?: unknown };
     if (typeof id === 'string' && typeof result === 'object' && result !== null) rememberRawResult(result, line, id);
     this.onmessage?.(message as JSONRPCMessage);
+  }
+
+  /**
+   * A line past `maxMessageBytes` was dropped unread: the request it answers (named by the id at
+   * its edges) gets an error response in its place, so the call fails now rather than at its timeout.
+   */
+  private overflowed(overflow: Overflow): void {
+    const { server, maxMessageBytes } = this.framing;
+    const message = `upstream "${server}" sent a message of ${overflow.bytes} bytes, more than its maxMessageBytes (${maxMessageBytes}); the message was dropped (raise \`maxMessageBytes\` in its servers.d file if such results are expected)`;
+    const id = overflowId(overflow);
+    if (id === undefined) {
+      this.onerror?.(new Error(`${message}; it named no request`));
+      return;
+    }
+    const error = { code: GatewayRpcCodes.upstreamMessageRejected, message, data: { code: ErrorCodes.UPSTREAM_MESSAGE_REJECTED } };
+    this.onmessage?.({ jsonrpc: '2.0', id, error } as JSONRPCMessage);
   }
 
   send(message: JSONRPCMessage): Promise<void> {

@@ -7,7 +7,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { UpstreamTarget } from '../config/types.js';
-import { StdioUpstreamTransport } from './stdioTransport.js';
+import { StdioUpstreamTransport, type StdioFraming } from './stdioTransport.js';
 
 /** A connected-to-be transport plus what we need to observe its process. */
 export interface UpstreamTransport {
@@ -20,10 +20,10 @@ export interface UpstreamTransport {
   exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Creates the transport for a resolved target. */
-export function createUpstreamTransport(target: UpstreamTarget): UpstreamTransport {
+/** Creates the transport for a resolved target (`framing` applies to a stdio child's output). */
+export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFraming): UpstreamTransport {
   if (target.kind === 'stdio') {
-    const transport = new StdioUpstreamTransport(target);
+    const transport = new StdioUpstreamTransport(target, framing);
     return {
       transport,
       stderr: transport.stderr,

@@ -25,14 +25,16 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CancelSignal } from './cancelSignal.js';
-import { Forwarder } from './forwarder.js';
+import { ConnectionClosedError, Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
+import { StderrTail } from './stderrTail.js';
 import { readLists, type ListKind } from './lists.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
 import { confineTarget, type UpstreamNetwork } from '../network/confine.js';
@@ -88,13 +90,11 @@ interface Connection {
   readonly forwarder: Forwarder;
   readonly io: UpstreamTransport;
   readonly generation: number;
-  readonly resolvedValues: readonly string[];
 }
 
 const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
-const STDERR_TAIL_LINES = 20;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -117,20 +117,21 @@ export class Upstream {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
-  private readonly stderrTail: string[] = [];
+  private readonly stderrTail: StderrTail;
   private readonly relisting = new Map<ListKind, Promise<void>>();
   private readonly relistAgain = new Set<ListKind>();
   private firstAttempt: Promise<void> | undefined;
+  /**
+   * The resolved `${…}` values registered with the redactor: from the first resolution until the
+   * upstream stops, replaced at each restart, so they stay redacted while it restarts too.
+   */
+  private registered: readonly string[] = [];
 
   constructor(config: ServerConfig, deps: UpstreamDeps) {
     this.config = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
-  }
-
-  /** True while the live connection holds resolved `${…}` values: its results are then scrubbed of secrets. */
-  get holdsSecrets(): boolean {
-    return (this.connection?.resolvedValues.length ?? 0) > 0;
+    this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
   }
 
   /** Server name (the servers.d file stem). */
@@ -153,10 +154,11 @@ export class Upstream {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {
-      this.removeSecrets(connection);
       await connection.client.close().catch(() => undefined);
       connection.forwarder.failAll();
     }
+    this.deps.redactor.remove(this.registered);
+    this.registered = [];
     if (this.state !== 'stopped') this.setState('stopped');
   }
 
@@ -212,7 +214,7 @@ export class Upstream {
       );
     }
     const crashed = connection !== this.connection || connection.generation !== this.generation;
-    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+    if (error instanceof ConnectionClosedError) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
         `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
@@ -237,7 +239,7 @@ export class Upstream {
   private stderrSummary(io?: UpstreamTransport): string {
     const exit = io?.exit();
     const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const last = this.stderrTail.at(-1);
+    const last = this.stderrTail.last();
     const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
     return parts.length ? ` (${parts.join('; ')})` : '';
   }
@@ -259,13 +261,15 @@ export class Upstream {
     this.setState('starting');
     let io: UpstreamTransport | undefined;
     let client: Client | undefined;
-    let values: string[] = [];
     try {
       const resolved = await resolveTarget(this.config, this.deps.resolver);
-      values = resolved.values;
-      this.deps.redactor.add(values);
-      io = createUpstreamTransport(this.deps.network ? await confineTarget(this.deps.network, this.name, resolved.target) : resolved.target);
-      this.watchStderr(io);
+      this.register(resolved.values);
+      io = createUpstreamTransport(this.deps.network ? await confineTarget(this.deps.network, this.name, resolved.target) : resolved.target, {
+        server: this.name,
+        maxMessageBytes: this.config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        quote: (line) => JSON.stringify(this.deps.redactor.scrub(line).slice(0, 80)),
+      });
+      if (io.stderr) this.stderrTail.watch(io.stderr);
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
       });
@@ -280,7 +284,7 @@ export class Upstream {
         await connectedClient.close().catch(() => undefined);
         return;
       }
-      const connection: Connection = { client: connectedClient, forwarder: new Forwarder(io.transport), io, generation, resolvedValues: values };
+      const connection: Connection = { client: connectedClient, forwarder: new Forwarder(io.transport, this.name), io, generation };
       this.connection = connection;
       this.capabilities = connectedClient.getServerCapabilities();
       await this.refreshLists(['tools', 'prompts', 'resources'], connection);
@@ -295,9 +299,7 @@ export class Upstream {
     } catch (error) {
       if (generation !== this.generation || this.stopping) return;
       this.connection = undefined;
-      // scrub first: the error may echo a value that is about to be unregistered
       const message = this.describeStartError(error);
-      if (values.length) this.deps.redactor.remove(values);
       await client?.close().catch(() => undefined);
       this.setState('failed', { error: message });
       // A URL the network policy refuses stays refused until the configuration changes.
@@ -326,7 +328,6 @@ export class Upstream {
     if (!connection) return; // closed during start-up: connect() reports it
     this.connection = undefined;
     connection.forwarder.failAll();
-    this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
     this.setState('restarting', { error: `connection closed${this.stderrSummary(connection.io)}` });
@@ -344,27 +345,12 @@ export class Upstream {
     this.restartTimer.unref();
   }
 
-  private removeSecrets(connection: Connection): void {
-    if (connection.resolvedValues.length) this.deps.redactor.remove(connection.resolvedValues);
-  }
-
-  private watchStderr(io: UpstreamTransport): void {
-    const stream = io.stderr;
-    if (!stream) return;
-    let partial = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      const text = partial + chunk.toString();
-      const lines = text.split('\n');
-      partial = (lines.pop() ?? '').slice(-4096);
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const clean = this.deps.redactor.scrub(line);
-        this.stderrTail.push(clean);
-        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-        this.deps.logger.debug({ server: this.name, stderr: clean }, 'upstream stderr');
-      }
-    });
-    stream.on('error', () => undefined);
+  /** Registers this start's resolved values, then forgets the previous start's (a value kept is never unregistered in between). */
+  private register(values: readonly string[]): void {
+    if (this.stopping) return;
+    this.deps.redactor.add(values);
+    this.deps.redactor.remove(this.registered);
+    this.registered = values;
   }
 
   private wireClient(client: Client): void {

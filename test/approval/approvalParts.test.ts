@@ -99,6 +99,21 @@ describe('SessionMemory', () => {
     expect(memory.has('a', 'x__t', { q: [1, 2], p: 1 })).toBe(true);
     expect(memory.has('a', 'x__t', { p: 2, q: [1, 2] })).toBe(false);
   });
+
+  it('narrowed to arguments, tells apart arguments that differ only deep down (one approval used to cover both)', () => {
+    const nest = (depth: number, leaf: string): unknown => (depth === 0 ? leaf : { n: nest(depth - 1, leaf) });
+    const memory = new SessionMemory('arguments');
+    memory.remember('a', 'x__t', nest(100, 'ls /tmp'));
+    expect(memory.has('a', 'x__t', nest(100, 'ls /tmp'))).toBe(true);
+    expect(memory.has('a', 'x__t', nest(100, 'rm -rf ~'))).toBe(false);
+  });
+
+  it('narrowed to arguments, never remembers arguments too deep to tell apart (fail closed)', () => {
+    const nest = (depth: number): unknown => (depth === 0 ? 'x' : [nest(depth - 1)]);
+    const memory = new SessionMemory('arguments');
+    memory.remember('a', 'x__t', nest(3000));
+    expect(memory.has('a', 'x__t', nest(3000))).toBe(false);
+  });
 });
 
 describe('summariseArguments', () => {

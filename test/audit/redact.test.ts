@@ -109,19 +109,52 @@ describe('size cap', () => {
     expect(out.arguments_truncated).toBe(true);
   });
 
-  it('falls back to a preview when the structure itself is too big', () => {
-    const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`key_${i}`, i]));
-    const out = record(many, 'full', 256);
-    expect(out.arguments_truncated).toBe(true);
-    const recorded = out.arguments as { _truncated: boolean; preview: string };
-    expect(recorded._truncated).toBe(true);
-    expect(recorded.preview).toBe(JSON.stringify(many).slice(0, 256));
+  it('names the paths it cut', () => {
+    const out = record({ content: 'y'.repeat(10_000), nested: { body: 'z'.repeat(5000), keep: 'k' }, path: 'a.txt' }, 'full', 1024);
+    expect(out.arguments_cut).toEqual(['content', 'nested.body']);
+    expect((out.arguments as { nested: { keep: string } }).nested.keep).toBe('k');
   });
 
-  it('previews the redacted form, never the secret', () => {
+  it('padding does not hide the argument that mattered: long padding is shortened, every key stays', () => {
+    const padded = { pad1: ' '.repeat(50_000), pad2: 'x'.repeat(50_000), pad3: { deep: ['y'.repeat(50_000)] }, command: 'rm -rf ~' };
+    const out = record(padded, 'full', 512);
+    const recorded = out.arguments as Record<string, unknown>;
+    expect(recorded.command).toBe('rm -rf ~');
+    expect(Object.keys(recorded)).toEqual(['pad1', 'pad2', 'pad3', 'command']);
+    expect(out.arguments_cut).toEqual(['pad1', 'pad2', 'pad3.deep[0]']);
+    expect(Buffer.byteLength(JSON.stringify(recorded))).toBeLessThanOrEqual(512);
+  });
+
+  it('many padding keys: every key kept while keys fit, deep containers summarised first', () => {
+    const padded = {
+      a: { b: { c: Array.from({ length: 300 }, (_, i) => ({ i })) } },
+      list: Array.from({ length: 300 }, (_, i) => i),
+      command: 'rm -rf ~',
+    };
+    const out = record(padded, 'full', 256);
+    const recorded = out.arguments as Record<string, unknown>;
+    expect(recorded.command).toBe('rm -rf ~');
+    expect(Object.keys(recorded)).toEqual(['a', 'list', 'command']);
+    expect(out.arguments_cut).toContain('list');
+    expect(JSON.stringify(recorded)).toContain('[cut: array of 300 items]');
+  });
+
+  it('more keys than the cap can name: as many as fit, the rest named as cut (bounded)', () => {
+    const many = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`key_${i}`, i]));
+    const out = record({ ...many, command: 'rm -rf ~' }, 'full', 256);
+    expect(out.arguments_truncated).toBe(true);
+    const recorded = out.arguments as Record<string, number>;
+    expect(recorded.key_0).toBe(0);
+    expect(Buffer.byteLength(JSON.stringify(recorded))).toBeLessThanOrEqual(256);
+    const kept = Object.keys(recorded).length;
+    expect(out.arguments_cut?.slice(0, 2)).toEqual([`key_${kept}`, `key_${kept + 1}`]);
+    expect(out.arguments_cut?.at(-1)).toBe(`…and ${501 - kept - 32} more`);
+  });
+
+  it('cuts the redacted form, never the secret', () => {
     const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`password_${i}`, `${GITHUB_TOKEN}-${i}`]));
     const out = record({ a: GITHUB_TOKEN, ...many }, 'full', 128);
-    expect((out.arguments as { preview: string }).preview.startsWith(`{"a":"${REDACTED}"`)).toBe(true);
+    expect((out.arguments as { a: string }).a).toBe(REDACTED);
     expect(JSON.stringify(out)).not.toContain(GITHUB_TOKEN);
   });
 });
@@ -137,6 +170,21 @@ describe('hash determinism', () => {
     const base = record({ a: [1, 2] }, 'hash').arguments_sha256;
     expect(record({ a: [2, 1] }, 'hash').arguments_sha256).not.toBe(base);
     expect(record({ a: [1, 3] }, 'hash').arguments_sha256).not.toBe(base);
+  });
+
+  it('hashes and records the whole value, however deep (arguments differing only at depth 200 used to collide)', () => {
+    const nest = (depth: number, leaf: string): unknown => (depth === 0 ? leaf : { n: nest(depth - 1, leaf) });
+    const a = nest(200, 'rm -rf /tmp/x');
+    const b = nest(200, 'rm -rf ~');
+    expect(record(a, 'hash').arguments_sha256).not.toBe(record(b, 'hash').arguments_sha256);
+    expect(canonicalJson(a)).not.toBe(canonicalJson(b));
+    expect(JSON.stringify(record(b, 'full', 1_000_000).arguments)).toContain('rm -rf ~');
+    expect(JSON.stringify(record(b, 'full', 1_000_000).arguments)).not.toContain('[Too deep]');
+  });
+
+  it('refuses to give a canonical text to a value too deep to copy whole (never a shared placeholder)', () => {
+    const nest = (depth: number): unknown => (depth === 0 ? 'leaf' : [nest(depth - 1)]);
+    expect(() => canonicalJson(nest(2000))).toThrow(/nested deeper than/);
   });
 
   it('writes sorted canonical JSON', () => {

@@ -59,12 +59,12 @@ describe('Redactor.scrub', () => {
 });
 
 describe('Redactor.scrubDeep', () => {
-  it('copies with every string scrubbed and keys kept', () => {
+  it('copies with every string and key scrubbed', () => {
     const redactor = new Redactor();
     redactor.add(['topsecret']);
     const input = { topsecret: 'a topsecret b', list: ['topsecret', 3, true, null], nested: { deep: { x: 'topsecret!' } } };
     const out = redactor.scrubDeep(input);
-    expect(out).toEqual({ topsecret: `a ${REDACTED} b`, list: [REDACTED, 3, true, null], nested: { deep: { x: `${REDACTED}!` } } });
+    expect(out).toEqual({ [REDACTED]: `a ${REDACTED} b`, list: [REDACTED, 3, true, null], nested: { deep: { x: `${REDACTED}!` } } });
     expect(out).not.toBe(input);
     expect(input.nested.deep.x).toBe('topsecret!');
   });
