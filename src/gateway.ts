@@ -19,6 +19,8 @@ import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
 import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
+import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
+import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   readonly pins?: 'write' | 'read' | 'off';
   /** Traces client requests (only when telemetry is on). */
   readonly tracer?: RequestTracer;
+  /** Each server's egress route (the network side); absent: no proxy, and sandboxed servers have no network. */
+  readonly egress?: EgressLookup;
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -101,6 +105,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, ...(guard ? { guard } : {}) });
     const resolver = options.resolver ?? defaultResolver(this.config.dir);
     const upstreams = new Map<string, Upstream>();
+    const launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), ...(options.egress ? { egress: options.egress } : {}) });
     for (const server of this.config.servers) {
       if (!server.enabled) continue;
       upstreams.set(
@@ -111,6 +116,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
           redactor: this.redactor,
           logger: this.logger,
           hooks: this,
+          launcher,
           restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
           restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
         }),
@@ -166,11 +172,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     return session;
   }
 
-  /** Liveness summary for `/healthz`: upstream states and open sessions. */
+  /** Liveness summary for `/healthz`: upstream states, open sessions, and the servers running unconfined (and why). */
   health(): Record<string, unknown> {
     const upstreams: Record<string, string> = {};
-    for (const [name, upstream] of this.upstreams) upstreams[name] = upstream.state;
-    return { status: 'ok', sessions: this.sessions.size, upstreams };
+    const unconfined: Record<string, string> = {};
+    for (const [name, upstream] of this.upstreams) {
+      upstreams[name] = upstream.state;
+      if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
+    }
+    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined };
   }
 
   /** Open sessions. */

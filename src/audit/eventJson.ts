@@ -44,6 +44,7 @@ function decisionMembers(e: ToolDecisionEvent): string {
   if (e.arguments_sha256 !== undefined) json += `,"arguments_sha256":${JSON.stringify(e.arguments_sha256)}`;
   if (e.arguments_truncated !== undefined) json += `,"arguments_truncated":${e.arguments_truncated ? 'true' : 'false'}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
+  if (e.unconfined) json += ',"unconfined":true';
   return `${json}}`;
 }
 

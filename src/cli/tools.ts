@@ -7,6 +7,7 @@ import { readApprovedFile } from '../approval/approvedFile.js';
 import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { describeRule } from '../policy/policy.js';
+import { sandboxLabel } from '../sandbox/launcher.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { acceptPending } from '../pinning/accept.js';
 import { pinFileFor } from '../pinning/pinFile.js';
@@ -80,11 +81,18 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
     const failed = [...gateway.upstreams.values()].filter((u) => u.state !== 'ready');
     const problems = [...config.problems, ...approved.problems].filter((p) => p.severity === 'error');
     if (options.json) {
-      const servers = [...gateway.upstreams.values()].map((u) => ({ server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}) }));
+      const servers = [...gateway.upstreams.values()].map((u) => ({
+        server: u.name,
+        state: u.state,
+        ...(u.lastError ? { error: u.lastError } : {}),
+        ...(u.sandbox ? { sandbox: u.sandbox.kind, ...(u.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: u.sandbox.reason, unconfined: true }) } : {}),
+      }));
       const requirements = config.requirements ? { requirements: config.requirements.file } : {};
       options.out.write(`${JSON.stringify({ tools: rows, servers, problems: [...config.problems, ...approved.problems], ...requirements }, null, 2)}\n`);
     } else {
       options.out.write(renderTable(rows, lines));
+      // Each server's confinement: an unconfined one can do everything this user can.
+      for (const u of gateway.upstreams.values()) if (u.sandbox) options.out.write(`server ${u.name}: sandbox ${sandboxLabel(u.sandbox)}\n`);
       for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
       for (const problem of [...config.problems, ...approved.problems]) options.err.write(`${formatProblem(problem)}\n`);
       for (const entry of unmatched) options.err.write(`${entry.file}:${entry.line ?? 0}: "always" entry for ${entry.tool} names no tool in the catalog\n`);

@@ -5,6 +5,7 @@
  * - `approval.timeoutMs` is at least the managed minimum and `approval.allowAlways` is false when
  *   the requirements forbid persisting "always" approvals,
  * - forced audit settings replace the user's,
+ * - every stdio server's sandbox mode is at least the managed one and its denyRead holds the managed paths,
  * - `requirements` carries the managed rules for the policy (see policy/managed.ts),
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
  */
@@ -18,7 +19,7 @@ import type { ManagedRequirements } from './types.js';
 export function applyRequirements(config: GatewayConfig, requirements: ManagedRequirements | undefined): GatewayConfig {
   if (!requirements) return config;
   const problems: ConfigProblem[] = [...config.problems];
-  const servers = config.servers.filter((server) => admitted(server, requirements, problems));
+  const servers = config.servers.filter((server) => admitted(server, requirements, problems)).map((server) => withManagedSandbox(server, requirements, problems));
   const { approval, audit } = requirements;
   const timeoutMs = Math.max(config.approval.timeoutMs, approval.minTimeoutMs ?? 0);
   if (timeoutMs !== config.approval.timeoutMs) {
@@ -74,6 +75,27 @@ function admitted(server: ServerConfig, requirements: ManagedRequirements, probl
     message: `server "${server.name}" refused: its identity (${identityOf(server)}) is not on the managed allow-list in ${requirements.file} (servers.allow); ask the administrator to allow this command or URL`,
   });
   return false;
+}
+
+const MODE_RANK = { off: 0, auto: 1, required: 2 } as const;
+
+/** The server with the managed sandbox floor applied: a stricter mode, the managed denyRead paths added. */
+function withManagedSandbox(server: ServerConfig, requirements: ManagedRequirements, problems: ConfigProblem[]): ServerConfig {
+  const managed = requirements.sandbox;
+  const sandbox = server.sandbox;
+  if (!sandbox || !managed || (managed.mode === undefined && !managed.denyRead?.length)) return server;
+  const raise = managed.mode !== undefined && MODE_RANK[managed.mode] > MODE_RANK[sandbox.mode];
+  if (raise) {
+    problems.push({ ...warning(server.file, 'sandbox.mode', `${sandbox.mode} (${sandbox.modeSource}) raised to ${managed.mode} by managed requirements (${requirements.file} sandbox.mode)`), server: server.name });
+  }
+  return {
+    ...server,
+    sandbox: {
+      ...sandbox,
+      ...(raise && managed.mode ? { mode: managed.mode, modeSource: `managed: ${requirements.file} sandbox.mode` } : {}),
+      denyRead: [...new Set([...sandbox.denyRead, ...(managed.denyRead ?? [])])],
+    },
+  };
 }
 
 function warning(file: string, field: string, message: string): ConfigProblem {

@@ -106,7 +106,7 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
       ? { kind: 'remote', url: entry.url, where }
       : { kind: 'stdio', command: entry.command, ...(entry.args ? { args: entry.args } : {}), ...(entry.cwd === undefined ? {} : { cwd: entry.cwd }), where };
   });
-  const { approval, audit } = value;
+  const { approval, audit, sandbox } = value;
   return {
     file,
     rules: { allow: [], ask, deny },
@@ -114,6 +114,10 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
     approval: {
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),
       ...(approval.allowAlways === undefined ? {} : { allowAlways: approval.allowAlways }),
+    },
+    sandbox: {
+      ...(sandbox.mode === undefined ? {} : { mode: sandbox.mode }),
+      ...(sandbox.denyRead === undefined ? {} : { denyRead: sandbox.denyRead }),
     },
     audit: {
       ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),

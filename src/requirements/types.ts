@@ -41,6 +41,11 @@ export interface ManagedRequirements {
     /** `false` forbids persisting "always" approvals. */
     readonly allowAlways?: boolean;
   };
+  /** Floor of every stdio server's sandbox: a stricter mode, and paths added to every denyRead. */
+  readonly sandbox?: {
+    readonly mode?: 'auto' | 'required';
+    readonly denyRead?: readonly string[];
+  };
   /** Forced audit settings (file already absolute). */
   readonly audit: {
     readonly file?: string;

@@ -57,6 +57,8 @@ export interface ToolDecisionEvent {
   readonly arguments_sha256?: string;
   readonly arguments_truncated?: boolean;
   readonly subject?: string;
+  /** The server runs without a sandbox (see its `mcpgate.upstream.state` records for why). */
+  readonly unconfined?: true;
 }
 
 export interface ToolResultEvent {
@@ -81,6 +83,10 @@ export interface UpstreamStateEvent {
   readonly error?: string;
   readonly attempt?: number;
   readonly retry_in_ms?: number;
+  /** How a stdio server runs: `bwrap` (sandboxed), `none` (no sandbox possible here), `off` (configured off). */
+  readonly sandbox?: 'bwrap' | 'none' | 'off';
+  /** Why a stdio server runs unconfined. */
+  readonly sandbox_reason?: string;
 }
 
 export interface ConfigChangeEvent {

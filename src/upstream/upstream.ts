@@ -25,8 +25,9 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
-import type { ServerConfig } from '../config/types.js';
+import type { ServerConfig, StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
+import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -64,6 +65,8 @@ export interface UpstreamDeps {
   readonly redactor: Redactor;
   readonly logger: Logger;
   readonly hooks: UpstreamHooks;
+  /** Decides how a stdio server is started (sandboxed or not). */
+  readonly launcher: SandboxLauncher;
   readonly restartInitialDelayMs: number;
   readonly restartMaxDelayMs: number;
 }
@@ -100,6 +103,8 @@ export class Upstream {
   resources: readonly Resource[] = [];
   resourceTemplates: readonly ResourceTemplate[] = [];
   capabilities: ServerCapabilities | undefined;
+  /** How the stdio server last started runs (absent before its first start, and for url/sse servers). */
+  sandbox: SandboxState | undefined;
 
   private readonly deps: UpstreamDeps;
   private readonly limiter: Limiter;
@@ -125,6 +130,11 @@ export class Upstream {
   /** True while the live connection holds resolved `${…}` values: its results are then scrubbed of secrets. */
   get holdsSecrets(): boolean {
     return (this.connection?.resolvedValues.length ?? 0) > 0;
+  }
+
+  /** True when this stdio server runs without a sandbox: it can do whatever the user can. */
+  get unconfined(): boolean {
+    return this.sandbox !== undefined && this.sandbox.kind !== 'bwrap';
   }
 
   /** Server name (the servers.d file stem). */
@@ -240,7 +250,8 @@ export class Upstream {
     this.state = state;
     if (extra.error !== undefined) this.lastError = extra.error;
     if (state === 'ready') this.lastError = undefined;
-    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra } as const;
+    const sandbox = this.sandbox && { sandbox: this.sandbox.kind, ...(this.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: this.sandbox.reason }) };
+    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra, ...sandbox } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
     this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}`);
@@ -258,7 +269,7 @@ export class Upstream {
       const resolved = await resolveTarget(this.config, this.deps.resolver);
       values = resolved.values;
       this.deps.redactor.add(values);
-      io = createUpstreamTransport(resolved.target);
+      io = createUpstreamTransport(resolved.target.kind === 'stdio' ? await this.launch(resolved.target) : resolved.target);
       this.watchStderr(io);
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
@@ -296,6 +307,17 @@ export class Upstream {
       this.setState('failed', { error: message });
       this.scheduleRestart();
     }
+  }
+
+  /** The command line to spawn, sandboxed where possible; says once when the server runs unconfined. */
+  private async launch(target: StdioTarget): Promise<StdioTarget> {
+    const launch = await this.deps.launcher.launch(this.config, target);
+    const warned = this.sandbox?.kind === launch.sandbox.kind;
+    this.sandbox = launch.sandbox;
+    if (launch.sandbox.kind !== 'bwrap' && !warned) {
+      this.deps.logger.warn({ server: this.name, sandbox: launch.sandbox.kind, reason: launch.sandbox.reason }, `upstream ${this.name} runs UNCONFINED (${launch.sandbox.reason}): it can do everything this user can, including reading the approval admin token and answering the approval queue`);
+    }
+    return launch.target;
   }
 
   private describeStartError(error: unknown): string {
