@@ -81,6 +81,8 @@ export interface UpstreamStateEvent {
   readonly server: string;
   readonly state: UpstreamState;
   readonly error?: string;
+  /** The stable code of a start error mcpgate raised on purpose (e.g. MCPGATE_SANDBOX_UNAVAILABLE). */
+  readonly error_code?: string;
   readonly attempt?: number;
   readonly retry_in_ms?: number;
   /** How a stdio server runs: `bwrap` (sandboxed), `none` (no sandbox possible here), `off` (configured off). */

@@ -246,7 +246,7 @@ export class Upstream {
     return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
-  private setState(state: UpstreamState, extra: { error?: string; retry_in_ms?: number } = {}): void {
+  private setState(state: UpstreamState, extra: { error?: string; error_code?: string; retry_in_ms?: number } = {}): void {
     this.state = state;
     if (extra.error !== undefined) this.lastError = extra.error;
     if (state === 'ready') this.lastError = undefined;
@@ -304,7 +304,7 @@ export class Upstream {
       const message = this.describeStartError(error);
       if (values.length) this.deps.redactor.remove(values);
       await client?.close().catch(() => undefined);
-      this.setState('failed', { error: message });
+      this.setState('failed', { error: message, ...(error instanceof GatewayError ? { error_code: error.code } : {}) });
       this.scheduleRestart();
     }
   }
