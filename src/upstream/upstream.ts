@@ -35,6 +35,7 @@ import type { CancelSignal } from './cancelSignal.js';
 import { Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
+import { StderrTail } from './stderrTail.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
@@ -91,7 +92,6 @@ interface Connection {
 const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
-const STDERR_TAIL_LINES = 20;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -116,7 +116,7 @@ export class Upstream {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
-  private readonly stderrTail: string[] = [];
+  private readonly stderrTail: StderrTail;
   private readonly relisting = new Map<ListKind, Promise<void>>();
   private readonly relistAgain = new Set<ListKind>();
   private firstAttempt: Promise<void> | undefined;
@@ -125,6 +125,7 @@ export class Upstream {
     this.config = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
+    this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
   }
 
   /** True while the live connection holds resolved `${…}` values: its results are then scrubbed of secrets. */
@@ -219,7 +220,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
+        `upstream "${this.name}" exited while ${what} was in flight${this.stderrTail.summary(connection.io)}; it is being restarted`,
         { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
       );
     }
@@ -236,14 +237,6 @@ export class Upstream {
     return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
       remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
     });
-  }
-
-  private stderrSummary(io?: UpstreamTransport): string {
-    const exit = io?.exit();
-    const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const last = this.stderrTail.at(-1);
-    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
-    return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
   private setState(state: UpstreamState, extra: { error?: string; error_code?: string; retry_in_ms?: number } = {}): void {
@@ -270,7 +263,7 @@ export class Upstream {
       values = resolved.values;
       this.deps.redactor.add(values);
       io = createUpstreamTransport(resolved.target.kind === 'stdio' ? await this.launch(resolved.target) : resolved.target);
-      this.watchStderr(io);
+      this.stderrTail.watch(io);
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
       });
@@ -328,7 +321,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;
     } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      message = `exited during start-up${this.stderrSummary()}`;
+      message = `exited during start-up${this.stderrTail.summary()}`;
     } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
       message = `command not found: ${this.config.target.command}`;
     }
@@ -344,7 +337,7 @@ export class Upstream {
     this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
-    this.setState('restarting', { error: `connection closed${this.stderrSummary(connection.io)}` });
+    this.setState('restarting', { error: `connection closed${this.stderrTail.summary(connection.io)}` });
     this.scheduleRestart();
   }
 
@@ -361,25 +354,6 @@ export class Upstream {
 
   private removeSecrets(connection: Connection): void {
     if (connection.resolvedValues.length) this.deps.redactor.remove(connection.resolvedValues);
-  }
-
-  private watchStderr(io: UpstreamTransport): void {
-    const stream = io.stderr;
-    if (!stream) return;
-    let partial = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      const text = partial + chunk.toString();
-      const lines = text.split('\n');
-      partial = (lines.pop() ?? '').slice(-4096);
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const clean = this.deps.redactor.scrub(line);
-        this.stderrTail.push(clean);
-        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-        this.deps.logger.debug({ server: this.name, stderr: clean }, 'upstream stderr');
-      }
-    });
-    stream.on('error', () => undefined);
   }
 
   private wireClient(client: Client): void {
