@@ -20,8 +20,12 @@ export const UPSTREAM = fixtureUpstream
   : [process.execPath, join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'];
 
 
-/** Writes a temporary gateway config fronting UPSTREAM as server `echo`. */
-export async function writeGatewayConfig(): Promise<{ dir: string; auditFile: string }> {
+/**
+ * Writes a temporary gateway config fronting UPSTREAM as server `echo`. Its sandbox is off unless
+ * asked for: the main benchmark compares against a direct (unconfined) upstream and reads the
+ * upstream's CPU from the gateway's child process, which under bubblewrap would be bwrap.
+ */
+export async function writeGatewayConfig(options: { sandbox?: 'auto' | 'off' } = {}): Promise<{ dir: string; auditFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
   await mkdir(join(dir, 'servers.d'));
   const auditFile = join(dir, 'audit.log');
@@ -34,6 +38,7 @@ export async function writeGatewayConfig(): Promise<{ dir: string; auditFile: st
       `args: ${JSON.stringify(UPSTREAM.slice(1))}`,
       `cwd: ${JSON.stringify(REPO)}`,
       'concurrency: 256',
+      `sandbox: { mode: ${options.sandbox ?? 'off'} }`,
       'tools:',
       '  default: deny',
       '  allow: ["echo"]',
