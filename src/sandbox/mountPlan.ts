@@ -114,13 +114,16 @@ export function planMounts(request: MountRequest): MountPlan {
   const hidden = (path: string, self?: string) =>
     covers.some((dir) => dir !== self && isWithin(path, dir) && !kept.some((k) => k.path === dir && k.keep.some((name) => isWithin(path, join(dir, name)))));
   for (const path of unique(masks)) if (!hidden(path, path)) ops.push({ kind: 'mask', path });
-  for (const { path, keep } of kept) if (!hidden(path, path)) ops.push({ kind: 'rebuild', path, entries: listEntries(path, (name) => keep.includes(name)) });
+  for (const { path, keep } of kept) if (!hidden(path, path)) ops.push({ kind: 'rebuild', path, entries: listEntries(path, (name) => keep.includes(name)) ?? [] });
   for (const [dir, names] of excluded) {
     if (hidden(dir)) continue;
-    if (dir === sep) {
-      for (const name of names) ops.push({ kind: 'maskFile', path: join(sep, name) });
+    const entries = dir === sep ? undefined : listEntries(dir, (name) => !names.has(name));
+    if (entries) {
+      ops.push({ kind: 'rebuild', path: dir, entries });
     } else {
-      ops.push({ kind: 'rebuild', path: dir, entries: listEntries(dir, (name) => !names.has(name)) });
+      // `/` cannot be rebuilt, and a directory we may not list the server may not list either;
+      // a file it could still open by name is covered with /dev/null
+      for (const name of names) if (existsAt(join(dir, name))) ops.push({ kind: 'maskFile', path: join(dir, name) });
     }
   }
   for (const path of writable) ops.push({ kind: 'write', path });
@@ -171,10 +174,27 @@ function exclude(map: Map<string, Set<string>>, dir: string, name: string): void
   map.set(dir, names);
 }
 
-function listEntries(dir: string, include: (name: string) => boolean): RebuiltEntry[] {
-  return readdirSync(dir, { withFileTypes: true })
+/** The entries to bind back into a rebuilt directory; undefined when this user may not list it. */
+function listEntries(dir: string, include: (name: string) => boolean): RebuiltEntry[] | undefined {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') return undefined;
+    throw error;
+  }
+  return entries
     .filter((entry) => include(entry.name))
     .map((entry) => (entry.isSymbolicLink() ? { name: entry.name, symlink: readlinkSync(join(dir, entry.name)) } : { name: entry.name }));
+}
+
+function existsAt(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function unique(values: readonly string[]): string[] {

@@ -71,7 +71,7 @@ describe('a sandboxed upstream (mode auto, bubblewrap)', () => {
 
   it('starts the probe in bubblewrap and says so in its upstream.state record', async () => {
     const isReady = (r: AuditRecord) => r.event === 'mcpgate.upstream.state' && r.server === 'probe' && r.state === 'ready';
-    const ready = (await waitForAudit(config.auditFile, (rs) => rs.some(isReady))).find(isReady);
+    const ready = (await waitForAudit(config.auditFile, (rs) => rs.some(isReady), 30_000)).find(isReady);
     expect(ready).toMatchObject({ sandbox: 'bwrap' });
     expect(ready).not.toHaveProperty('sandbox_reason');
   });

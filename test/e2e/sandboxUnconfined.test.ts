@@ -26,6 +26,11 @@ import {
 } from '../support/gateway.js';
 import { anyCwdFixture, visibleScratch } from '../support/sandbox.js';
 
+/** Upstreams start slowly on a loaded machine. */
+const STARTUP_MS = 30_000;
+/** These tests run several CLI processes each. */
+const SLOW_TEST_MS = 150_000;
+
 interface Attempt {
   attempt: number;
   step: string;
@@ -94,7 +99,7 @@ describe('an upstream with no tools trying to answer the approval queue', () => 
     expect(await decisionWithMessage(config.auditFile, 'attack-target')).toMatchObject({ decision: 'deny', decided_by: 'user' });
     const health = (await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json()) as { unconfined: Record<string, string> };
     expect(health.unconfined).toEqual({});
-  });
+  }, SLOW_TEST_MS);
 
   it('succeeds with sandbox.mode: off, and every place names the unconfined servers', async () => {
     const { config, gateway, report } = await attackedGateway('unconfined', 'off');
@@ -107,7 +112,7 @@ describe('an upstream with no tools trying to answer the approval queue', () => 
     expect(decision).toMatchObject({ decision: 'allow', decided_by: 'user', approval_channel: 'queue', unconfined: true });
 
     const why = 'sandbox.mode: off in gateway.yaml';
-    const states = await waitForAudit(config.auditFile, (rs) => rs.filter((r) => r.event === 'mcpgate.upstream.state' && r.state === 'ready').length === 2);
+    const states = await waitForAudit(config.auditFile, (rs) => rs.filter((r) => r.event === 'mcpgate.upstream.state' && r.state === 'ready').length === 2, STARTUP_MS);
     for (const server of ['approver', 'echo']) {
       expect(states.find((r: AuditRecord) => r.event === 'mcpgate.upstream.state' && r.server === server && r.state === 'ready')).toMatchObject({ sandbox: 'off', sandbox_reason: why });
     }
@@ -120,7 +125,7 @@ describe('an upstream with no tools trying to answer the approval queue', () => 
     expect(tools.stdout).toContain(`server echo: sandbox off (${why}): runs unconfined`);
     const json = JSON.parse((await runMcpgate(['tools', '--config', config.dir, '--json'])).stdout) as { servers: Array<Record<string, unknown>> };
     expect(json.servers.find((s) => s.server === 'echo')).toMatchObject({ sandbox: 'off', sandbox_reason: why, unconfined: true });
-  });
+  }, SLOW_TEST_MS);
 });
 
 describe('sandbox.mode: required with bubblewrap unavailable', () => {
@@ -148,7 +153,7 @@ describe('sandbox.mode: required with bubblewrap unavailable', () => {
   });
 
   it('refuses the required server with MCPGATE_SANDBOX_UNAVAILABLE; an auto server serves unconfined, flagged', async () => {
-    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.server === 'strict' && r.state === 'failed') && rs.some((r) => r.server === 'lax' && r.state === 'ready'));
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.server === 'strict' && r.state === 'failed') && rs.some((r) => r.server === 'lax' && r.state === 'ready'), STARTUP_MS);
     const failed = records.find((r) => r.server === 'strict' && r.state === 'failed');
     expect(failed).toMatchObject({ error_code: 'MCPGATE_SANDBOX_UNAVAILABLE' });
     expect(failed?.error).toMatch(/sandbox\.mode is required \(servers\.d\/strict\.yaml sandbox\.mode\) but no sandbox is possible: bubblewrap is not installed \(MCPGATE_BWRAP=\/nonexistent\/bwrap/);
@@ -163,7 +168,7 @@ describe('sandbox.mode: required with bubblewrap unavailable', () => {
     const health = (await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json()) as { upstreams: Record<string, string>; unconfined: Record<string, string> };
     expect(health.upstreams.strict).not.toBe('ready');
     expect(Object.keys(health.unconfined).sort()).toEqual(['lax', 'loosened']);
-  });
+  }, SLOW_TEST_MS);
 
   it('check says so and exits 1; managed requirements make a user\'s off required too', async () => {
     const check = await runMcpgate(['check', '--config', config.dir], NO_BWRAP);
@@ -181,5 +186,5 @@ describe('sandbox.mode: required with bubblewrap unavailable', () => {
     // with bubblewrap available the same managed floor sandboxes the server its user set to off
     const available = await runMcpgate(['check', '--config', config.dir, '--requirements', requirements]);
     expect(available.stdout).toMatch(/^ok +loosened .*sandbox: bwrap$/m);
-  });
+  }, SLOW_TEST_MS);
 });
