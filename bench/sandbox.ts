@@ -35,7 +35,7 @@ async function startOnce(target: StdioTarget): Promise<number> {
   return elapsed;
 }
 
-async function startTimes(): Promise<{ plain: number; sandboxed: number }> {
+async function startTimes(): Promise<{ plain: number; sandboxed: number; plan: number }> {
   const [command, ...args] = UPSTREAM as [string, ...string[]];
   const target: StdioTarget = { kind: 'stdio', command, args, env: {}, cwd: REPO };
   const server = { name: 'echo', file: 'servers.d/echo.yaml', target, sandbox: { mode: 'required', modeSource: 'bench', denyRead: [], allowWrite: [] } } as unknown as ServerConfig;
@@ -45,6 +45,7 @@ async function startTimes(): Promise<{ plain: number; sandboxed: number }> {
   });
   const plain: number[] = [];
   const sandboxed: number[] = [];
+  const plans: number[] = [];
   try {
     await startOnce(target); // warm the page cache
     for (let i = 0; i < STARTS; i++) {
@@ -53,12 +54,13 @@ async function startTimes(): Promise<{ plain: number; sandboxed: number }> {
       const t0 = performance.now();
       const launch = await launcher.launch(server, target);
       const planMs = performance.now() - t0;
+      plans.push(planMs);
       sandboxed.push(planMs + (await startOnce(launch.target)));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return { plain: median(plain), sandboxed: median(sandboxed) };
+  return { plain: median(plain), sandboxed: median(sandboxed), plan: median(plans) };
 }
 
 async function gateway(dir: string): Promise<Client> {
@@ -105,7 +107,7 @@ export async function runSandboxBench(): Promise<void> {
     return;
   }
   const starts = await startTimes();
-  console.log(`\nsandbox — start of one upstream (spawn → initialised, median of ${STARTS}): plain ${fmt(starts.plain, 1)} ms, bubblewrap ${fmt(starts.sandboxed, 1)} ms (+${fmt(starts.sandboxed - starts.plain, 1)} ms, ratio ${fmt(starts.sandboxed / starts.plain)})`);
+  console.log(`\nsandbox — start of one upstream (spawn → initialised, median of ${STARTS}): plain ${fmt(starts.plain, 1)} ms, bubblewrap ${fmt(starts.sandboxed, 1)} ms (+${fmt(starts.sandboxed - starts.plain, 1)} ms, ratio ${fmt(starts.sandboxed / starts.plain)}; planning the mounts ${fmt(starts.plan, 1)} ms of it)`);
   const cells = await callLatency();
   console.log(`sandbox — tools/call through mcpgate, upstream sandboxed (auto) vs unconfined (off), ${ROUNDS} interleaved round(s):`);
   for (const level of LEVELS) {
