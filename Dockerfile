@@ -14,6 +14,8 @@ FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     MCPGATE_CONFIG=/config
 WORKDIR /app
+# bubblewrap: the sandbox of stdio upstreams (needs a seccomp/AppArmor profile allowing namespaces: docs/container.md)
+RUN apt-get update && apt-get install -y --no-install-recommends bubblewrap && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -3,8 +3,9 @@
  * through the naive SDK pass-through proxy (calibration), (c) through a line relay that only
  * parses (calibration: the floor of any middle process), and (d) through mcpgate with policy
  * and audit on — p50/p99 latency and calls/s at several concurrency levels, plus gateway RSS,
- * with ratios gateway/direct. Run: `npm run bench` (`-- --quick` for a short run); `-- --http`
- * runs the HTTP benchmark instead (bench/http.ts).
+ * with ratios gateway/direct; then the sandbox's cost (bench/sandbox.ts). Run: `npm run bench`
+ * (`-- --quick` for a short run, `-- --sandbox` for the sandbox part only); `-- --http` runs the
+ * HTTP benchmark instead (bench/http.ts).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -12,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { measure, warmUp, type Cell, type Workload } from './measure.js';
+import { runSandboxBench } from './sandbox.js';
 import { childPid, cpuMicros, fixtureUpstream, MAIN, REPO, rssMiB, UPSTREAM, writeGatewayConfig } from './setup.js';
 
 const quick = process.argv.includes('--quick');
@@ -183,7 +185,8 @@ async function main(): Promise<void> {
 if (process.argv.includes('--http')) {
   await import('./http.js');
 } else {
-  main().catch((error: unknown) => {
+  const run = process.argv.includes('--sandbox') ? runSandboxBench() : main().then(() => runSandboxBench());
+  run.catch((error: unknown) => {
     console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });

@@ -25,9 +25,12 @@ export const BENCH_SECRET = { MCPGATE_BENCH_TOKEN: 'bench-secret-3f9a1c7e5b2d406
 
 /**
  * Writes a temporary gateway config fronting `upstream` (default UPSTREAM) as server `echo`; with
- * `secret`, the server is given {@link BENCH_SECRET} through `${env:}` (start the gateway with it in its environment).
+ * `secret`, the server is given {@link BENCH_SECRET} through `${env:}` (start the gateway with it in
+ * its environment). Its sandbox is off unless asked for: the main benchmark compares against a
+ * direct (unconfined) upstream and reads the upstream's CPU from the gateway's child process,
+ * which under bubblewrap would be bwrap.
  */
-export async function writeGatewayConfig(options: { secret?: boolean; upstream?: readonly string[] } = {}): Promise<{ dir: string; auditFile: string }> {
+export async function writeGatewayConfig(options: { secret?: boolean; upstream?: readonly string[]; sandbox?: 'auto' | 'off' } = {}): Promise<{ dir: string; auditFile: string }> {
   const upstream = options.upstream ?? UPSTREAM;
   const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bench-'));
   await mkdir(join(dir, 'servers.d'));
@@ -42,6 +45,7 @@ export async function writeGatewayConfig(options: { secret?: boolean; upstream?:
       `cwd: ${JSON.stringify(REPO)}`,
       'concurrency: 256',
       ...(options.secret ? ['env:', '  MCPGATE_BENCH_TOKEN: "${env:MCPGATE_BENCH_TOKEN}"'] : []),
+      `sandbox: { mode: ${options.sandbox ?? 'off'} }`,
       'tools:',
       '  default: deny',
       '  allow: ["echo"]',

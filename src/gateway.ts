@@ -22,6 +22,8 @@ import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
 import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
+import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
+import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
 import { scrubLists } from './secrets/resultScrubber.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   readonly tracer?: RequestTracer;
   /** The secret values to keep out of everything (shared with the operational log); default: a new one. */
   readonly redactor?: Redactor;
+  /** Each server's egress route; default: the gateway's own egress proxy (src/network). Tests give another far end. */
+  readonly egress?: EgressLookup;
 }
 
 const LIST_CHANGED: Record<ListKind, string> = {
@@ -126,6 +130,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ask: (request) => this.askNetwork(request),
     });
     const upstreams = new Map<string, Upstream>();
+    // A server's traffic leaves only through its egress route (options.egress: tests substitute their own far end).
+    const launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
     for (const server of this.config.servers) {
       if (!server.enabled) continue;
       upstreams.set(
@@ -136,6 +142,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
           redactor: this.redactor,
           logger: this.logger,
           hooks: this,
+          launcher,
           restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
           restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
           network: this.network,
@@ -192,11 +199,15 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     return session;
   }
 
-  /** Liveness summary for `/healthz`: upstream states and open sessions. */
+  /** Liveness summary for `/healthz`: upstream states, open sessions, and the servers running unconfined (and why). */
   health(): Record<string, unknown> {
     const upstreams: Record<string, string> = {};
-    for (const [name, upstream] of this.upstreams) upstreams[name] = upstream.state;
-    return { status: 'ok', sessions: this.sessions.size, upstreams };
+    const unconfined: Record<string, string> = {};
+    for (const [name, upstream] of this.upstreams) {
+      upstreams[name] = upstream.state;
+      if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
+    }
+    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined };
   }
 
   /** Open sessions. */

@@ -45,6 +45,7 @@ function decisionMembers(e: ToolDecisionEvent): string {
   if (e.arguments_truncated !== undefined) json += `,"arguments_truncated":${e.arguments_truncated ? 'true' : 'false'}`;
   if (e.arguments_cut !== undefined) json += `,"arguments_cut":${JSON.stringify(e.arguments_cut)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
+  if (e.unconfined) json += ',"unconfined":true';
   return `${json}}`;
 }
 

@@ -8,8 +8,8 @@ import { readApprovedFile } from '../approval/approvedFile.js';
 import { checkpointSigner } from '../audit/checkpoint.js';
 import { loadConfigReport } from '../config/load.js';
 import { defaultResolver, resolveTarget } from '../config/references.js';
-import { formatProblem, type ConfigProblem, type ServerConfig } from '../config/types.js';
-import { GatewayError } from '../errors.js';
+import { formatProblem, type ConfigProblem, type ServerConfig, type StdioTarget } from '../config/types.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
@@ -17,6 +17,8 @@ import { pinFileFor, readPinState } from '../pinning/pinFile.js';
 import { withManagedRules } from '../policy/managed.js';
 import { compilePolicy } from '../policy/policy.js';
 import { compileNetworkPolicies, policyLine, urlDestination } from '../network/policy.js';
+import { SandboxLauncher, sandboxLabel } from '../sandbox/launcher.js';
+import { gatewayFilesOf } from '../sandbox/protectedPaths.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -40,15 +42,19 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   const config = loaded.config && managed?.requirements ? applyRequirements(loaded.config, managed.requirements) : loaded.config;
   const problems: ConfigProblem[] = [...(managed?.problems ?? []), ...(config?.problems ?? loaded.problems)];
   const servers = config?.servers ?? [];
+  const sandboxes = new Map<string, string>();
   if (config) {
     const resolver = defaultResolver(config.dir);
+    const launcher = new SandboxLauncher({ files: gatewayFilesOf(config) });
     for (const server of servers) {
+      let target = server.target;
       try {
-        await resolveTarget(server, resolver);
+        target = (await resolveTarget(server, resolver)).target;
       } catch (error) {
         const message = error instanceof GatewayError ? error.message : String(error);
         problems.push({ file: server.file, message, server: server.name, severity: 'error' });
       }
+      if (target.kind === 'stdio') await checkSandbox(launcher, server, target, sandboxes, problems);
     }
     // The audit checkpoint key: the gateway would refuse to start without it.
     await checkpointSigner(config, resolver).catch((error: unknown) => {
@@ -85,7 +91,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   }
   const failed = new Set(problems.filter((p) => p.server !== undefined && p.severity === 'error').map((p) => p.server));
   for (const server of servers) {
-    options.out.write(`${failed.has(server.name) ? 'error' : server.enabled ? 'ok' : 'disabled'}`.padEnd(9) + `${server.name}  ${describe(server)}\n`);
+    const sandbox = sandboxes.has(server.name) ? `  sandbox: ${sandboxes.get(server.name)}` : '';
+    options.out.write(`${failed.has(server.name) ? 'error' : server.enabled ? 'ok' : 'disabled'}`.padEnd(9) + `${server.name}  ${describe(server)}${sandbox}\n`);
   }
   for (const name of [...failed].filter((name) => !servers.some((s) => s.name === name))) {
     options.out.write(`${'error'.padEnd(9)}${name}\n`);
@@ -102,4 +109,17 @@ function describe(server: ServerConfig): string {
   const target = server.target;
   // Show the shape, not resolved values: references stay as written.
   return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
+}
+
+/** How the server would run: its sandbox state, or why it would be refused. */
+async function checkSandbox(launcher: SandboxLauncher, server: ServerConfig, target: StdioTarget, out: Map<string, string>, problems: ConfigProblem[]): Promise<void> {
+  try {
+    out.set(server.name, sandboxLabel((await launcher.launch(server, target, { check: true })).sandbox));
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    const refused = error.code === ErrorCodes.SANDBOX_UNAVAILABLE || error.code === ErrorCodes.SANDBOX_INVALID;
+    out.set(server.name, refused ? `refused (${error.code})` : 'unknown');
+    const message = `${error.message}${error.remedy ? `; fix: ${error.remedy}` : ''}`;
+    problems.push({ file: server.file, field: 'sandbox', message, server: server.name, severity: refused ? 'error' : 'warning' });
+  }
 }

@@ -8,6 +8,7 @@ import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { policyLine } from '../network/policy.js';
 import { describeRule } from '../policy/policy.js';
+import { sandboxLabel } from '../sandbox/launcher.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { acceptPending } from '../pinning/accept.js';
 import { pinFileFor } from '../pinning/pinFile.js';
@@ -83,13 +84,21 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
     if (options.json) {
       const servers = [...gateway.upstreams.values()].map((u) => {
         const network = u.config.target.kind === 'stdio' ? gateway.network.policy(u.name)?.effective() : undefined;
-        return { server: u.name, state: u.state, ...(u.lastError ? { error: u.lastError } : {}), ...(network ? { network } : {}) };
+        return {
+          server: u.name,
+          state: u.state,
+          ...(u.lastError ? { error: u.lastError } : {}),
+          ...(u.sandbox ? { sandbox: u.sandbox.kind, ...(u.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: u.sandbox.reason, unconfined: true }) } : {}),
+          ...(network ? { network } : {}),
+        };
       });
       const requirements = config.requirements ? { requirements: config.requirements.file } : {};
       options.out.write(`${JSON.stringify({ tools: rows, servers, problems: [...config.problems, ...approved.problems], ...requirements }, null, 2)}\n`);
     } else {
       options.out.write(renderTable(rows, lines));
+      // Each server's confinement (an unconfined one can do everything this user can) and network policy.
       for (const upstream of gateway.upstreams.values()) {
+        if (upstream.sandbox) options.out.write(`server ${upstream.name}: sandbox ${sandboxLabel(upstream.sandbox)}\n`);
         const policy = upstream.config.target.kind === 'stdio' ? gateway.network.policy(upstream.name) : undefined;
         if (policy) options.out.write(`network ${upstream.name}: ${policyLine(policy.effective())}\n`);
       }

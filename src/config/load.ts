@@ -19,11 +19,12 @@ import {
   ServerFileSchema,
   type GatewayFile,
   type RuleInput,
+  type SandboxInput,
   type ServerFile,
   type TelemetryInput,
   type ToolPolicyInput,
 } from './schema.js';
-import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
+import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type SandboxConfig, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
 const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
 const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
@@ -66,7 +67,7 @@ export async function loadConfigReport(dir: string): Promise<ConfigReport> {
   }
   const problems: ConfigProblem[] = [];
   const gateway = await loadGatewayFile(root, problems);
-  const servers = await loadServers(root, problems);
+  const servers = await loadServers(root, problems, gateway?.value.sandbox);
   if (!gateway) return { problems };
   return { config: deepFreeze(normaliseGateway(root, gateway.value, gateway.parsed, servers, problems)), problems };
 }
@@ -88,7 +89,7 @@ async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise
   return { value: GatewayFileSchema.parse({}) };
 }
 
-async function loadServers(root: string, problems: ConfigProblem[]): Promise<ServerConfig[]> {
+async function loadServers(root: string, problems: ConfigProblem[], sandboxDefault: SandboxInput | undefined): Promise<ServerConfig[]> {
   const entries = await readdir(join(root, 'servers.d')).catch(() => [] as string[]);
   const servers: ServerConfig[] = [];
   const seen = new Map<string, string>();
@@ -116,7 +117,7 @@ async function loadServers(root: string, problems: ConfigProblem[]): Promise<Ser
       continue;
     }
     problems.push(...local); // warnings: the server still serves
-    servers.push(normaliseServer(root, name, file, value, parsed as ParsedFile));
+    servers.push(normaliseServer(root, name, file, value, parsed as ParsedFile, sandboxDefault));
   }
   return servers;
 }
@@ -231,7 +232,7 @@ function safeReferences(value: string): ReturnType<typeof findReferences> {
   }
 }
 
-function normaliseServer(root: string, name: string, file: string, value: ServerFile, parsed: ParsedFile): ServerConfig {
+function normaliseServer(root: string, name: string, file: string, value: ServerFile, parsed: ParsedFile, sandboxDefault: SandboxInput | undefined): ServerConfig {
   const target: ServerConfig['target'] = value.command
     ? {
         kind: 'stdio',
@@ -262,6 +263,19 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     ...(value.prompts ? { prompts: value.prompts } : {}),
     ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
     lines: targetLines(value, parsed),
+    ...(target.kind === 'stdio' ? { sandbox: sandboxSection(value.sandbox, sandboxDefault, file) } : {}),
+  };
+}
+
+/** gateway.yaml's `sandbox` under the server's, per field: mode and allowWrite are overridden, denyRead lists add up. */
+function sandboxSection(own: SandboxInput | undefined, defaults: SandboxInput | undefined, file: string): SandboxConfig {
+  const mode = own?.mode ?? defaults?.mode ?? 'auto';
+  const modeSource = own?.mode ? `${file} sandbox.mode` : defaults?.mode ? 'gateway.yaml sandbox.mode' : 'default';
+  return {
+    mode,
+    modeSource,
+    denyRead: [...new Set([...(defaults?.filesystem?.denyRead ?? []), ...(own?.filesystem?.denyRead ?? [])])],
+    allowWrite: own?.filesystem?.allowWrite ?? defaults?.filesystem?.allowWrite ?? [],
   };
 }
 

@@ -103,6 +103,27 @@ export const AutoReviewSchema = z
  * 15-55 ms for the worst shape (many small objects), docs/decisions.md.
  */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** off | auto (sandbox where the platform can, else run with a warning) | required (refuse to start without one). */
+export const SandboxModeSchema = z.enum(['off', 'auto', 'required']);
+export type SandboxMode = z.infer<typeof SandboxModeSchema>;
+
+/** A sandbox path: absolute, `~` / `~/…` (the server's HOME), or relative to the server's cwd. */
+const SandboxPathSchema = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith('~') || path === '~' || path.startsWith('~/'), 'write ~ or ~/path (the server\'s HOME); ~user is not supported');
+
+/** `sandbox`: how a stdio upstream is confined (servers.d per server; gateway.yaml holds the default). */
+export const SandboxSchema = z.strictObject({
+  mode: SandboxModeSchema.optional().describe('off | auto (default: sandbox where the platform can, else run unconfined with a warning) | required (refuse to start without a sandbox)'),
+  filesystem: z
+    .strictObject({
+      denyRead: z.array(SandboxPathSchema).optional().describe("Paths the server cannot read, added to the built-in list (mcpgate's own files, credentials); relative: to the server's cwd"),
+      allowWrite: z.array(SandboxPathSchema).optional().describe("The only paths the server can write besides a private /tmp; relative: to the server's cwd; created as directories when missing"),
+    })
+    .optional(),
+});
+export type SandboxInput = z.infer<typeof SandboxSchema>;
 
 /** One `servers.d/NAME.yaml` file: one upstream MCP server. */
 export const ServerFileSchema = z
@@ -153,6 +174,7 @@ export const ServerFileSchema = z
       .default(false)
       .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
     network: ServerNetworkSchema.optional(),
+    sandbox: SandboxSchema.optional().describe('Confinement of a stdio upstream (unset fields: gateway.yaml sandbox, then mode auto)'),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;
@@ -162,6 +184,9 @@ export const ServerFileSchema = z
         path: kinds === 0 ? [] : ['url'],
         message: 'set exactly one of command (stdio), url (Streamable HTTP) or sse (legacy SSE)',
       });
+    }
+    if (value.sandbox && value.command === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'only stdio (command) upstreams run in a sandbox; a url/sse server runs elsewhere' });
     }
   });
 export type ServerFile = z.infer<typeof ServerFileSchema>;
@@ -266,5 +291,6 @@ export const GatewayFileSchema = z.strictObject({
   clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),
   telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),
   network: gatewayNetworkSchema(DurationSchema),
+  sandbox: SandboxSchema.optional().describe('Default confinement of stdio upstreams (each servers.d file may override mode and allowWrite; denyRead lists add up)'),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

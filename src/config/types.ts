@@ -3,7 +3,7 @@
  * nothing on the hot path parses configuration again.
  */
 import type { ManagedRequirements } from '../requirements/types.js';
-import type { Decision, RuleInput } from './schema.js';
+import type { Decision, RuleInput, SandboxMode } from './schema.js';
 
 /** A stdio upstream, still holding unresolved `${…}` references. */
 export interface StdioTarget {
@@ -46,6 +46,17 @@ export interface PolicySection {
   readonly deny: readonly SourcedRule[];
 }
 
+/** How a stdio upstream is confined: gateway.yaml's `sandbox` and the server's merged per field. */
+export interface SandboxConfig {
+  readonly mode: SandboxMode;
+  /** Where the mode was set: `servers.d/x.yaml sandbox.mode`, `gateway.yaml sandbox.mode`, `default`, or `managed: FILE sandbox.mode`. */
+  readonly modeSource: string;
+  /** As written (`~/…`, absolute, or relative to the server's cwd); the built-in list is added at launch. */
+  readonly denyRead: readonly string[];
+  /** As written; the only writable paths besides a private /tmp. */
+  readonly allowWrite: readonly string[];
+}
+
 /** One upstream server as configured by its servers.d file. */
 export interface ServerConfig {
   /** File stem; `[a-z0-9][a-z0-9_-]*`. */
@@ -77,6 +88,8 @@ export interface ServerConfig {
   readonly network?: PolicySection;
   /** 1-based lines of the target's fields in the server file (`command`, `args[0]`, `cwd`, `env.HOME`, `url`…), for messages. */
   readonly lines?: Readonly<Record<string, number>>;
+  /** Confinement of a stdio upstream (absent for url/sse servers, which run elsewhere). */
+  readonly sandbox?: SandboxConfig;
 }
 
 /** How an `ask` reaches a human. */

@@ -111,6 +111,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments_truncated: recorded.arguments_truncated,
     arguments_cut: recorded.arguments_cut,
     subject: session.identity?.subject,
+    unconfined: entry.upstream.unconfined || undefined,
   });
   if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
   if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);

@@ -5,6 +5,7 @@
  * - the approval settings stand on the managed floor (approvalFloor.ts: minimum timeout, no
  *   persisted "always", who may answer an ask),
  * - forced audit settings replace the user's,
+ * - every stdio server's sandbox mode is at least the managed one and its denyRead holds the managed paths,
  * - `requirements` carries the managed rules for the policy (see policy/managed.ts),
  * - user network allow rules outside `network.allowOnly` are left out (requirements/network.ts),
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
@@ -21,7 +22,7 @@ import type { ManagedRequirements } from './types.js';
 export function applyRequirements(config: GatewayConfig, requirements: ManagedRequirements | undefined): GatewayConfig {
   if (!requirements) return config;
   const problems: ConfigProblem[] = [...config.problems];
-  const admittedServers = config.servers.filter((server) => admitted(server, requirements, problems));
+  const admittedServers = config.servers.filter((server) => admitted(server, requirements, problems)).map((server) => withManagedSandbox(server, requirements, problems));
   const floor = applyApprovalFloor(config, admittedServers, requirements);
   problems.push(...floor.problems);
   const { servers } = floor;
@@ -74,6 +75,27 @@ function remedy(part: string | undefined): string {
   if (part === 'url' || part === 'sse') return 'write the URL without it, or ask the administrator';
   if (part?.startsWith('env.')) return "remove those variables from env, or ask the administrator to name them in the entry's env";
   return 'use an absolute path or a cwd the allow-list accepts, or ask the administrator';
+}
+
+const MODE_RANK = { off: 0, auto: 1, required: 2 } as const;
+
+/** The server with the managed sandbox floor applied: a stricter mode, the managed denyRead paths added. */
+function withManagedSandbox(server: ServerConfig, requirements: ManagedRequirements, problems: ConfigProblem[]): ServerConfig {
+  const managed = requirements.sandbox;
+  const sandbox = server.sandbox;
+  if (!sandbox || !managed || (managed.mode === undefined && !managed.denyRead?.length)) return server;
+  const raise = managed.mode !== undefined && MODE_RANK[managed.mode] > MODE_RANK[sandbox.mode];
+  if (raise) {
+    problems.push({ ...warning(server.file, 'sandbox.mode', `${sandbox.mode} (${sandbox.modeSource}) raised to ${managed.mode} by managed requirements (${requirements.file} sandbox.mode)`), server: server.name });
+  }
+  return {
+    ...server,
+    sandbox: {
+      ...sandbox,
+      ...(raise && managed.mode ? { mode: managed.mode, modeSource: `managed: ${requirements.file} sandbox.mode` } : {}),
+      denyRead: [...new Set([...sandbox.denyRead, ...(managed.denyRead ?? [])])],
+    },
+  };
 }
 
 function warning(file: string, field: string, message: string): ConfigProblem {

@@ -120,7 +120,7 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
           where,
         };
   });
-  const { approval, audit, network } = value;
+  const { approval, audit, network, sandbox } = value;
   const content = value.resources || value.prompts ? { resources: value.resources?.deny ?? [], prompts: value.prompts?.deny ?? [] } : undefined;
   const sourced = (list: readonly string[], where: string): SourcedRule[] =>
     list.map((rule, index) => {
@@ -137,6 +137,10 @@ function normalise(file: string, value: RequirementsFile, lineOf: (path: (string
       ...(approval.minTimeout === undefined ? {} : { minTimeoutMs: durationToMs(approval.minTimeout) }),
       ...(approval.allowAlways === undefined ? {} : { allowAlways: approval.allowAlways }),
       ...(approval.channel === undefined ? {} : { channel: approval.channel }),
+    },
+    sandbox: {
+      ...(sandbox.mode === undefined ? {} : { mode: sandbox.mode }),
+      ...(sandbox.denyRead === undefined ? {} : { denyRead: sandbox.denyRead }),
     },
     audit: {
       ...(audit.file === undefined ? {} : { file: resolve(dirname(file), audit.file) }),

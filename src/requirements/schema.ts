@@ -78,6 +78,15 @@ export const RequirementsFileSchema = z.strictObject({
     })
     .default({ deny: [] })
     .describe("Managed egress rules (servers' connections through the gateway's proxy, and remote upstream URLs)"),
+  sandbox: z
+    .strictObject({
+      mode: z.enum(['auto', 'required']).optional().describe('Floor of every stdio server\'s sandbox.mode: auto forbids off; required refuses a server that cannot be sandboxed'),
+      denyRead: z
+        .array(z.string().min(1).refine((path) => path.startsWith('/') || path === '~' || path.startsWith('~/'), 'write an absolute path or ~/path'))
+        .optional()
+        .describe("Paths no sandboxed server can read, added to every server's denyRead (~: the server's HOME)"),
+    })
+    .default({}),
   audit: z
     .strictObject({
       file: z.string().min(1).optional().describe('Forced audit log path (relative: to the requirements file)'),

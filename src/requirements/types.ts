@@ -64,6 +64,11 @@ export interface ManagedRequirements {
     /** Absent: no cap. */
     readonly allowOnly?: readonly SourcedRule[];
   };
+  /** Floor of every stdio server's sandbox: a stricter mode, and paths added to every denyRead. */
+  readonly sandbox?: {
+    readonly mode?: 'auto' | 'required';
+    readonly denyRead?: readonly string[];
+  };
   /** Forced audit settings (file already absolute). */
   readonly audit: {
     readonly file?: string;

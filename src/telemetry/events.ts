@@ -65,6 +65,8 @@ export interface ToolDecisionEvent {
   /** Paths of the recorded arguments that were cut to fit `audit.maxArgumentBytes`. */
   readonly arguments_cut?: readonly string[];
   readonly subject?: string;
+  /** The server runs without a sandbox (see its `mcpgate.upstream.state` records for why). */
+  readonly unconfined?: true;
 }
 
 export interface ToolResultEvent {
@@ -115,8 +117,14 @@ export interface UpstreamStateEvent {
   readonly server: string;
   readonly state: UpstreamState;
   readonly error?: string;
+  /** The stable code of a start error mcpgate raised on purpose (e.g. MCPGATE_SANDBOX_UNAVAILABLE). */
+  readonly error_code?: string;
   readonly attempt?: number;
   readonly retry_in_ms?: number;
+  /** How a stdio server runs: `bwrap` (sandboxed), `none` (no sandbox possible here), `off` (configured off). */
+  readonly sandbox?: 'bwrap' | 'none' | 'off';
+  /** Why a stdio server runs unconfined. */
+  readonly sandbox_reason?: string;
 }
 
 export interface ConfigChangeEvent {

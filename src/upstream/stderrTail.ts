@@ -7,6 +7,7 @@
  */
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { UpstreamTransport } from './transport.js';
 
 /** Characters of one stderr line that are kept. */
 export const MAX_STDERR_LINE = 4096;
@@ -61,5 +62,14 @@ export class StderrTail {
     this.lines.push(clean);
     if (this.lines.length > TAIL_LINES) this.lines.shift();
     this.logger.debug({ server: this.server, stderr: clean }, 'upstream stderr');
+  }
+
+  /** ` (exit code 1; last stderr line: "…")`, or '' when there is nothing to say. */
+  summary(io?: UpstreamTransport): string {
+    const exit = io?.exit();
+    const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
+    const last = this.last();
+    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
+    return parts.length ? ` (${parts.join('; ')})` : '';
   }
 }

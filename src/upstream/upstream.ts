@@ -26,18 +26,19 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
-import type { ServerConfig } from '../config/types.js';
+import type { ServerConfig, StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
+import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CancelSignal } from './cancelSignal.js';
 import { ConnectionClosedError, Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
-import { StderrTail } from './stderrTail.js';
 import { readLists, type ListKind } from './lists.js';
+import { StderrTail } from './stderrTail.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
-import { confineTarget, type UpstreamNetwork } from '../network/confine.js';
+import type { UpstreamNetwork } from '../network/confine.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 export type { ListKind };
@@ -70,6 +71,8 @@ export interface UpstreamDeps {
   readonly redactor: Redactor;
   readonly logger: Logger;
   readonly hooks: UpstreamHooks;
+  /** Decides how a stdio server is started (sandboxed or not). */
+  readonly launcher: SandboxLauncher;
   readonly restartInitialDelayMs: number;
   readonly restartMaxDelayMs: number;
   /** Network confinement (src/network/confine.ts); absent: none. */
@@ -106,6 +109,8 @@ export class Upstream {
   resources: readonly Resource[] = [];
   resourceTemplates: readonly ResourceTemplate[] = [];
   capabilities: ServerCapabilities | undefined;
+  /** How the stdio server last started runs (absent before its first start, and for url/sse servers). */
+  sandbox: SandboxState | undefined;
 
   private readonly deps: UpstreamDeps;
   private readonly limiter: Limiter;
@@ -132,6 +137,11 @@ export class Upstream {
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
     this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
+  }
+
+  /** True when this stdio server runs without a sandbox: it can do whatever the user can. */
+  get unconfined(): boolean {
+    return this.sandbox !== undefined && this.sandbox.kind !== 'bwrap';
   }
 
   /** Server name (the servers.d file stem). */
@@ -217,7 +227,7 @@ export class Upstream {
     if (error instanceof ConnectionClosedError) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
+        `upstream "${this.name}" exited while ${what} was in flight${this.stderrTail.summary(connection.io)}; it is being restarted`,
         { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
       );
     }
@@ -236,19 +246,12 @@ export class Upstream {
     });
   }
 
-  private stderrSummary(io?: UpstreamTransport): string {
-    const exit = io?.exit();
-    const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const last = this.stderrTail.last();
-    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
-    return parts.length ? ` (${parts.join('; ')})` : '';
-  }
-
-  private setState(state: UpstreamState, extra: { error?: string; retry_in_ms?: number } = {}): void {
+  private setState(state: UpstreamState, extra: { error?: string; error_code?: string; retry_in_ms?: number } = {}): void {
     this.state = state;
     if (extra.error !== undefined) this.lastError = extra.error;
     if (state === 'ready') this.lastError = undefined;
-    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra } as const;
+    const sandbox = this.sandbox && { sandbox: this.sandbox.kind, ...(this.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: this.sandbox.reason }) };
+    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra, ...sandbox } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
     this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}`);
@@ -264,7 +267,8 @@ export class Upstream {
     try {
       const resolved = await resolveTarget(this.config, this.deps.resolver);
       this.register(resolved.values);
-      io = createUpstreamTransport(this.deps.network ? await confineTarget(this.deps.network, this.name, resolved.target) : resolved.target, {
+      const target = resolved.target.kind === 'stdio' ? await this.launch(resolved.target) : await this.checkUrl(resolved.target);
+      io = createUpstreamTransport(target, {
         server: this.name,
         maxMessageBytes: this.config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         quote: (line) => JSON.stringify(this.deps.redactor.scrub(line).slice(0, 80)),
@@ -301,10 +305,27 @@ export class Upstream {
       this.connection = undefined;
       const message = this.describeStartError(error);
       await client?.close().catch(() => undefined);
-      this.setState('failed', { error: message });
+      this.setState('failed', { error: message, ...(error instanceof GatewayError ? { error_code: error.code } : {}) });
       // A URL the network policy refuses stays refused until the configuration changes.
       if (!(error instanceof GatewayError && error.code === ErrorCodes.NETWORK_DENIED)) this.scheduleRestart();
     }
+  }
+
+  /** A remote upstream's URL, checked against the network policy (throws MCPGATE_NETWORK_DENIED). */
+  private async checkUrl<T extends { readonly url: string }>(target: T): Promise<T> {
+    await this.deps.network?.checkUrl(this.name, target.url);
+    return target;
+  }
+
+  /** The command line to spawn, sandboxed where possible; says once when the server runs unconfined. */
+  private async launch(target: StdioTarget): Promise<StdioTarget> {
+    const launch = await this.deps.launcher.launch(this.config, target);
+    const warned = this.sandbox?.kind === launch.sandbox.kind;
+    this.sandbox = launch.sandbox;
+    if (launch.sandbox.kind !== 'bwrap' && !warned) {
+      this.deps.logger.warn({ server: this.name, sandbox: launch.sandbox.kind, reason: launch.sandbox.reason }, `upstream ${this.name} runs UNCONFINED (${launch.sandbox.reason}): it can do everything this user can, including reading the approval admin token and answering the approval queue`);
+    }
+    return launch.target;
   }
 
   private describeStartError(error: unknown): string {
@@ -315,7 +336,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;
     } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      message = `exited during start-up${this.stderrSummary()}`;
+      message = `exited during start-up${this.stderrTail.summary()}`;
     } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
       message = `command not found: ${this.config.target.command}`;
     }
@@ -330,7 +351,7 @@ export class Upstream {
     connection.forwarder.failAll();
     clearTimeout(this.stableTimer);
     this.generation++;
-    this.setState('restarting', { error: `connection closed${this.stderrSummary(connection.io)}` });
+    this.setState('restarting', { error: `connection closed${this.stderrTail.summary(connection.io)}` });
     this.scheduleRestart();
   }
 

@@ -28,6 +28,7 @@ const decision = (extra: Partial<ToolDecisionEvent> = {}): ToolDecisionEvent => 
   arguments_sha256: undefined,
   arguments_truncated: undefined,
   subject: undefined,
+  unconfined: undefined,
   ...extra,
 });
 
@@ -56,6 +57,7 @@ describe('audit event members', () => {
       decision({ arguments_truncated: false, approval_wait_ms: 12.5 }),
       decision({ server: 'quote"and\\backslash', tool: 'line\nbreak', reason: 'tab\there \u0001 \u2028 é 日本 😀', session: '</script>' }),
       decision({ approval_wait_ms: Number.NaN }),
+      decision({ subject: 'carol', unconfined: true }),
     ];
     for (const event of variants) expect(eventMembers(event)).toBe(viaStringify(event));
   });

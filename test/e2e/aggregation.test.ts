@@ -11,9 +11,10 @@ import {
   type LoggingMessageNotification,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   everythingServer,
@@ -37,7 +38,7 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
   const toolListChanges: number[] = [];
   const logs: LoggingMessageNotification['params'][] = [];
 
-  const memoryFile = join(tmpdir(), `mcpgate-memory-${process.pid}-${transport}.jsonl`);
+  const memoryFile = join(mkdtempSync(join(tmpdir(), 'mcpgate-memory-')), 'memory.jsonl');
 
   beforeAll(async () => {
     config = await makeConfig({
@@ -74,7 +75,7 @@ describe.each<Transport>(['stdio', 'http'])('gateway over %s', (transport) => {
   afterAll(async () => {
     await close?.();
     await config?.cleanup();
-    await rm(memoryFile, { force: true });
+    await rm(dirname(memoryFile), { recursive: true, force: true });
   });
 
   it('lists the namespaced tools of every upstream', async () => {

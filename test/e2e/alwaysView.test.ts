@@ -129,7 +129,7 @@ describe('"always" entries in mcpgate tools and check', () => {
       const brokenLine = good.split('\n').length;
       const check = await runMcpgate(['check', '--config', config.dir]);
       expect(check.code).toBe(1);
-      expect(check.stdout).toMatch(/^ok {7}echo {2}\(stdio: node\)$/m);
+      expect(check.stdout).toMatch(/^ok {7}echo {2}\(stdio: node\) {2}sandbox: bwrap$/m);
       expect(check.stdout).toContain(`rules.d/approved.yaml:${brokenLine}: allow[0].colour: not a valid approved-rules file, so none of its entries apply: unknown field`);
       expect(check.stdout).not.toMatch(/^always /m);
       const { code, tools, problems } = await toolsJson(['--config', config.dir]);

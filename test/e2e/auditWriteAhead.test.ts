@@ -5,9 +5,9 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAIN, makeConfig, memoryServer, runMcpgate, type TempConfig, waitForExit } from '../support/gateway.js';
 
@@ -19,11 +19,11 @@ describe('write-ahead audit', () => {
   afterEach(async () => {
     await client?.close().catch(() => undefined);
     await config?.cleanup();
-    await rm(memoryFile, { force: true });
+    if (memoryFile) await rm(dirname(memoryFile), { recursive: true, force: true });
   });
 
   it('refuses a call whose decision record cannot be written, and does not run it', async () => {
-    memoryFile = join(tmpdir(), `mcpgate-write-ahead-${process.pid}-${Date.now()}.jsonl`);
+    memoryFile = join(await mkdtemp(join(tmpdir(), 'mcpgate-write-ahead-')), 'memory.jsonl');
     config = await makeConfig({
       gateway: { audit: { fsync: 'always' } },
       servers: { memory: memoryServer(memoryFile, { tools: { default: 'allow' } }) },

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -25,9 +25,18 @@ export function everythingServer(extra: Record<string, unknown> = {}): Record<st
   return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'], ...extra };
 }
 
-/** servers.d entry for the npm reference server-memory, storing its graph in `file`. */
+/**
+ * servers.d entry for the npm reference server-memory, storing its graph in `file`; the file's
+ * directory (which it rewrites by rename) is the sandbox's allowWrite: give it a directory of its own.
+ */
 export function memoryServer(file: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { command: 'node', args: [join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')], env: { MEMORY_FILE_PATH: file }, ...extra };
+  return {
+    command: 'node',
+    args: [join(REPO, 'node_modules/@modelcontextprotocol/server-memory/dist/index.js')],
+    env: { MEMORY_FILE_PATH: file },
+    sandbox: { filesystem: { allowWrite: [dirname(file)] } },
+    ...extra,
+  };
 }
 
 /** A temporary configuration directory. */
@@ -42,8 +51,10 @@ export async function makeConfig(options: {
   servers: Record<string, Record<string, unknown> | string>;
   gateway?: Record<string, unknown>;
   extension?: 'yaml' | 'json';
+  /** Parent directory (default: the OS temp dir, which a sandboxed server cannot see at all). */
+  root?: string;
 }): Promise<TempConfig> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-test-'));
+  const dir = await mkdtemp(join(options.root ?? tmpdir(), 'mcpgate-test-'));
   const auditFile = join(dir, 'audit.log');
   await mkdir(join(dir, 'servers.d'));
   // Upstreams start slowly on a loaded machine: let early requests wait for them longer than the 5 s default.

@@ -47,9 +47,9 @@ function missing(tool: string, error: unknown): Error {
   );
 }
 
-/** Starts a private session bus (no Secret Service yet). */
-export async function startSessionBus(): Promise<SessionBus> {
-  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-bus-'));
+/** Starts a private session bus (no Secret Service yet), its files under `root` (default: the OS temp dir). */
+export async function startSessionBus(root: string = tmpdir()): Promise<SessionBus> {
+  const dir = await mkdtemp(join(root, 'mcpgate-bus-'));
   const runtime = join(dir, 'runtime');
   await mkdir(runtime);
   await chmod(runtime, 0o700);
