@@ -1,6 +1,8 @@
 /**
  * The egress proxy against real processes: an unsandboxed fixture upstream (netprobe) whose
- * tools fetch through the proxy its environment names, local origin servers on 127.0.0.2/.3/.4,
+ * tools fetch through the proxy its environment names (its loopback TCP route, which the test
+ * also talks to directly), the same fixture sandboxed (boxed: its only way out is the egress
+ * bridge inside the sandbox), local origin servers on 127.0.0.2/.3/.4,
  * and a gateway over stdio. Each case is asserted on the tool's answer and on the
  * `mcpgate.network.decision` record of the connection.
  */
@@ -34,11 +36,14 @@ describe('egress proxy: allow and deny by policy (unsandboxed upstream)', () => 
     [allowed, denied, unnamed] = await Promise.all([startOrigin('127.0.0.2'), startOrigin('127.0.0.3'), startOrigin('127.0.0.4')]);
     config = await makeConfig({
       gateway: { network: { default: 'allow', deny: ['127.0.0.3'] } },
-      servers: { netprobe: fixtureServer('netprobe', { tools: { allow: ['*'] }, network: { allow: ['127.0.0.2', 'localhost:1'] } }) },
+      servers: {
+        netprobe: fixtureServer('netprobe', { tools: { allow: ['*'] }, network: { allow: ['127.0.0.2', 'localhost:1'] }, sandbox: { mode: 'off' } }),
+        boxed: fixtureServer('netprobe', { tools: { allow: ['*'] }, network: { allow: ['127.0.0.2'] }, sandbox: { mode: 'required' } }),
+      },
     });
     gateway = await startStdioGateway(config.dir);
     client = gateway.client;
-    await waitForTools(client, ['netprobe__fetch']);
+    await waitForTools(client, ['netprobe__fetch', 'boxed__fetch']);
     const env = JSON.parse(textOf(await client.callTool({ name: 'netprobe__proxy_env', arguments: {} }))) as Record<string, string>;
     proxyPort = Number(new URL(env.HTTP_PROXY as string).port);
   });
@@ -123,6 +128,21 @@ describe('egress proxy: allow and deny by policy (unsandboxed upstream)', () => 
     expect(denied.requests()).toBe(0);
   });
 
+  it.each(['http', 'connect', 'socks5'])('a sandboxed server reaches an allowed origin only through the egress bridge (%s); denied ones and direct connections fail', async (via) => {
+    const boxed = async (url: string, how: string) => textOf(await client.callTool({ name: 'boxed__fetch', arguments: { url, via: how } }));
+    const env = JSON.parse(textOf(await client.callTool({ name: 'boxed__proxy_env', arguments: {} }))) as Record<string, string>;
+    expect(env.HTTP_PROXY).toBe('http://127.0.0.1:3128'); // the bridge inside the sandbox's own network namespace
+    const before = network(await readAudit(config.auditFile)).filter((r) => r.server === 'boxed' && r.host === '127.0.0.2').length;
+    expect(await boxed(allowed.url, via)).toBe('HTTP 200: hello from 127.0.0.2');
+    const records = await waitForAudit(config.auditFile, (rs) => network(rs).filter((r) => r.server === 'boxed' && r.host === '127.0.0.2').length > before);
+    expect(network(records).filter((r) => r.server === 'boxed' && r.host === '127.0.0.2')[before]).toMatchObject({ decision: 'allow', protocol: via, tool: 'boxed__fetch' });
+    const deniedBefore = denied.requests();
+    expect(await boxed(denied.url, via)).toMatch(/^refused: /);
+    // no route out of the sandbox but the bridge: the origin the policy allows is unreachable directly
+    expect(await boxed(allowed.url, 'direct')).toMatch(/^error: /);
+    expect(denied.requests()).toBe(deniedBefore);
+  });
+
   it('refuses hostile handshakes without crashing, and keeps serving', async () => {
     // SOCKS4: refused with "request rejected"
     expect((await exchange(proxyPort, Buffer.from([0x04, 0x01, 0x00, 0x50, 127, 0, 0, 2, 0]))).answer).toEqual(Buffer.from([0x00, 0x5b, 0, 0, 0, 0, 0, 0]));
@@ -164,8 +184,9 @@ describe('egress proxy: allow and deny by policy (unsandboxed upstream)', () => 
     const html = join(config.dir, 'report.html');
     const report = await runMcpgate(['audit', 'report', '--config', config.dir, '--json', '--html', html]);
     const network = (JSON.parse(report.stdout) as { network: { topHosts: Array<Record<string, unknown>>; blocked: Array<{ label: string }>; denied: number } }).network;
-    expect(network.topHosts.find((h) => h.host === '127.0.0.2')).toMatchObject({ connections: 4, denied: 0, bytes_down: expect.any(Number) });
-    expect(network.topHosts.find((h) => h.host === '127.0.0.2')?.bytes_down).toBeGreaterThan(4 * 'hello from 127.0.0.2'.length);
+    // netprobe's four connections and boxed's three (its direct attempts never reach the proxy)
+    expect(network.topHosts.find((h) => h.host === '127.0.0.2')).toMatchObject({ connections: 7, denied: 0, bytes_down: expect.any(Number) });
+    expect(network.topHosts.find((h) => h.host === '127.0.0.2')?.bytes_down).toBeGreaterThan(7 * 'hello from 127.0.0.2'.length);
     expect(network.blocked.map((b) => b.label)).toContain('netprobe → 127.0.0.3: denied by gateway.yaml network.deny[0] (127.0.0.3)');
     const page = await readFile(html, 'utf8');
     expect(page).toContain('<h2>Network</h2>');

@@ -152,9 +152,10 @@ describe('a sandboxed upstream (mode auto, bubblewrap)', () => {
     expect(listing.text).toMatch(/probe\.ts/);
   });
 
-  it('has no network at all without an egress route, and a private TMPDIR', async () => {
+  it('has no network of its own (its proxy variables name the egress bridge), and a private TMPDIR', async () => {
     const env = JSON.parse((await probe('env', {})).text) as { names: string[]; TMPDIR: string };
-    expect(env.names).not.toContain('HTTP_PROXY');
+    // the gateway's egress proxy is its only way out: a direct connection has no route
+    expect(env.names).toContain('HTTP_PROXY');
     expect(env.TMPDIR).toBe('/tmp');
     const direct = await probe('connect_tcp', { host: '127.0.0.1', port: listener.port });
     expect(direct.result.isError).toBe(true);

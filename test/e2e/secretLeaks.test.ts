@@ -55,7 +55,8 @@ describe('a hostile upstream holding secrets cannot show them', () => {
     config = await makeConfig({
       servers: {
         hostile: fixtureServer('hostile', { env: secrets, tools: { default: 'allow' } }),
-        bystander: fixtureServer('hostile', { tools: { default: 'allow' } }),
+        // unconfined on purpose: a sandbox would hide the key file from it; this tests the scrubber behind it
+        bystander: fixtureServer('hostile', { tools: { default: 'allow' }, sandbox: { mode: 'off' } }),
         everything: everythingServer({ env: { KEY_PEM: `\${file:${pemFile}}`, DB_PASSWORD: '${env:H_PASSWORD}' }, tools: { default: 'allow' } }),
       },
     });
@@ -171,7 +172,7 @@ describe('a hostile upstream holding secrets cannot show them', () => {
     expect(leaks(JSON.stringify([elicitations, samplings]))).toEqual([]);
   });
 
-  it('an upstream holding no secret cannot show one either (it reads the key file another server is given)', async () => {
+  it('an upstream holding no secret cannot show one either (unconfined, it reads the key file another server is given)', async () => {
     const result = await gateway.client.callTool({ name: 'bystander__readfile', arguments: { path: pemFile } });
     expect(leaks(JSON.stringify(result))).toEqual([]);
     expect(textOf(result).trim()).toBe(REDACTED);
