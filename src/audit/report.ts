@@ -4,7 +4,7 @@
  * outcome, and the slowest tools (p50/p95/max of forwarded calls). Rendered as text here and as
  * HTML with charts in reportHtml.ts.
  */
-import type { AuditRecord } from './query.js';
+import { callKey, type AuditRecord } from './query.js';
 
 /** A label and a count. */
 export interface Count {
@@ -103,7 +103,7 @@ export class SummaryBuilder {
       this.decisions.add(String(r.decision));
       this.decidedBy.add(String(r.decided_by));
       this.decisionsBy.add(`${r.decision} by ${r.decided_by}`);
-      if (r.decision === 'allow') this.allowed.add(String(r.call));
+      if (r.decision === 'allow') this.allowed.add(callKey(r));
       if (r.decision === 'allow' && APPROVERS.has(String(r.decided_by))) {
         // decided_by says who (a person, the auto-reviewer), approval_channel how it was asked,
         // subject whose session it was (authenticated HTTP clients).
@@ -116,7 +116,7 @@ export class SummaryBuilder {
       const tool = String(r.public_name);
       this.outcomes.add(String(r.outcome));
       if (r.outcome !== 'ok') this.failures.add(`${r.outcome}: ${tool}`);
-      if (this.allowed.has(String(r.call)) && typeof r.duration_ms === 'number') {
+      if (this.allowed.has(callKey(r)) && typeof r.duration_ms === 'number') {
         const list = this.durations.get(tool);
         if (list) list.push(r.duration_ms);
         else this.durations.set(tool, [r.duration_ms]);

@@ -12,7 +12,7 @@ import { verificationKey } from '../audit/checkpoint.js';
 import { forEachRecord, formatTable, parseTime, recordFilter, type AuditFilter, type AuditRecord } from '../audit/query.js';
 import { formatSummary, SummaryBuilder } from '../audit/report.js';
 import { renderHtml } from '../audit/reportHtml.js';
-import { describeVerify, verifyAudit } from '../audit/verify.js';
+import { describeChains, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
 import { configDirFrom } from './configDir.js';
@@ -88,12 +88,10 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
 
   if (sub === 'verify') {
     const key = values.key === undefined ? undefined : await verificationKey(values.key, defaultResolver(configDirFrom(values.config)));
-    const report = await verifyAudit(file, key);
-    const failed = report.break !== undefined || (key !== undefined && report.checkpoints === 0);
-    io.out.write(`${describeVerify(report)}\n`);
-    if (key !== undefined && report.checkpoints === 0 && !report.break) io.out.write('no signed checkpoints in the log, but --key was given\n');
+    const results = await verifyAuditChains(file, key);
+    io.out.write(describeChains(results, key !== undefined));
     // 3: intact except gaps the writer explained (docs/audit.md), so a script can tell them apart.
-    return failed ? 1 : report.gaps ? 3 : 0;
+    return verifyExitCode(results, key !== undefined);
   }
 
   const filter = filterFrom(values);
@@ -122,7 +120,7 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
       const records: AuditRecord[] = [];
       const read = await forEachRecord(file, (r) => void (selection.matches(r) && records.push(r)));
       warnAfter(read.skipped);
-      io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records));
+      io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records, read.chains > 1));
     }
     return 0;
   }
