@@ -107,6 +107,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Until configuration reload lands, a hangup (the terminal closed, or `kill -HUP` meant as
+  // "reload") stops the gateway cleanly rather than by Node's default of dying on the spot.
+  process.once('SIGHUP', onSignal);
   await stopped;
   logger.flush();
   return 0;
