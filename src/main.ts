@@ -3,8 +3,9 @@
  * CLI entry: parse arguments, dispatch to cli/, map errors to exit codes (0 ok, 1 user error,
  * 2 usage error). The only place that calls process.exit.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.js';
+import { parseCommandLine } from './cli/args.js';
 import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
@@ -86,7 +87,7 @@ Denies a pending call; the agent sees the reason.
 `,
 };
 
-const OPTIONS: ParseArgsConfig['options'] = {
+const OPTIONS = {
   config: { type: 'string' },
   transport: { type: 'string' },
   host: { type: 'string' },
@@ -102,7 +103,7 @@ const OPTIONS: ParseArgsConfig['options'] = {
   session: { type: 'boolean' },
   always: { type: 'boolean' },
   reason: { type: 'string' },
-};
+} satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
@@ -120,7 +121,9 @@ const WITH_ID = new Set(['approve', 'deny']);
 async function run(argv: readonly string[]): Promise<number> {
   // `audit` has subcommands with their own options.
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), { out: process.stdout, err: process.stderr });
-  const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  // An unknown option is suggested from the options of the command it was given to.
+  const named = argv.find((arg) => ALLOWED[arg] !== undefined);
+  const parsed = parseCommandLine(argv, OPTIONS, named ? [...(ALLOWED[named] as readonly string[]), 'help', 'debug'] : Object.keys(OPTIONS));
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...rest] = parsed.positionals;
   if (values.version) {

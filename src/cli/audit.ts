@@ -7,7 +7,6 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { verificationKey } from '../audit/checkpoint.js';
 import { forEachRecord, formatTable, parseTime, recordFilter, type AuditFilter, type AuditRecord } from '../audit/query.js';
 import { formatSummary, SummaryBuilder } from '../audit/report.js';
@@ -15,6 +14,7 @@ import { renderHtml } from '../audit/reportHtml.js';
 import { describeChains, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
+import { parseCommandLine } from './args.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
 
@@ -58,15 +58,13 @@ export interface AuditIo {
 /** Runs `mcpgate audit …` with the arguments after `audit`; returns the exit code. */
 export async function auditCommand(argv: readonly string[], io: AuditIo): Promise<number> {
   const str = { type: 'string' } as const;
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
-      json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const options = {
+    config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str,
+    json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } as const;
+  // An unknown option is suggested from the options of the subcommand, when one is recognisable.
+  const named = argv.find((arg) => ALLOWED[arg] !== undefined);
+  const { values, positionals } = parseCommandLine(argv, options, named ? [...(ALLOWED[named] as readonly string[]), 'help', 'debug'] : Object.keys(options));
   // `mcpgate audit query | head` closes the pipe early: that is not an error.
   io.out.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') io.err.write(`mcpgate audit: ${error.message}\n`);

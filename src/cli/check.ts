@@ -15,6 +15,7 @@ import { loadRequirementsReport, requirementsFileFrom } from '../requirements/lo
 import { pinFileFor, readPinState } from '../pinning/pinFile.js';
 import { withManagedRules } from '../policy/managed.js';
 import { compilePolicy } from '../policy/policy.js';
+import { findCommand } from '../upstream/command.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -42,7 +43,13 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     const resolver = defaultResolver(config.dir);
     for (const server of servers) {
       try {
-        await resolveTarget(server, resolver);
+        const { target } = await resolveTarget(server, resolver);
+        // What `serve` would otherwise retry forever: a command the child cannot run.
+        if (target.kind === 'stdio' && server.enabled) {
+          const fromReference = server.target.kind === 'stdio' && (server.target.env.PATH ?? '').includes('${');
+          const found = await findCommand(target.command, target.env, target.cwd, !fromReference);
+          if ('problem' in found) problems.push({ file: server.file, field: 'command', message: found.problem, server: server.name, severity: 'error' });
+        }
       } catch (error) {
         const message = error instanceof GatewayError ? error.message : String(error);
         problems.push({ file: server.file, message, server: server.name, severity: 'error' });
@@ -74,9 +81,11 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
     options.out.write(`${'error'.padEnd(9)}${name}\n`);
   }
   for (const line of always) options.out.write(line);
-  for (const problem of problems) options.out.write(`${formatProblem(problem)}\n`);
+  for (const problem of problems) options.out.write(`${problem.severity === 'warning' ? 'warning: ' : ''}${formatProblem(problem)}\n`);
   const errors = problems.filter((p) => p.severity === 'error').length;
-  options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)\n` : `${errors} problem(s) found\n`);
+  const warnings = problems.length - errors;
+  const warned = warnings === 0 ? '' : `, ${warnings} warning(s)`;
+  options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)${warned}\n` : `${errors} problem(s) found${warned}\n`);
   return errors === 0 ? 0 : 1;
 }
 

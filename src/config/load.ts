@@ -9,6 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
+import { nearest } from '../nearest.js';
 import { valuePatternError } from '../policy/glob.js';
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
 import { findReferences } from './references.js';
@@ -43,10 +44,11 @@ export interface ConfigReport {
   readonly problems: readonly ConfigProblem[];
 }
 
-/** Loads and validates a directory; throws CONFIG_INVALID when gateway.yaml is broken. */
+/** Loads and validates a directory; throws CONFIG_INVALID when gateway.yaml is broken or the directory holds server files in the wrong place. */
 export async function loadConfig(dir: string): Promise<GatewayConfig> {
   const report = await loadConfigReport(dir);
-  if (!report.config) {
+  // A broken gateway.yaml, or a directory that is not a configuration directory at all.
+  if (!report.config || report.problems.some((p) => p.server === undefined && p.severity === 'error')) {
     const lines = report.problems.filter((p) => p.server === undefined && p.severity === 'error').map(formatProblem);
     throw new GatewayError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`, {
       remedy: 'fix the fields named above; `mcpgate check` lists every problem',
@@ -60,15 +62,41 @@ export async function loadConfigReport(dir: string): Promise<ConfigReport> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new GatewayError(ErrorCodes.CONFIG_NOT_FOUND, `configuration directory ${root} does not exist`, {
-      remedy: 'pass --config DIR or set MCPGATE_CONFIG',
+    throw new GatewayError(ErrorCodes.CONFIG_NOT_FOUND, `configuration directory ${root} ${info ? 'is a file, not a directory' : 'does not exist'}`, {
+      remedy: `pass --config DIR (or set MCPGATE_CONFIG) naming the directory that holds gateway.yaml and servers.d/${info ? `, e.g. --config ${dirname(root)}` : ''}`,
     });
   }
   const problems: ConfigProblem[] = [];
+  const misplaced = await misplacedServers(root);
+  if (misplaced) problems.push(misplaced);
   const gateway = await loadGatewayFile(root, problems);
   const servers = await loadServers(root, problems);
+  if (!misplaced && servers.length === 0 && !problems.some((p) => p.server !== undefined)) {
+    problems.push({ file: 'servers.d/', message: `no servers configured in ${join(root, 'servers.d')}: the gateway would offer no tools (add one file per upstream server, docs/configuration.md)`, severity: 'warning' });
+  }
   if (!gateway) return { problems };
   return { config: deepFreeze(normaliseGateway(root, gateway.value, gateway.parsed, servers, problems)), problems };
+}
+
+/**
+ * An easy slip: `--config …/servers.d` (or a directory holding server files directly): server
+ * files where gateway.yaml belongs, and no servers.d/ of their own. Nothing there would be served.
+ */
+async function misplacedServers(root: string): Promise<ConfigProblem | undefined> {
+  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+  if (entries.some((e) => e.name === 'servers.d' && e.isDirectory())) return undefined;
+  const candidates = entries.filter((e) => e.isFile() && SERVER_EXTENSIONS.includes(extname(e.name)) && !GATEWAY_FILES.includes(e.name)).map((e) => e.name);
+  const serverFiles: string[] = [];
+  for (const name of candidates.slice(0, 50)) {
+    // A server file names its upstream: command, url or sse at the top.
+    const value = parseDocument(await readFile(join(root, name), 'utf8').catch(() => '')).toJS() as unknown;
+    if (typeof value === 'object' && value !== null && ['command', 'url', 'sse'].some((key) => key in value)) serverFiles.push(name);
+  }
+  const named = basename(root) === 'servers.d';
+  if (!named && serverFiles.length === 0) return undefined;
+  const shown = serverFiles.length === 0 ? '' : ` (${serverFiles.slice(0, 3).join(', ')}${serverFiles.length > 3 ? ', …' : ''})`;
+  const what = named ? `looks like a servers.d directory itself${shown}` : `holds server files directly${shown}`;
+  return { file: `--config ${root}`, message: `${what} and has no servers.d/ of its own: pass the directory above it, --config ${dirname(root)}`, severity: 'error' };
 }
 
 async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
@@ -157,12 +185,14 @@ export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: Co
   for (const issue of (result.error as ZodError).issues) {
     const path = issue.path as (string | number)[];
     if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, path);
       for (const key of issue.keys) {
+        const guess = nearest(key, known);
         problems.push({
           file: parsed.file,
           line: lineOfKey(parsed, path, key),
           field: fieldName([...path, key]),
-          message: 'unknown field (see docs/config.md for the fields this file accepts)',
+          message: guess ? `unknown field; did you mean "${guess}"? (docs/config.md lists the fields this file accepts)` : 'unknown field (see docs/config.md for the fields this file accepts)',
           severity: 'error',
         });
       }
@@ -171,6 +201,39 @@ export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: Co
     problems.push({ file: parsed.file, line: parsed.lineOf(path), field: fieldName(path) || undefined, message: issue.message, severity: 'error' });
   }
   return undefined;
+}
+
+/** The zod definition parts the walk below reads (zod 4 keeps them on `_zod.def`). */
+interface SchemaDef {
+  readonly type: string;
+  readonly shape?: Record<string, ZodType>;
+  readonly innerType?: ZodType;
+  readonly in?: ZodType;
+  readonly element?: ZodType;
+  readonly valueType?: ZodType;
+  readonly options?: readonly ZodType[];
+}
+
+/** The field names an object schema at `path` inside `schema` accepts (for "did you mean"). */
+function fieldsAt(schema: ZodType, path: Path): string[] {
+  const names = new Set<string>();
+  const walk = (node: ZodType | undefined, rest: Path): void => {
+    const def = (node as unknown as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
+    if (!def) return;
+    if (def.innerType) return walk(def.innerType, rest);
+    if (def.type === 'pipe') return walk(def.in, rest);
+    if (def.type === 'union') return def.options?.forEach((option) => walk(option, rest));
+    if (rest.length === 0) {
+      if (def.type === 'object') for (const name of Object.keys(def.shape ?? {})) names.add(name);
+      return;
+    }
+    const [head, ...tail] = rest;
+    if (def.type === 'object') walk(def.shape?.[String(head)], tail);
+    else if (def.type === 'array') walk(def.element, tail);
+    else if (def.type === 'record') walk(def.valueType, tail);
+  };
+  walk(schema, path);
+  return [...names];
 }
 
 /** Rule checks zod cannot express: global rules name `server/tool`; arg patterns must compile. */
