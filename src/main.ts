@@ -21,7 +21,7 @@ Usage:
   mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
   mcpgate check  [--config DIR] [--requirements FILE]
   mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
-  mcpgate approvals [--config DIR] [--json]
+  mcpgate approvals [--config DIR] [--json] [--watch]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
@@ -71,10 +71,12 @@ overrode a user rule). Under a tool, each "always allow" entry naming it: "ask â
 --accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
 pinning) instead of listing; the gateway picks it up within a second.
 `,
-  approvals: `mcpgate approvals [--config DIR] [--json]
+  approvals: `mcpgate approvals [--config DIR] [--json] [--watch]
 
 Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
 age, session, client, server, tool and a summary of the arguments. Answer with approve or deny.
+--watch follows the queue: a "+" line (and the approve/deny commands) as a call starts waiting,
+a "-" line as it stops; Ctrl-C ends it. With --json, one JSON line per change.
 `,
   approve: `mcpgate approve ID [--session | --always] [--config DIR]
 
@@ -102,6 +104,7 @@ const OPTIONS = {
   version: { type: 'boolean' },
   session: { type: 'boolean' },
   always: { type: 'boolean' },
+  watch: { type: 'boolean' },
   reason: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
@@ -109,7 +112,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
   check: ['config', 'requirements'],
   tools: ['config', 'json', 'requirements', 'accept'],
-  approvals: ['config', 'json'],
+  approvals: ['config', 'json', 'watch'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
   secrets: ['reveal'],
@@ -159,7 +162,7 @@ async function run(argv: readonly string[]): Promise<number> {
         insecureNoAuth: values['insecure-no-auth'] === true,
       });
     case 'approvals':
-      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true });
+      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true, watch: values.watch === true });
     case 'approve':
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':

@@ -5,7 +5,7 @@
  * by `approval.timeout` and ends early when the client cancels the call, the session ends or the
  * gateway shuts down — each of those is a deny with its reason.
  */
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { ProgressToken, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ToolEntry } from '../catalog/catalog.js';
@@ -21,11 +21,11 @@ import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
-import { ApprovalQueue } from './queue.js';
+import { answerCommands, ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
 import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
-import { summariseArguments } from './summary.js';
+import { printable, summariseArguments } from './summary.js';
 import { messageOf } from '../errors.js';
 
 /** One call waiting for approval. */
@@ -37,6 +37,8 @@ export interface AskContext {
   readonly verdict: Verdict;
   readonly signal: CancelSignal;
   readonly requestId: RequestId;
+  /** The client's progress token for this call, if it gave one: a queued wait is then reported as progress. */
+  readonly progressToken?: ProgressToken | undefined;
 }
 
 /** What the broker needs from the gateway. */
@@ -54,6 +56,9 @@ export interface ApprovalBrokerOptions {
 }
 
 const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
+
+/** How often a client waiting on the queue hears that it still waits (when it gave a progress token). */
+const PROGRESS_EVERY_MS = 5000;
 
 /** Client requests are bounded by the approval timeout, not by the SDK's default. */
 const CLIENT_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -264,8 +269,36 @@ export class ApprovalBroker {
     }
   }
 
+  /**
+   * Makes a queued call visible: one log line with the exact commands that answer it, and, when
+   * the client gave a progress token, a progress notification now and every PROGRESS_EVERY_MS
+   * while it waits. Returns the timer of those notifications.
+   */
+  private announce(ctx: AskContext, id: string, argumentSummary: string): NodeJS.Timeout | undefined {
+    const { approve, deny } = answerCommands(id, this.options.configDir);
+    const client = ctx.session.clientInfo.name;
+    this.options.logger.info(
+      { approval: id, tool: ctx.entry.publicName, session: ctx.session.id, ...(client ? { client: printable(client) } : {}) },
+      `approval needed for ${ctx.entry.publicName}(${argumentSummary}); to answer: ${approve}  (or: ${deny})`,
+    );
+    const token = ctx.progressToken;
+    if (token === undefined) return undefined;
+    const started = Date.now();
+    let progress = 0;
+    const tell = () =>
+      ctx.session.notify(
+        { method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message: `waiting for approval (${Math.round((Date.now() - started) / 1000)}s): ${approve}` } },
+        ctx.requestId,
+      );
+    tell();
+    const ticker = setInterval(tell, PROGRESS_EVERY_MS);
+    ticker.unref();
+    return ticker;
+  }
+
   private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
     const asked = this.askedCall(ctx);
+    let ticker: NodeJS.Timeout | undefined;
     const info = ctx.session.clientInfo;
     const answer = await this.queue.wait(
       {
@@ -279,7 +312,8 @@ export class ApprovalBroker {
       },
       signal,
       allowAlways,
-    );
+      (id) => (ticker = this.announce(ctx, id, asked.argumentSummary)),
+    ).finally(() => clearInterval(ticker));
     if (answer.decision === 'allow') return { allow: true, scope: answer.scope };
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }
