@@ -18,7 +18,7 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
 
 Usage:
-  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
+  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth] [--log-format pretty|json]
   mcpgate check  [--config DIR] [--requirements FILE]
   mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
   mcpgate approvals [--config DIR] [--json] [--watch]
@@ -38,12 +38,14 @@ Options:
 `;
 
 const HELP: Record<string, string> = {
-  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
+  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth] [--log-format pretty|json]
 
 Runs the gateway. stdio by default (for an agent that spawns it); --transport http serves
 Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaults).
 Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
-unless --insecure-no-auth is given.
+unless --insecure-no-auth is given. Logs go to stderr: one coloured line per entry on a
+terminal, JSON lines otherwise (--log-format or MCPGATE_LOG_FORMAT chooses; MCPGATE_LOG_LEVEL
+sets the level). SIGINT, SIGTERM and SIGHUP stop it cleanly.
 `,
   secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
 
@@ -99,6 +101,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   reveal: { type: 'boolean' },
   'insecure-no-auth': { type: 'boolean' },
+  'log-format': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -109,7 +112,7 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, readonly string[]> = {
-  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
+  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth', 'log-format'],
   check: ['config', 'requirements'],
   tools: ['config', 'json', 'requirements', 'accept'],
   approvals: ['config', 'json', 'watch'],
@@ -160,6 +163,7 @@ async function run(argv: readonly string[]): Promise<number> {
         port: values.port as string | undefined,
         requirements: values.requirements as string | undefined,
         insecureNoAuth: values['insecure-no-auth'] === true,
+        logFormat: values['log-format'] as string | undefined,
       });
     case 'approvals':
       return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true, watch: values.watch === true });

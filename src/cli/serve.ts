@@ -10,7 +10,7 @@ import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
-import { createAppLogger } from '../telemetry/logger.js';
+import { createAppLogger, logFormat } from '../telemetry/logger.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
@@ -24,10 +24,13 @@ export interface ServeOptions {
   readonly requirements?: string;
   /** Serve HTTP on a non-loopback address without client authentication. */
   readonly insecureNoAuth?: boolean;
+  /** `--log-format pretty|json` (default: pretty on a terminal, else JSON). */
+  readonly logFormat?: string;
 }
 
 /** Runs the gateway; resolves with the exit code once it has shut down. */
 export async function serveCommand(options: ServeOptions): Promise<number> {
+  const format = logFormat(options.logFormat, process.env, process.stderr.isTTY === true);
   const config = await loadEffectiveConfig(configDirFrom(options.config), options.requirements);
   const transport = options.transport ?? config.listen.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not "${transport}"`);
@@ -43,7 +46,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   const resolvedAuthValues: string[] = [];
   const auth = transport === 'http' && config.auth ? await BearerAuth.create(config.auth, defaultResolver(config.dir), (values) => resolvedAuthValues.push(...values)) : undefined;
 
-  const logger = createAppLogger();
+  const logger = createAppLogger({ format });
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }

@@ -99,6 +99,11 @@ export class Redactor {
   /** One alternation of every form of every value, longest first; rebuilt lazily after changes. */
   private pattern: RegExp | undefined;
 
+  /** @param values registered at once (see {@link add}) */
+  constructor(values: Iterable<string> = []) {
+    this.add(values);
+  }
+
   /** Registers values; those shorter than {@link MIN_SECRET_LENGTH} are ignored. */
   add(values: Iterable<string>): void {
     for (const value of values) {

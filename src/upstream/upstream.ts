@@ -27,7 +27,7 @@ import {
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
-import type { Redactor } from '../secrets/redactor.js';
+import { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CancelSignal } from './cancelSignal.js';
@@ -89,6 +89,8 @@ const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
 const STDERR_TAIL_LINES = 20;
+/** Lines of the tail quoted in a failure message. */
+const STDERR_SHOWN_LINES = 3;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -201,7 +203,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout); the request was cancelled`,
+        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrSummary()}; the request was cancelled`,
         { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
       );
     }
@@ -214,7 +216,7 @@ export class Upstream {
       );
     }
     if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight`, {
+      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrSummary(connection.io)}`, {
         cause: error,
       });
     }
@@ -228,11 +230,15 @@ export class Upstream {
     });
   }
 
+  /**
+   * How the process ended and what it last wrote on stderr (already scrubbed of secrets), for
+   * every failure message about this upstream: ` (exit code 1; last stderr: "…" / "…")`.
+   */
   private stderrSummary(io?: UpstreamTransport): string {
     const exit = io?.exit();
     const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const last = this.stderrTail.at(-1);
-    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
+    const lines = this.stderrTail.slice(-STDERR_SHOWN_LINES).map((line) => JSON.stringify(line.slice(0, 200)));
+    const parts = [how, lines.length ? `last stderr: ${lines.join(' / ')}` : undefined].filter(Boolean);
     return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
@@ -243,13 +249,16 @@ export class Upstream {
     const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
-    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}`);
+    // The message carries the error too: a person reading a terminal sees why at once.
+    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}${extra.error ? `: ${extra.error}` : ''}`);
   }
 
   private async connect(): Promise<void> {
     if (this.stopping) return;
     const generation = ++this.generation;
     this.attempt += 1;
+    // A failure quotes what this attempt's process wrote, not an earlier one's.
+    this.stderrTail.length = 0;
     this.setState('starting');
     let io: UpstreamTransport | undefined;
     let client: Client | undefined;
@@ -259,7 +268,9 @@ export class Upstream {
       values = resolved.values;
       this.deps.redactor.add(values);
       io = createUpstreamTransport(resolved.target);
-      this.watchStderr(io);
+      // Its stderr is scrubbed of its own values even after they are unregistered (a failed
+      // start unregisters them at once, while the process may still be writing).
+      this.watchStderr(io, new Redactor(values));
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
       });
@@ -304,11 +315,13 @@ export class Upstream {
     const raw = messageOf(error);
     let message = raw;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;
+      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderrSummary()}`;
     } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
       message = `exited during start-up${this.stderrSummary()}`;
     } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
-      message = `command not found: ${this.config.target.command}`;
+      message = `command not found: ${this.config.target.command} (\`mcpgate check\` shows the PATH it was looked up in)`;
+    } else {
+      message = `${raw}${this.stderrSummary()}`;
     }
     return this.deps.redactor.scrub(message);
   }
@@ -341,7 +354,7 @@ export class Upstream {
     if (connection.resolvedValues.length) this.deps.redactor.remove(connection.resolvedValues);
   }
 
-  private watchStderr(io: UpstreamTransport): void {
+  private watchStderr(io: UpstreamTransport, own: Redactor): void {
     const stream = io.stderr;
     if (!stream) return;
     let partial = '';
@@ -351,7 +364,7 @@ export class Upstream {
       partial = (lines.pop() ?? '').slice(-4096);
       for (const line of lines) {
         if (!line.trim()) continue;
-        const clean = this.deps.redactor.scrub(line);
+        const clean = own.scrub(this.deps.redactor.scrub(line));
         this.stderrTail.push(clean);
         if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
         this.deps.logger.debug({ server: this.name, stderr: clean }, 'upstream stderr');
