@@ -207,6 +207,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ...(info.version ? { client_version: info.version } : {}),
       ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
       ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
+      config_digest: this.config.digest,
     });
   }
 

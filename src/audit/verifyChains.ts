@@ -55,3 +55,15 @@ export function verifyExitCode(results: readonly ChainVerification[], keyed: boo
   if (results.some((r) => chainFailed(r.report, keyed))) return 1;
   return results.some((r) => r.report.gaps) ? 3 : 0;
 }
+
+/** The log's integrity as the report shows it: a state and the words verify printed. */
+export interface Integrity {
+  readonly state: 'intact' | 'gaps' | 'broken';
+  readonly text: string;
+}
+
+/** What `verify` says, for the report (without a key: signatures are not checked there). */
+export function integrityOf(results: readonly ChainVerification[]): Integrity {
+  const code = verifyExitCode(results, false);
+  return { state: code === 0 ? 'intact' : code === 3 ? 'gaps' : 'broken', text: describeChains(results, false).trimEnd() };
+}

@@ -11,7 +11,7 @@ import { verificationKey } from '../audit/checkpoint.js';
 import { forEachRecord, formatTable, parseTime, recordFilter, type AuditFilter, type AuditRecord } from '../audit/query.js';
 import { formatSummary, SummaryBuilder } from '../audit/report.js';
 import { renderHtml } from '../audit/reportHtml.js';
-import { describeChains, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
+import { describeChains, integrityOf, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
 import { parseCommandLine } from './args.js';
@@ -125,11 +125,13 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
   const builder = new SummaryBuilder();
   warnAfter((await forEachRecord(file, (r) => (selection.matches(r) ? builder.add(r) : undefined))).skipped);
   const summary = builder.result();
+  // An auditor reads a summary only as far as the log can be trusted: say what verify says, first.
+  const integrity = integrityOf(await verifyAuditChains(file));
   if (values.html !== undefined) {
-    await writeFile(values.html, renderHtml(summary));
+    await writeFile(values.html, renderHtml(summary, integrity));
     io.err.write(`mcpgate audit: wrote ${values.html}\n`);
   }
-  io.out.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+  io.out.write(values.json ? `${JSON.stringify({ integrity, ...summary }, null, 2)}\n` : formatSummary(summary, integrity));
   return 0;
 }
 

@@ -83,6 +83,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   for (const line of always) options.out.write(line);
   for (const problem of problems) options.out.write(`${problem.severity === 'warning' ? 'warning: ' : ''}${formatProblem(problem)}\n`);
   const errors = problems.filter((p) => p.severity === 'error').length;
+  // Which configuration this is, as every session.start of a gateway running it records it.
+  if (config) options.out.write(`config digest: ${config.digest}\n`);
   const warnings = problems.length - errors;
   const warned = warnings === 0 ? '' : `, ${warnings} warning(s)`;
   options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)${warned}\n` : `${errors} problem(s) found${warned}\n`);

@@ -12,6 +12,7 @@ import { ErrorCodes, GatewayError } from '../errors.js';
 import { nearest } from '../nearest.js';
 import { valuePatternError } from '../policy/glob.js';
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
+import { configDigest, type ConfigSource } from './digest.js';
 import { findReferences } from './references.js';
 import {
   durationToMs,
@@ -69,13 +70,14 @@ export async function loadConfigReport(dir: string): Promise<ConfigReport> {
   const problems: ConfigProblem[] = [];
   const misplaced = await misplacedServers(root);
   if (misplaced) problems.push(misplaced);
-  const gateway = await loadGatewayFile(root, problems);
-  const servers = await loadServers(root, problems);
+  const sources: ConfigSource[] = [];
+  const gateway = await loadGatewayFile(root, problems, sources);
+  const servers = await loadServers(root, problems, sources);
   if (!misplaced && servers.length === 0 && !problems.some((p) => p.server !== undefined)) {
     problems.push({ file: 'servers.d/', message: `no servers configured in ${join(root, 'servers.d')}: the gateway would offer no tools (add one file per upstream server, docs/configuration.md)`, severity: 'warning' });
   }
   if (!gateway) return { problems };
-  return { config: deepFreeze(normaliseGateway(root, gateway.value, gateway.parsed, servers, problems)), problems };
+  return { config: deepFreeze({ ...normaliseGateway(root, gateway.value, gateway.parsed, servers, problems), digest: configDigest(sources) }), problems };
 }
 
 /**
@@ -99,10 +101,11 @@ async function misplacedServers(root: string): Promise<ConfigProblem | undefined
   return { file: `--config ${root}`, message: `${what} and has no servers.d/ of its own: pass the directory above it, --config ${dirname(root)}`, severity: 'error' };
 }
 
-async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
+async function loadGatewayFile(root: string, problems: ConfigProblem[], sources: ConfigSource[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
   for (const name of GATEWAY_FILES) {
     const text = await readFile(join(root, name), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
+    sources.push({ path: name, text });
     const parsed = parseFile(name, text, problems);
     if (!parsed) return undefined;
     const value = validate(parsed, GatewayFileSchema, problems);
@@ -116,7 +119,7 @@ async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise
   return { value: GatewayFileSchema.parse({}) };
 }
 
-async function loadServers(root: string, problems: ConfigProblem[]): Promise<ServerConfig[]> {
+async function loadServers(root: string, problems: ConfigProblem[], sources: ConfigSource[]): Promise<ServerConfig[]> {
   const entries = await readdir(join(root, 'servers.d')).catch(() => [] as string[]);
   const servers: ServerConfig[] = [];
   const seen = new Map<string, string>();
@@ -132,6 +135,7 @@ async function loadServers(root: string, problems: ConfigProblem[]): Promise<Ser
       local.push({ file, message: `server "${name}" is already defined by ${seen.get(name)}`, severity: 'error' });
     }
     const text = await readFile(join(root, file), 'utf8');
+    sources.push({ path: file, text });
     const parsed = parseFile(file, text, local);
     const value = parsed ? validate(parsed, ServerFileSchema, local) : undefined;
     if (parsed && value) {
@@ -321,7 +325,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
   };
 }
 
-function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): GatewayConfig {
+function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): Omit<GatewayConfig, 'digest'> {
   return {
     dir: root,
     listen: value.listen,

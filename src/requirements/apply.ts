@@ -9,6 +9,7 @@
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
  */
 import { deepFreeze } from '../config/load.js';
+import { withRequirementsDigest } from '../config/digest.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
 import { checkIdentity, execEnvKeys, identityOf, matchIdentity } from './identity.js';
@@ -39,6 +40,7 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
     audit: forcedAudit,
     requirements,
     problems,
+    digest: withRequirementsDigest(config.digest, requirements.text),
   });
 }
 

@@ -71,7 +71,7 @@ export async function loadRequirementsReport(file: string): Promise<Requirements
     problems.push({ file, line: parsed.lineOf(path), field: fieldName(path), message: `cwd globs match the server's absolute working directory; write an absolute path (e.g. "/opt/mcp" or "/opt/mcp/*"), not "${entry.cwd}"`, severity: 'error' });
   });
   if (problems.length > 0) return { file, problems };
-  return { file, requirements: deepFreeze(normalise(file, value, parsed.lineOf)), problems };
+  return { file, requirements: deepFreeze({ ...normalise(file, value, parsed.lineOf), text }), problems };
 }
 
 /** Loads a requirements file; throws REQUIREMENTS_INVALID (refuse to start) on any problem. */
@@ -87,7 +87,7 @@ export async function loadRequirements(file: string): Promise<ManagedRequirement
   return report.requirements;
 }
 
-function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): ManagedRequirements {
+function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): Omit<ManagedRequirements, 'text'> {
   const ask: SourcedRule[] = [];
   const deny: SourcedRule[] = [];
   value.rules.forEach((rule, index) => {
