@@ -13,6 +13,8 @@ import { nearest } from '../nearest.js';
 import { valuePatternError } from '../policy/glob.js';
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
 import { configDigest, type ConfigSource } from './digest.js';
+import { GATEWAY_FILES, misplacedServers, SERVER_EXTENSIONS, stateDefaults } from './locations.js';
+import { fieldsAt } from './schemaFields.js';
 import { findReferences } from './references.js';
 import {
   durationToMs,
@@ -27,8 +29,6 @@ import {
 } from './schema.js';
 import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
-const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
-const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
 
 type Path = readonly (string | number)[];
 
@@ -78,27 +78,6 @@ export async function loadConfigReport(dir: string): Promise<ConfigReport> {
   }
   if (!gateway) return { problems };
   return { config: deepFreeze({ ...normaliseGateway(root, gateway.value, gateway.parsed, servers, problems), digest: configDigest(sources) }), problems };
-}
-
-/**
- * An easy slip: `--config …/servers.d` (or a directory holding server files directly): server
- * files where gateway.yaml belongs, and no servers.d/ of their own. Nothing there would be served.
- */
-async function misplacedServers(root: string): Promise<ConfigProblem | undefined> {
-  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
-  if (entries.some((e) => e.name === 'servers.d' && e.isDirectory())) return undefined;
-  const candidates = entries.filter((e) => e.isFile() && SERVER_EXTENSIONS.includes(extname(e.name)) && !GATEWAY_FILES.includes(e.name)).map((e) => e.name);
-  const serverFiles: string[] = [];
-  for (const name of candidates.slice(0, 50)) {
-    // A server file names its upstream: command, url or sse at the top.
-    const value = parseDocument(await readFile(join(root, name), 'utf8').catch(() => '')).toJS() as unknown;
-    if (typeof value === 'object' && value !== null && ['command', 'url', 'sse'].some((key) => key in value)) serverFiles.push(name);
-  }
-  const named = basename(root) === 'servers.d';
-  if (!named && serverFiles.length === 0) return undefined;
-  const shown = serverFiles.length === 0 ? '' : ` (${serverFiles.slice(0, 3).join(', ')}${serverFiles.length > 3 ? ', …' : ''})`;
-  const what = named ? `looks like a servers.d directory itself${shown}` : `holds server files directly${shown}`;
-  return { file: `--config ${root}`, message: `${what} and has no servers.d/ of its own: pass the directory above it, --config ${dirname(root)}`, severity: 'error' };
 }
 
 async function loadGatewayFile(root: string, problems: ConfigProblem[], sources: ConfigSource[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
@@ -207,39 +186,6 @@ export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: Co
   return undefined;
 }
 
-/** The zod definition parts the walk below reads (zod 4 keeps them on `_zod.def`). */
-interface SchemaDef {
-  readonly type: string;
-  readonly shape?: Record<string, ZodType>;
-  readonly innerType?: ZodType;
-  readonly in?: ZodType;
-  readonly element?: ZodType;
-  readonly valueType?: ZodType;
-  readonly options?: readonly ZodType[];
-}
-
-/** The field names an object schema at `path` inside `schema` accepts (for "did you mean"). */
-function fieldsAt(schema: ZodType, path: Path): string[] {
-  const names = new Set<string>();
-  const walk = (node: ZodType | undefined, rest: Path): void => {
-    const def = (node as unknown as { _zod?: { def?: SchemaDef } } | undefined)?._zod?.def;
-    if (!def) return;
-    if (def.innerType) return walk(def.innerType, rest);
-    if (def.type === 'pipe') return walk(def.in, rest);
-    if (def.type === 'union') return def.options?.forEach((option) => walk(option, rest));
-    if (rest.length === 0) {
-      if (def.type === 'object') for (const name of Object.keys(def.shape ?? {})) names.add(name);
-      return;
-    }
-    const [head, ...tail] = rest;
-    if (def.type === 'object') walk(def.shape?.[String(head)], tail);
-    else if (def.type === 'array') walk(def.element, tail);
-    else if (def.type === 'record') walk(def.valueType, tail);
-  };
-  walk(schema, path);
-  return [...names];
-}
-
 /** Rule checks zod cannot express: global rules name `server/tool`; arg patterns must compile. */
 function checkRules(parsed: ParsedFile, policy: ToolPolicyInput, base: Path, global: boolean, problems: ConfigProblem[]): void {
   for (const kind of ['allow', 'ask', 'deny'] as const) {
@@ -326,6 +272,10 @@ function normaliseServer(root: string, name: string, file: string, value: Server
 }
 
 function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): Omit<GatewayConfig, 'digest'> {
+  const state = stateDefaults(root, parsed?.value, process.env);
+  const audit = state.auditFile ? { ...value.audit, file: state.auditFile } : value.audit;
+  const approval = state.rulesFile ? { ...value.approval, rulesFile: state.rulesFile } : value.approval;
+  value = { ...value, audit, approval };
   return {
     dir: root,
     listen: value.listen,
