@@ -84,6 +84,7 @@ command: node
 args: ["/config/echo-server.mjs"]
 tools: { default: allow }
 YAML
+BEFORE=$(cd "$WORK/config" && find . | sort | md5sum)
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 CONTAINER=$(buildah from "$IMAGE")
 # The image's ENTRYPOINT + CMD, with the port moved off 8848 (buildah run does not apply ENTRYPOINT).
@@ -115,12 +116,17 @@ console.log('without a token: HTTP', anonymous.status);
 if (anonymous.status !== 401) process.exit(1);
 "
 
-step "stopping it, then verifying the audit log it left on the volume"
-kill -TERM "$GATEWAY_PID"
+step "stopping it (SIGTERM to the gateway), then verifying the audit log it left on the volume"
+# chroot isolation shares this PID namespace: signal the gateway itself (found by its unique port), as `docker stop` would.
+INNER=$(pgrep -f -- "/app/dist/main.js serve --transport http --host 0.0.0.0 --port $PORT\$" || true)
+[ -n "$INNER" ] && kill -TERM $INNER
 wait "$GATEWAY_PID" || true
 GATEWAY_PID=""
-tail -3 "$WORK/gateway.log"
+tail -2 "$WORK/gateway.log"
 echo "state volume: $(cd "$WORK/state" && ls -A | tr '\n' ' ')"
+[ -s "$WORK/state/mcpgate-audit.log" ] || { echo "container-smoke: no audit log on the state volume" >&2; exit 1; }
 buildah run --isolation=chroot -v "$WORK/config:/config:ro" -v "$WORK/state:/var/log/mcpgate" "$CONTAINER" -- node /app/dist/main.js audit verify
-echo "config dir untouched: $(cd "$WORK/config" && find . -newer gateway.yaml -not -name . | wc -l) new file(s)"
+AFTER=$(cd "$WORK/config" && find . | sort | md5sum)
+[ "$AFTER" = "$BEFORE" ] || { echo "container-smoke: the gateway wrote into the read-only config dir" >&2; exit 1; }
+echo "config dir: unchanged"
 step "container smoke test passed"

@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { createLock, readLock, releaseLock, takeOverLock } from '../lockFile.js';
 import { chainFileName } from './chains.js';
+import { processAlive } from '../processAlive.js';
 
 /** How often a holder refreshes its lock's mtime (for holders it cannot look up by PID). */
 export const HEARTBEAT_MS = 20_000;
@@ -69,15 +70,6 @@ export function selfIdentity(): HolderIdentity {
   return { pid: process.pid, host: hostname(), pidns, boot: readText('/proc/sys/kernel/random/boot_id'), start: processStart(process.pid) };
 }
 
-/** Whether a process is alive (EPERM: alive, owned by another user). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** How to look a holder up; tests replace it. */
 export interface Liveness {
@@ -131,7 +123,7 @@ export interface ChainClaim {
  */
 export function claimChain(base: string, identity: HolderIdentity = selfIdentity()): ChainClaim {
   const token = JSON.stringify({ ...identity, token: randomUUID() } satisfies LockBody);
-  const look = (): Liveness => ({ self: identity, alive, start: processStart, now: Date.now() });
+  const look = (): Liveness => ({ self: identity, alive: processAlive, start: processStart, now: Date.now() });
   for (let chain = 1; chain <= MAX_CHAINS; chain++) {
     const file = chainFileName(base, chain);
     const lock = `${file}.lock`;
