@@ -29,7 +29,7 @@ GATEWAY_PID=""
 cleanup() {
   [ -n "$GATEWAY_PID" ] && kill "$GATEWAY_PID" 2>/dev/null || true
   [ -n "$CONTAINER" ] && buildah rm "$CONTAINER" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  if [ -n "${KEEP:-}" ]; then echo "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
@@ -87,6 +87,9 @@ YAML
 BEFORE=$(cd "$WORK/config" && find . | sort | md5sum)
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 CONTAINER=$(buildah from "$IMAGE")
+# buildah run (chroot isolation) mounts the image's own VOLUME and a -v bind on the same path in no
+# fixed order; drop the anonymous volume from this working container so the bind (docker run -v) wins.
+buildah config --volume /var/log/mcpgate- "$CONTAINER"
 # The image's ENTRYPOINT + CMD, with the port moved off 8848 (buildah run does not apply ENTRYPOINT).
 buildah run --isolation=chroot --network=host \
   -v "$WORK/config:/config:ro" -v "$WORK/state:/var/log/mcpgate" -v "$WORK/jwt.key:/run/secrets/mcpgate-jwt:ro" \
@@ -118,7 +121,7 @@ if (anonymous.status !== 401) process.exit(1);
 
 step "stopping it (SIGTERM to the gateway), then verifying the audit log it left on the volume"
 # chroot isolation shares this PID namespace: signal the gateway itself (found by its unique port), as `docker stop` would.
-INNER=$(pgrep -f -- "/app/dist/main.js serve --transport http --host 0.0.0.0 --port $PORT\$" || true)
+INNER=$(pgrep -f -- "^(/[^ ]*/)?node /app/dist/main.js serve --transport http --host 0.0.0.0 --port $PORT\$" || true)
 [ -n "$INNER" ] && kill -TERM $INNER
 wait "$GATEWAY_PID" || true
 GATEWAY_PID=""
