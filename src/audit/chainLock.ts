@@ -124,6 +124,7 @@ export interface ChainClaim {
 export function claimChain(base: string, identity: HolderIdentity = selfIdentity()): ChainClaim {
   const token = JSON.stringify({ ...identity, token: randomUUID() } satisfies LockBody);
   const look = (): Liveness => ({ self: identity, alive: processAlive, start: processStart, now: Date.now() });
+  let vanished = 0;
   for (let chain = 1; chain <= MAX_CHAINS; chain++) {
     const file = chainFileName(base, chain);
     const lock = `${file}.lock`;
@@ -131,12 +132,13 @@ export function claimChain(base: string, identity: HolderIdentity = selfIdentity
     let won = createLock(lock, token);
     if (!won) {
       const held = readLock(lock);
-      // Gone between the create and the read: its holder released it; try this chain again.
-      if (held === undefined) {
+      // Gone between the create and the read: its holder released it; try this chain again
+      // (a few times: a chain whose lock keeps coming and going is busy, the next one will do).
+      if (held === undefined && vanished++ < 10) {
         chain--;
         continue;
       }
-      won = lockIsStale(held.generation, held.mtimeMs, look()) && takeOverLock(lock, held.generation, token);
+      won = held !== undefined && lockIsStale(held.generation, held.mtimeMs, look()) && takeOverLock(lock, held.generation, token);
     }
     if (!won) continue;
     ownLocks.add(lock);
