@@ -34,6 +34,7 @@ import type { CancelSignal } from './cancelSignal.js';
 import { Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
+import { StderrTail } from './stderrTail.js';
 import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
@@ -88,9 +89,6 @@ interface Connection {
 const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
-const STDERR_TAIL_LINES = 20;
-/** Lines of the tail quoted in a failure message. */
-const STDERR_SHOWN_LINES = 3;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
@@ -113,7 +111,7 @@ export class Upstream {
   private stopping = false;
   private restartTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
-  private readonly stderrTail: string[] = [];
+  private readonly stderr: StderrTail;
   private readonly relisting = new Map<ListKind, Promise<void>>();
   private readonly relistAgain = new Set<ListKind>();
   private firstAttempt: Promise<void> | undefined;
@@ -122,6 +120,7 @@ export class Upstream {
     this.config = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
+    this.stderr = new StderrTail(config.name, deps.logger);
   }
 
   /** True while the live connection holds resolved `${…}` values: its results are then scrubbed of secrets. */
@@ -203,7 +202,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrSummary()}; the request was cancelled`,
+        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderr.summary()}; the request was cancelled`,
         { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
       );
     }
@@ -211,12 +210,12 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrSummary(connection.io)}; it is being restarted`,
+        `upstream "${this.name}" exited while ${what} was in flight${this.stderr.summary(connection.io)}; it is being restarted`,
         { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
       );
     }
     if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrSummary(connection.io)}`, {
+      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderr.summary(connection.io)}`, {
         cause: error,
       });
     }
@@ -228,18 +227,6 @@ export class Upstream {
     return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
       remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
     });
-  }
-
-  /**
-   * How the process ended and what it last wrote on stderr (already scrubbed of secrets), for
-   * every failure message about this upstream: ` (exit code 1; last stderr: "…" / "…")`.
-   */
-  private stderrSummary(io?: UpstreamTransport): string {
-    const exit = io?.exit();
-    const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const lines = this.stderrTail.slice(-STDERR_SHOWN_LINES).map((line) => JSON.stringify(line.slice(0, 200)));
-    const parts = [how, lines.length ? `last stderr: ${lines.join(' / ')}` : undefined].filter(Boolean);
-    return parts.length ? ` (${parts.join('; ')})` : '';
   }
 
   private setState(state: UpstreamState, extra: { error?: string; retry_in_ms?: number } = {}): void {
@@ -257,8 +244,7 @@ export class Upstream {
     if (this.stopping) return;
     const generation = ++this.generation;
     this.attempt += 1;
-    // A failure quotes what this attempt's process wrote, not an earlier one's.
-    this.stderrTail.length = 0;
+    this.stderr.clear();
     this.setState('starting');
     let io: UpstreamTransport | undefined;
     let client: Client | undefined;
@@ -270,7 +256,7 @@ export class Upstream {
       io = createUpstreamTransport(resolved.target);
       // Its stderr is scrubbed of its own values even after they are unregistered (a failed
       // start unregisters them at once, while the process may still be writing).
-      this.watchStderr(io, new Redactor(values));
+      this.stderr.watch(io, this.deps.redactor, new Redactor(values));
       client = new Client(GATEWAY_CLIENT_INFO, {
         capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
       });
@@ -315,13 +301,13 @@ export class Upstream {
     const raw = messageOf(error);
     let message = raw;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderrSummary()}`;
+      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderr.summary()}`;
     } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      message = `exited during start-up${this.stderrSummary()}`;
+      message = `exited during start-up${this.stderr.summary()}`;
     } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
       message = `command not found: ${this.config.target.command} (\`mcpgate check\` shows the PATH it was looked up in)`;
     } else {
-      message = `${raw}${this.stderrSummary()}`;
+      message = `${raw}${this.stderr.summary()}`;
     }
     return this.deps.redactor.scrub(message);
   }
@@ -335,7 +321,7 @@ export class Upstream {
     this.removeSecrets(connection);
     clearTimeout(this.stableTimer);
     this.generation++;
-    this.setState('restarting', { error: `connection closed${this.stderrSummary(connection.io)}` });
+    this.setState('restarting', { error: `connection closed${this.stderr.summary(connection.io)}` });
     this.scheduleRestart();
   }
 
@@ -352,25 +338,6 @@ export class Upstream {
 
   private removeSecrets(connection: Connection): void {
     if (connection.resolvedValues.length) this.deps.redactor.remove(connection.resolvedValues);
-  }
-
-  private watchStderr(io: UpstreamTransport, own: Redactor): void {
-    const stream = io.stderr;
-    if (!stream) return;
-    let partial = '';
-    stream.on('data', (chunk: Buffer | string) => {
-      const text = partial + chunk.toString();
-      const lines = text.split('\n');
-      partial = (lines.pop() ?? '').slice(-4096);
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const clean = own.scrub(this.deps.redactor.scrub(line));
-        this.stderrTail.push(clean);
-        if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
-        this.deps.logger.debug({ server: this.name, stderr: clean }, 'upstream stderr');
-      }
-    });
-    stream.on('error', () => undefined);
   }
 
   private wireClient(client: Client): void {
