@@ -9,6 +9,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -182,10 +183,19 @@ async function main(): Promise<void> {
   );
 }
 
+/** The egress proxy's download benchmark (bench/egress.ts), as its own process: it spawns its own helpers. */
+function runEgressBench(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'bench/egress.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/egress.ts exited with ${code}`))));
+  });
+}
+
 if (process.argv.includes('--http')) {
   await import('./http.js');
 } else {
-  const run = process.argv.includes('--sandbox') ? runSandboxBench() : main().then(() => runSandboxBench());
+  const run = process.argv.includes('--sandbox') ? runSandboxBench() : main().then(() => runSandboxBench()).then(() => runEgressBench());
   run.catch((error: unknown) => {
     console.error(`benchmark failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);

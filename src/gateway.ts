@@ -101,6 +101,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
         ...(options.checkpointSigner ? { checkpoint: options.checkpointSigner } : {}),
       });
       this.events.add(this.auditLog);
+      // Another gateway process writes chain 1 (docs/audit.md): say where this one's records go.
+      if (this.auditLog.chain > 1) this.logger.info({ file: this.auditLog.file, chain: this.auditLog.chain }, `audit log: chain ${this.auditLog.chain} (another gateway process writes ${audit.file})`);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
     const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
@@ -243,6 +245,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ...(info.version ? { client_version: info.version } : {}),
       ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
       ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
+      config_digest: this.config.digest,
     });
   }
 

@@ -3,8 +3,9 @@
  * CLI entry: parse arguments, dispatch to cli/, map errors to exit codes (0 ok, 1 user error,
  * 2 usage error). The only place that calls process.exit.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { approvalsCommand, approveCommand, denyCommand } from './cli/approvals.js';
+import { parseCommandLine } from './cli/args.js';
 import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
@@ -18,10 +19,10 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
 const USAGE = `mcpgate — one MCP endpoint in front of many MCP servers, with policy and an audit trail
 
 Usage:
-  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
+  mcpgate serve  [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth] [--log-format pretty|json]
   mcpgate check  [--config DIR] [--requirements FILE]
   mcpgate tools  [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
-  mcpgate approvals [--config DIR] [--json | --full ID]
+  mcpgate approvals [--config DIR] [--json | --full ID] [--watch]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
@@ -39,12 +40,14 @@ Options:
 `;
 
 const HELP: Record<string, string> = {
-  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth]
+  serve: `mcpgate serve [--config DIR] [--transport stdio|http] [--host H] [--port P] [--requirements FILE] [--insecure-no-auth] [--log-format pretty|json]
 
 Runs the gateway. stdio by default (for an agent that spawns it); --transport http serves
 Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaults).
 Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
-unless --insecure-no-auth is given.
+unless --insecure-no-auth is given. Logs go to stderr: one coloured line per entry on a
+terminal, JSON lines otherwise (--log-format or MCPGATE_LOG_FORMAT chooses; MCPGATE_LOG_LEVEL
+sets the level). SIGINT, SIGTERM and SIGHUP stop it cleanly.
 `,
   secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
 
@@ -74,7 +77,7 @@ policy ("network SERVER: …"; --json: servers[].network). Exit 1 if a server fa
 --accept SERVER__TOOL accepts the changed tool definition a running gateway recorded (tool
 pinning) instead of listing; the gateway picks it up within a second.
 `,
-  approvals: `mcpgate approvals [--config DIR] [--json | --full ID]
+  approvals: `mcpgate approvals [--config DIR] [--json | --full ID] [--watch]
 
 Lists the tool calls waiting for approval in the running gateway(s) of this configuration: id,
 age, session, client, server, tool and a one-line summary of the arguments (every key; long values
@@ -82,6 +85,8 @@ cut in the middle, marked …[N chars cut]…); and the network connections upst
 open (TOOL "(network)": the destination and the tool call in flight). Answer with approve or deny.
 --full ID shows one call with all its arguments (secrets redacted); --json lists every call with
 its full arguments (arguments_full).
+--watch follows the queue: a "+" line (and the approve/deny commands) as a call starts waiting,
+a "-" line as it stops; Ctrl-C ends it. With --json, one JSON line per change.
 `,
   approve: `mcpgate approve ID [--session | --always] [--config DIR]
 
@@ -112,7 +117,7 @@ Nothing is written unless everything can be (existing files, keychain, disk).
 `,
 };
 
-const OPTIONS: ParseArgsConfig['options'] = {
+const OPTIONS = {
   config: { type: 'string' },
   transport: { type: 'string' },
   host: { type: 'string' },
@@ -122,24 +127,26 @@ const OPTIONS: ParseArgsConfig['options'] = {
   json: { type: 'boolean' },
   reveal: { type: 'boolean' },
   'insecure-no-auth': { type: 'boolean' },
+  'log-format': { type: 'string' },
   debug: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   session: { type: 'boolean' },
   always: { type: 'boolean' },
+  watch: { type: 'boolean' },
   reason: { type: 'string' },
   'dry-run': { type: 'boolean' },
   force: { type: 'boolean' },
   format: { type: 'string' },
   project: { type: 'string' },
   full: { type: 'string' },
-};
+} satisfies ParseArgsConfig['options'];
 
 const ALLOWED: Record<string, readonly string[]> = {
-  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth'],
+  serve: ['config', 'transport', 'host', 'port', 'requirements', 'insecure-no-auth', 'log-format'],
   check: ['config', 'requirements'],
   tools: ['config', 'json', 'requirements', 'accept'],
-  approvals: ['config', 'json', 'full'],
+  approvals: ['config', 'json', 'full', 'watch'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
   secrets: ['reveal'],
@@ -152,7 +159,9 @@ const WITH_ID = new Set(['approve', 'deny', 'import']);
 async function run(argv: readonly string[]): Promise<number> {
   // `audit` has subcommands with their own options.
   if (argv[0] === 'audit') return auditCommand(argv.slice(1), { out: process.stdout, err: process.stderr });
-  const parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  // An unknown option is suggested from the options of the command it was given to.
+  const named = argv.find((arg) => ALLOWED[arg] !== undefined);
+  const parsed = parseCommandLine(argv, OPTIONS, named ? [...(ALLOWED[named] as readonly string[]), 'help', 'debug'] : Object.keys(OPTIONS));
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const [command, ...rest] = parsed.positionals;
   if (values.version) {
@@ -186,9 +195,10 @@ async function run(argv: readonly string[]): Promise<number> {
         port: values.port as string | undefined,
         requirements: values.requirements as string | undefined,
         insecureNoAuth: values['insecure-no-auth'] === true,
+        logFormat: values['log-format'] as string | undefined,
       });
     case 'approvals':
-      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true, full: values.full as string | undefined });
+      return approvalsCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr, json: values.json === true, full: values.full as string | undefined, watch: values.watch === true });
     case 'approve':
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import { PendingApprovalSchema, type PendingApproval, type QueueAnswer } from './queue.js';
+import { processAlive } from '../processAlive.js';
 
 const AdminFileSchema = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1), config: z.string() });
 type AdminTarget = z.infer<typeof AdminFileSchema>;
@@ -29,7 +30,7 @@ export async function findGateways(dir: string): Promise<AdminTarget[]> {
     });
     const parsed = AdminFileSchema.safeParse(safeJson(text));
     if (!parsed.success) continue;
-    if (!alive(parsed.data.pid)) {
+    if (!processAlive(parsed.data.pid)) {
       await unlink(file).catch(() => undefined);
       continue;
     }
@@ -96,14 +97,6 @@ async function call(target: AdminTarget, method: 'GET' | 'POST', path: string, b
   throw new GatewayError(ErrorCodes.ADMIN_UNAVAILABLE, `the gateway (pid ${target.pid}) refused the request: HTTP ${response.status}${typeof error === 'string' ? ` ${error}` : ''}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function safeJson(text: string): unknown {
   try {

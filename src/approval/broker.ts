@@ -6,7 +6,7 @@
  * by `approval.timeout` and ends early when the client cancels the call (the upstream closes the
  * connection), the session ends or the gateway shuts down — each of those is a deny with its reason.
  */
-import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { ProgressToken, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { ArgumentsMode } from '../audit/redact.js';
 import { resolveTarget, type ReferenceResolver } from '../config/references.js';
@@ -23,11 +23,12 @@ import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js'
 import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
 import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
-import { ApprovalQueue } from './queue.js';
+import { answerCommands, ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
 import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
 import { parseHost, type Host } from '../network/address.js';
+import { printable } from '../printable.js';
 import { messageOf } from '../errors.js';
 
 /** One call (or connection) waiting for approval. */
@@ -40,6 +41,8 @@ export interface AskContext {
   readonly signal: CancelSignal;
   /** The client request the ask belongs to (elicitation and sampling are sent on its stream). */
   readonly requestId?: RequestId;
+  /** The client's progress token for this call, if it gave one: a queued wait is then reported as progress. */
+  readonly progressToken?: ProgressToken | undefined;
 }
 
 /** What the broker needs from the gateway. */
@@ -57,6 +60,9 @@ export interface ApprovalBrokerOptions {
 }
 
 const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
+
+/** How often a client waiting on the queue hears that it still waits (when it gave a progress token). */
+const PROGRESS_EVERY_MS = 5000;
 
 /** Client requests are bounded by the approval timeout, not by the SDK's default. */
 const CLIENT_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
@@ -292,11 +298,44 @@ export class ApprovalBroker {
     }
   }
 
+  /**
+   * Makes a queued call visible: one log line with the exact commands that answer it, and, when
+   * the client gave a progress token, a progress notification now and every PROGRESS_EVERY_MS
+   * while it waits. Returns the timer of those notifications.
+   */
+  /**
+   * Says that an ask waits in the queue: one log line with the exact commands that answer it, and
+   * progress notifications to a client that gave a progress token (at once, then every few seconds).
+   */
+  private announce(ctx: AskContext, id: string, what: string): NodeJS.Timeout | undefined {
+    const { approve, deny } = answerCommands(id, this.options.configDir);
+    const client = ctx.session?.clientInfo.name;
+    this.options.logger.info(
+      { approval: id, server: askedServer(ctx.asked), ...(ctx.session ? { session: ctx.session.id } : {}), ...(client ? { client: printable(client) } : {}) },
+      `approval needed for ${printable(what)}; to answer: ${approve}  (or: ${deny})`,
+    );
+    const token = ctx.progressToken;
+    const session = ctx.session;
+    if (token === undefined || session === undefined) return undefined;
+    const started = Date.now();
+    let progress = 0;
+    const tell = () =>
+      session.notify(
+        { method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message: `waiting for approval (${Math.round((Date.now() - started) / 1000)}s): ${approve}` } },
+        ctx.requestId,
+      );
+    tell();
+    const ticker = setInterval(tell, PROGRESS_EVERY_MS);
+    ticker.unref();
+    return ticker;
+  }
+
   private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
     const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
     const info = ctx.session?.clientInfo ?? {};
     const common = { session: ctx.session?.id ?? '', client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '', server: described.server, rule: described.rule };
     const cause = ctx.asked.kind === 'network' ? ctx.asked.cause : undefined;
+    let ticker: NodeJS.Timeout | undefined;
     const answer = await this.queue.wait(
       'kind' in described
         ? { ...common, kind: 'network', destination: described.destination, tool: cause?.tool ?? '', public_name: cause?.tool ?? '', arguments: '' }
@@ -311,7 +350,8 @@ export class ApprovalBroker {
           },
       signal,
       allowAlways,
-    );
+      (id) => (ticker = this.announce(ctx, id, 'kind' in described ? `a connection to ${described.destination}` : `${described.publicName}(${described.argumentSummary})`)),
+    ).finally(() => clearInterval(ticker));
     if (answer.decision === 'allow') return { allow: true, scope: answer.scope };
     return { allow: false, reason: answer.reason ? `denied by an administrator: ${answer.reason}` : 'denied by an administrator' };
   }

@@ -53,9 +53,9 @@ export class ApprovalQueue {
 
   /**
    * Queues a call; resolves with the answer. `signal` ending the wait removes it from the queue
-   * and rejects with the signal's reason.
+   * and rejects with the signal's reason. `onQueued` hears the id once the call is listed.
    */
-  wait(call: QueuedCall, signal: AbortSignal, allowAlways: boolean): Promise<QueueAnswer> {
+  wait(call: QueuedCall, signal: AbortSignal, allowAlways: boolean, onQueued?: (id: string) => void): Promise<QueueAnswer> {
     return new Promise<QueueAnswer>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       let id = randomBytes(4).toString('hex');
@@ -76,6 +76,7 @@ export class ApprovalQueue {
           resolve(answer.decision === 'allow' && answer.scope === 'always' && !allowAlways ? { decision: 'allow', scope: 'session' } : answer);
         },
       });
+      onQueued?.(id);
     });
   }
 
@@ -95,4 +96,15 @@ export class ApprovalQueue {
   get size(): number {
     return this.pending.size;
   }
+}
+
+/** `ARG` as a POSIX shell word (quoted only when it needs to be), for commands people copy. */
+export function shellWord(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The commands that answer pending call `id` of the gateway whose config dir is `configDir`. */
+export function answerCommands(id: string, configDir: string): { approve: string; deny: string } {
+  const config = `--config ${shellWord(configDir)}`;
+  return { approve: `mcpgate approve ${id} ${config}`, deny: `mcpgate deny ${id} ${config}` };
 }

@@ -7,15 +7,21 @@
  * record is instead written and fdatasync'ed synchronously when it is emitted (write-ahead: the
  * decision is on disk before the call is forwarded, the result before the response is sent).
  * `close()` writes everything and closes the file.
+ *
+ * Each gateway process owns a chain of its own (chainLock.ts): the configured file when no other
+ * live process writes it, else `STEM.chain-K.EXT` beside it. Two gateways on one configuration
+ * never interleave their records in one chain.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EventSink, GatewayEvent } from '../telemetry/events.js';
 import { Appender } from './appender.js';
-import { formatLine, GENESIS, hashBytes, hashLine } from './chain.js';
+import { chainMember, formatLine, GENESIS, hashBytes, hashLine } from './chain.js';
+import { claimChain, HEARTBEAT_MS, type ChainClaim } from './chainLock.js';
 import type { CheckpointSigner } from './checkpoint.js';
 import { eventMembers } from './eventJson.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
 import { findHead } from './files.js';
 
 /** A batch buffer this small comes from Buffer's shared pool (a larger one is an ArrayBuffer of its own). */
@@ -41,7 +47,15 @@ export interface AuditLogOptions {
 
 /** Appends events to the audit file as chained JSON lines: `{"seq":1,"prev":"…","time":"…","event":"mcpgate.…",…}`. */
 export class AuditLog implements EventSink {
+  /** The configured `audit.file`. */
+  readonly base: string;
+  /** The active file of the chain this process writes. */
   readonly file: string;
+  /** Its chain number (1: `base` itself). */
+  readonly chain: number;
+  private readonly claim: ChainClaim;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly chainMember: string;
   private readonly appender: Appender;
   private readonly maxBytes: number;
   private readonly signer: CheckpointSigner | undefined;
@@ -82,7 +96,7 @@ export class AuditLog implements EventSink {
         this.lastIso = new Date(time).toISOString();
       }
       const event = batch[i] as GatewayEvent | AuditSelfEvent;
-      const line = formatLine(++this.seq, this.prev, this.lastIso, eventMembers(event));
+      const line = formatLine(++this.seq, this.prev, this.lastIso, eventMembers(event), this.chainMember);
       const room = line.length * 3 + 1; // UTF-8 needs at most 3 bytes per UTF-16 unit
       if (used + room > out.length) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + room));
@@ -112,26 +126,48 @@ export class AuditLog implements EventSink {
     if (this.signer && this.sinceCheckpoint >= this.signer.every) this.checkpoint();
   };
 
-  constructor(file: string, options: AuditLogOptions = {}) {
+  constructor(base: string, options: AuditLogOptions = {}) {
+    this.base = base;
+    // The chain is claimed before anything reads or repairs its files: only its owner may.
+    this.claim = opening(base, () => {
+      mkdirSync(dirname(base), { recursive: true });
+      return claimChain(base);
+    });
+    const file = this.claim.file;
     this.file = file;
-    mkdirSync(dirname(file), { recursive: true });
-    const head = findHead(file);
+    this.chain = this.claim.chain;
+    this.chainMember = chainMember(this.chain);
+    const onError = options.onError ?? ((error: Error) => process.stderr.write(`mcpgate: audit log ${file}: ${error.message}\n`));
+    let head: ReturnType<typeof findHead>;
+    try {
+      head = opening(file, () => findHead(file));
+      this.appender = opening(file, () => new Appender(file, {
+        fsync: options.fsync ?? 'batch',
+        fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
+        onError,
+        // Not from within a drain (fsync: always writes there): the record is appended just after.
+        onDropped: (dropped) => queueMicrotask(() => this.emit({ event: 'mcpgate.audit.dropped', ...dropped })),
+        ...(options.rotate?.keep === undefined ? {} : { keep: options.rotate.keep }),
+        ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
+      }));
+    } catch (error) {
+      this.claim.release();
+      throw error;
+    }
     this.seq = head.seq;
     this.prev = head.line === undefined ? GENESIS : hashLine(head.line);
     this.fileBytes = head.activeBytes;
     this.fileFirstSeq = head.activeFirstSeq;
     this.maxBytes = options.rotate?.maxBytes ?? 0;
     this.sync = options.fsync === 'always';
-    const onError = options.onError ?? ((error: Error) => process.stderr.write(`mcpgate: audit log ${file}: ${error.message}\n`));
-    this.appender = new Appender(file, {
-      fsync: options.fsync ?? 'batch',
-      fsyncIntervalMs: options.fsyncIntervalMs ?? 1000,
-      onError,
-      // Not from within a drain (fsync: always writes there): the record is appended just after.
-      onDropped: (dropped) => queueMicrotask(() => this.emit({ event: 'mcpgate.audit.dropped', ...dropped })),
-      ...(options.rotate?.keep === undefined ? {} : { keep: options.rotate.keep }),
-      ...(options.maxPendingBytes === undefined ? {} : { maxPendingBytes: options.maxPendingBytes }),
-    });
+    this.heartbeat = setInterval(() => {
+      try {
+        if (!this.claim.heartbeat()) onError(new Error(`another process took over the lock of audit chain ${this.chain} (${file}.lock): two gateways may now write this chain`));
+      } catch (error) {
+        onError(error as Error);
+      }
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.signer = options.checkpoint;
     if (this.signer) {
       this.checkpointTimer = setInterval(() => this.checkpoint(), this.signer.intervalMs);
@@ -194,6 +230,8 @@ export class AuditLog implements EventSink {
     this.drain();
     this.closed = true;
     await this.appender.close();
+    clearInterval(this.heartbeat);
+    this.claim.release();
   }
 
   /** Signs the current chain head (asynchronously) and appends the checkpoint record. */
@@ -212,5 +250,23 @@ export class AuditLog implements EventSink {
         },
       )
       .finally(() => (this.signing = undefined));
+  }
+}
+
+/**
+ * Runs a step of opening the audit log; a file system that refuses it (read-only, permissions, no
+ * such directory) becomes MCPGATE_AUDIT_UNAVAILABLE with the fix, not a bare errno message.
+ */
+function opening<T>(file: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOENT' || code === 'ENOTDIR' ? 'cannot be created there' : 'is not writable by this user';
+    throw new GatewayError(ErrorCodes.AUDIT_UNAVAILABLE, `cannot open the audit log ${file}: it ${why} (${(error as Error).message})`, {
+      remedy: `set audit.file in gateway.yaml to a writable path (or MCPGATE_STATE_DIR to a writable directory; in the container image: the /var/log/mcpgate volume)`,
+      cause: error,
+    });
   }
 }

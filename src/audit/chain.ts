@@ -21,9 +21,14 @@ export function hashBytes(bytes: Uint8Array): string {
 }
 
 /** The line of a record: chain fields first, then `time`, then the event's own fields. */
-export function formatLine(seq: number, prev: string, time: string, eventMembers: string): string {
+export function formatLine(seq: number, prev: string, time: string, eventMembers: string, chainMember = ''): string {
   // eventMembers is JSON.stringify(event) without its `{` (eventJson.ts): our fields go in front.
-  return `{"seq":${seq},"prev":"${prev}","time":"${time}",${eventMembers}`;
+  return `{"seq":${seq},"prev":"${prev}",${chainMember}"time":"${time}",${eventMembers}`;
+}
+
+/** The `"chain":K,` member records of chain K carry (none for chain 1: chains.ts). */
+export function chainMember(chain: number): string {
+  return chain === 1 ? '' : `"chain":${chain},`;
 }
 
 /** A line read back from a file, with where it came from. */
@@ -59,6 +64,8 @@ export interface ChainResult {
 interface Parsed {
   readonly seq: number;
   readonly prev: string;
+  /** The chain the record claims (1 when it names none). */
+  readonly chain: number;
   /** The record's `event` (verify picks out checkpoints by it without parsing the line again). */
   readonly event: unknown;
 }
@@ -71,10 +78,12 @@ export function chainFields(text: string): Parsed | undefined {
   } catch {
     return undefined;
   }
-  const record = value as { seq?: unknown; prev?: unknown; event?: unknown };
+  const record = value as { seq?: unknown; prev?: unknown; chain?: unknown; event?: unknown };
   if (typeof value !== 'object' || value === null || !Number.isSafeInteger(record.seq) || (record.seq as number) < 1) return undefined;
   if (typeof record.prev !== 'string' || !/^[0-9a-f]{64}$/.test(record.prev)) return undefined;
-  return { seq: record.seq as number, prev: record.prev, event: record.event };
+  const chain = record.chain === undefined ? 1 : record.chain;
+  if (!Number.isSafeInteger(chain) || (chain as number) < 1) return undefined;
+  return { seq: record.seq as number, prev: record.prev, chain: chain as number, event: record.event };
 }
 
 /** Where a line is: its file and 1-based line number. */
@@ -146,12 +155,18 @@ export class ChainWalker {
     return this.anomaly === undefined && this.final === undefined;
   }
 
+  /** @param chain the chain whose files are walked: a record claiming another belongs elsewhere. */
+  constructor(private readonly chain = 1) {}
+
   /** Checks the next line; returns its hash when it extends the chain, undefined when the walk stops here. */
   push(line: ChainLine): string | undefined {
     const fields = chainFields(line.text);
     const expected = this.lastSeq + 1;
     const at = { file: line.file, line: line.line };
     if (!fields) return this.stop({ seq: expected, kind: 'invalid', ...at, detail: `${where(at)} is not a chained audit record (edited or inserted)` });
+    if (fields.chain !== this.chain) {
+      return this.stop({ seq: expected, kind: 'invalid', ...at, detail: `${where(at)} is a record of chain ${fields.chain}, in a file of chain ${this.chain} (moved or renamed)` });
+    }
     if (this.records === 0) {
       this.firstSeq = fields.seq;
       if (fields.seq === 1 && fields.prev !== GENESIS) {

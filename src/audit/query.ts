@@ -9,8 +9,8 @@ import { durationToMs } from '../config/schema.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { compileGlob } from '../policy/glob.js';
 import { printable } from '../printable.js';
-import { chainFiles } from './files.js';
-import { forEachLine } from './lines.js';
+import { auditChains, type AuditChain } from './chains.js';
+import { lineBatches } from './lines.js';
 
 /** One audit record as read back (fields as written). */
 export type AuditRecord = Readonly<Record<string, unknown>> & { readonly event: string; readonly seq?: number; readonly time?: string };
@@ -33,7 +33,7 @@ export interface AuditRead {
 const MAY_SHADOW = /toString|valueOf|\\u/;
 const unshadow = (key: string, value: unknown): unknown => (key === 'toString' || key === 'valueOf' ? undefined : value);
 
-/** Reads every record of the chain whose active file is `active`, in order (all in memory: see {@link forEachRecord}). */
+/** Reads every record of the audit log `active` (all its chains, merged by time) in memory: see {@link forEachRecord}. */
 export async function readAuditRecords(active: string): Promise<AuditRead> {
   const records: AuditRecord[] = [];
   const lines: string[] = [];
@@ -44,31 +44,80 @@ export async function readAuditRecords(active: string): Promise<AuditRead> {
   return { files, records, lines, skipped };
 }
 
+/** A parsed record, or undefined for a line that is not one. */
+function parseRecord(line: string | undefined): AuditRecord | undefined {
+  if (line === undefined || line === '') return undefined;
+  try {
+    const record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
+    return typeof record === 'object' && record !== null && typeof record.event === 'string' ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The records of one chain in order, with their lines, one batch at a time; `skipped()` counts lines that are not records. */
+async function* chainRecords(chain: AuditChain, skipped: { count: number }): AsyncGenerator<Array<{ record: AuditRecord; line: string }>> {
+  for (const file of chain.files) {
+    for await (const batch of lineBatches(file)) {
+      const out: Array<{ record: AuditRecord; line: string }> = [];
+      for (const { text } of batch) {
+        if (text === '') continue;
+        const record = parseRecord(text);
+        if (record) out.push({ record, line: text as string });
+        else skipped.count++;
+      }
+      yield out;
+    }
+  }
+}
+
+/** A chain being read: its next record (undefined once it is done). */
+interface Cursor {
+  readonly chain: number;
+  readonly batches: AsyncGenerator<Array<{ record: AuditRecord; line: string }>>;
+  batch: Array<{ record: AuditRecord; line: string }>;
+  index: number;
+}
+
+async function advance(cursor: Cursor): Promise<{ record: AuditRecord; line: string } | undefined> {
+  while (cursor.index >= cursor.batch.length) {
+    const next = await cursor.batches.next();
+    if (next.done) return undefined;
+    cursor.batch = next.value;
+    cursor.index = 0;
+  }
+  return cursor.batch[cursor.index];
+}
+
 /**
- * Calls `onRecord` for every record of the chain whose active file is `active`, in order, with
- * the exact line it came from, holding one line at a time; returns the files and how many lines
+ * Calls `onRecord` for every record of every chain of audit file `file` (`audit.file`: one chain
+ * per gateway process, chains.ts), with the exact line it came from and its chain. One chain is
+ * read in its order; several are merged by `time` (each chain is in time order; equal times in
+ * chain order). Holds one batch of lines per chain; returns the files read and how many lines
  * were not records.
  */
-export async function forEachRecord(active: string, onRecord: (record: AuditRecord, line: string) => void): Promise<{ files: readonly string[]; skipped: number }> {
-  const files = await chainFiles(active);
-  if (files.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
-  let skipped = 0;
-  for (const file of files) {
-    await forEachLine(file, (line) => {
-      if (line === '') return;
-      let record: AuditRecord;
-      try {
-        if (line === undefined) throw new Error('too long to be a record');
-        record = JSON.parse(line, MAY_SHADOW.test(line) ? unshadow : undefined) as AuditRecord;
-        if (typeof record !== 'object' || record === null || typeof record.event !== 'string') throw new Error('not a record');
-      } catch {
-        skipped++;
-        return;
-      }
-      onRecord(record, line);
-    });
+export async function forEachRecord(file: string, onRecord: (record: AuditRecord, line: string, chain: number) => void): Promise<{ files: readonly string[]; chains: number; skipped: number }> {
+  const chains = await auditChains(file);
+  if (chains.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${file}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
+  const skipped = { count: 0 };
+  const cursors: Cursor[] = chains.map((c) => ({ chain: c.chain, batches: chainRecords(c, skipped), batch: [], index: 0 }));
+  const heads = await Promise.all(cursors.map(advance));
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      if (head === undefined) continue;
+      if (pick === -1 || String(head.record.time ?? '') < String((heads[pick] as { record: AuditRecord }).record.time ?? '')) pick = i;
+    }
+    if (pick === -1) break;
+    const cursor = cursors[pick] as Cursor;
+    const head = heads[pick] as { record: AuditRecord; line: string };
+    onRecord(head.record, head.line, cursor.chain);
+    cursor.index++;
+    // An await only when a batch runs out: not one per record.
+    heads[pick] = cursor.index < cursor.batch.length ? cursor.batch[cursor.index] : await advance(cursor);
   }
-  return { files, skipped };
+  return { files: chains.flatMap((c) => c.files), chains: chains.length, skipped: skipped.count };
 }
 
 /** What `audit query` and `report` filter on; every field optional. */
@@ -99,6 +148,11 @@ export function parseTime(value: string, option: string, now = Date.now()): numb
   const time = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) throw new UsageError(`--${option} must be an ISO time (2025-01-31T12:00:00Z) or a duration ago (30m, 1h, 2d), not "${value}"`);
   return time;
+}
+
+/** A call's id within the whole log: call ids are unique per gateway process, and each process writes its own chain. */
+export function callKey(r: AuditRecord): string {
+  return `${typeof r.chain === 'number' ? r.chain : 1}:${String(r.call)}`;
 }
 
 const CALL_EVENTS = new Set(['mcpgate.tool.decision', 'mcpgate.tool.result']);
@@ -148,8 +202,8 @@ export function recordFilter(filter: AuditFilter): RecordFilter {
     learn(r) {
       // An asked call's decision record holds the answer (allow/deny) and says it was asked by its
       // approval_channel: `--decision ask` finds those.
-      if (r.event === 'mcpgate.tool.decision') decisions.set(String(r.call), r.approval_channel !== undefined || r.decision === 'ask' ? `ask:${String(r.decision)}` : String(r.decision));
-      else if (r.event === 'mcpgate.tool.result') outcomes.set(String(r.call), String(r.outcome));
+      if (r.event === 'mcpgate.tool.decision') decisions.set(callKey(r), r.approval_channel !== undefined || r.decision === 'ask' ? `ask:${String(r.decision)}` : String(r.decision));
+      else if (r.event === 'mcpgate.tool.result') outcomes.set(callKey(r), String(r.outcome));
       else if (r.event === 'mcpgate.session.start') clients.set(String(r.session), [r.client_name, r.subject].filter((v): v is string => typeof v === 'string'));
     },
     matches(r) {
@@ -181,18 +235,22 @@ export function recordFilter(filter: AuditFilter): RecordFilter {
       }
       if (callOnly && !CALL_EVENTS.has(r.event)) return false;
       if (tool && !(tool(String(r.tool)) || tool(String(r.public_name)))) return false;
-      if (filter.decision !== undefined && !decisionMatches(decisions.get(String(r.call)), filter.decision)) return false;
-      if (filter.outcome !== undefined && outcomes.get(String(r.call)) !== filter.outcome) return false;
+      if (filter.decision !== undefined && !decisionMatches(decisions.get(callKey(r)), filter.decision)) return false;
+      if (filter.outcome !== undefined && outcomes.get(callKey(r)) !== filter.outcome) return false;
       return true;
     },
   };
 }
 
-/** One table row per record: time, seq, event, session, target, detail (control and invisible characters escaped). */
-export function formatTable(records: readonly AuditRecord[]): string {
+/**
+ * One table row per record: time, seq, event, session, target, detail (control and invisible
+ * characters escaped); `chains`: the log has several, so a seq is shown as `CHAIN:SEQ`.
+ */
+export function formatTable(records: readonly AuditRecord[], chains = false): string {
+  const seq = (r: AuditRecord) => (chains ? `${typeof r.chain === 'number' ? r.chain : 1}:${String(r.seq ?? '')}` : String(r.seq ?? ''));
   // Every cell may hold text an agent or an upstream chose (client name, arguments, reasons, errors):
   // no control or invisible character reaches the terminal raw.
-  const rows = records.map((r) => [String(r.time ?? ''), String(r.seq ?? ''), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)].map(printable));
+  const rows = records.map((r) => [String(r.time ?? ''), seq(r), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)].map(printable));
   const header = ['TIME', 'SEQ', 'EVENT', 'SESSION', 'TARGET', 'DETAIL'];
   const widths = header.map((h, i) => rows.reduce((max, row) => Math.max(max, (row[i] as string).length), h.length));
   const format = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();

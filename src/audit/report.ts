@@ -5,7 +5,11 @@
  * HTML with charts in reportHtml.ts.
  */
 import { printable } from '../printable.js';
-import type { AuditRecord } from './query.js';
+import { callKey, type AuditRecord } from './query.js';
+import { approvalWords, decisionWords } from './reportWords.js';
+
+/** A string field of a record, or undefined. */
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /** A label and a count. */
 export interface Count {
@@ -69,7 +73,50 @@ export interface AuditSummary {
   /** By p95, slowest first. */
   readonly slowest: readonly ToolTiming[];
   readonly network: NetworkSummary;
+  /** Sessions by client (`name version`, as the client introduced itself). */
+  readonly clients: readonly Count[];
+  /** Sessions by authenticated subject (HTTP clients with a bearer token). */
+  readonly subjects: readonly Count[];
+  /** The configurations in force (session.start `config_digest`), with their sessions and when. */
+  readonly configs: readonly ConfigSeen[];
+  /** Calls over time, by final decision. */
+  readonly timeline: Timeline;
+  /** Each denial (the first MAX_LISTED_DENIALS), in log order, and how many there were. */
+  readonly denialList: readonly Denial[];
+  readonly denialTotal: number;
 }
+
+/** A configuration digest seen in session.start records. */
+export interface ConfigSeen {
+  readonly digest: string;
+  readonly sessions: number;
+  readonly first: string;
+  readonly last: string;
+}
+
+/** One denied call: when, in which session (and whose), what, why and who decided (plain words). */
+export interface Denial {
+  readonly time: string;
+  readonly session: string;
+  readonly client?: string;
+  readonly subject?: string;
+  readonly tool: string;
+  readonly reason: string;
+  readonly decided: string;
+}
+
+/** Calls per time bucket: `buckets[i]` starts at `start + i * bucketMs`. */
+export interface Timeline {
+  readonly start?: string;
+  readonly bucketMs: number;
+  readonly buckets: ReadonlyArray<{ readonly allowed: number; readonly denied: number }>;
+}
+
+/** Denials listed one by one in the report (all are counted). */
+export const MAX_LISTED_DENIALS = 500;
+/** Bucket sizes of the timeline, the smallest that keeps it within MAX_BUCKETS columns. */
+const BUCKETS_MS = [60_000, 300_000, 900_000, 3_600_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 604_800_000];
+const MAX_BUCKETS = 60;
 
 class Counter {
   private readonly counts = new Map<string, number>();
@@ -112,6 +159,15 @@ export class SummaryBuilder {
   private readonly durations = new Map<string, number[]>();
   private readonly sessions = new Set<string>();
   private readonly network = new NetworkBuilder();
+  /** Who each session was (from its start record), for the denials list. */
+  private readonly sessionInfo = new Map<string, { client?: string; subject?: string }>();
+  private readonly clients = new Counter();
+  private readonly subjects = new Counter();
+  private readonly configs = new Map<string, { sessions: number; first: string; last: string }>();
+  /** Calls per minute (epoch minute → allowed, denied). */
+  private readonly perMinute = new Map<number, [number, number]>();
+  private readonly denialList: Denial[] = [];
+  private denialTotal = 0;
   private calls = 0;
   private records = 0;
   private first: unknown;
@@ -122,22 +178,27 @@ export class SummaryBuilder {
     if (this.records++ === 0) this.first = r.time;
     this.last = r.time;
     if (typeof r.session === 'string') this.sessions.add(r.session);
+    if (r.event === 'mcpgate.session.start') this.started(r);
     if (r.event === 'mcpgate.tool.decision') {
+      this.tick(r);
       this.calls++;
       const tool = String(r.public_name);
       this.perServer.add(String(r.server) || '(unknown tool)');
       this.perTool.add(tool);
       this.decisions.add(String(r.decision));
       this.decidedBy.add(String(r.decided_by));
-      this.decisionsBy.add(`${r.decision} by ${r.decided_by}`);
-      if (r.decision === 'allow') this.allowed.add(String(r.call));
+      this.decisionsBy.add(decisionWords(String(r.decision), String(r.decided_by)));
+      if (r.decision === 'allow') this.allowed.add(callKey(r));
       if (r.decision === 'allow' && APPROVERS.has(String(r.decided_by))) {
         // decided_by says who (a person, the auto-reviewer), approval_channel how it was asked,
         // subject whose session it was (authenticated HTTP clients).
-        const via = typeof r.approval_channel === 'string' ? ` via ${r.approval_channel}` : '';
-        const who = typeof r.subject === 'string' ? `: ${r.subject}` : '';
-        this.approvals.add(`${r.decided_by}${via}${who}${r.scope ? ` (${r.scope})` : ''}`);
+        this.approvals.add(approvalWords(String(r.decided_by), text(r.approval_channel), text(r.scope), text(r.subject)));
       }
+      if (r.decision !== 'allow') {
+        this.denials.add(`${tool}: ${r.reason}`);
+        this.denied(r, tool);
+      }
+
       if (r.decision !== 'allow') this.denials.add(`${tool}: ${r.reason}`);
     } else if (r.event === 'mcpgate.network.decision') {
       this.network.add(r);
@@ -145,12 +206,72 @@ export class SummaryBuilder {
       const tool = String(r.public_name);
       this.outcomes.add(String(r.outcome));
       if (r.outcome !== 'ok') this.failures.add(`${r.outcome}: ${tool}`);
-      if (this.allowed.has(String(r.call)) && typeof r.duration_ms === 'number') {
+      if (this.allowed.has(callKey(r)) && typeof r.duration_ms === 'number') {
         const list = this.durations.get(tool);
         if (list) list.push(r.duration_ms);
         else this.durations.set(tool, [r.duration_ms]);
       }
     }
+  }
+
+  private started(r: AuditRecord): void {
+    const client = text(r.client_name);
+    const who = client === undefined ? '(unnamed client)' : `${client}${typeof r.client_version === 'string' ? ` ${r.client_version}` : ''}`;
+    this.clients.add(who);
+    const subject = text(r.subject);
+    if (subject !== undefined) this.subjects.add(subject);
+    if (typeof r.session === 'string') this.sessionInfo.set(r.session, { client: who, ...(subject === undefined ? {} : { subject }) });
+    const digest = text(r.config_digest);
+    const time = String(r.time ?? '');
+    if (digest !== undefined) {
+      const seen = this.configs.get(digest);
+      if (seen) {
+        seen.sessions++;
+        seen.last = time;
+      } else this.configs.set(digest, { sessions: 1, first: time, last: time });
+    }
+  }
+
+  private tick(r: AuditRecord): void {
+    const time = Date.parse(String(r.time));
+    if (Number.isNaN(time)) return;
+    const minute = Math.floor(time / 60_000);
+    const counts = this.perMinute.get(minute) ?? [0, 0];
+    counts[r.decision === 'allow' ? 0 : 1]++;
+    this.perMinute.set(minute, counts);
+  }
+
+  private denied(r: AuditRecord, tool: string): void {
+    if (this.denialTotal++ >= MAX_LISTED_DENIALS) return;
+    const session = String(r.session ?? '');
+    const info = this.sessionInfo.get(session);
+    const subject = text(r.subject) ?? info?.subject;
+    this.denialList.push({
+      time: String(r.time ?? ''),
+      session,
+      ...(info?.client ? { client: info.client } : {}),
+      ...(subject === undefined ? {} : { subject }),
+      tool,
+      reason: String(r.reason ?? ''),
+      decided: decisionWords(String(r.decision), String(r.decided_by)),
+    });
+  }
+
+  private timeline(): Timeline {
+    const minutes = [...this.perMinute.keys()];
+    if (minutes.length === 0) return { bucketMs: BUCKETS_MS[0] as number, buckets: [] };
+    const first = minutes.reduce((a, b) => Math.min(a, b)) * 60_000;
+    const last = minutes.reduce((a, b) => Math.max(a, b)) * 60_000;
+    const bucketMs = BUCKETS_MS.find((ms) => Math.floor(last / ms) - Math.floor(first / ms) < MAX_BUCKETS) ?? (BUCKETS_MS.at(-1) as number);
+    const start = Math.floor(first / bucketMs) * bucketMs;
+    const buckets = Array.from({ length: Math.floor((last - start) / bucketMs) + 1 }, () => ({ allowed: 0, denied: 0 }));
+    for (const [minute, [allowed, denied]] of this.perMinute) {
+      const bucket = buckets[Math.floor((minute * 60_000 - start) / bucketMs)];
+      if (!bucket) continue;
+      bucket.allowed += allowed;
+      bucket.denied += denied;
+    }
+    return { start: new Date(start).toISOString(), bucketMs, buckets };
   }
 
   /** The summary of the records added so far. */
@@ -177,6 +298,12 @@ export class SummaryBuilder {
       outcomes: this.outcomes.sorted(),
       failures: this.failures.sorted(),
       slowest,
+      clients: this.clients.sorted(),
+      subjects: this.subjects.sorted(),
+      configs: [...this.configs].map(([digest, seen]) => ({ digest, ...seen })),
+      timeline: this.timeline(),
+      denialList: this.denialList,
+      denialTotal: this.denialTotal,
       network: this.network.result(),
     };
   }
@@ -259,11 +386,38 @@ export function printableSummary(summary: AuditSummary): AuditSummary {
     outcomes: counts(summary.outcomes),
     failures: counts(summary.failures),
     slowest: summary.slowest.map((t) => ({ ...t, tool: printable(t.tool) })),
+    clients: counts(summary.clients),
+    subjects: counts(summary.subjects),
+    configs: summary.configs.map((c) => ({ ...c, digest: printable(c.digest), first: printable(c.first), last: printable(c.last) })),
+    denialList: summary.denialList.map((d) => ({
+      ...d,
+      time: printable(d.time),
+      session: printable(d.session),
+      tool: printable(d.tool),
+      reason: printable(d.reason),
+      decided: printable(d.decided),
+      ...(d.client === undefined ? {} : { client: printable(d.client) }),
+      ...(d.subject === undefined ? {} : { subject: printable(d.subject) }),
+    })),
+    network: {
+      ...summary.network,
+      topHosts: summary.network.topHosts.map((h) => ({ ...h, host: printable(h.host) })),
+      blocked: counts(summary.network.blocked),
+      asked: counts(summary.network.asked),
+    },
   };
 }
 
-/** The summary as plain text (control and invisible characters escaped). */
-export function formatSummary(raw: AuditSummary): string {
+/** Each denial as a line: time, session, client, tool, reason, who decided. */
+function denialLines(summary: AuditSummary): string {
+  if (summary.denialTotal === 0) return 'Each denial\n  (none)\n';
+  const lines = summary.denialList.map((d) => `  ${d.time}  session ${d.session.slice(0, 8)}${d.client ? ` (${d.client}${d.subject ? `, ${d.subject}` : ''})` : ''}  ${d.tool}: ${d.reason} [${d.decided}]`);
+  const more = summary.denialTotal - summary.denialList.length;
+  return `Each denial\n${lines.join('\n')}\n${more > 0 ? `  … and ${more} more\n` : ''}`;
+}
+
+/** The summary as plain text (control and invisible characters escaped), after the log's integrity (what verify says) when it was checked. */
+export function formatSummary(raw: AuditSummary, integrity?: { readonly text: string }): string {
   const summary = printableSummary(raw);
   const ms = (n: number) => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
   const timing =
@@ -274,15 +428,20 @@ export function formatSummary(raw: AuditSummary): string {
           .join('\n')}\n`;
   return [
     `mcpgate audit report: ${summary.from ?? '-'} .. ${summary.to ?? '-'}`,
+    ...(integrity ? [`Integrity (mcpgate audit verify): ${integrity.text}\n`] : []),
     `${summary.records} records, ${summary.sessions} session(s), ${summary.calls} tool call(s)\n`,
+    section('Sessions by client', summary.clients),
+    section('Sessions by authenticated subject', summary.subjects),
+    section('Configurations in force (sessions)', summary.configs.map((c) => ({ label: `${c.digest} (${c.first} .. ${c.last})`, count: c.sessions }))),
     section('Calls per server', summary.callsPerServer),
     section('Calls per tool', summary.callsPerTool),
     section('Decisions', summary.decisions),
     section('Decisions by who decided', summary.decisionsBy),
-    section('Approvals (ask answered allow)', summary.approvals),
+    section('Approvals (calls that asked, and were allowed)', summary.approvals),
     section('Denials with reasons', summary.denials),
     section('Outcomes', summary.outcomes),
     section('Failures by outcome', summary.failures),
+    denialLines(summary),
     timing,
     networkSection(summary.network),
   ].join('\n');

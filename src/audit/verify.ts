@@ -15,6 +15,7 @@ import { ChainWalker, chainFields, hashLine, type ChainBreak, type ChainLine, ty
 import { verifyCheckpoint } from './checkpoint.js';
 import { seqRange } from './dropped.js';
 import { describeGap, DROPPED_EVENT, type ExplainedGap, ExplainedGaps } from './explainedGaps.js';
+import { chainOfName } from './chains.js';
 import { chainFiles } from './files.js';
 import { HashWindow, WINDOW_RECORDS } from './hashWindow.js';
 import { forEachLine, type LineAnswer } from './lines.js';
@@ -36,17 +37,20 @@ export interface VerifyReport {
   readonly gaps?: { readonly count: number; readonly listed: readonly ExplainedGap[] };
 }
 
-/** The chain's files: their paths and the names reports use; `window`: recent records kept. */
+/** The chain's files: their paths and the names reports use; `window`: recent records kept; `chain`: its number. */
 interface Chain {
   readonly paths: readonly string[];
   readonly names: readonly string[];
   readonly window: number;
+  readonly chain: number;
 }
 
 /** How verify reads. */
 export interface VerifyOptions {
   /** Recent records whose hashes are kept for checkpoint checks (older ones are read again); tests make it small. */
   readonly window?: number;
+  /** The chain whose active file is given (default: from its name, chains.ts). */
+  readonly chain?: number;
 }
 
 /** Where a line starts: the index of its file, its byte offset and its line number there. */
@@ -214,7 +218,7 @@ async function signedProblem(record: CheckpointRecord, key: KeyObject): Promise<
 export async function verifyAudit(active: string, key?: KeyObject, options: VerifyOptions = {}): Promise<VerifyReport> {
   const paths = await chainFiles(active);
   if (paths.length === 0) throw new GatewayError(ErrorCodes.AUDIT_NOT_FOUND, `no audit log at ${active}`, { remedy: 'give the audit file with --file PATH, or the config dir whose gateway.yaml names it with --config DIR' });
-  const chain: Chain = { paths, names: paths.map((f) => basename(f)), window: options.window ?? WINDOW_RECORDS };
+  const chain: Chain = { paths, names: paths.map((f) => basename(f)), window: options.window ?? WINDOW_RECORDS, chain: options.chain ?? chainOfName(active).chain };
   const report = await verifyChain(chain, key);
   // A gap the writer itself recorded (it dropped records while writes failed) is still a gap, but explained.
   const explained = report.break?.kind === 'deleted' ? await explainGap(chain, report.break) : undefined;
@@ -262,7 +266,7 @@ async function explainGap(chain: Chain, gap: ChainBreak): Promise<string | undef
 
 /** Walks the chain and its checkpoints (see the module comment). */
 async function verifyChain(chain: Chain, key: KeyObject | undefined): Promise<VerifyReport> {
-  const walker = new ChainWalker();
+  const walker = new ChainWalker(chain.chain);
   const hashes = new ChainHashes(chain, walker, new HashWindow(chain.names, chain.window));
   const tally = new CheckpointTally(key);
   // Gaps the writer explained: their claims are read (from the first gap on) only when one is met.

@@ -1,14 +1,15 @@
 /**
- * `mcpgate approvals [--json | --full ID]`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
+ * `mcpgate approvals [--json | --full ID] [--watch]`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
  * list and answer the `ask` decisions waiting in the approval queue of the running gateway(s) of
  * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts): tool
  * calls, and connections upstream servers open through the egress proxy (`(network)` rows).
  */
 import type { Writable } from 'node:stream';
 import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
+import { answerCommands } from '../approval/queue.js';
 import { printable, printableJson } from '../printable.js';
 import { loadConfig } from '../config/load.js';
-import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
+import { ErrorCodes, GatewayError, messageOf, UsageError } from '../errors.js';
 
 /** Options shared by the three commands. */
 export interface ApprovalsOptions {
@@ -17,10 +18,12 @@ export interface ApprovalsOptions {
   readonly err?: Writable;
 }
 
-/** `mcpgate approvals [--json | --full ID]` */
-export async function approvalsCommand(options: ApprovalsOptions & { json: boolean; full?: string | undefined }): Promise<number> {
+/** `mcpgate approvals [--json | --full ID] [--watch]` */
+export async function approvalsCommand(options: ApprovalsOptions & { json: boolean; full?: string | undefined; watch?: boolean; stop?: AbortSignal }): Promise<number> {
   if (options.json && options.full !== undefined) throw new UsageError('choose one of --json or --full ID');
+  if (options.watch && options.full !== undefined) throw new UsageError('choose one of --watch or --full ID');
   const config = await loadConfig(options.configDir);
+  if (options.watch) return watchQueue(options, config.approval.adminDir, options.stop);
   const { approvals, problems } = await listApprovals(await findGateways(config.approval.adminDir));
   for (const problem of problems) options.err?.write(`mcpgate: warning: ${problem}\n`);
   if (options.full !== undefined) {
@@ -109,4 +112,61 @@ function table(approvals: readonly GatewayApproval[]): string {
 function age(ms: number): string {
   const s = Math.floor(ms / 1000);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** How often `--watch` looks at the queue. */
+const WATCH_EVERY_MS = 1000;
+
+/**
+ * `mcpgate approvals --watch`: prints each call as it joins the queue (with the commands that
+ * answer it) and as it leaves, until Ctrl-C (or `stop`). Gateways may come and go meanwhile.
+ */
+async function watchQueue(options: ApprovalsOptions & { json: boolean }, adminDir: string, stop?: AbortSignal): Promise<number> {
+  const ended = stop ?? interrupted();
+  const seen = new Map<string, GatewayApproval>();
+  const key = (a: GatewayApproval) => `${a.gateway_pid}:${a.id}`;
+  let waitingSaid = false;
+  if (!options.json) options.out.write(`watching the approval queue of ${options.configDir} (Ctrl-C to stop)\n`);
+  while (!ended.aborted) {
+    let current: GatewayApproval[] = [];
+    try {
+      current = (await listApprovals(await findGateways(adminDir))).approvals; // oldest first
+      waitingSaid = false;
+    } catch (error) {
+      // No gateway (yet, or any more): keep watching; say so once.
+      if (!waitingSaid && !options.json) options.err?.write(`mcpgate: ${messageOf(error)}; still watching\n`);
+      waitingSaid = true;
+    }
+    const now = new Set(current.map(key));
+    for (const [k, gone] of seen) {
+      if (now.has(k)) continue;
+      seen.delete(k);
+      options.out.write(options.json ? `${JSON.stringify({ change: 'removed', id: gone.id, gateway_pid: gone.gateway_pid, public_name: gone.public_name })}\n` : `- ${gone.id}  ${printable(gone.public_name)}  no longer pending (answered, timed out or cancelled)\n`);
+    }
+    for (const added of current) {
+      if (seen.has(key(added))) continue;
+      seen.set(key(added), added);
+      if (options.json) {
+        options.out.write(`${JSON.stringify({ change: 'added', ...added })}\n`);
+        continue;
+      }
+      const { approve, deny } = answerCommands(added.id, options.configDir);
+      const client = added.client ? `client ${printable(added.client)}  ` : '';
+      options.out.write(`+ ${added.id}  ${printable(added.public_name)}  ${client}session ${added.session.slice(0, 8)}  ${printable(added.arguments)}\n    ${approve}   |   ${deny}\n`);
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, WATCH_EVERY_MS);
+      ended.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+  return 0;
+}
+
+/** A signal that aborts on Ctrl-C (SIGINT) or SIGTERM: --watch ends cleanly, exit 0. */
+function interrupted(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
 }

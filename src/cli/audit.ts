@@ -7,15 +7,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { verificationKey } from '../audit/checkpoint.js';
 import { forEachRecord, formatTable, parseTime, recordFilter, type AuditFilter, type AuditRecord } from '../audit/query.js';
 import { formatSummary, SummaryBuilder } from '../audit/report.js';
 import { renderHtml } from '../audit/reportHtml.js';
-import { describeVerify, verifyAudit } from '../audit/verify.js';
+import { describeChains, integrityOf, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
 import { defaultResolver } from '../config/references.js';
 import { UsageError } from '../errors.js';
 import { printableJson } from '../printable.js';
+import { parseCommandLine } from './args.js';
 import { configDirFrom } from './configDir.js';
 import { loadEffectiveConfig } from './requirements.js';
 
@@ -62,15 +62,13 @@ export interface AuditIo {
 /** Runs `mcpgate audit …` with the arguments after `audit`; returns the exit code. */
 export async function auditCommand(argv: readonly string[], io: AuditIo): Promise<number> {
   const str = { type: 'string' } as const;
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str, event: str,
-      json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const options = {
+    config: str, requirements: str, file: str, key: str, html: str, since: str, until: str, session: str, client: str, server: str, tool: str, decision: str, outcome: str, event: str,
+    json: { type: 'boolean' }, debug: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  } as const;
+  // An unknown option is suggested from the options of the subcommand, when one is recognisable.
+  const named = argv.find((arg) => ALLOWED[arg] !== undefined);
+  const { values, positionals } = parseCommandLine(argv, options, named ? [...(ALLOWED[named] as readonly string[]), 'help', 'debug'] : Object.keys(options));
   // `mcpgate audit query | head` closes the pipe early: that is not an error.
   io.out.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') io.err.write(`mcpgate audit: ${error.message}\n`);
@@ -92,12 +90,10 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
 
   if (sub === 'verify') {
     const key = values.key === undefined ? undefined : await verificationKey(values.key, defaultResolver(configDirFrom(values.config)));
-    const report = await verifyAudit(file, key);
-    const failed = report.break !== undefined || (key !== undefined && report.checkpoints === 0);
-    io.out.write(`${describeVerify(report)}\n`);
-    if (key !== undefined && report.checkpoints === 0 && !report.break) io.out.write('no signed checkpoints in the log, but --key was given\n');
+    const results = await verifyAuditChains(file, key);
+    io.out.write(describeChains(results, key !== undefined));
     // 3: intact except gaps the writer explained (docs/audit.md), so a script can tell them apart.
-    return failed ? 1 : report.gaps ? 3 : 0;
+    return verifyExitCode(results, key !== undefined);
   }
 
   const filter = filterFrom(values);
@@ -126,18 +122,20 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
       const records: AuditRecord[] = [];
       const read = await forEachRecord(file, (r) => void (selection.matches(r) && records.push(r)));
       warnAfter(read.skipped);
-      io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records));
+      io.out.write(records.length === 0 ? 'no matching records\n' : formatTable(records, read.chains > 1));
     }
     return 0;
   }
   const builder = new SummaryBuilder();
   warnAfter((await forEachRecord(file, (r) => (selection.matches(r) ? builder.add(r) : undefined))).skipped);
   const summary = builder.result();
+  // An auditor reads a summary only as far as the log can be trusted: say what verify says, first.
+  const integrity = integrityOf(await verifyAuditChains(file));
   if (values.html !== undefined) {
-    await writeFile(values.html, renderHtml(summary));
+    await writeFile(values.html, renderHtml(summary, integrity));
     io.err.write(`mcpgate audit: wrote ${values.html}\n`);
   }
-  io.out.write(values.json ? `${printableJson(summary, 2)}\n` : formatSummary(summary));
+  io.out.write(values.json ? `${printableJson({ integrity, ...summary }, 2)}\n` : formatSummary(summary, integrity));
   return 0;
 }
 

@@ -19,6 +19,7 @@ import { compilePolicy } from '../policy/policy.js';
 import { compileNetworkPolicies, policyLine, urlDestination } from '../network/policy.js';
 import { SandboxLauncher, sandboxLabel } from '../sandbox/launcher.js';
 import { gatewayFilesOf } from '../sandbox/protectedPaths.js';
+import { findCommand } from '../upstream/command.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -50,6 +51,12 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       let target = server.target;
       try {
         target = (await resolveTarget(server, resolver)).target;
+        // What `serve` would otherwise retry forever: a command the child cannot run.
+        if (target.kind === 'stdio' && server.enabled) {
+          const fromReference = server.target.kind === 'stdio' && (server.target.env.PATH ?? '').includes('${');
+          const found = await findCommand(target.command, target.env, target.cwd, !fromReference);
+          if ('problem' in found) problems.push({ file: server.file, field: 'command', message: found.problem, server: server.name, severity: 'error' });
+        }
       } catch (error) {
         const message = error instanceof GatewayError ? error.message : String(error);
         problems.push({ file: server.file, message, server: server.name, severity: 'error' });
@@ -99,9 +106,13 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   }
   for (const line of network) options.out.write(line);
   for (const line of always) options.out.write(line);
-  for (const problem of problems) options.out.write(`${formatProblem(problem)}\n`);
+  for (const problem of problems) options.out.write(`${problem.severity === 'warning' ? 'warning: ' : ''}${formatProblem(problem)}\n`);
   const errors = problems.filter((p) => p.severity === 'error').length;
-  options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)\n` : `${errors} problem(s) found\n`);
+  // Which configuration this is, as every session.start of a gateway running it records it.
+  if (config) options.out.write(`config digest: ${config.digest}\n`);
+  const warnings = problems.length - errors;
+  const warned = warnings === 0 ? '' : `, ${warnings} warning(s)`;
+  options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)${warned}\n` : `${errors} problem(s) found${warned}\n`);
   return errors === 0 ? 0 : 1;
 }
 

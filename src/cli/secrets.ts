@@ -54,13 +54,14 @@ export async function secretsCommand(options: SecretsOptions): Promise<number> {
     }
     case 'get': {
       const value = await store.get(name as string);
-      if (value === undefined) throw notFound(name as string, store);
+      if (value === undefined) throw notFound(name as string, store, `create it with \`mcpgate secrets set ${name}\`; `);
       if (options.reveal) options.out.write(`${value}\n`);
       else options.out.write(`secret "${name}" is set in the ${store.description} (pass --reveal to print its value)\n`);
       return 0;
     }
     case 'delete': {
-      if (!(await store.delete(name as string))) throw notFound(name as string, store);
+      // Nothing to delete: not a reason to create it.
+      if (!(await store.delete(name as string))) throw notFound(name as string, store, 'nothing was deleted; ');
       options.out.write(`deleted secret "${name}" from the ${store.description}\n`);
       return 0;
     }
@@ -76,17 +77,26 @@ export async function secretsCommand(options: SecretsOptions): Promise<number> {
   }
 }
 
-function notFound(name: string, store: SecretStore): GatewayError {
+function notFound(name: string, store: SecretStore, advice: string): GatewayError {
   return new GatewayError(ErrorCodes.SECRET_NOT_FOUND, `secret "${name}" is not in the ${store.description}`, {
-    remedy: `create it with \`mcpgate secrets set ${name}\`; \`mcpgate secrets list\` shows the names there are`,
+    remedy: `${advice}\`mcpgate secrets list\` shows the names there are (check the spelling)`,
   });
 }
 
 /** The value from a hidden prompt (terminal) or all of stdin (one trailing newline trimmed). */
 async function readValue(options: SecretsOptions, name: string): Promise<string> {
   const value = options.stdin.isTTY ? await prompt(options.stdin, options.err, `value for secret "${name}" (input hidden): `) : await readAll(options.stdin);
-  if (value === '') throw new UsageError('empty secret value: nothing was stored');
-  if (Buffer.byteLength(value) > MAX_VALUE_BYTES) throw new UsageError(`secret value too large (over ${MAX_VALUE_BYTES} bytes): nothing was stored`);
+  // The command line was right; the value given is what is wrong: a user error (exit 1), not a usage error.
+  if (value === '') {
+    throw new GatewayError(ErrorCodes.SECRET_VALUE_INVALID, 'empty secret value: nothing was stored', {
+      remedy: `pipe the value on stdin (printf %s "$VALUE" | mcpgate secrets set ${name}) or type it at the hidden prompt; to remove a secret use \`mcpgate secrets delete ${name}\``,
+    });
+  }
+  if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
+    throw new GatewayError(ErrorCodes.SECRET_VALUE_INVALID, `secret value too large (over ${MAX_VALUE_BYTES} bytes): nothing was stored`, {
+      remedy: 'keep large credentials (certificates, key files) in a file and reference it with ${file:PATH}',
+    });
+  }
   return value;
 }
 

@@ -10,7 +10,7 @@ import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
 import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
-import { createAppLogger } from '../telemetry/logger.js';
+import { createAppLogger, logFormat } from '../telemetry/logger.js';
 import { Redactor } from '../secrets/redactor.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
@@ -25,10 +25,13 @@ export interface ServeOptions {
   readonly requirements?: string;
   /** Serve HTTP on a non-loopback address without client authentication. */
   readonly insecureNoAuth?: boolean;
+  /** `--log-format pretty|json` (default: pretty on a terminal, else JSON). */
+  readonly logFormat?: string;
 }
 
 /** Runs the gateway; resolves with the exit code once it has shut down. */
 export async function serveCommand(options: ServeOptions): Promise<number> {
+  const format = logFormat(options.logFormat, process.env, process.stderr.isTTY === true);
   const config = await loadEffectiveConfig(configDirFrom(options.config), options.requirements);
   const transport = options.transport ?? config.listen.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not "${transport}"`);
@@ -46,7 +49,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
 
   // One redactor for the log and the gateway: a value any part registers is kept out of both.
   const redactor = new Redactor();
-  const logger = createAppLogger(redactor);
+  const logger = createAppLogger({ format, redactor });
   for (const problem of config.problems) {
     logger[problem.severity === 'error' ? 'error' : 'warn']({ file: problem.file, server: problem.server }, formatProblem(problem));
   }
@@ -111,6 +114,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // Until configuration reload lands, a hangup (the terminal closed, or `kill -HUP` meant as
+  // "reload") stops the gateway cleanly rather than by Node's default of dying on the spot.
+  process.once('SIGHUP', onSignal);
   await stopped;
   logger.flush();
   return 0;

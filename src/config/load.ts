@@ -10,7 +10,12 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { conditionIssues } from '../policy/conditions.js';
+import { nearest } from '../nearest.js';
+
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
+import { configDigest, type ConfigSource } from './digest.js';
+import { GATEWAY_FILES, misplacedServers, SERVER_EXTENSIONS, stateDefaults } from './locations.js';
+import { fieldsAt } from './schemaFields.js';
 import { findReferences } from './references.js';
 import {
   durationToMs,
@@ -26,8 +31,6 @@ import {
 } from './schema.js';
 import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type SandboxConfig, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
-const SERVER_EXTENSIONS = ['.yaml', '.yml', '.json'];
-const GATEWAY_FILES = ['gateway.yaml', 'gateway.yml', 'gateway.json'];
 
 type Path = readonly (string | number)[];
 
@@ -44,10 +47,11 @@ export interface ConfigReport {
   readonly problems: readonly ConfigProblem[];
 }
 
-/** Loads and validates a directory; throws CONFIG_INVALID when gateway.yaml is broken. */
+/** Loads and validates a directory; throws CONFIG_INVALID when gateway.yaml is broken or the directory holds server files in the wrong place. */
 export async function loadConfig(dir: string): Promise<GatewayConfig> {
   const report = await loadConfigReport(dir);
-  if (!report.config) {
+  // A broken gateway.yaml, or a directory that is not a configuration directory at all.
+  if (!report.config || report.problems.some((p) => p.server === undefined && p.severity === 'error')) {
     const lines = report.problems.filter((p) => p.server === undefined && p.severity === 'error').map(formatProblem);
     throw new GatewayError(ErrorCodes.CONFIG_INVALID, `invalid configuration:\n  ${lines.join('\n  ')}`, {
       remedy: 'fix the fields named above; `mcpgate check` lists every problem',
@@ -61,21 +65,28 @@ export async function loadConfigReport(dir: string): Promise<ConfigReport> {
   const root = resolve(dir);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new GatewayError(ErrorCodes.CONFIG_NOT_FOUND, `configuration directory ${root} does not exist`, {
-      remedy: 'pass --config DIR or set MCPGATE_CONFIG',
+    throw new GatewayError(ErrorCodes.CONFIG_NOT_FOUND, `configuration directory ${root} ${info ? 'is a file, not a directory' : 'does not exist'}`, {
+      remedy: `pass --config DIR (or set MCPGATE_CONFIG) naming the directory that holds gateway.yaml and servers.d/${info ? `, e.g. --config ${dirname(root)}` : ''}`,
     });
   }
   const problems: ConfigProblem[] = [];
-  const gateway = await loadGatewayFile(root, problems);
-  const servers = await loadServers(root, problems, gateway?.value.sandbox);
+  const misplaced = await misplacedServers(root);
+  if (misplaced) problems.push(misplaced);
+  const sources: ConfigSource[] = [];
+  const gateway = await loadGatewayFile(root, problems, sources);
+  const servers = await loadServers(root, problems, sources, gateway?.value.sandbox);
+  if (!misplaced && servers.length === 0 && !problems.some((p) => p.server !== undefined)) {
+    problems.push({ file: 'servers.d/', message: `no servers configured in ${join(root, 'servers.d')}: the gateway would offer no tools (add one file per upstream server, docs/configuration.md)`, severity: 'warning' });
+  }
   if (!gateway) return { problems };
-  return { config: deepFreeze(normaliseGateway(root, gateway.value, gateway.parsed, servers, problems)), problems };
+  return { config: deepFreeze({ ...normaliseGateway(root, gateway.value, gateway.parsed, servers, problems), digest: configDigest(sources) }), problems };
 }
 
-async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
+async function loadGatewayFile(root: string, problems: ConfigProblem[], sources: ConfigSource[]): Promise<{ value: GatewayFile; parsed?: ParsedFile } | undefined> {
   for (const name of GATEWAY_FILES) {
     const text = await readFile(join(root, name), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
+    sources.push({ path: name, text });
     const parsed = parseFile(name, text, problems);
     if (!parsed) return undefined;
     const value = validate(parsed, GatewayFileSchema, problems);
@@ -89,7 +100,7 @@ async function loadGatewayFile(root: string, problems: ConfigProblem[]): Promise
   return { value: GatewayFileSchema.parse({}) };
 }
 
-async function loadServers(root: string, problems: ConfigProblem[], sandboxDefault: SandboxInput | undefined): Promise<ServerConfig[]> {
+async function loadServers(root: string, problems: ConfigProblem[], sources: ConfigSource[], sandboxDefault: SandboxInput | undefined): Promise<ServerConfig[]> {
   const entries = await readdir(join(root, 'servers.d')).catch(() => [] as string[]);
   const servers: ServerConfig[] = [];
   const seen = new Map<string, string>();
@@ -105,6 +116,7 @@ async function loadServers(root: string, problems: ConfigProblem[], sandboxDefau
       local.push({ file, message: `server "${name}" is already defined by ${seen.get(name)}`, severity: 'error' });
     }
     const text = await readFile(join(root, file), 'utf8');
+    sources.push({ path: file, text });
     const parsed = parseFile(file, text, local);
     const value = parsed ? validate(parsed, ServerFileSchema, local) : undefined;
     if (parsed && value) {
@@ -158,12 +170,14 @@ export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: Co
   for (const issue of (result.error as ZodError).issues) {
     const path = issue.path as (string | number)[];
     if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(schema, path);
       for (const key of issue.keys) {
+        const guess = nearest(key, known);
         problems.push({
           file: parsed.file,
           line: lineOfKey(parsed, path, key),
           field: fieldName([...path, key]),
-          message: 'unknown field (see docs/config.md for the fields this file accepts)',
+          message: guess ? `unknown field; did you mean "${guess}"? (docs/config.md lists the fields this file accepts)` : 'unknown field (see docs/config.md for the fields this file accepts)',
           severity: 'error',
         });
       }
@@ -291,7 +305,11 @@ function targetLines(value: ServerFile, parsed: ParsedFile): Record<string, numb
   return lines;
 }
 
-function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): GatewayConfig {
+function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile | undefined, servers: ServerConfig[], problems: ConfigProblem[]): Omit<GatewayConfig, 'digest'> {
+  const state = stateDefaults(root, parsed?.value, process.env);
+  const audit = state.auditFile ? { ...value.audit, file: state.auditFile } : value.audit;
+  const approval = state.rulesFile ? { ...value.approval, rulesFile: state.rulesFile } : value.approval;
+  value = { ...value, audit, approval };
   return {
     dir: root,
     listen: value.listen,

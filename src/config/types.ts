@@ -220,6 +220,8 @@ export interface GatewayConfig {
   /** Valid servers (enabled or not); servers with errors are left out and described in `problems`. */
   readonly servers: readonly ServerConfig[];
   readonly problems: readonly ConfigProblem[];
+  /** `sha256:…` over the configuration files (and the requirements file, when one applies): config/digest.ts. */
+  readonly digest: string;
 }
 
 /** Formats a problem the way `mcpgate check` prints it: `file:line: field: message`. */

@@ -103,6 +103,8 @@ export class ClientSession {
   /** Why the session ended, when the transport knows (recorded in `mcpgate.session.end`). */
   endReason: SessionEndReason | undefined;
   private logLevel: LoggingLevel | undefined;
+  /** clientInfo of the session's `initialize`, noted when it arrived. */
+  private initializeInfo: { name?: string; version?: string } | undefined;
   /** The last notification handed to the SDK: results must not overtake it. */
   private lastNotification: Promise<void> = Promise.resolve();
   private notifiedSinceDrain = false;
@@ -154,8 +156,23 @@ export class ClientSession {
   }
 
   /** Binds the session to its transport and starts it. */
-  connect(transport: Transport): Promise<void> {
-    return this.server.connect(transport);
+  async connect(transport: Transport): Promise<void> {
+    await this.server.connect(transport);
+    // The SDK runs a request's handler two microtasks after it arrives and a notification's one:
+    // an `initialize` and `notifications/initialized` read together would open the session
+    // before the SDK has read clientInfo. What initialize said is noted as it arrives instead.
+    const sdkOnMessage = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      const request = message as { method?: unknown; params?: { clientInfo?: { name?: unknown; version?: unknown } } };
+      if (request.method === 'initialize' && this.initializeInfo === undefined) {
+        const info = request.params?.clientInfo;
+        this.initializeInfo = {
+          ...(typeof info?.name === 'string' && info.name !== '' ? { name: capped(info.name) } : {}),
+          ...(typeof info?.version === 'string' && info.version !== '' ? { version: capped(info.version) } : {}),
+        };
+      }
+      sdkOnMessage?.(message, extra);
+    };
   }
 
   /**
@@ -199,6 +216,7 @@ export class ClientSession {
 
   /** The client's self-description, each field capped (it lands in audit records, prompts and approved-rules entries). */
   get clientInfo(): { name?: string; version?: string } {
+    if (this.initializeInfo) return this.initializeInfo;
     const info = this.server.getClientVersion();
     if (!info) return {};
     return { ...(info.name ? { name: capped(info.name) } : {}), ...(info.version ? { version: capped(info.version) } : {}) };

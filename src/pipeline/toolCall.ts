@@ -84,7 +84,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   let answer: ApprovalAnswer | undefined;
   if (verdict.decision === 'ask' && deps.approvals) {
     const approvalSpan = extra.trace?.start('approval');
-    answer = await deps.approvals.decide({ session, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: extra.signal, requestId: extra.requestId });
+    answer = await deps.approvals.decide({ session, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: extra.signal, requestId: extra.requestId, progressToken: extra._meta?.progressToken });
     approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
   }
   const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';

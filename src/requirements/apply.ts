@@ -11,6 +11,7 @@
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
  */
 import { deepFreeze } from '../config/load.js';
+import { withRequirementsDigest } from '../config/digest.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';
 import { applyApprovalFloor } from './approvalFloor.js';
@@ -45,6 +46,7 @@ export function applyRequirements(config: GatewayConfig, requirements: ManagedRe
     audit: forcedAudit,
     requirements,
     problems,
+    digest: withRequirementsDigest(config.digest, requirements.text),
   });
 }
 

@@ -73,7 +73,7 @@ export async function loadRequirementsReport(file: string): Promise<Requirements
   });
   // warnings (a path-like argument under the plain form) do not stop the gateway; errors do
   if (problems.some((p) => p.severity === 'error')) return { file, problems };
-  return { file, requirements: deepFreeze(normalise(file, value, parsed.lineOf)), problems };
+  return { file, requirements: deepFreeze({ ...normalise(file, value, parsed.lineOf), text }), problems };
 }
 
 /** Loads a requirements file; throws REQUIREMENTS_INVALID (refuse to start) on any problem. */
@@ -94,7 +94,7 @@ function envAllowances(env: readonly string[] | Readonly<Record<string, string>>
   return Array.isArray(env) ? env.map((name) => ({ name })) : Object.entries(env).map(([name, value]) => ({ name, value }));
 }
 
-function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): ManagedRequirements {
+function normalise(file: string, value: RequirementsFile, lineOf: (path: (string | number)[]) => number | undefined): Omit<ManagedRequirements, 'text'> {
   const ask: SourcedRule[] = [];
   const deny: SourcedRule[] = [];
   value.rules.forEach((rule, index) => {

@@ -44,6 +44,8 @@ export type ServerIdentityPattern =
 export interface ManagedRequirements {
   /** Absolute path of the requirements file (shown in every explanation). */
   readonly file: string;
+  /** The file's text, for the configuration digest (config/digest.ts). */
+  readonly text: string;
   /** Managed rules (`server/tool` globs); only ask and deny: the layer can only tighten. */
   readonly rules: PolicySection;
   /** Servers that may be registered, matched on identity; undefined: no allow-list. */

@@ -8,9 +8,7 @@
  * 127.0.0.1:EGRESS_BRIDGE_PORT inside, the server's proxy variables pointing at it.
  */
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chainFilesSync } from '../audit/files.js';
 import type { SandboxConfig, ServerConfig, StdioTarget } from '../config/types.js';
@@ -22,6 +20,7 @@ import { probeSandbox } from './probe.js';
 import { protectedPaths, sessionPaths, type GatewayFiles, type ProtectedPath } from './protectedPaths.js';
 import type { EgressRoute } from '../network/egress.js';
 import { proxyEnv } from '../network/proxyEnv.js';
+import { findCommand } from '../upstream/command.js';
 
 /** Looks up a server's egress route (absent: no proxy, and a sandboxed server has no network). */
 export type EgressLookup = (server: string) => Promise<EgressRoute | undefined>;
@@ -90,7 +89,9 @@ export class SandboxLauncher {
     }
     const serverEnv: Record<string, string | undefined> = { ...getDefaultEnvironment(), ...target.env };
     const home = serverEnv.HOME ?? homedir();
-    const command = findCommand(target.command, serverEnv.PATH, target.cwd);
+    const found = await findCommand(target.command, target.env, target.cwd);
+    if ('problem' in found) throw new GatewayError(ErrorCodes.UPSTREAM_START_FAILED, found.problem, { remedy: "install it, give an absolute path, or set PATH in the server's env" });
+    const command = found.path;
     const plan = planMounts({
       cwd: target.cwd,
       command,
@@ -128,19 +129,3 @@ function unconfined(target: StdioTarget, sandbox: SandboxState, route: EgressRou
   return { target: route ? { ...target, env: { ...target.env, ...proxyEnv(`http://127.0.0.1:${route.tcpPort}`) } } : target, sandbox };
 }
 
-/** The executable's absolute path (PATH searched as execvp would); a clear error when there is none. */
-function findCommand(command: string, path: string | undefined, cwd: string): string {
-  if (command.includes('/')) return resolve(cwd, command);
-  for (const dir of (path ?? '').split(delimiter).filter(Boolean)) {
-    const candidate = resolve(cwd, join(dir, command));
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here: next PATH entry
-    }
-  }
-  throw new GatewayError(ErrorCodes.UPSTREAM_START_FAILED, `command not found: ${command} (not on PATH ${path ?? '(unset)'})`, {
-    remedy: 'install it, give an absolute path, or set PATH in the server\'s env',
-  });
-}

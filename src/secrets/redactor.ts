@@ -133,6 +133,11 @@ export class Redactor {
   /** Whether a form could be the text of a JSON number (then numbers are checked too). */
   private numeric = false;
 
+  /** @param values registered at once (see {@link add}) */
+  constructor(values: Iterable<string> = []) {
+    this.add(values);
+  }
+
   /** Registers values; those shorter than {@link MIN_SECRET_LENGTH} are ignored. */
   add(values: Iterable<string>): void {
     let changed = false;

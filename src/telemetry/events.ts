@@ -29,6 +29,8 @@ export interface SessionStartEvent {
   readonly subject?: string;
   /** Groups of the authenticated subject (token claim `auth.groupsClaim`). */
   readonly groups?: readonly string[];
+  /** The configuration in force (config/digest.ts): `sha256:…`. */
+  readonly config_digest?: string;
 }
 
 export interface SessionEndEvent {

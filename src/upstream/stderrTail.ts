@@ -1,7 +1,8 @@
 /**
  * An upstream's stderr, line by line: each line scrubbed of secret values (every line of a
  * multi-line secret is a value of its own, see secrets/secretForms.ts) before it reaches the debug
- * log or the tail kept for error messages (the `-32011` "last stderr line"). A line longer than
+ * log or the tail kept for error messages (` (exit code 1; last stderr: "…" / "…")`, the last
+ * QUOTED_LINES lines: every failure message about an upstream quotes them). A line longer than
  * {@link MAX_STDERR_LINE} keeps its head (scrubbed as cut text: a value cut at the end is
  * redacted too) and drops the rest, so no fragment of a value that straddled the cut shows.
  */
@@ -12,8 +13,11 @@ import type { UpstreamTransport } from './transport.js';
 /** Characters of one stderr line that are kept. */
 export const MAX_STDERR_LINE = 4096;
 const TAIL_LINES = 20;
+/** Lines quoted in a failure message, each cut at QUOTED_CHARS. */
+const QUOTED_LINES = 3;
+const QUOTED_CHARS = 200;
 
-/** The recent, scrubbed stderr lines of one upstream (across its restarts). */
+/** The recent, scrubbed stderr lines of one upstream (cleared at each start). */
 export class StderrTail {
   private readonly lines: string[] = [];
 
@@ -23,10 +27,9 @@ export class StderrTail {
     private readonly logger: Logger,
   ) {}
 
-  /** The last non-blank line, scrubbed again (a value registered since it arrived is redacted too). */
-  last(): string | undefined {
-    const line = this.lines.at(-1);
-    return line === undefined ? undefined : this.redactor.scrub(line);
+  /** A new process starts: its failures quote its own lines, not an earlier one's. */
+  clear(): void {
+    this.lines.length = 0;
   }
 
   /** Reads a child's stderr until it ends. */
@@ -64,12 +67,16 @@ export class StderrTail {
     this.logger.debug({ server: this.server, stderr: clean }, 'upstream stderr');
   }
 
-  /** ` (exit code 1; last stderr line: "…")`, or '' when there is nothing to say. */
+  /**
+   * How the process ended and its last lines, for a failure message: ` (exit code 1; last
+   * stderr: "…" / "…")`, or ''. Lines are scrubbed again (a value registered since one arrived is
+   * redacted too).
+   */
   summary(io?: UpstreamTransport): string {
     const exit = io?.exit();
     const how = exit ? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`) : undefined;
-    const last = this.last();
-    const parts = [how, last ? `last stderr line: ${JSON.stringify(last.slice(0, 200))}` : undefined].filter(Boolean);
+    const quoted = this.lines.slice(-QUOTED_LINES).map((line) => JSON.stringify(this.redactor.scrub(line).slice(0, QUOTED_CHARS)));
+    const parts = [how, quoted.length ? `last stderr: ${quoted.join(' / ')}` : undefined].filter(Boolean);
     return parts.length ? ` (${parts.join('; ')})` : '';
   }
 }

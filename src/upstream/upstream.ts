@@ -219,7 +219,7 @@ export class Upstream {
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout); the request was cancelled`,
+        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrTail.summary()}; the request was cancelled`,
         { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
       );
     }
@@ -232,7 +232,7 @@ export class Upstream {
       );
     }
     if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight`, {
+      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrTail.summary(connection.io)}`, {
         cause: error,
       });
     }
@@ -254,13 +254,15 @@ export class Upstream {
     const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra, ...sandbox } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
-    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}`);
+    // The message carries the error too: a person reading a terminal sees why at once.
+    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}${extra.error ? `: ${extra.error}` : ''}`);
   }
 
   private async connect(): Promise<void> {
     if (this.stopping) return;
     const generation = ++this.generation;
     this.attempt += 1;
+    this.stderrTail.clear();
     this.setState('starting');
     let io: UpstreamTransport | undefined;
     let client: Client | undefined;
@@ -334,11 +336,13 @@ export class Upstream {
     const raw = messageOf(error);
     let message = raw;
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms`;
+      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderrTail.summary()}`;
     } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
       message = `exited during start-up${this.stderrTail.summary()}`;
     } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
-      message = `command not found: ${this.config.target.command}`;
+      message = `command not found: ${this.config.target.command} (\`mcpgate check\` shows the PATH it was looked up in)`;
+    } else {
+      message = `${raw}${this.stderrTail.summary()}`;
     }
     return this.deps.redactor.scrub(message);
   }

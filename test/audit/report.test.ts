@@ -33,15 +33,52 @@ describe('audit report', () => {
     const s = summarise(records);
     expect(s.calls).toBe(5);
     expect(s.approvals).toEqual([
-      { label: 'auto_review via auto_review (once)', count: 1 },
-      { label: 'user via elicitation: alice (session)', count: 1 },
+      { label: "approved by a person in the agent's own prompt, for the rest of the session (alice)", count: 1 },
+      { label: 'approved by the automatic reviewer, for this call only', count: 1 },
     ]);
+    expect(s.decisionsBy).toEqual([
+      { label: 'allowed by a rule', count: 1 },
+      { label: 'approved by a person', count: 1 },
+      { label: 'approved by the automatic reviewer', count: 1 },
+      { label: 'denied by a rule', count: 1 },
+      { label: 'denied: nobody answered in time', count: 1 },
+    ]);
+    expect(s.denialList.map((d) => [d.time, d.session, d.tool, d.decided])).toEqual([
+      ['2025-01-01T00:00:07.000Z', 's1', 'gh__delete_repo', 'denied by a rule'],
+      ['2025-01-01T00:00:08.000Z', 's1', 'gh__push', 'denied: nobody answered in time'],
+    ]);
+    expect(s.timeline.buckets).toEqual([{ allowed: 3, denied: 2 }]);
     expect(s.denials).toEqual([
       { label: 'gh__delete_repo: never <script>alert(1)</script>', count: 1 },
       { label: 'gh__push: approval timed out', count: 1 },
     ]);
     expect(s.failures).toEqual([{ label: 'timeout: gh__create_issue', count: 1 }]);
     expect(s.slowest).toEqual([{ tool: 'gh__create_issue', calls: 3, p50: 30, p95: 60, max: 60 }]);
+  });
+
+  it('counts sessions by client and subject, the configurations in force, and spreads calls over time', () => {
+    const start = (session: string, time: string, extra: Record<string, unknown>): AuditRecord => ({ seq: ++seq, time, event: 'mcpgate.session.start', session, transport: 'http', ...extra });
+    const decision = (session: string, time: string, verdict: string): AuditRecord => ({ seq: ++seq, time, event: 'mcpgate.tool.decision', session, call: `x${seq}`, public_name: 'a__b', server: 'a', decision: verdict, decided_by: 'rule', reason: 'r' });
+    const s = summarise([
+      start('u1', '2025-03-01T00:00:00.000Z', { client_name: 'claude-code', client_version: '2.1', subject: 'alice', config_digest: 'sha256:aa' }),
+      decision('u1', '2025-03-01T00:10:00.000Z', 'allow'),
+      start('u2', '2025-03-02T12:00:00.000Z', { client_name: 'claude-code', client_version: '2.1', subject: 'bob', config_digest: 'sha256:aa' }),
+      start('u3', '2025-03-03T23:00:00.000Z', { subject: 'alice', config_digest: 'sha256:bb' }),
+      decision('u3', '2025-03-03T23:59:00.000Z', 'deny'),
+    ]);
+    expect(s.clients).toEqual([{ label: 'claude-code 2.1', count: 2 }, { label: '(unnamed client)', count: 1 }]);
+    expect(s.subjects).toEqual([{ label: 'alice', count: 2 }, { label: 'bob', count: 1 }]);
+    expect(s.configs).toEqual([
+      { digest: 'sha256:aa', sessions: 2, first: '2025-03-01T00:00:00.000Z', last: '2025-03-02T12:00:00.000Z' },
+      { digest: 'sha256:bb', sessions: 1, first: '2025-03-03T23:00:00.000Z', last: '2025-03-03T23:00:00.000Z' },
+    ]);
+    // Three days: 3-hour buckets keep the chart within 60 columns.
+    expect(s.timeline.bucketMs).toBe(3 * 3_600_000);
+    expect(s.timeline.start).toBe('2025-03-01T00:00:00.000Z');
+    expect(s.timeline.buckets).toHaveLength(24);
+    expect(s.timeline.buckets[0]).toEqual({ allowed: 1, denied: 0 });
+    expect(s.timeline.buckets[23]).toEqual({ allowed: 0, denied: 1 });
+    expect(s.denialList[0]).toMatchObject({ session: 'u3', subject: 'alice', client: '(unnamed client)' });
   });
 
   it('uses nearest-rank percentiles', () => {

@@ -131,10 +131,25 @@ describe('mcpgate audit query / report / verify', () => {
     ]);
     expect(s.decisions).toEqual([{ label: 'allow', count: 10 }, { label: 'deny', count: 3 }]);
     expect(s.decisionsBy).toEqual([
-      { label: 'allow by rule', count: 7 },
-      { label: 'allow by default', count: 3 },
-      { label: 'deny by rule', count: 3 },
+      { label: 'allowed by a rule', count: 7 },
+      { label: 'allowed by the default decision', count: 3 },
+      { label: 'denied by a rule', count: 3 },
     ]);
+    // What verify says comes first; then who, with which configuration, and each denial.
+    expect(s.integrity).toEqual({ state: 'intact', text: expect.stringMatching(/^intact \(\d+ records, seq 1\.\.\d+, files: audit\.log\)$/) });
+    expect(s.clients).toEqual([{ label: 'mcpgate-test 1.0.0', count: 2 }]);
+    expect(s.subjects).toEqual([]);
+    const digest = /^config digest: (sha256:[0-9a-f]{64})$/m.exec((await runMcpgate(['check', '--config', config.dir])).stdout)?.[1];
+    expect(s.configs).toEqual([{ digest, sessions: 2, first: expect.any(String), last: expect.any(String) }]);
+    expect(s.denialTotal).toBe(3);
+    expect(s.denialList).toEqual([
+      { time: expect.stringMatching(/^20\d\d-/), session: sessionA, client: 'mcpgate-test 1.0.0', tool: 'echo__echo', reason: 'no secrets', decided: 'denied by a rule' },
+      { time: expect.any(String), session: sessionA, client: 'mcpgate-test 1.0.0', tool: 'echo__echo', reason: 'no secrets', decided: 'denied by a rule' },
+      { time: expect.any(String), session: sessionA, client: 'mcpgate-test 1.0.0', tool: 'echo__stats', reason: expect.stringMatching(/^approval required/), decided: 'denied by a rule' },
+    ]);
+    const timeline = s.timeline as { buckets: Array<{ allowed: number; denied: number }> };
+    expect(timeline.buckets.reduce((n, b) => n + b.allowed, 0)).toBe(10);
+    expect(timeline.buckets.reduce((n, b) => n + b.denied, 0)).toBe(3);
     expect(s.denials).toEqual([
       { label: 'echo__echo: no secrets', count: 2 },
       { label: expect.stringMatching(/^echo__stats: approval required/), count: 1 },
@@ -160,7 +175,14 @@ describe('mcpgate audit query / report / verify', () => {
     expect(text).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
     const dom = await chromium(['--dump-dom', `file://${html}`]);
     const charts = [...dom.stdout.matchAll(/<svg class="chart" data-chart="([a-z-]+)"/g)].map((m) => m[1]);
-    expect(charts).toEqual(['calls-per-server', 'calls-per-tool', 'decisions', 'decided-by', 'outcomes', 'latency']);
+    expect(charts).toEqual(['timeline', 'calls-per-server', 'calls-per-tool', 'decisions', 'decided-by', 'outcomes', 'latency']);
+    // Integrity at the top, in plain words; each denial with its time and session; the configuration in force.
+    expect(dom.stdout.indexOf('data-integrity="intact"')).toBeLessThan(dom.stdout.indexOf('data-total="records"'));
+    expect(dom.stdout).toContain('Intact: the hash chain verifies from start to end');
+    expect(dom.stdout).toMatch(new RegExp(`<td>20\\d\\d-[^<]+</td><td>${sessionA.slice(0, 8)}</td><td>mcpgate-test 1\\.0\\.0</td><td>echo__echo</td><td>no secrets</td><td>denied by a rule</td>`));
+    expect(dom.stdout).toMatch(/<td>sha256:[0-9a-f]{64}<\/td><td>2<\/td>/);
+    expect(dom.stdout).toContain('<td>mcpgate-test 1.0.0</td>');
+    expect(dom.stdout.match(/<rect class="col"/g)?.length).toBeGreaterThan(0);
     // servers 2, tools 7, decisions 2, decided-by 3, outcomes 2, latency p50/p95/max × 6 forwarded tools
     expect(dom.stdout.match(/<rect class="bar"/g)?.length).toBe(2 + 7 + 2 + 3 + 2 + 3 * 6);
     expect(dom.stdout).toContain('data-total="calls">13<');
@@ -242,6 +264,20 @@ describe('mcpgate audit query / report / verify', () => {
     it('the untouched copy verifies', async () => {
       const out = await tampered((lines) => lines);
       expect(out.code).toBe(0);
+    });
+
+    it('the report of an edited log says, at the top, that it is not intact', async () => {
+      const file = join(work, 'edited.log');
+      const lines = (await readFile(config.auditFile, 'utf8')).split('\n').filter(Boolean);
+      lines[5] = lines[5]!.replace(/"time":"[^"]+"/, '"time":"2020-01-01T00:00:00.000Z"');
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const html = join(work, 'edited.html');
+      const out = await runMcpgate(['audit', 'report', '--file', file, '--html', html]);
+      expect(out.code).toBe(0);
+      expect(out.stdout).toMatch(/^mcpgate audit report: .*\nIntegrity \(mcpgate audit verify\): broken at seq 6: edited:/);
+      const page = await readFile(html, 'utf8');
+      expect(page).toContain('data-integrity="broken"');
+      expect(page).toContain('NOT intact: the log was changed, or damaged, after it was written');
     });
   });
 });

@@ -34,6 +34,11 @@ describe('bundled servers.d', () => {
     expect(row('memory__delete_entities')).toMatchObject({ decision: 'deny', hidden: true });
     expect(row('notes__add_note')).toMatchObject({ decision: 'allow', conditional: true });
     expect(row('notes__delete_note')).toMatchObject({ decision: 'ask' });
+    // As the README's table says: read-like tools run, the trigger-* demos ask first.
+    expect(row('everything__get-sum')).toMatchObject({ decision: 'allow' });
+    expect(row('everything__trigger-long-running-operation')).toMatchObject({ decision: 'ask' });
+    expect(row('everything__trigger-sampling-request')).toMatchObject({ decision: 'ask' });
+    expect(row('notes__list_notes')).toMatchObject({ decision: 'allow' });
   });
 
   it('serves them sandboxed: memory writes its graph into its allowWrite directory under HOME', async () => {

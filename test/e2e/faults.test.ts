@@ -6,12 +6,14 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fixtureServer,
   MAIN,
   makeConfig,
+  REPO,
   readAudit,
   startStdioGateway,
   textOf,
@@ -21,6 +23,8 @@ import {
   type StdioGateway,
   type TempConfig,
 } from '../support/gateway.js';
+
+const FAULTS_TOKEN = 'faults-token-value-8c1f';
 
 describe('faults', () => {
   let config: TempConfig;
@@ -41,7 +45,7 @@ describe('faults', () => {
         crash: fixtureServer('crash', { tools: { default: 'allow' } }),
         hang: fixtureServer('hang', { tools: { default: 'allow' }, timeout: '1s' }),
         garbage: fixtureServer('garbage', { tools: { default: 'allow' } }),
-        slowinit: fixtureServer('slowInit', { startupTimeout: '1s', tools: { default: 'allow' } }),
+        slowinit: { command: process.execPath, args: [join(REPO, 'test/fixtures/servers/slowInit.mjs')], startupTimeout: '2s', tools: { default: 'allow' }, env: { FIXTURE_STDERR: 'using token ${env:FAULTS_TOKEN}' } },
         exitstart: fixtureServer('exitAtStart', { tools: { default: 'allow' } }),
         // a YAML syntax error on line 3
         'syntax.yaml': 'command: node\nargs: ["x"]\ntools: { default: allow\n',
@@ -49,7 +53,7 @@ describe('faults', () => {
         'wrongfield.yaml': 'command: node\nconcurrency: lots\n',
       },
     });
-    gateway = await startStdioGateway(config.dir);
+    gateway = await startStdioGateway(config.dir, {}, { FAULTS_TOKEN: FAULTS_TOKEN });
     client = gateway.client;
   });
 
@@ -71,12 +75,17 @@ describe('faults', () => {
     expect(gateway.stderr()).toMatch(/servers\.d\/syntax\.yaml:\d+/);
   });
 
-  it('reports upstreams that never initialise or exit at start as failed', async () => {
-    const records = await waitForAudit(config.auditFile, (rs) =>
-      ['slowinit', 'exitstart'].every((s) => rs.some((r) => r.event === 'mcpgate.upstream.state' && r.server === s && r.state === 'failed')),
-    );
-    const slow = records.find((r) => r.server === 'slowinit' && r.state === 'failed');
-    expect(String(slow?.error)).toMatch(/initialis/);
+  it('reports upstreams that never initialise or exit at start as failed, quoting their last stderr lines', async () => {
+    // An attempt can fail before its process wrote anything (a loaded machine): a later one has the lines.
+    const quoting = (r: Record<string, unknown>, server: string) => r.server === server && r.state === 'failed' && String(r.error).includes('last stderr');
+    const records = await waitForAudit(config.auditFile, (rs) => ['slowinit', 'exitstart'].every((s) => rs.some((r) => quoting(r, s))), 30_000);
+    const slow = records.find((r) => quoting(r, 'slowinit'));
+    // What the upstream last wrote on stderr explains why: quoted, its secret scrubbed.
+    expect(slow?.error).toBe('did not finish initialising within 2000 ms (last stderr: "slowInit fixture: listening and never answering" / "using token [REDACTED]")');
+    expect(gateway.stderr()).toContain('upstream slowinit failed: did not finish initialising within 2000 ms (last stderr: \\"slowInit fixture');
+    expect(gateway.stderr()).not.toContain(FAULTS_TOKEN);
+    const exitstart = records.find((r) => quoting(r, 'exitstart'));
+    expect(String(exitstart?.error)).toContain('last stderr: "exitAtStart fixture: missing configuration, giving up"');
   });
 
   it('retries a failing upstream with exponential backoff up to the configured ceiling', async () => {

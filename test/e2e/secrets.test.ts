@@ -131,10 +131,18 @@ describe('mcpgate secrets (CLI against a real Secret Service)', () => {
     const argv = await cli(['secrets', 'set', 'x-name', 'the-value'], bus.env);
     expect(argv.code).toBe(2);
     expect(argv.stderr).toMatch(/takes no value on the command line/);
+    // An empty value is the user's mistake, not a malformed command line: exit 1.
     const empty = await cli(['secrets', 'set', 'x-name'], bus.env, '');
-    expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/empty secret value/);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/empty secret value: nothing was stored\n  fix: pipe the value on stdin/);
     expect((await cli(['secrets', 'get', 'x-name'], bus.env)).code).toBe(1);
+  });
+
+  it('delete of a missing name says so and does not suggest creating it', async () => {
+    const missing = await cli(['secrets', 'delete', 'never-was'], bus.env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/secret "never-was" is not in the .*\n  fix: nothing was deleted; `mcpgate secrets list` shows the names there are/);
+    expect(missing.stderr).not.toContain('secrets set');
   });
 });
 

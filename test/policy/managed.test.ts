@@ -29,7 +29,7 @@ const managedRules: PolicySection = {
   deny: sourced([{ tool: 'db/delete_*', reason: 'IT forbids deletes' }, { tool: 'db/query', args: { sql: '/\\bdrop\\b/i' } }], FILE, 'rules'),
   ask: sourced(['db/export_*', '*/get_secrets'], FILE, 'rules.ask'),
 };
-const requirements: ManagedRequirements = { file: FILE, rules: managedRules, approval: {}, audit: {} };
+const requirements: ManagedRequirements = { file: FILE, text: '', rules: managedRules, approval: {}, audit: {} };
 const base = compilePolicy(user);
 const policy = withManagedRules(base, requirements);
 

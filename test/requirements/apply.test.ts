@@ -9,6 +9,7 @@ import { makeConfig, type TempConfig } from '../support/gateway.js';
 const FILE = '/etc/mcpgate/requirements.yaml';
 const requirements = (extra: Partial<ManagedRequirements> = {}): ManagedRequirements => ({
   file: FILE,
+  text: '',
   rules: { allow: [], ask: [], deny: [] },
   approval: {},
   audit: {},

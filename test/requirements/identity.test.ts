@@ -35,7 +35,7 @@ afterAll(() => temp.cleanup());
 const server = (name: string) => config.servers.find((s) => s.name === name) as ServerConfig;
 const stdio = (command: string, args: string[], cwd?: string): ServerIdentityPattern => ({ kind: 'stdio', command, args, ...(cwd === undefined ? {} : { cwd }), where: 'servers.allow[0]' });
 const refusals = (servers: ServerConfig[], allow: ServerIdentityPattern[]) => {
-  const requirements: ManagedRequirements = { file: FILE, rules: { allow: [], ask: [], deny: [] }, servers: allow, approval: {}, audit: {} };
+  const requirements: ManagedRequirements = { file: FILE, text: '', rules: { allow: [], ask: [], deny: [] }, servers: allow, approval: {}, audit: {} };
   const applied = applyRequirements({ ...config, servers }, requirements);
   return { admitted: applied.servers.map((s) => s.name), errors: applied.problems.filter((p) => p.severity === 'error').map(formatProblem) };
 };

@@ -43,7 +43,7 @@ const BUS_CONFIG = (dir: string) => `<!DOCTYPE busconfig PUBLIC "-//freedesktop/
 function missing(tool: string, error: unknown): Error {
   return new Error(
     `cannot start the test Secret Service: ${tool} failed (${error instanceof Error ? error.message : String(error)}); ` +
-      'install the Debian packages listed in .ci/run APT_PACKAGES (dbus, gnome-keyring, libsecret-1-0)',
+      'install the Debian packages scripts/ensure-system.mjs lists (npm test does it when run as root): apt-get install -y --no-install-recommends dbus gnome-keyring libsecret-1-0',
   );
 }
 
