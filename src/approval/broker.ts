@@ -311,7 +311,13 @@ export class ApprovalBroker {
     const { approve, deny } = answerCommands(id, this.options.configDir);
     const client = ctx.session?.clientInfo.name;
     this.options.logger.info(
-      { approval: id, server: askedServer(ctx.asked), ...(ctx.session ? { session: ctx.session.id } : {}), ...(client ? { client: printable(client) } : {}) },
+      {
+        approval: id,
+        server: askedServer(ctx.asked),
+        ...(ctx.asked.kind === 'tool' ? { tool: ctx.asked.entry.publicName } : { destination: destinationOf(ctx.asked) }),
+        ...(ctx.session ? { session: ctx.session.id } : {}),
+        ...(client ? { client: printable(client) } : {}),
+      },
       `approval needed for ${printable(what)}; to answer: ${approve}  (or: ${deny})`,
     );
     const token = ctx.progressToken;

@@ -198,8 +198,6 @@ export class SummaryBuilder {
         this.denials.add(`${tool}: ${r.reason}`);
         this.denied(r, tool);
       }
-
-      if (r.decision !== 'allow') this.denials.add(`${tool}: ${r.reason}`);
     } else if (r.event === 'mcpgate.network.decision') {
       this.network.add(r);
     } else if (r.event === 'mcpgate.tool.result') {

@@ -8,6 +8,7 @@
  * 127.0.0.1:EGRESS_BRIDGE_PORT inside, the server's proxy variables pointing at it.
  */
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { chainFilesSync } from '../audit/files.js';
@@ -49,7 +50,13 @@ export interface Launch {
 export const EGRESS_BRIDGE_PORT = 3128;
 /** Read by bridge.ts, which restores it as the server's NODE_OPTIONS. */
 const BRIDGE_NODE_OPTIONS = 'MCPGATE_BRIDGE_NODE_OPTIONS';
-const BRIDGE_SCRIPT = fileURLToPath(new URL('./bridge.js', import.meta.url));
+/**
+ * The bridge's compiled script: next to this module in `dist/`; when this module runs from
+ * `src/` (tests importing the sources through tsx), the built copy in `dist/sandbox/`.
+ */
+const BRIDGE_SCRIPT = [new URL('./bridge.js', import.meta.url), new URL('../../dist/sandbox/bridge.js', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((path) => existsSync(path)) ?? fileURLToPath(new URL('./bridge.js', import.meta.url));
 const DEFAULT_SANDBOX: SandboxConfig = { mode: 'auto', modeSource: 'default', denyRead: [], allowWrite: [] };
 
 /** Options of the launcher. */

@@ -42,7 +42,7 @@ describe('sandbox configuration', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^servers\.d\/a\.yaml:3: sandbox\.mode: Invalid option: expected one of "off"\|"auto"\|"required"/),
       "servers.d/b.yaml:4: sandbox.filesystem.allowWrite[0]: write ~ or ~/path (the server's HOME); ~user is not supported",
-      'servers.d/c.yaml:4: sandbox.filesystem.denyread: unknown field (see docs/config.md for the fields this file accepts)',
+      'servers.d/c.yaml:4: sandbox.filesystem.denyread: unknown field; did you mean \"denyRead\"? (docs/config.md lists the fields this file accepts)',
       'servers.d/d.yaml:3: sandbox: only stdio (command) upstreams run in a sandbox; a url/sse server runs elsewhere',
     ]);
   });

@@ -20,7 +20,8 @@ describe('argument rules against evasion', () => {
 
   beforeAll(async () => {
     config = await makeConfig({
-      gateway: { approval: { channel: 'none' } },
+      // the recorder writes what it receives into the test's temp dir: policy is under test here, not confinement
+      gateway: { approval: { channel: 'none' }, sandbox: { mode: 'off' } },
       servers: {
         fs: fixtureServer('recorder', {
           env: { RECORD_FILE: '${env:RECORD_DIR}/fs.jsonl' },

@@ -28,7 +28,8 @@ describe('resources, prompts and completions: policy and audit', () => {
     receiver = new OtlpReceiver();
     const endpoint = await receiver.start();
     config = await makeConfig({
-      gateway: { approval: { channel: 'none' } },
+      // the recorder writes what it receives into the test's temp dir: policy is under test here, not confinement
+      gateway: { approval: { channel: 'none' }, sandbox: { mode: 'off' } },
       servers: {
         open: recorder('open', { tools: { default: 'allow' } }),
         asky: recorder('asky', {}), // tool default ask (built in): resources and prompts are allowed

@@ -5,7 +5,7 @@
  * refusing writes outside work/drafts.
  */
 import { access, cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,8 @@ describe('README quickstart: the filesystem server with a deny rule', () => {
   let gateway: StdioGateway;
 
   beforeAll(async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'mcpgate-quickstart-'));
+    // under HOME, not the temp dir: the sandboxed server gets a private /tmp and must see its ./work
+    const parent = await mkdtemp(join(homedir(), '.mcpgate-quickstart-'));
     dir = join(parent, 'my-gateway');
     await cp(join(REPO, 'examples/quickstart'), dir, { recursive: true });
     // What `npm install` gave this repo: npx resolves the server here instead of the registry.
@@ -41,7 +42,7 @@ describe('README quickstart: the filesystem server with a deny rule', () => {
   it('check passes on the copied config', async () => {
     const out = await runMcpgate(['check', '--config', dir]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^ok\s+files\s+\(stdio: npx\)$/m);
+    expect(out.stdout).toMatch(/^ok\s+files\s+\(stdio: npx\)  sandbox: bwrap$/m);
   });
 
   it('lists the server\'s tools under the policy: reads and writes offered, moves hidden', async () => {

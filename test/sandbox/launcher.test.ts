@@ -51,7 +51,7 @@ describe('SandboxLauncher', () => {
   });
 
   it('names a command that is nowhere on PATH', async () => {
-    await expect(new SandboxLauncher({ files: FILES }).launch(server('auto'), { ...TARGET, command: 'no-such-mcp-server' })).rejects.toThrow(/command not found: no-such-mcp-server/);
+    await expect(new SandboxLauncher({ files: FILES }).launch(server('auto'), { ...TARGET, command: 'no-such-mcp-server' })).rejects.toThrow(/command "no-such-mcp-server" is not on the PATH/);
   });
 });
 
