@@ -47,6 +47,14 @@ export const ErrorCodes = {
   NETWORK_DENIED: 'MCPGATE_NETWORK_DENIED',
   SANDBOX_UNAVAILABLE: 'MCPGATE_SANDBOX_UNAVAILABLE',
   SANDBOX_INVALID: 'MCPGATE_SANDBOX_INVALID',
+  REQUEST_META_INVALID: 'MCPGATE_REQUEST_META_INVALID',
+  HEADER_MISMATCH: 'MCPGATE_HEADER_MISMATCH',
+  PROTOCOL_VERSION_UNSUPPORTED: 'MCPGATE_PROTOCOL_VERSION_UNSUPPORTED',
+  CLIENT_CAPABILITY_MISSING: 'MCPGATE_CLIENT_CAPABILITY_MISSING',
+  METHOD_NOT_FOUND: 'MCPGATE_METHOD_NOT_FOUND',
+  REQUEST_STATE_INVALID: 'MCPGATE_REQUEST_STATE_INVALID',
+  UPSTREAM_INPUT_ROUNDS: 'MCPGATE_UPSTREAM_INPUT_ROUNDS',
+  CALL_HELD_ELSEWHERE: 'MCPGATE_CALL_HELD_ELSEWHERE',
 } as const;
 
 /** One of the stable codes above. */
@@ -62,6 +70,24 @@ export class GatewayError extends Error {
     this.name = 'GatewayError';
     this.code = code;
     this.remedy = options.remedy;
+  }
+}
+
+/**
+ * An error whose JSON-RPC code and data the protocol fixes (the 2026-07-28 revision's -32020,
+ * -32021, -32022, a -32602 with `data.uri`, …), and the HTTP status it travels with on the
+ * modern path (400 for envelope, header, version and capability errors; 404 for an unknown method).
+ */
+export class ProtocolError extends GatewayError {
+  constructor(
+    code: ErrorCodeName,
+    readonly rpcCode: number,
+    message: string,
+    readonly data: Readonly<Record<string, unknown>> = {},
+    readonly httpStatus = 200,
+  ) {
+    super(code, message);
+    this.name = 'ProtocolError';
   }
 }
 
@@ -111,6 +137,7 @@ export function firstLineOf(error: unknown): string {
 /** Maps any error to the JSON-RPC error the downstream client receives; never leaks a stack. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof WireError) return error;
+  if (error instanceof ProtocolError) return new WireError(error.rpcCode, error.message, { ...error.data, code: error.code });
   if (error instanceof McpError) return new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
   if (error instanceof GatewayError) {
     const rpc =
