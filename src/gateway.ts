@@ -14,6 +14,7 @@ import { Catalog } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
 import type { GatewayConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
+import { GatewayModernHost } from './downstream/modernHost.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
@@ -85,6 +86,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private callCounter = 0;
   private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
+  /** Serves 2026-07-28 requests (stateless; docs/protocol.md). */
+  readonly modern: GatewayModernHost;
 
   constructor(options: GatewayOptions) {
     this.config = options.config;
@@ -179,6 +182,12 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ...(this.auditLog && this.config.audit.fsync === 'always' ? { auditWriteFailed: () => (this.auditLog as AuditLog).writeAheadFailed } : {}),
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
+    this.modern = new GatewayModernHost({
+      catalog: this.catalog,
+      clients: this.clients,
+      subscriptions: this.subscriptions,
+      dispatch: (session, request, extra) => this.dispatch(session, request, extra),
+    });
   }
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
@@ -220,6 +229,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   /** Stops every session and upstream and flushes the audit log. */
   async close(): Promise<void> {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
+    this.modern.listeners.closeAll();
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
@@ -335,6 +345,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     for (const session of this.sessions.values()) {
       for (const kind of changed) session.notify({ method: LIST_CHANGED[kind] });
     }
+    this.modern.listChanged(changed);
   }
 
   private reportCollision(collision: { kind: string; name: string; kept: string; dropped: string }): void {

@@ -91,6 +91,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       void stop!();
     };
     session.enableFastPath(io);
+    io.modern = gateway.modern;
     await session.connect(io);
     logger.info({ config: config.dir, servers: gateway.upstreams.size, requirements: config.requirements?.file }, 'mcpgate serving MCP on stdio');
   } else {

@@ -34,11 +34,17 @@ import { BoundedEventStore } from './eventStore.js';
 import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
 import { FastCalls, fastHeaders, MAX_BODY_BYTES, readBody, RETRY_MS } from './httpFastCall.js';
 import { isToolCall, type ClientSession, type FastPathHost, type SessionEndReason } from './session.js';
+import type { ModernHost } from './modern.js';
+import { isModernPost, serveModernPost } from './modernHttp.js';
 
 /** What the HTTP listener needs from the gateway. */
 export interface HttpSessionFactory {
   createSession(transportKind: 'http', id: string, identity?: Identity): ClientSession;
   health(): Record<string, unknown>;
+  /** Serves 2026-07-28 requests (stateless, chosen per POST by the `_meta` claim). */
+  readonly modern: ModernHost;
+  /** `protocol.statelessSessions: subject`: a verified subject alone keys session approvals. */
+  readonly subjectIsSession?: boolean;
 }
 
 /** Listener options. */
@@ -69,7 +75,6 @@ interface CurrentExchange {
   readonly exchanges: SessionExchanges;
   readonly exchange: Exchange;
 }
-
 
 /** An address as a Host header names it (IPv6 in brackets). */
 function hostName(address: string): string {
@@ -208,7 +213,28 @@ export class HttpListener {
       sendError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       return;
     }
-    await this.startSession(req, res, identity);
+    await this.sessionless(req, res, identity);
+  }
+
+  /** A POST without a session id: a modern (2026-07-28) request (modernHttp.ts), else a 2025 `initialize`. */
+  private async sessionless(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
+    const body = await readBody(req);
+    if (body.tooLarge) {
+      sendError(res, 413, -32000, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(body.text);
+    } catch {
+      sendError(res, 400, -32700, 'Parse error: Invalid JSON');
+      return;
+    }
+    if (!isModernPost(value, req)) {
+      await this.startSession(req, res, identity, value);
+      return;
+    }
+    await serveModernPost(this.factory.modern, value, req, res, { transportKind: 'http', identity, subjectIsSession: this.factory.subjectIsSession === true });
   }
 
   /**
@@ -260,7 +286,7 @@ export class HttpListener {
   }
 
   /** A POST without a session id: must be `initialize`; the SDK transport rejects anything else. */
-  private async startSession(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
+  private async startSession(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined, body: unknown): Promise<void> {
     const id = randomUUID();
     const session = this.factory.createSession('http', id, identity);
     const events = new BoundedEventStore();
@@ -309,7 +335,7 @@ export class HttpListener {
     };
     await session.connect(transport);
     this.track(transport, exchanges, fast);
-    await this.exchange(exchanges, req, res, () => transport.handleRequest(req, res));
+    await this.exchange(exchanges, req, res, () => transport.handleRequest(req, res, body));
     if (!this.sessions.has(id)) await session.close();
   }
 

@@ -8,6 +8,9 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isToolCall, type FastPathHost } from './session.js';
+import { serveModern, type ModernHost } from './modern.js';
+import { LineModernStream } from './modernStream.js';
+import { hasModernClaim } from '../protocol/revisions.js';
 import { ErrorCodes } from '../errors.js';
 import { LineSplitter, overflowId, type Overflow } from '../jsonLines.js';
 import type { Readable, Writable } from 'node:stream';
@@ -26,6 +29,10 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   onerror?: (error: Error) => void;
   onclose?: () => void;
   private closed = false;
+  /** Serves lines that claim the 2026-07-28 envelope (absent: every line is a 2025 session's). */
+  modern: ModernHost | undefined;
+  /** Modern requests in flight, by id: a `notifications/cancelled` naming one cancels it. */
+  private readonly modernInflight = new Map<string | number, LineModernStream>();
   private readonly lines = new LineSplitter(
     (line) => this.receive(line),
     (overflow) => this.tooLarge(overflow),
@@ -53,6 +60,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
       this.reply(null, -32700, 'Parse error: the line is not valid JSON');
       return;
     }
+    if (this.modern && hasModernClaim(value) && this.serveModernLine(value)) return;
     if (this.fastRequest && isToolCall(value)) {
       const pending = this.fastRequest(value);
       if (pending) {
@@ -71,11 +79,34 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
       return;
     }
     const message = parsed.data as { method?: unknown; params?: { requestId?: unknown } };
-    if (message.method === 'notifications/cancelled' && this.fastCancel) {
+    if (message.method === 'notifications/cancelled') {
       const id = message.params?.requestId;
-      if (typeof id === 'string' || typeof id === 'number') this.fastCancel(id);
+      const modern = typeof id === 'string' || typeof id === 'number' ? this.modernInflight.get(id) : undefined;
+      if (modern) {
+        modern.cancel('cancelled by the client');
+        return;
+      }
+      if ((typeof id === 'string' || typeof id === 'number') && this.fastCancel) this.fastCancel(id);
     }
     this.onmessage?.(parsed.data);
+  }
+
+  /**
+   * A modern request line: served statelessly beside the legacy session's lines, its response and
+   * notifications written as lines. Returns false for a claimed notification or response (the
+   * legacy path handles those as it always did).
+   */
+  private serveModernLine(value: unknown): boolean {
+    const message = value as { id?: unknown; method?: unknown };
+    if (typeof message.method !== 'string') return false;
+    const id = message.id;
+    if (typeof id !== 'string' && typeof id !== 'number') return false;
+    const stream = new LineModernStream((line) => void this.write(line));
+    this.modernInflight.set(id, stream);
+    void serveModern(this.modern as ModernHost, value as JSONRPCMessage as never, { transportKind: 'stdio', identity: undefined, subjectIsSession: false }, stream).finally(() => {
+      if (this.modernInflight.get(id) === stream) this.modernInflight.delete(id);
+    });
+    return true;
   }
 
   /** A request longer than the limit was dropped unread: its id (read from its edges, if any) gets an error. */
@@ -124,6 +155,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const stream of this.modernInflight.values()) stream.cancel('the client closed stdin');
     this.input.pause();
     this.onclose?.();
   }

@@ -1,0 +1,90 @@
+/**
+ * The caller of one modern (2026-07-28) request: who it is (its caller key stands where a legacy
+ * session's id stands: audit `session`, session approvals), what its envelope declared, and how
+ * to reach it (only through this request's own stream: no request is ever sent to a modern
+ * client; what the gateway needs from it travels as `input_required`).
+ */
+import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientLayer, Identity } from '../policy/clients.js';
+import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
+import { passesLogLevel, type Envelope } from '../protocol/envelope.js';
+import { MODERN_VERSION } from '../protocol/revisions.js';
+import type { ModernStream } from './modernStream.js';
+
+/** How a modern request arrived. */
+export interface ModernOrigin {
+  readonly transportKind: 'stdio' | 'http';
+  /** The verified bearer identity (HTTP with auth), if any. */
+  readonly identity: Identity | undefined;
+  /** `protocol.statelessSessions: subject`: a verified subject alone is specific enough for session approvals. */
+  readonly subjectIsSession: boolean;
+}
+
+/** Answers the upstream requests (elicitation, sampling, roots) of a call made for a modern caller. */
+export type UpstreamAskHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<Result>;
+
+/** One modern request's caller. */
+export class ModernCaller {
+  /** The caller key (docs/protocol.md "Sessions"): what a legacy session id is for a stateless client. */
+  readonly id: string;
+  readonly transportKind: 'stdio' | 'http';
+  readonly identity: Identity | undefined;
+  readonly protocolVersion = MODERN_VERSION;
+  readonly stateless = true;
+  readonly initialized = true;
+  readonly startedAt = Date.now();
+  /** True when "allow for this session" may be offered and remembered under {@link id}. */
+  readonly specific: boolean;
+  /** The `clients:` rules of this caller's identity (set by the gateway). */
+  clientRules: ClientLayer | undefined;
+  calls = 0;
+  /** Legacy `resources/subscribe` bookkeeping: a modern caller subscribes through `subscriptions/listen`. */
+  readonly subscriptions = new Set<string>();
+  /** Set while one of its calls can route an upstream's ask to it (bridging). */
+  onUpstreamAsk: UpstreamAskHandler | undefined;
+
+  constructor(
+    readonly envelope: Envelope,
+    origin: ModernOrigin,
+    readonly stream: ModernStream,
+  ) {
+    this.transportKind = origin.transportKind;
+    this.identity = origin.identity;
+    const facts: CallerFacts = {
+      subject: origin.identity?.subject ?? (origin.transportKind === 'stdio' ? `stdio:${process.pid}` : 'anonymous'),
+      clientName: envelope.clientInfo.name,
+      session: envelope.session,
+    };
+    this.id = callerKey(facts);
+    this.specific = isSpecificKey(facts, origin.subjectIsSession);
+  }
+
+  /** The client's self-description from this request's envelope. */
+  get clientInfo(): { name?: string; version?: string } {
+    return this.envelope.clientInfo;
+  }
+
+  /** The capabilities this request declared. */
+  get clientCapabilities(): Record<string, unknown> {
+    return this.envelope.clientCapabilities as Record<string, unknown>;
+  }
+
+  get isClosed(): boolean {
+    return this.stream.signal.aborted;
+  }
+
+  /** A notification about this request (progress): onto its own stream. */
+  notify(notification: Notification): void {
+    this.stream.notify({ jsonrpc: '2.0', ...notification });
+  }
+
+  /** A log message: only when this request set a `logLevel` it passes (server/utilities/logging). */
+  log(params: Record<string, unknown>): void {
+    if (passesLogLevel(this.envelope.logLevel, params.level)) this.notify({ method: 'notifications/message', params });
+  }
+
+  /** Nothing is buffered: notifications are written as they come. */
+  drain(): undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * A 2026-07-28 (modern, stateless) client over Streamable HTTP, beside a 2025-11-25 session on the
+ * same listener: discovery, lists and calls through the same policy and audit as a session's,
+ * result stamping, removed methods, envelope and header validation (docs/protocol.md).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixtureServer, makeConfig, startHttpGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { MODERN, modernCall, modernPost, modernRequest } from '../support/modern.js';
+
+describe('modern (2026-07-28) callers over HTTP', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { channel: 'none' } },
+      servers: {
+        echo: fixtureServer('echo', {
+          tools: { default: 'deny', allow: ['echo', 'add'], deny: [{ tool: 'echo', args: { message: '/^rm -rf/' }, reason: 'no destructive commands' }] },
+        }),
+      },
+    });
+    gateway = await startHttpGateway(config.dir);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('server/discover names the revision, the capabilities it serves, serverInfo and caching hints', async () => {
+    const reply = await modernCall(gateway.url, 1, 'server/discover');
+    expect(reply.status).toBe(200);
+    expect(reply.contentType).toContain('application/json');
+    expect(reply.response.id).toBe(1);
+    const result = reply.response.result as Record<string, unknown>;
+    expect(result).toMatchObject({ supportedVersions: [MODERN], resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
+    expect(result.capabilities).toMatchObject({ tools: { listChanged: true } });
+    expect((result._meta as Record<string, unknown>)['io.modelcontextprotocol/serverInfo']).toMatchObject({ name: 'mcpgate' });
+  });
+
+  it('tools/list: the policy-filtered catalog, stamped complete with hints', async () => {
+    const reply = await modernCall(gateway.url, 2, 'tools/list');
+    const result = reply.response.result as { tools: Array<{ name: string }>; resultType: string; ttlMs: number };
+    expect(result.tools.map((t) => t.name).sort()).toEqual(['echo__add', 'echo__echo']);
+    expect(result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
+  });
+
+  it('tools/call: forwarded and audited under the caller key, like a session call', async () => {
+    const reply = await modernCall(gateway.url, 3, 'tools/call', { name: 'echo__echo', arguments: { message: 'modern hello' } });
+    expect(reply.status).toBe(200);
+    const result = reply.response.result as Record<string, unknown>;
+    expect(textOf(result)).toContain('modern hello');
+    expect(result.resultType).toBe('complete');
+    expect(result.ttlMs).toBeUndefined(); // a call result is not cacheable
+    expect((result._meta as Record<string, unknown>)['io.modelcontextprotocol/serverInfo']).toMatchObject({ name: 'mcpgate' });
+    const isDecision = (r: Record<string, unknown>) => r.event === 'mcpgate.tool.decision' && JSON.stringify(r.arguments).includes('modern hello');
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((d) => isDecision(d) && rs.some((r) => r.event === 'mcpgate.tool.result' && r.call === d.call)));
+    const decision = records.find(isDecision);
+    expect(decision).toMatchObject({ decision: 'allow', public_name: 'echo__echo' });
+    expect(String(decision?.session)).toMatch(/^k_[a-z2-7]{16}$/);
+    expect(records.find((r) => r.event === 'mcpgate.tool.result' && r.call === decision?.call)).toMatchObject({ outcome: 'ok', session: decision?.session });
+  });
+
+  it('tools/call: a deny rule refuses a modern call with its reason, audited', async () => {
+    const reply = await modernCall(gateway.url, 4, 'tools/call', { name: 'echo__echo', arguments: { message: 'rm -rf /' } });
+    const result = reply.response.result as Record<string, unknown>;
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('no destructive commands');
+    expect(result.resultType).toBe('complete');
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.decision' && r.decision === 'deny'));
+    expect(records.find((r) => r.decision === 'deny')).toMatchObject({ decided_by: 'rule', reason: 'no destructive commands' });
+  });
+
+  it('a 2025 session on the same listener is served as before, beside modern requests', async () => {
+    const client = await gateway.connect();
+    const [legacy, modern] = await Promise.all([
+      client.callTool({ name: 'echo__echo', arguments: { message: 'legacy side' } }),
+      modernCall(gateway.url, 5, 'tools/call', { name: 'echo__echo', arguments: { message: 'modern side' } }),
+    ]);
+    expect(textOf(legacy)).toContain('legacy side');
+    expect((legacy as Record<string, unknown>).resultType).toBeUndefined();
+    expect(textOf(modern.response.result)).toContain('modern side');
+    await client.close();
+  });
+
+  it('removed and unknown methods are 404 -32601 with the request id', async () => {
+    for (const method of ['initialize', 'ping', 'logging/setLevel', 'resources/subscribe', 'no/such']) {
+      const reply = await modernCall(gateway.url, `m-${method}`, method);
+      expect(reply.status, method).toBe(404);
+      expect(reply.response).toMatchObject({ id: `m-${method}`, error: { code: -32601 } });
+    }
+  });
+
+  it('envelope and header validation: 400 with the spec code and the request id', async () => {
+    const body = modernRequest(7, 'tools/list');
+    const cases: Array<[string, Record<string, unknown>, Record<string, string | null>, number]> = [
+      ['no MCP-Protocol-Version header', body, { 'mcp-protocol-version': null }, -32020],
+      ['header differs from _meta', body, { 'mcp-protocol-version': '2027-01-01' }, -32020],
+      ['Mcp-Method differs', body, { 'mcp-method': 'prompts/list' }, -32020],
+      ['Mcp-Name differs', modernRequest(7, 'tools/call', { name: 'echo__echo', arguments: { message: 'x' } }), { 'mcp-name': 'echo__add' }, -32020],
+      ['unsupported version', { ...body, params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2099-01-01', 'io.modelcontextprotocol/clientCapabilities': {} } } }, { 'mcp-protocol-version': '2099-01-01' }, -32022],
+      ['no clientCapabilities', { ...body, params: { _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN } } }, {}, -32602],
+      ['modern header, no _meta', { jsonrpc: '2.0', id: 7, method: 'tools/list' }, {}, -32602],
+    ];
+    for (const [what, request, headers, code] of cases) {
+      const reply = await modernPost(gateway.url, request, headers);
+      expect(reply.status, what).toBe(400);
+      expect(reply.response, what).toMatchObject({ id: 7, error: { code } });
+    }
+    const unsupported = await modernPost(gateway.url, cases[4]![1], cases[4]![2]);
+    expect(unsupported.response.error?.data).toMatchObject({ supported: [MODERN], requested: '2099-01-01' });
+  });
+
+  it('a resource that does not exist is -32602 with data.uri for a modern caller', async () => {
+    const reply = await modernCall(gateway.url, 8, 'resources/read', { uri: 'file:///nowhere' });
+    expect(reply.response).toMatchObject({ id: 8, error: { code: -32602, data: { uri: 'file:///nowhere' } } });
+  });
+});
