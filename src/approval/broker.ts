@@ -30,6 +30,7 @@ import { SessionMemory } from './sessionMemory.js';
 import { parseHost, type Host } from '../network/address.js';
 import { printable } from '../printable.js';
 import { messageOf } from '../errors.js';
+import { APPROVAL_INPUT_KEY, InputRequired, isInputSource } from '../protocol/inputRequired.js';
 
 /** One call (or connection) waiting for approval. */
 export interface AskContext {
@@ -134,7 +135,10 @@ export class ApprovalBroker {
 
   /** Decides an ask; never rejects (fail closed). */
   decide(ctx: AskContext): Promise<ApprovalAnswer> {
-    const decided = this.decideOnce(ctx).catch((error: unknown) => deny('default', `approval failed: ${messageOf(error)}: denied (fail closed)`, 0, 'none'));
+    const decided = this.decideOnce(ctx).catch((error: unknown) => {
+      if (error instanceof InputRequired) throw error; // a modern caller is asked in its result (protocol/inputRequired.ts)
+      return deny('default', `approval failed: ${messageOf(error)}: denied (fail closed)`, 0, 'none');
+    });
     this.inflight.add(decided);
     void decided.finally(() => this.inflight.delete(decided));
     return decided;
@@ -230,7 +234,10 @@ export class ApprovalBroker {
       }
       // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
       const allowAlways = this.options.config.allowAlways && !managed;
-      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
+      // A stateless caller whose key names no one client cannot hold "for this session" (docs/protocol.md §7.4).
+      const allowSession = (session as { specific?: boolean } | undefined)?.specific !== false;
+      const answer =
+        human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways, allowSession) : await this.enqueue(ctx, controller.signal, allowAlways);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
@@ -283,16 +290,20 @@ export class ApprovalBroker {
     return 'session';
   }
 
-  private async elicit(ctx: AskContext, session: ClientSession, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
-    const params = elicitationParams(describeAsk(ctx.asked, ctx.verdict, this.options.redactor), allowAlways);
+  private async elicit(ctx: AskContext, session: ClientSession, signal: AbortSignal, allowAlways: boolean, allowSession: boolean): Promise<HumanAnswer> {
+    const params = elicitationParams(describeAsk(ctx.asked, ctx.verdict, this.options.redactor), allowAlways, allowSession);
     try {
-      const result = await session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
-        signal,
-        timeout: CLIENT_REQUEST_TIMEOUT_MS,
-        ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
-      });
-      return readElicitation(result, allowAlways);
+      const result = isInputSource(session)
+        ? await session.input(APPROVAL_INPUT_KEY, { method: 'elicitation/create', params })
+        : await session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
+            signal,
+            timeout: CLIENT_REQUEST_TIMEOUT_MS,
+            ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
+          });
+      const answer = readElicitation(result, allowAlways);
+      return answer.allow && answer.scope === 'session' && !allowSession ? { allow: true, scope: 'once' } : answer;
     } catch (error) {
+      if (error instanceof InputRequired) throw error;
       if (signal.aborted) throw signal.reason;
       return { allow: false, reason: `the approval request to the client failed (${messageOf(error)}): denied (fail closed)`, failed: true };
     }

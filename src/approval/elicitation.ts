@@ -57,8 +57,8 @@ const ElicitResult = z.object({
 });
 
 /** The `elicitation/create` params for one ask. */
-export function elicitationParams(asked: AskedCall | AskedConnection, allowAlways: boolean): Record<string, unknown> {
-  const choices = APPROVAL_CHOICES.filter((choice) => allowAlways || choice.const !== 'always');
+export function elicitationParams(asked: AskedCall | AskedConnection, allowAlways: boolean, allowSession = true): Record<string, unknown> {
+  const choices = APPROVAL_CHOICES.filter((choice) => (allowAlways || choice.const !== 'always') && (allowSession || choice.const !== 'session'));
   return {
     mode: 'form',
     // one line each, whatever the upstream named its tool or host (summary.ts: printable)

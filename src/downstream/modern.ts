@@ -10,7 +10,9 @@ import { ErrorCodes, ProtocolError, toWireError } from '../errors.js';
 import { checkVersion, readEnvelope, type Envelope } from '../protocol/envelope.js';
 import { checkParamHeaders, checkRoutingHeaders, checkVersionHeader, type HeaderBag, type ParamHeader } from '../protocol/headers.js';
 import { modernResult } from '../protocol/results.js';
+import { InputRequired } from '../protocol/inputRequired.js';
 import { MODERN_VERSIONS, REMOVED_METHODS } from '../protocol/revisions.js';
+import { inputRequiredResult, resumeRound, type RoundDeps } from './modernRounds.js';
 import { ModernCaller, type ModernOrigin } from './modernCaller.js';
 import type { ModernStream } from './modernStream.js';
 import type { RequestExtra } from './session.js';
@@ -27,6 +29,8 @@ export interface ModernHost {
   paramHeaders(toolName: string): readonly ParamHeader[] | undefined;
   /** Holds a `subscriptions/listen` stream open until the client or the gateway ends it. */
   listen(caller: ModernCaller, id: RequestId, params: Record<string, unknown>): Promise<void>;
+  /** Sealing and opening `requestState`s (multi-round-trip requests). */
+  readonly rounds: RoundDeps;
 }
 
 /** Methods the dispatcher answers for a modern caller (the rest are -32601). */
@@ -98,7 +102,13 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
         return;
       default:
         if (!DISPATCHED.has(request.method)) throw notFound(request.method);
-        result = (await host.dispatch(caller, request, { signal: stream.signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] })) as Record<string, unknown>;
+        await resumeRound(host.rounds, request.method, params, caller);
+        try {
+          result = (await host.dispatch(caller, request, { signal: stream.signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] })) as Record<string, unknown>;
+        } catch (error) {
+          if (!(error instanceof InputRequired)) throw error;
+          result = await inputRequiredResult(host.rounds, request.method, params, caller, error);
+        }
     }
     stream.finish({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) }, 200);
   } catch (error) {

@@ -8,6 +8,8 @@ import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol
 import type { ClientLayer, Identity } from '../policy/clients.js';
 import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
 import { passesLogLevel, type Envelope } from '../protocol/envelope.js';
+import { InputRequired, type InputRequest, type InputSource } from '../protocol/inputRequired.js';
+import type { RequestState } from '../protocol/requestState.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
 import type { ModernStream } from './modernStream.js';
 
@@ -24,7 +26,7 @@ export interface ModernOrigin {
 export type UpstreamAskHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<Result>;
 
 /** One modern request's caller. */
-export class ModernCaller {
+export class ModernCaller implements InputSource {
   /** The caller key (docs/protocol.md "Sessions"): what a legacy session id is for a stateless client. */
   readonly id: string;
   readonly transportKind: 'stdio' | 'http';
@@ -42,6 +44,8 @@ export class ModernCaller {
   readonly subscriptions = new Set<string>();
   /** Set while one of its calls can route an upstream's ask to it (bridging). */
   onUpstreamAsk: UpstreamAskHandler | undefined;
+  /** This request retries an earlier round: its verified state and the client's answers. */
+  resumed: { readonly state: RequestState; readonly responses: Readonly<Record<string, unknown>> } | undefined;
 
   constructor(
     readonly envelope: Envelope,
@@ -81,6 +85,17 @@ export class ModernCaller {
   /** A log message: only when this request set a `logLevel` it passes (server/utilities/logging). */
   log(params: Record<string, unknown>): void {
     if (passesLogLevel(this.envelope.logLevel, params.level)) this.notify({ method: 'notifications/message', params });
+  }
+
+  /**
+   * The answer to `request` from this retry's `inputResponses`, if the verified state says `key` was
+   * asked in the last round; else this request ends asking for it (unknown keys are ignored, a
+   * missing answer is asked again: basic/patterns/mrtr § Error Handling).
+   */
+  async input(key: string, request: InputRequest): Promise<unknown> {
+    const resumed = this.resumed;
+    if (resumed && Object.hasOwn(resumed.state.asked, key) && Object.hasOwn(resumed.responses, key)) return resumed.responses[key];
+    throw new InputRequired(key, request);
   }
 
   /** Nothing is buffered: notifications are written as they come. */

@@ -11,6 +11,7 @@ import type { Subscriptions } from '../pipeline/subscriptions.js';
 import { Listener, Listeners, type ListedKind, type ResourceWatch } from './listeners.js';
 import type { ModernHost } from './modern.js';
 import type { ModernCaller } from './modernCaller.js';
+import type { RoundDeps } from './modernRounds.js';
 import type { ClientSession, RequestExtra } from './session.js';
 
 /** What the modern host needs from the gateway. */
@@ -21,6 +22,8 @@ export interface ModernHostDeps {
   /** The gateway's dispatcher (tracing included). */
   dispatch(caller: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result>;
   readonly instructions?: string;
+  /** Sealing and opening request states. */
+  readonly rounds: RoundDeps;
 }
 
 /**
@@ -36,8 +39,11 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
   readonly listeners: Listeners;
   private readonly watchers = new Map<Listener, Map<string, ClientSession>>();
 
+  readonly rounds: RoundDeps;
+
   constructor(private readonly deps: ModernHostDeps) {
     this.listeners = new Listeners(this);
+    this.rounds = deps.rounds;
   }
 
   discover(): { capabilities: Record<string, unknown>; instructions?: string } {

@@ -13,7 +13,7 @@
 import { CompactEncrypt, compactDecrypt, decodeProtectedHeader } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ErrorCodes, ProtocolError } from '../errors.js';
+import { ErrorCodes, GatewayError, ProtocolError } from '../errors.js';
 
 /** What a state says (strict: a payload with anything else is not one of ours). */
 export const RequestStateSchema = z.strictObject({
@@ -160,4 +160,23 @@ export class RequestStateCodec {
     if (!(await this.replay.consume(state.jti, state.exp * 1000))) return reject('already used (each requestState is good for one retry)');
     return { ok: true, state };
   }
+}
+
+/**
+ * The state keys from `MCPGATE_REQUEST_STATE_KEY`: comma-separated `kid:base64url-of-32-bytes`, the
+ * first seals, all open (rotation: put the new key first, keep the old one until its states expired).
+ * Unset: a random key of this process. Anything malformed is an error (never a silent random key:
+ * replicas would then refuse each other's states).
+ */
+export function stateKeysFrom(value: string | undefined): { current: StateKey; previous: StateKey[] } {
+  if (value === undefined || value.trim() === '') return { current: randomStateKey(), previous: [] };
+  const keys = value.split(',').map((part, i) => {
+    const match = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9_-]+={0,2})$/.exec(part.trim());
+    const key = match ? Buffer.from(match[2] as string, 'base64url') : undefined;
+    if (!match || key?.length !== 32) {
+      throw new GatewayError(ErrorCodes.CONFIG_INVALID, `MCPGATE_REQUEST_STATE_KEY entry ${i + 1} is not kid:<32 bytes in base64url> (generate one with: node -e "console.log('k1:'+crypto.randomBytes(32).toString('base64url'))")`);
+    }
+    return { kid: match[1] as string, key: new Uint8Array(key) };
+  });
+  return { current: keys[0] as StateKey, previous: keys.slice(1) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryReplayGuard, RequestStateCodec, randomStateKey, type NewRequestState, type StateBinding } from '../../src/protocol/requestState.js';
+import { MemoryReplayGuard, RequestStateCodec, randomStateKey, stateKeysFrom, type NewRequestState, type StateBinding } from '../../src/protocol/requestState.js';
 import { canonicalJson, jsonDigest } from '../../src/protocol/canonicalJson.js';
 import { callerKey, isSpecificKey } from '../../src/protocol/callerKey.js';
 
@@ -91,5 +91,24 @@ describe('caller key', () => {
     expect(isSpecificKey({ subject: 'alice', clientName: 'x', session: undefined }, false)).toBe(false);
     expect(isSpecificKey({ subject: 'alice', clientName: 'x', session: undefined }, true)).toBe(true);
     expect(isSpecificKey({ subject: 'anonymous', clientName: 'x', session: undefined }, true)).toBe(false);
+  });
+});
+
+describe('MCPGATE_REQUEST_STATE_KEY', () => {
+  it('reads kid:key pairs, the first sealing, all opening; unset is a random key', async () => {
+    const a = Buffer.alloc(32, 1).toString('base64url');
+    const b = Buffer.alloc(32, 2).toString('base64url');
+    const keys = stateKeysFrom(` new:${a}, old:${b}`);
+    expect(keys.current.kid).toBe('new');
+    expect(keys.previous.map((k) => k.kid)).toEqual(['old']);
+    const oldCodec = new RequestStateCodec(keys.previous[0]!);
+    const rotated = new RequestStateCodec(keys.current, keys.previous);
+    expect((await rotated.open(await oldCodec.seal(payload, 60_000), binding)).ok).toBe(true);
+    expect(stateKeysFrom(undefined).current.key).toHaveLength(32);
+  });
+
+  it('refuses a malformed entry instead of falling back to a random key', () => {
+    expect(() => stateKeysFrom('k1:short')).toThrow(/MCPGATE_REQUEST_STATE_KEY entry 1/);
+    expect(() => stateKeysFrom(`${Buffer.alloc(32).toString('base64url')}`)).toThrow(/kid:/);
   });
 });

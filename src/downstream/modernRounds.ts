@@ -1,0 +1,60 @@
+/**
+ * The rounds of a multi-round-trip request for a modern caller (basic/patterns/mrtr): a retry's
+ * `requestState` is opened and checked against this request before anything runs (sealed, bound
+ * to method, target, arguments digest, policy version and caller key, unexpired, single-use:
+ * protocol/requestState.ts), and a stage's {@link InputRequired} becomes the `input_required`
+ * result with a fresh sealed state. Nothing is kept between rounds in this process: any gateway
+ * sharing the state key can continue the call.
+ */
+import { randomBytes } from 'node:crypto';
+import { jsonDigest } from '../protocol/canonicalJson.js';
+import type { InputRequired } from '../protocol/inputRequired.js';
+import { stateRejected, type RequestStateCodec, type StateBinding } from '../protocol/requestState.js';
+import { INPUT_METHODS } from '../protocol/revisions.js';
+import type { ModernCaller } from './modernCaller.js';
+
+/** What the rounds need from the gateway. */
+export interface RoundDeps {
+  readonly states: RequestStateCodec;
+  /** Digest of the policy in force: a state issued under another policy is void. */
+  readonly policyVersion: string;
+  /** How long an answer may take (approval.timeout): the state's lifetime. */
+  readonly stateTtlMs: number;
+}
+
+/** The binding of a request: what its state must have been issued for. */
+export function bindingOf(method: string, params: Record<string, unknown>, caller: ModernCaller, policyVersion: string): StateBinding {
+  const target = method === 'resources/read' ? params.uri : params.name;
+  const args = method === 'resources/read' ? {} : (params.arguments ?? {});
+  return { m: method, t: typeof target === 'string' ? target : '', ad: jsonDigest(args), pv: policyVersion, sub: caller.id };
+}
+
+/**
+ * A retry (params.requestState present): opens and consumes its state, then lets the caller answer
+ * from `inputResponses`. Throws a -32602 naming why a state is refused (forged, altered, expired,
+ * replayed, another caller's, other arguments, an older policy).
+ */
+export async function resumeRound(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller): Promise<void> {
+  if (params.requestState === undefined || !INPUT_METHODS.has(method)) return;
+  const opened = await deps.states.open(params.requestState, bindingOf(method, params, caller, deps.policyVersion));
+  if (!opened.ok) throw stateRejected(opened.reason);
+  const responses = params.inputResponses;
+  caller.resumed = { state: opened.state, responses: typeof responses === 'object' && responses !== null && !Array.isArray(responses) ? (responses as Record<string, unknown>) : {} };
+}
+
+/** The `input_required` result asking what `needed` names, with the state the retry must bring back. */
+export async function inputRequiredResult(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller, needed: InputRequired): Promise<Record<string, unknown>> {
+  const previous = caller.resumed?.state;
+  const binding = bindingOf(method, params, caller, deps.policyVersion);
+  const requestState = await deps.states.seal(
+    {
+      ...binding,
+      call: previous?.call ?? randomBytes(9).toString('base64url'),
+      kind: needed.kind,
+      asked: { [needed.key]: jsonDigest(needed.request) },
+      round: Math.min(64, (previous?.round ?? 0) + 1),
+    },
+    deps.stateTtlMs,
+  );
+  return { resultType: 'input_required', inputRequests: { [needed.key]: needed.request }, requestState };
+}
