@@ -301,6 +301,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
     const owner = upstream.soleOwner();
     const session = owner ? this.sessions.get(owner.session) : undefined;
+    const modern = owner && !session ? this.modern.callerFor(owner) : undefined;
+    if (modern) return modern.upstreamAsk(this.redactor.scrubJson(request));
     if (!owner || !session) {
       throw new WireError(
         ErrorCode.InvalidRequest,

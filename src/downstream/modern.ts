@@ -106,9 +106,10 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
         try {
           result = (await host.dispatch(caller, request, { signal: stream.signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] })) as Record<string, unknown>;
         } catch (error) {
-          if (!(error instanceof InputRequired)) throw error;
+          if (!(error instanceof InputRequired)) throw caller.failure ?? error;
           result = await inputRequiredResult(host.rounds, request.method, params, caller, error);
         }
+        if (caller.failure) throw caller.failure; // the upstream needed an undeclared capability: -32021
     }
     stream.finish({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) }, 200);
   } catch (error) {

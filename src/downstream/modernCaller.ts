@@ -4,10 +4,11 @@
  * to reach it (only through this request's own stream: no request is ever sent to a modern
  * client; what the gateway needs from it travels as `input_required`).
  */
-import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCodes, type ProtocolError, WireError } from '../errors.js';
 import type { ClientLayer, Identity } from '../policy/clients.js';
 import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
-import { passesLogLevel, type Envelope } from '../protocol/envelope.js';
+import { missingCapability, passesLogLevel, type Envelope } from '../protocol/envelope.js';
 import { InputRequired, type InputRequest, type InputSource } from '../protocol/inputRequired.js';
 import type { RequestState } from '../protocol/requestState.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
@@ -22,8 +23,12 @@ export interface ModernOrigin {
   readonly subjectIsSession: boolean;
 }
 
-/** Answers the upstream requests (elicitation, sampling, roots) of a call made for a modern caller. */
-export type UpstreamAskHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<Result>;
+/** The client capability each server→client request needs. */
+const CAPABILITY_OF: Readonly<Record<string, 'sampling' | 'elicitation' | 'roots'>> = {
+  'sampling/createMessage': 'sampling',
+  'elicitation/create': 'elicitation',
+  'roots/list': 'roots',
+};
 
 /** One modern request's caller. */
 export class ModernCaller implements InputSource {
@@ -42,8 +47,8 @@ export class ModernCaller implements InputSource {
   calls = 0;
   /** Legacy `resources/subscribe` bookkeeping: a modern caller subscribes through `subscriptions/listen`. */
   readonly subscriptions = new Set<string>();
-  /** Set while one of its calls can route an upstream's ask to it (bridging). */
-  onUpstreamAsk: UpstreamAskHandler | undefined;
+  /** Set when serving the request needed a capability the caller did not declare: the request's answer (-32021). */
+  failure: ProtocolError | undefined;
   /** This request retries an earlier round: its verified state and the client's answers. */
   resumed: { readonly state: RequestState; readonly responses: Readonly<Record<string, unknown>> } | undefined;
 
@@ -96,6 +101,21 @@ export class ModernCaller implements InputSource {
     const resumed = this.resumed;
     if (resumed && Object.hasOwn(resumed.state.asked, key) && Object.hasOwn(resumed.responses, key)) return resumed.responses[key];
     throw new InputRequired(key, request);
+  }
+
+  /**
+   * An upstream asked this caller something (elicitation, sampling, roots) during its call. A
+   * capability the envelope does not declare fails the whole request with -32021 (the server
+   * "MUST NOT rely on" it); a declared one cannot be relayed yet (bridging, docs/protocol.md §7.6):
+   * the upstream is refused either way, and never gets an answer the client did not give.
+   */
+  upstreamAsk(request: JSONRPCRequest): never {
+    const capability = CAPABILITY_OF[request.method];
+    if (capability && this.clientCapabilities[capability] === undefined) {
+      this.failure ??= missingCapability(capability, `the upstream's ${request.method} during this call`);
+      throw this.failure;
+    }
+    throw new WireError(-32600, `mcpgate cannot relay ${request.method.slice(0, 64)} from an upstream to a 2026-07-28 caller yet`, { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE });
   }
 
   /** Nothing is buffered: notifications are written as they come. */

@@ -38,6 +38,8 @@ function asSession(caller: ModernCaller): ClientSession {
 export class GatewayModernHost implements ModernHost, ResourceWatch {
   readonly listeners: Listeners;
   private readonly watchers = new Map<Listener, Map<string, ClientSession>>();
+  /** Modern requests in the pipeline, by caller key (for attributing an upstream's asks). */
+  private readonly inflight = new Map<string, Set<ModernCaller>>();
 
   readonly rounds: RoundDeps;
 
@@ -62,8 +64,27 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
     caller.clientRules = this.deps.clients.forIdentity(caller.identity);
   }
 
-  dispatch(caller: ModernCaller, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
-    return this.deps.dispatch(asSession(caller), request, extra);
+  async dispatch(caller: ModernCaller, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+    let calls = this.inflight.get(caller.id);
+    if (!calls) this.inflight.set(caller.id, (calls = new Set()));
+    calls.add(caller);
+    try {
+      return await this.deps.dispatch(asSession(caller), request, extra);
+    } finally {
+      calls.delete(caller);
+      if (calls.size === 0) this.inflight.delete(caller.id);
+    }
+  }
+
+  /**
+   * The modern request an upstream's in-flight call belongs to: only when its caller key has
+   * exactly this one request in flight (the legacy wire says nothing more; else undecidable: none).
+   */
+  callerFor(owner: { readonly session: string; readonly requestId?: RequestId }): ModernCaller | undefined {
+    const calls = this.inflight.get(owner.session);
+    if (!calls || calls.size !== 1) return undefined;
+    const [caller] = calls as Set<ModernCaller>;
+    return caller;
   }
 
   paramHeaders(toolName: string): readonly ParamHeader[] | undefined {

@@ -2,8 +2,9 @@
  * The MCP conformance suite's server requirements for revision 2025-11-25, run (under Node 22, as
  * the suite needs) against `mcpgate serve --transport http` fronting our conformance fixture with
  * `prefix: ""` (so the suite sees the names it expects). Every check must pass; SHOULD-level
- * warnings are reported. The 2026-07-28 requirements are not met yet: `npm run conformance:2026`
- * prints where they stand.
+ * warnings are reported. For 2026-07-28 every scored check passes except the multi-round-trip
+ * scenarios (`input-required-result-*`: they need bridging a 2025 upstream's mid-call asks, not
+ * built yet); `npm run conformance:2026` prints the details.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runServerRequirements, startConformanceGateway, type ConformanceGateway } from '../support/conformance.js';
@@ -33,5 +34,15 @@ describe('MCP conformance through the gateway', () => {
     const failedChecks = run.checks.filter((c) => c.status === 'FAILURE').map((c) => `${c.scenario}:${c.id}: ${c.errorMessage}`);
     expect({ failing, failedChecks }, run.output.slice(-8000)).toEqual({ failing: [], failedChecks: [] });
     expect(run.failed).toBe(0);
+  }, 300_000);
+
+  it('passes every scored 2026-07-28 server check outside the multi-round-trip scenarios', async () => {
+    const run = await runServerRequirements(target.gateway.url, '2026-07-28');
+    const scored = run.checks.filter((c) => !run.notScored.has(c.scenario));
+    const passed = scored.filter((c) => c.status === 'SUCCESS').length;
+    console.log(`conformance 2026-07-28: scored ${passed}/${scored.length} checks; all ${run.passed}/${run.passed + run.failed} through mcpgate`);
+    expect(run.scenarios.size).toBeGreaterThanOrEqual(37);
+    const failed = scored.filter((c) => c.status === 'FAILURE' && !c.scenario.startsWith('input-required-result-')).map((c) => `${c.scenario}:${c.id}: ${c.errorMessage}`);
+    expect(failed, run.output.slice(-8000)).toEqual([]);
   }, 300_000);
 });

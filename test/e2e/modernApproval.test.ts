@@ -36,10 +36,10 @@ describe('approvals for modern callers over input_required', () => {
       gateway: { approval: { channel: 'elicitation' } },
       servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'], allow: ['add'] } }) },
     });
-    [gateway, second] = await Promise.all([
-      startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY }),
-      startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY }),
-    ]);
+    // One after the other: the first takes the audit log's first chain (config.auditFile), the
+    // second another one (docs/audit.md "Several gateways, one log"); same config, same policy version.
+    gateway = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
+    second = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
   });
 
   afterAll(async () => {
