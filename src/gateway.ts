@@ -323,7 +323,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     if (notification.method === 'notifications/message') {
       const owner = upstream.soleOwner();
       const session = owner ? this.sessions.get(owner.session) : undefined;
+      const modern = owner && !session ? this.modern.callerFor(owner) : undefined;
       if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
+      else if (modern) modern.log({ ...params, logger: params.logger ?? upstream.name }); // only at the request's own logLevel
       else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
       return;
     }

@@ -218,18 +218,8 @@ export class HttpListener {
 
   /** A POST without a session id: a modern (2026-07-28) request (modernHttp.ts), else a 2025 `initialize`. */
   private async sessionless(req: IncomingMessage, res: ServerResponse, identity: Identity | undefined): Promise<void> {
-    const body = await readBody(req);
-    if (body.tooLarge) {
-      sendError(res, 413, -32000, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(body.text);
-    } catch {
-      sendError(res, 400, -32700, 'Parse error: Invalid JSON');
-      return;
-    }
+    const value = await readJson(req, res);
+    if (value === NO_BODY) return;
     if (!isModernPost(value, req)) {
       await this.startSession(req, res, identity, value);
       return;
@@ -246,18 +236,8 @@ export class HttpListener {
       await this.exchange(entry.exchanges, req, res, () => entry.transport.handleRequest(req, res));
       return;
     }
-    const body = await readBody(req);
-    if (body.tooLarge) {
-      sendError(res, 413, -32000, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(body.text);
-    } catch {
-      sendError(res, 400, -32700, 'Parse error: Invalid JSON');
-      return;
-    }
+    const value = await readJson(req, res);
+    if (value === NO_BODY) return;
     if (!this.options.jsonResponse && isToolCall(value) && entry.session.initialized) {
       // No AsyncLocalStorage context: nothing of a fast call goes through the SDK transport.
       const request = value;
@@ -389,6 +369,23 @@ function sameGroups(a: Identity | undefined, b: Identity | undefined): boolean {
   const left = a?.groups ?? [];
   const right = new Set(b?.groups ?? []);
   return left.length === right.size && left.every((group) => right.has(group));
+}
+
+const NO_BODY = Symbol('no body');
+
+/** The request's JSON body; NO_BODY when it was too large or not JSON (the error is already sent). */
+async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
+  const body = await readBody(req);
+  if (body.tooLarge) {
+    sendError(res, 413, -32000, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
+    return NO_BODY;
+  }
+  try {
+    return JSON.parse(body.text);
+  } catch {
+    sendError(res, 400, -32700, 'Parse error: Invalid JSON');
+    return NO_BODY;
+  }
 }
 
 function sendError(res: ServerResponse, status: number, code: number, message: string): void {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, startHttpGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
-import { MODERN, modernCall, modernPost, modernRequest } from '../support/modern.js';
+import { MODERN, modernCall, modernHeaders, modernPost, modernRequest, parseReply } from '../support/modern.js';
 
 describe('modern (2026-07-28) callers over HTTP', () => {
   let config: TempConfig;
@@ -18,6 +18,7 @@ describe('modern (2026-07-28) callers over HTTP', () => {
         echo: fixtureServer('echo', {
           tools: { default: 'deny', allow: ['echo', 'add'], deny: [{ tool: 'echo', args: { message: '/^rm -rf/' }, reason: 'no destructive commands' }] },
         }),
+        conf: fixtureServer('conformance', { tools: { default: 'allow' } }),
       },
     });
     gateway = await startHttpGateway(config.dir);
@@ -42,7 +43,7 @@ describe('modern (2026-07-28) callers over HTTP', () => {
   it('tools/list: the policy-filtered catalog, stamped complete with hints', async () => {
     const reply = await modernCall(gateway.url, 2, 'tools/list');
     const result = reply.response.result as { tools: Array<{ name: string }>; resultType: string; ttlMs: number };
-    expect(result.tools.map((t) => t.name).sort()).toEqual(['echo__add', 'echo__echo']);
+    expect(result.tools.map((t) => t.name).filter((n) => n.startsWith('echo__')).sort()).toEqual(['echo__add', 'echo__echo']);
     expect(result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
   });
 
@@ -110,6 +111,48 @@ describe('modern (2026-07-28) callers over HTTP', () => {
     }
     const unsupported = await modernPost(gateway.url, cases[4]![1], cases[4]![2]);
     expect(unsupported.response.error?.data).toMatchObject({ supported: [MODERN], requested: '2099-01-01' });
+  });
+
+  it("an upstream's log messages reach a modern caller only at the logLevel its request set", async () => {
+    const quiet = await modernCall(gateway.url, 20, 'tools/call', { name: 'conf__test_tool_with_logging', arguments: {} });
+    expect(quiet.contentType).toContain('application/json');
+    expect(quiet.messages).toHaveLength(1);
+    const loud = await modernCall(gateway.url, 21, 'tools/call', { name: 'conf__test_tool_with_logging', arguments: {} }, {}, { 'io.modelcontextprotocol/logLevel': 'info' });
+    expect(loud.contentType).toContain('text/event-stream');
+    expect(loud.messages.filter((m) => m.method === 'notifications/message')).toHaveLength(3);
+    expect(loud.response.result?.resultType).toBe('complete');
+    const above = await modernCall(gateway.url, 22, 'tools/call', { name: 'conf__test_tool_with_logging', arguments: {} }, {}, { 'io.modelcontextprotocol/logLevel': 'error' });
+    expect(above.messages.filter((m) => m.method === 'notifications/message')).toEqual([]);
+  });
+
+  it('an upstream asking for a capability the caller did not declare ends the request with -32021 (HTTP 400)', async () => {
+    const reply = await modernCall(gateway.url, 23, 'tools/call', { name: 'conf__test_missing_capability', arguments: {} });
+    expect(reply.status).toBe(400);
+    expect(reply.response).toMatchObject({ id: 23, error: { code: -32021, data: { requiredCapabilities: { sampling: {} } } } });
+  });
+
+  it('subscriptions/listen: acknowledged first, then list changes tagged with the subscription id', async () => {
+    const body = modernRequest('listen-1', 'subscriptions/listen', { notifications: { toolsListChanged: true } });
+    const controller = new AbortController();
+    const res = await fetch(gateway.url, { method: 'POST', headers: modernHeaders(body), body: JSON.stringify(body), signal: controller.signal });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const frames = () => parseReply(200, 'text/event-stream', text).messages;
+    const until = async (predicate: () => boolean) => {
+      while (!predicate()) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`listen stream ended: ${text}`);
+        text += new TextDecoder().decode(value);
+      }
+    };
+    await until(() => frames().length >= 1);
+    expect(frames()[0]).toMatchObject({ method: 'notifications/subscriptions/acknowledged', params: { notifications: { toolsListChanged: true } } });
+    await modernCall(gateway.url, 24, 'tools/call', { name: 'conf__test_trigger_tool_change', arguments: {} });
+    await until(() => frames().some((f) => f.method === 'notifications/tools/list_changed'));
+    const changed = frames().find((f) => f.method === 'notifications/tools/list_changed') as { params: { _meta: Record<string, unknown> } };
+    expect(changed.params._meta['io.modelcontextprotocol/subscriptionId']).toBe('listen-1');
+    controller.abort();
   });
 
   it('a resource that does not exist is -32602 with data.uri for a modern caller', async () => {
