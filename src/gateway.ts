@@ -236,6 +236,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   async close(): Promise<void> {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
     this.modern.listeners.closeAll();
+    this.modern.parked.closeAll();
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
     await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
@@ -301,8 +302,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
     const owner = upstream.soleOwner();
     const session = owner ? this.sessions.get(owner.session) : undefined;
+    const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
     const modern = owner && !session ? this.modern.callerFor(owner) : undefined;
-    if (modern) return modern.upstreamAsk(this.redactor.scrubJson(request));
+    if (modern) return modern.upstreamAsk(forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused));
     if (!owner || !session) {
       throw new WireError(
         ErrorCode.InvalidRequest,
@@ -312,7 +314,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     }
     // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt;
     // any upstream may put a resolved secret into what it asks the client: redact it first
-    const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
     return session.forwardRequest(forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused), signal, owner.requestId);
   }
 

@@ -11,7 +11,8 @@ import { checkVersion, readEnvelope, type Envelope } from '../protocol/envelope.
 import { checkParamHeaders, checkRoutingHeaders, checkVersionHeader, type HeaderBag, type ParamHeader } from '../protocol/headers.js';
 import { modernResult } from '../protocol/results.js';
 import { InputRequired } from '../protocol/inputRequired.js';
-import { MODERN_VERSIONS, REMOVED_METHODS } from '../protocol/revisions.js';
+import { INPUT_METHODS, MODERN_VERSIONS, REMOVED_METHODS } from '../protocol/revisions.js';
+import { BridgedCall, resumeBridge, settle, type ParkedCalls } from './modernBridge.js';
 import { inputRequiredResult, resumeRound, type RoundDeps } from './modernRounds.js';
 import { ModernCaller, type ModernOrigin } from './modernCaller.js';
 import type { ModernStream } from './modernStream.js';
@@ -31,6 +32,8 @@ export interface ModernHost {
   listen(caller: ModernCaller, id: RequestId, params: Record<string, unknown>): Promise<void>;
   /** Sealing and opening `requestState`s (multi-round-trip requests). */
   readonly rounds: RoundDeps;
+  /** Bridged calls waiting for their retry. */
+  readonly parked: ParkedCalls;
 }
 
 /** Methods the dispatcher answers for a modern caller (the rest are -32601). */
@@ -83,6 +86,33 @@ export function validateModern(request: JSONRPCRequest, headers: HeaderBag | und
   return envelope;
 }
 
+/** Capabilities through which a 2025 upstream's mid-call ask can reach the caller (bridged calls). */
+function canAnswerAsks(caller: ModernCaller): boolean {
+  const declared = caller.clientCapabilities;
+  return declared.elicitation !== undefined || declared.sampling !== undefined || declared.roots !== undefined;
+}
+
+/**
+ * Runs a dispatched request: a retry's state first (a bridge retry resumes its parked call), then
+ * the pipeline; a stage asking for input, or an upstream asking mid-call, makes this round's
+ * result `input_required`. A caller that can answer no ask pays for no bridge.
+ */
+async function call(host: ModernHost, caller: ModernCaller, request: JSONRPCRequest, params: Record<string, unknown>, stream: ModernStream): Promise<Record<string, unknown>> {
+  const state = await resumeRound(host.rounds, request.method, params, caller);
+  if (state?.kind === 'bridge') return resumeBridge(host.rounds, host.parked, state, request.method, params, stream);
+  const extra = (signal: AbortSignal): RequestExtra => ({ signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] });
+  if (INPUT_METHODS.has(request.method) && canAnswerAsks(caller)) {
+    const bridged = new BridgedCall(caller, (signal) => host.dispatch(caller, request, extra(signal)));
+    return settle(host.rounds, host.parked, bridged, request.method, params, stream, state);
+  }
+  try {
+    return (await host.dispatch(caller, request, extra(stream.signal))) as Record<string, unknown>;
+  } catch (error) {
+    if (!(error instanceof InputRequired)) throw caller.failure ?? error;
+    return inputRequiredResult(host.rounds, request.method, params, caller, error);
+  }
+}
+
 /** Serves one modern request and writes its response on `stream`. Never throws. */
 export async function serveModern(host: ModernHost, request: JSONRPCRequest, origin: ModernOrigin, stream: ModernStream, headers?: HeaderBag): Promise<void> {
   const params = (request.params ?? {}) as Record<string, unknown>;
@@ -102,13 +132,7 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
         return;
       default:
         if (!DISPATCHED.has(request.method)) throw notFound(request.method);
-        await resumeRound(host.rounds, request.method, params, caller);
-        try {
-          result = (await host.dispatch(caller, request, { signal: stream.signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] })) as Record<string, unknown>;
-        } catch (error) {
-          if (!(error instanceof InputRequired)) throw caller.failure ?? error;
-          result = await inputRequiredResult(host.rounds, request.method, params, caller, error);
-        }
+        result = await call(host, caller, request, params, stream);
         if (caller.failure) throw caller.failure; // the upstream needed an undeclared capability: -32021
     }
     stream.finish({ jsonrpc: '2.0', id: request.id, result: modernResult(request.method, result) }, 200);

@@ -4,7 +4,7 @@
  * to reach it (only through this request's own stream: no request is ever sent to a modern
  * client; what the gateway needs from it travels as `input_required`).
  */
-import type { JSONRPCRequest, Notification } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCodes, type ProtocolError, WireError } from '../errors.js';
 import type { ClientLayer, Identity } from '../policy/clients.js';
 import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
@@ -30,6 +30,13 @@ const CAPABILITY_OF: Readonly<Record<string, 'sampling' | 'elicitation' | 'roots
   'roots/list': 'roots',
 };
 
+/** An upstream's request waiting for this caller's answer (bridging, modernBridge.ts). */
+export interface UpstreamAsk {
+  readonly request: JSONRPCRequest;
+  resolve(result: Result): void;
+  reject(error: Error): void;
+}
+
 /** One modern request's caller. */
 export class ModernCaller implements InputSource {
   /** The caller key (docs/protocol.md "Sessions"): what a legacy session id is for a stateless client. */
@@ -47,6 +54,8 @@ export class ModernCaller implements InputSource {
   calls = 0;
   /** Legacy `resources/subscribe` bookkeeping: a modern caller subscribes through `subscriptions/listen`. */
   readonly subscriptions = new Set<string>();
+  /** Set while a bridged call of this request can take an upstream's ask (modernBridge.ts). */
+  bridge: ((ask: UpstreamAsk) => void) | undefined;
   /** Set when serving the request needed a capability the caller did not declare: the request's answer (-32021). */
   failure: ProtocolError | undefined;
   /** This request retries an earlier round: its verified state and the client's answers. */
@@ -55,7 +64,8 @@ export class ModernCaller implements InputSource {
   constructor(
     readonly envelope: Envelope,
     origin: ModernOrigin,
-    readonly stream: ModernStream,
+    /** The stream of the round in progress (a bridged call moves to its retry's stream). */
+    public stream: ModernStream,
   ) {
     this.transportKind = origin.transportKind;
     this.identity = origin.identity;
@@ -106,16 +116,18 @@ export class ModernCaller implements InputSource {
   /**
    * An upstream asked this caller something (elicitation, sampling, roots) during its call. A
    * capability the envelope does not declare fails the whole request with -32021 (the server
-   * "MUST NOT rely on" it); a declared one cannot be relayed yet (bridging, docs/protocol.md §7.6):
-   * the upstream is refused either way, and never gets an answer the client did not give.
+   * "MUST NOT rely on" it); a declared one goes to the client as an `input_required` round of a
+   * bridged call (modernBridge.ts), whose answer becomes the upstream's result.
    */
-  upstreamAsk(request: JSONRPCRequest): never {
+  async upstreamAsk(request: JSONRPCRequest): Promise<Result> {
     const capability = CAPABILITY_OF[request.method];
     if (capability && this.clientCapabilities[capability] === undefined) {
       this.failure ??= missingCapability(capability, `the upstream's ${request.method} during this call`);
       throw this.failure;
     }
-    throw new WireError(-32600, `mcpgate cannot relay ${request.method.slice(0, 64)} from an upstream to a 2026-07-28 caller yet`, { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE });
+    const bridge = this.bridge;
+    if (!bridge) throw new WireError(-32600, `mcpgate cannot relay ${request.method.slice(0, 64)} from an upstream to this 2026-07-28 request`, { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE });
+    return new Promise<Result>((resolve, reject) => bridge({ request, resolve, reject }));
   }
 
   /** Nothing is buffered: notifications are written as they come. */

@@ -11,6 +11,7 @@ import type { Subscriptions } from '../pipeline/subscriptions.js';
 import { Listener, Listeners, type ListedKind, type ResourceWatch } from './listeners.js';
 import type { ModernHost } from './modern.js';
 import type { ModernCaller } from './modernCaller.js';
+import { ParkedCalls } from './modernBridge.js';
 import type { RoundDeps } from './modernRounds.js';
 import type { ClientSession, RequestExtra } from './session.js';
 
@@ -42,6 +43,7 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
   private readonly inflight = new Map<string, Set<ModernCaller>>();
 
   readonly rounds: RoundDeps;
+  readonly parked = new ParkedCalls();
 
   constructor(private readonly deps: ModernHostDeps) {
     this.listeners = new Listeners(this);

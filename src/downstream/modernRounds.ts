@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { jsonDigest } from '../protocol/canonicalJson.js';
 import type { InputRequired } from '../protocol/inputRequired.js';
-import { stateRejected, type RequestStateCodec, type StateBinding } from '../protocol/requestState.js';
+import { stateRejected, type RequestState, type RequestStateCodec, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
 import type { ModernCaller } from './modernCaller.js';
 
@@ -34,12 +34,13 @@ export function bindingOf(method: string, params: Record<string, unknown>, calle
  * from `inputResponses`. Throws a -32602 naming why a state is refused (forged, altered, expired,
  * replayed, another caller's, other arguments, an older policy).
  */
-export async function resumeRound(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller): Promise<void> {
-  if (params.requestState === undefined || !INPUT_METHODS.has(method)) return;
+export async function resumeRound(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller): Promise<RequestState | undefined> {
+  if (params.requestState === undefined || !INPUT_METHODS.has(method)) return undefined;
   const opened = await deps.states.open(params.requestState, bindingOf(method, params, caller, deps.policyVersion));
   if (!opened.ok) throw stateRejected(opened.reason);
   const responses = params.inputResponses;
   caller.resumed = { state: opened.state, responses: typeof responses === 'object' && responses !== null && !Array.isArray(responses) ? (responses as Record<string, unknown>) : {} };
+  return opened.state;
 }
 
 /** The `input_required` result asking what `needed` names, with the state the retry must bring back. */
