@@ -31,7 +31,9 @@ function number(value: number): string {
 }
 
 function decisionMembers(e: ToolDecisionEvent): string {
-  let json = `"event":"mcpgate.tool.decision","session":${quote(e.session)},"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"decision":${quote(e.decision)},"decided_by":${quote(e.decided_by)}`;
+  let json = `"event":"mcpgate.tool.decision","session":${quote(e.session)}`;
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
+  json += `,"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"decision":${quote(e.decision)},"decided_by":${quote(e.decided_by)}`;
   if (e.rule !== undefined) json += `,"rule":${quote(e.rule)}`;
   json += `,"reason":${quote(e.reason)}`;
   if (e.scope !== undefined) json += `,"scope":${quote(e.scope)}`;
@@ -50,7 +52,9 @@ function decisionMembers(e: ToolDecisionEvent): string {
 }
 
 function resultMembers(e: ToolResultEvent): string {
-  let json = `"event":"mcpgate.tool.result","session":${quote(e.session)},"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"duration_ms":${number(e.duration_ms)},"outcome":${quote(e.outcome)},"result_size":${number(e.result_size)}`;
+  let json = `"event":"mcpgate.tool.result","session":${quote(e.session)}`;
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
+  json += `,"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"duration_ms":${number(e.duration_ms)},"outcome":${quote(e.outcome)},"result_size":${number(e.result_size)}`;
   if (e.error !== undefined) json += `,"error":${JSON.stringify(e.error)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
   return `${json}}`;

@@ -15,6 +15,7 @@ import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { AuditedMethod, EventSink, RequestOutcome } from '../telemetry/events.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
+import { statelessVersion } from '../protocol/revisions.js';
 
 /** What content requests need from the gateway. */
 export interface ContentDeps {
@@ -85,6 +86,7 @@ export async function contentRequest(deps: ContentDeps, session: ClientSession, 
     deps.events.emit({
       event: 'mcpgate.request',
       session: session.id,
+      protocol_version: statelessVersion(session),
       request: deps.nextCallId(),
       method,
       server: route?.upstream?.name ?? '',

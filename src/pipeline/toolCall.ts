@@ -21,6 +21,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../upstream/cancelSignal.js';
+import { statelessVersion } from '../protocol/revisions.js';
 
 /** What the tool-call pipeline needs from the gateway. */
 export interface ToolCallDeps {
@@ -60,6 +61,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     deps.events.emit({
       event: 'mcpgate.tool.decision',
       session: session.id,
+      protocol_version: statelessVersion(session),
       call,
       server: '',
       tool: name,
@@ -95,6 +97,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   deps.events.emit({
     event: 'mcpgate.tool.decision',
     session: session.id,
+    protocol_version: statelessVersion(session),
     call,
     server: entry.upstream.name,
     tool: entry.name,
@@ -173,6 +176,7 @@ async function forward(
     deps.events.emit({
       event: 'mcpgate.tool.result',
       session: session.id,
+      protocol_version: statelessVersion(session),
       call,
       server: entry.upstream.name,
       tool: entry.name,

@@ -47,6 +47,8 @@ export interface SessionEndEvent {
 export interface ToolDecisionEvent {
   readonly event: 'mcpgate.tool.decision';
   readonly session: string;
+  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
+  readonly protocol_version?: string;
   /** Gateway-unique id tying a decision to its result record. */
   readonly call: string;
   readonly server: string;
@@ -74,6 +76,8 @@ export interface ToolDecisionEvent {
 export interface ToolResultEvent {
   readonly event: 'mcpgate.tool.result';
   readonly session: string;
+  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
+  readonly protocol_version?: string;
   readonly call: string;
   readonly server: string;
   readonly tool: string;
@@ -90,6 +94,8 @@ export interface ToolResultEvent {
 export interface RequestEvent {
   readonly event: 'mcpgate.request';
   readonly session: string;
+  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
+  readonly protocol_version?: string;
   /** Gateway-unique id (same series as tool call ids). */
   readonly request: string;
   readonly method: AuditedMethod;

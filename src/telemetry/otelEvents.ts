@@ -48,6 +48,11 @@ export function logAttributes(event: GatewayEvent): AnyValueMap {
     if (field === 'event' || value === undefined) continue;
     attributes[attributeName(field)] = value as AnyValue;
   }
+  // A stateless (2026-07-28) caller has no session: its record's `session` is the caller key.
+  if (event.event !== 'mcpgate.session.start' && fields.protocol_version !== undefined && 'mcp.session.id' in attributes) {
+    attributes['mcpgate.caller_key'] = attributes['mcp.session.id'] as AnyValue;
+    delete attributes['mcp.session.id'];
+  }
   switch (event.event) {
     case 'mcpgate.tool.decision':
     case 'mcpgate.tool.result':

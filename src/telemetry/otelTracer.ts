@@ -49,10 +49,11 @@ export class OtelRequestTracer implements RequestTracer {
     const target = targetOf(request.method, params);
     const attributes: Attributes = {
       'mcp.method.name': request.method,
-      'mcp.session.id': session.id,
       'jsonrpc.request.id': String(request.id),
       'network.transport': session.transportKind === 'stdio' ? 'pipe' : 'tcp',
     };
+    // A stateless (2026-07-28) request has no session: its caller key is in the audit records only.
+    if (session.stateless !== true) attributes['mcp.session.id'] = session.id;
     if (session.transportKind === 'http') attributes['network.protocol.name'] = 'http';
     if (session.protocolVersion) attributes['mcp.protocol.version'] = session.protocolVersion;
     if (request.method === 'tools/call') {

@@ -43,6 +43,8 @@ export interface TracedSession {
   readonly id: string;
   readonly transportKind: 'stdio' | 'http';
   readonly protocolVersion?: string;
+  /** A 2026-07-28 caller: `id` is its caller key, not a session (no `mcp.session.id`). */
+  readonly stateless?: boolean;
 }
 
 /** What the tracer needs to know of a client request. */

@@ -13,6 +13,7 @@ const viaStringify = (event: object) => JSON.stringify(event).slice(1);
 const decision = (extra: Partial<ToolDecisionEvent> = {}): ToolDecisionEvent => ({
   event: 'mcpgate.tool.decision',
   session: 's-1',
+  protocol_version: undefined,
   call: 'c-1',
   server: 'files',
   tool: 'read_file',
@@ -35,6 +36,7 @@ const decision = (extra: Partial<ToolDecisionEvent> = {}): ToolDecisionEvent => 
 const result = (extra: Partial<ToolResultEvent> = {}): ToolResultEvent => ({
   event: 'mcpgate.tool.result',
   session: 's-1',
+  protocol_version: undefined,
   call: 'c-1',
   server: 'files',
   tool: 'read_file',
@@ -58,6 +60,7 @@ describe('audit event members', () => {
       decision({ server: 'quote"and\\backslash', tool: 'line\nbreak', reason: 'tab\there \u0001 \u2028 é 日本 😀', session: '</script>' }),
       decision({ approval_wait_ms: Number.NaN }),
       decision({ subject: 'carol', unconfined: true }),
+      decision({ session: 'k_abcdefghijklmnop', protocol_version: '2026-07-28' }),
     ];
     for (const event of variants) expect(eventMembers(event)).toBe(viaStringify(event));
   });
@@ -68,6 +71,7 @@ describe('audit event members', () => {
       result({ outcome: 'protocol_error', error: 'MCP error -32000: "Connection closed"\nat upstream', subject: 'bob' }),
       result({ outcome: 'timeout', duration_ms: Number.POSITIVE_INFINITY, result_size: 0 }),
       result({ duration_ms: -0, result_size: 1e21 }),
+      result({ session: 'k_abcdefghijklmnop', protocol_version: '2026-07-28' }),
     ];
     for (const event of variants) expect(eventMembers(event)).toBe(viaStringify(event));
   });

@@ -58,7 +58,7 @@ describe('modern (2026-07-28) callers over HTTP', () => {
     const isDecision = (r: Record<string, unknown>) => r.event === 'mcpgate.tool.decision' && JSON.stringify(r.arguments).includes('modern hello');
     const records = await waitForAudit(config.auditFile, (rs) => rs.some((d) => isDecision(d) && rs.some((r) => r.event === 'mcpgate.tool.result' && r.call === d.call)));
     const decision = records.find(isDecision);
-    expect(decision).toMatchObject({ decision: 'allow', public_name: 'echo__echo' });
+    expect(decision).toMatchObject({ decision: 'allow', public_name: 'echo__echo', protocol_version: MODERN });
     expect(String(decision?.session)).toMatch(/^k_[a-z2-7]{16}$/);
     expect(records.find((r) => r.event === 'mcpgate.tool.result' && r.call === decision?.call)).toMatchObject({ outcome: 'ok', session: decision?.session });
   });

@@ -71,6 +71,8 @@ describe('modern (2026-07-28) lines over stdio beside a 2025 session', () => {
     expect(sessions('modern line')[0]).toMatch(/^k_[a-z2-7]{16}$/);
     expect(sessions('modern line')).toEqual(sessions('modern before init')); // one caller key per stdio client
     expect(sessions('legacy line')[0]).not.toMatch(/^k_/);
+    const legacyDecision = records.find((r) => r.event === 'mcpgate.tool.decision' && JSON.stringify(r.arguments).includes('legacy line'));
+    expect(legacyDecision?.protocol_version).toBeUndefined(); // a 2025 session's records are as before
   });
 
   it('an approval round on stdio offers "for this session" (the key names this one client)', async () => {

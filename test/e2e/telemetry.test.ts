@@ -6,6 +6,7 @@
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { everythingServer, fixtureServer, makeConfig, startHttpGateway, startStdioGateway, textOf, waitFor, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { modernCall } from '../support/modern.js';
 import { dataPoints, OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -205,6 +206,24 @@ describe('OpenTelemetry export', () => {
       const promptClient = r.spans.find((s) => s.parentSpanId === promptServer?.spanId && s.kind === CLIENT);
       expect(promptClient?.name).toBe(`prompts/get ${prompt!.name.replace(/^everything__/, '')}`);
       expect(promptClient?.attributes['gen_ai.prompt.name']).toBe(prompt!.name.replace(/^everything__/, ''));
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('traces a stateless 2026-07-28 request: mcp.protocol.version, no mcp.session.id', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    const http = await startHttpGateway(config.dir, [], { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', ...FAST_EXPORT });
+    try {
+      const reply = await modernCall(http.url, 1, 'tools/call', { name: 'echo__echo', arguments: { message: 'traced' } });
+      expect(textOf(reply.response.result)).toContain('traced');
+      const r = receiver;
+      await waitFor(() => r.spans.some((s) => s.name === 'tools/call echo__echo' && s.kind === SERVER), 15_000, () => `spans; have ${r.spans.map((s) => s.name).join(', ')}`);
+      const server = r.spans.find((s) => s.name === 'tools/call echo__echo' && s.kind === SERVER);
+      expect(server?.attributes['mcp.protocol.version']).toBe('2026-07-28');
+      expect(server?.attributes['mcp.session.id']).toBeUndefined();
     } finally {
       await http.close();
     }
