@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStateCodec } from '../../src/protocol/requestState.js';
-import { decisionWithMessage, fixtureServer, makeConfig, readAudit, startHttpGateway, textOf, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { decisionWithMessage, fixtureServer, makeConfig, pendingApproval, readAudit, runMcpgate, startHttpGateway, textOf, type HttpGateway, type TempConfig } from '../support/gateway.js';
 import { modernCall, type ModernReply } from '../support/modern.js';
 
 const KEY = randomBytes(32);
@@ -123,5 +123,34 @@ describe('approvals for modern callers over input_required', () => {
     expect(textOf(again.response.result)).toContain('next call'); // no new round
     const otherSession = await call(gateway, 19, 'next call', {}, { 'dev.mcpgate/session': 'session-bbbbbbbbbbbbbbbb' });
     inputRequired(otherSession); // another key is asked
+  });
+});
+
+describe('the approval queue for a modern caller without elicitation', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { approval: { channel: 'auto', timeout: '20s' } },
+      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+    });
+    gateway = await startHttpGateway(config.dir);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  it('holds the request open until `mcpgate approve` answers from another process', async () => {
+    const reply = modernCall(gateway.url, 1, 'tools/call', { name: 'echo__echo', arguments: { message: 'queued modern' } });
+    const item = await pendingApproval(config.dir, 'queued modern');
+    expect(item.session).toMatch(/^k_[a-z2-7]{16}$/);
+    expect((await runMcpgate(['approve', item.id, '--config', config.dir])).code).toBe(0);
+    const done = await reply;
+    expect(done.response.result?.resultType).toBe('complete');
+    expect(textOf(done.response.result)).toContain('queued modern');
+    expect(await decisionWithMessage(config.auditFile, 'queued modern')).toMatchObject({ decision: 'allow', decided_by: 'user', approval_channel: 'queue', protocol_version: '2026-07-28' });
   });
 });

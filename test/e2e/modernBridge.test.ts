@@ -5,6 +5,7 @@
  * carrying the answer resumes it. A retry without the answer is asked again; a call whose retry
  * never comes is cancelled upstream after approval.timeout.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { everythingServer, makeConfig, startHttpGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
 import { modernCall, type ModernReply } from '../support/modern.js';
@@ -19,17 +20,21 @@ function round(reply: ModernReply): { state: string; key: string; request: { met
 describe("a 2025 upstream's mid-call asks, bridged to a modern caller", () => {
   let config: TempConfig;
   let gateway: HttpGateway;
+  let second: HttpGateway;
 
   beforeAll(async () => {
     config = await makeConfig({
       gateway: { approval: { timeout: '3s' } },
       servers: { everything: everythingServer({ tools: { default: 'allow' } }) },
     });
-    gateway = await startHttpGateway(config.dir);
+    // A second process sharing the state key (started after the first: it takes another audit chain).
+    const env = { MCPGATE_REQUEST_STATE_KEY: `k1:${randomBytes(32).toString('base64url')}` };
+    gateway = await startHttpGateway(config.dir, [], env);
+    second = await startHttpGateway(config.dir, [], env);
   });
 
   afterAll(async () => {
-    await gateway?.close();
+    await Promise.all([gateway?.close(), second?.close()]);
     await config?.cleanup();
   });
 
@@ -67,6 +72,16 @@ describe("a 2025 upstream's mid-call asks, bridged to a modern caller", () => {
     const replay = await elicit(7, { requestState: first.state, inputResponses: { [first.key]: { action: 'decline' } } });
     expect(replay.response.error?.message).toContain('already used');
     const declined = await elicit(8, { requestState: again.state, inputResponses: { [again.key]: { action: 'decline' } } });
+    expect(textOf(declined.response.result)).toContain('declined');
+  });
+
+  it('a retry landing on another gateway process is refused naming the process that holds the call', async () => {
+    const first = round(await elicit(10));
+    const elsewhere = await modernCall(second.url, 11, 'tools/call', { name: 'everything__trigger-elicitation-request', arguments: {}, requestState: first.state, inputResponses: { [first.key]: { action: 'decline' } } }, { elicitation: {} });
+    expect(elsewhere.response.error).toMatchObject({ code: -32602, data: { code: 'MCPGATE_CALL_HELD_ELSEWHERE' } });
+    expect(elsewhere.response.error?.message).toMatch(/held by another gateway process \(.+:\d+\): bridging a 2025 upstream needs sticky routing/);
+    // the process holding it continues it (the refused retry consumed nothing there)
+    const declined = await elicit(12, { requestState: first.state, inputResponses: { [first.key]: { action: 'decline' } } });
     expect(textOf(declined.response.result)).toContain('declined');
   });
 
