@@ -4,7 +4,7 @@
  * result stamping, removed methods, envelope and header validation (docs/protocol.md).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, startHttpGateway, textOf, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, startHttpGateway, textOf, waitFor, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
 import { MODERN, modernCall, modernHeaders, modernPost, modernRequest, parseReply } from '../support/modern.js';
 
 describe('modern (2026-07-28) callers over HTTP', () => {
@@ -16,7 +16,7 @@ describe('modern (2026-07-28) callers over HTTP', () => {
       gateway: { approval: { channel: 'none' } },
       servers: {
         echo: fixtureServer('echo', {
-          tools: { default: 'deny', allow: ['echo', 'add'], deny: [{ tool: 'echo', args: { message: '/^rm -rf/' }, reason: 'no destructive commands' }] },
+          tools: { default: 'deny', allow: ['echo', 'add', 'slow', 'stats'], deny: [{ tool: 'echo', args: { message: '/^rm -rf/' }, reason: 'no destructive commands' }] },
         }),
         conf: fixtureServer('conformance', { tools: { default: 'allow' } }),
       },
@@ -43,7 +43,7 @@ describe('modern (2026-07-28) callers over HTTP', () => {
   it('tools/list: the policy-filtered catalog, stamped complete with hints', async () => {
     const reply = await modernCall(gateway.url, 2, 'tools/list');
     const result = reply.response.result as { tools: Array<{ name: string }>; resultType: string; ttlMs: number };
-    expect(result.tools.map((t) => t.name).filter((n) => n.startsWith('echo__')).sort()).toEqual(['echo__add', 'echo__echo']);
+    expect(result.tools.map((t) => t.name).filter((n) => n.startsWith('echo__')).sort()).toEqual(['echo__add', 'echo__echo', 'echo__slow', 'echo__stats']);
     expect(result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
   });
 
@@ -153,6 +153,19 @@ describe('modern (2026-07-28) callers over HTTP', () => {
     const changed = frames().find((f) => f.method === 'notifications/tools/list_changed') as { params: { _meta: Record<string, unknown> } };
     expect(changed.params._meta['io.modelcontextprotocol/subscriptionId']).toBe('listen-1');
     controller.abort();
+  });
+
+  it('a client closing its response cancels the modern call upstream (audited cancelled)', async () => {
+    const stats = async () => (await modernCall(gateway.url, 'stats', 'tools/call', { name: 'echo__stats', arguments: {} })).response.result?.structuredContent as { calls: number; cancelled: number };
+    const before = await stats();
+    const controller = new AbortController();
+    const body = modernRequest(30, 'tools/call', { name: 'echo__slow', arguments: { ms: 20_000 } });
+    const pending = fetch(gateway.url, { method: 'POST', headers: modernHeaders(body), body: JSON.stringify(body), signal: controller.signal }).catch(() => undefined);
+    await waitFor(async () => (await stats()).calls > before.calls + 1, 10_000, () => 'the slow call to reach the upstream');
+    controller.abort();
+    await pending;
+    await waitFor(async () => (await stats()).cancelled > before.cancelled, 10_000, () => 'the upstream to see the cancellation');
+    await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.result' && r.public_name === 'echo__slow' && r.outcome === 'cancelled'));
   });
 
   it('a resource that does not exist is -32602 with data.uri for a modern caller', async () => {

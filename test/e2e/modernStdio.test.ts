@@ -26,7 +26,7 @@ describe('modern (2026-07-28) lines over stdio beside a 2025 session', () => {
   beforeAll(async () => {
     config = await makeConfig({
       gateway: { approval: { channel: 'elicitation' } },
-      servers: { echo: fixtureServer('echo', { tools: { allow: ['echo'], ask: ['add'] } }) },
+      servers: { echo: fixtureServer('echo', { tools: { allow: ['echo', 'slow', 'stats'], ask: ['add'] } }) },
     });
     child = spawn(process.execPath, [MAIN, 'serve', '--config', config.dir], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MCPGATE_LOG_LEVEL: 'warn' } });
     child.stderr.resume();
@@ -83,5 +83,20 @@ describe('modern (2026-07-28) lines over stdio beside a 2025 session', () => {
     expect(ask?.params.requestedSchema.properties.decision.oneOf.map((c) => c.const)).toContain('session');
     send(modernRequest('m5', 'tools/call', { name: 'echo__add', arguments: { a: 1, b: 2 }, requestState: round.requestState, inputResponses: { 'mcpgate:approval': { action: 'accept', content: { decision: 'once' } } } }, { elicitation: {} }));
     expect(textOf((await answer('m5')).result)).toContain('3');
+  });
+
+  it('notifications/cancelled naming a modern request cancels it upstream; it gets no answer', async () => {
+    let n = 0;
+    const stats = async () => {
+      const id = `stats-${++n}`;
+      send(modernRequest(id, 'tools/call', { name: 'echo__stats', arguments: {} }));
+      return (await answer(id)).result?.structuredContent as { calls: number; cancelled: number };
+    };
+    const before = await stats();
+    send(modernRequest('slow-1', 'tools/call', { name: 'echo__slow', arguments: { ms: 20_000 } }));
+    await waitFor(async () => (await stats()).calls > before.calls + 1, 10_000, () => 'the slow call to reach the upstream');
+    send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'slow-1', reason: 'test' } });
+    await waitFor(async () => (await stats()).cancelled > before.cancelled, 10_000, () => 'the upstream to see the cancellation');
+    expect(received.some((m) => m.id === 'slow-1')).toBe(false);
   });
 });
