@@ -15,7 +15,7 @@ import { defaultResolver, type ReferenceResolver } from './config/references.js'
 import type { GatewayConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
 import { GatewayModernHost } from './downstream/modernHost.js';
-import { RequestStateCodec, stateKeysFrom } from './protocol/requestState.js';
+import { roundDeps } from './downstream/modernRounds.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
@@ -188,11 +188,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       clients: this.clients,
       subscriptions: this.subscriptions,
       dispatch: (session, request, extra) => this.dispatch(session, request, extra),
-      rounds: (() => {
-        const keys = stateKeysFrom(process.env.MCPGATE_REQUEST_STATE_KEY);
-        // The config digest is the policy version: a state issued under other rules is void.
-        return { states: new RequestStateCodec(keys.current, keys.previous), policyVersion: this.config.digest, stateTtlMs: this.config.approval.timeoutMs };
-      })(),
+      rounds: roundDeps(this.config, process.env.MCPGATE_REQUEST_STATE_KEY),
     });
   }
 

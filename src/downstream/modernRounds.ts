@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { jsonDigest } from '../protocol/canonicalJson.js';
 import type { InputRequired } from '../protocol/inputRequired.js';
-import { stateRejected, type RequestState, type RequestStateCodec, type StateBinding } from '../protocol/requestState.js';
+import type { GatewayConfig } from '../config/types.js';
+import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
 import type { ModernCaller } from './modernCaller.js';
 
@@ -20,6 +21,16 @@ export interface RoundDeps {
   readonly policyVersion: string;
   /** How long an answer may take (approval.timeout): the state's lifetime. */
   readonly stateTtlMs: number;
+}
+
+/**
+ * The rounds of a gateway: states sealed with `MCPGATE_REQUEST_STATE_KEY` (or a key of this
+ * process), valid for `approval.timeout`, under the configuration digest as policy version (a
+ * state issued under other rules is void).
+ */
+export function roundDeps(config: Pick<GatewayConfig, 'digest' | 'approval'>, stateKey: string | undefined): RoundDeps {
+  const keys = stateKeysFrom(stateKey);
+  return { states: new RequestStateCodec(keys.current, keys.previous), policyVersion: config.digest, stateTtlMs: config.approval.timeoutMs };
 }
 
 /** The binding of a request: what its state must have been issued for. */
