@@ -377,6 +377,8 @@ export class ApprovalBroker {
   private sampler(ctx: AskContext): SamplingRequester | undefined {
     const session = ctx.session;
     if (session?.clientCapabilities.sampling === undefined) return undefined;
+    // A stateless caller is never sent a request; review rounds over input_required are not built yet.
+    if (isInputSource(session)) return () => Promise.reject(new Error('sampling a 2026-07-28 caller for the review is not supported yet'));
     return (params, signal) =>
       session.server.request({ method: 'sampling/createMessage', params } as never, PassThrough, {
         signal,

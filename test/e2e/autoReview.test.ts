@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureServer, makeConfig, REPO, startHttpGateway, textOf, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { modernCall } from '../support/modern.js';
 
 const REVIEWERS = join(REPO, 'test/fixtures/reviewers');
 
@@ -260,6 +261,13 @@ describe('auto-review by MCP sampling', () => {
     expect(added.isError).toBe(true); // escalated, and this client cannot be asked (no elicitation)
     expect(textOf(added)).toContain('the auto-reviewer escalated (risk high): writes a note');
     expect(requests).toHaveLength(2);
+  });
+
+  it('a 2026-07-28 caller declaring sampling is not sampled (no request is ever sent to it): escalated', async () => {
+    const reply = await modernCall(gateway.url, 1, 'tools/call', { name: 'notes__list_notes', arguments: {} }, { sampling: {} });
+    const result = reply.response.result as Record<string, unknown>;
+    expect(result.isError).toBe(true); // escalated, and no elicitation declared: denied
+    expect(textOf(result)).toContain('sampling a 2026-07-28 caller for the review is not supported yet');
   });
 
   it('a client without sampling is escalated (here: denied, no human channel)', async () => {
