@@ -21,6 +21,7 @@ export const ErrorCodes = {
   POLICY_DENIED: 'MCPGATE_POLICY_DENIED',
   NAME_COLLISION: 'MCPGATE_NAME_COLLISION',
   CLIENT_REQUEST_UNROUTABLE: 'MCPGATE_CLIENT_REQUEST_UNROUTABLE',
+  CLIENT_CAPABILITY_MISSING: 'MCPGATE_CLIENT_CAPABILITY_MISSING',
   UPSTREAM_ELICITATION_REFUSED: 'MCPGATE_UPSTREAM_ELICITATION_REFUSED',
   CLIENT_DISCONNECTED: 'MCPGATE_CLIENT_DISCONNECTED',
   USAGE: 'MCPGATE_USAGE',
@@ -120,7 +121,9 @@ export function toWireError(error: unknown): WireError {
           ? GatewayRpcCodes.upstreamTimeout
           : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE
             ? GatewayRpcCodes.upstreamUnavailable
-            : error.code === ErrorCodes.UNKNOWN_TOOL ||
+            : error.code === ErrorCodes.CLIENT_CAPABILITY_MISSING
+              ? ErrorCode.InvalidRequest
+              : error.code === ErrorCodes.UNKNOWN_TOOL ||
                 error.code === ErrorCodes.UNKNOWN_PROMPT ||
                 error.code === ErrorCodes.UNKNOWN_RESOURCE
               ? ErrorCode.InvalidParams

@@ -13,14 +13,13 @@ import type { ApprovalAnswer } from './approval/answer.js';
 import { Catalog } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
 import type { GatewayConfig } from './config/types.js';
-import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
+import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
+import { ClientSession, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
-import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
 import { Network, type NetworkAskRequest } from './network/network.js';
 import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
-import { withManagedRules } from './policy/managed.js';
 import { compilePolicy } from './policy/policy.js';
 import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
 import { gatewayFilesOf } from './sandbox/protectedPaths.js';
@@ -83,7 +82,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly watchPins: boolean;
   private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
-  private readonly clients: ClientDirectory;
   private readonly callPrefix = Date.now().toString(36);
 
   constructor(options: GatewayOptions) {
@@ -105,8 +103,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       if (this.auditLog.chain > 1) this.logger.info({ file: this.auditLog.file, chain: this.auditLog.chain }, `audit log: chain ${this.auditLog.chain} (another gateway process writes ${audit.file})`);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
-    const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
-    this.clients = compileClients(this.config.clients ?? [], this.config.servers);
+    const policy = compilePolicy(this.config);
     const pins = options.pins ?? 'write';
     this.watchPins = pins === 'write';
     if (pins !== 'off') {
@@ -127,7 +124,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       logger: this.logger,
       owner: (server) => {
         const owner = this.upstreams.get(server)?.soleOwner();
-        return owner && { session: owner.session, ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) };
+        return owner && { session: owner.caller.identity.key, ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) };
       },
       ask: (request) => this.askNetwork(request),
     });
@@ -176,6 +173,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
       approvals: this.approvals,
+      callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated),
       ...(this.auditLog && this.config.audit.fsync === 'always' ? { auditWriteFailed: () => (this.auditLog as AuditLog).writeAheadFailed } : {}),
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
@@ -196,7 +194,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   /** Creates a session for a new client connection (connect it to a transport next). */
   createSession(transportKind: 'stdio' | 'http', id?: string, identity?: Identity): ClientSession {
     const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}), ...(identity ? { identity } : {}) });
-    session.clientRules = this.clients.forIdentity(identity);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -230,9 +227,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   // --- SessionDispatcher ---
 
-  dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
-    if (this.tracer) return this.tracer.request(session, request, (trace) => dispatch(this.deps, session, request, { ...extra, trace }));
-    return dispatch(this.deps, session, request, extra);
+  dispatch(caller: Caller, request: JSONRPCRequest): Promise<Result> {
+    if (this.tracer) return this.tracer.request(caller, request, (trace) => dispatch(this.deps, caller, request, trace));
+    return dispatch(this.deps, caller, request);
   }
 
   opened(session: ClientSession): void {
@@ -243,7 +240,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
-      ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
+      ...(session.authenticated ? { subject: session.authenticated.subject, groups: session.authenticated.groups } : {}),
       ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
       config_digest: this.config.digest,
     });
@@ -261,31 +258,25 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       duration_ms: Date.now() - session.startedAt,
       calls: session.calls,
-      subject: session.identity?.subject,
+      subject: session.authenticated?.subject,
       ...(session.endReason ? { reason: session.endReason } : {}),
     });
   }
 
-  /** A network ask goes to the session whose call is in flight on that server, if exactly one session's is. */
+  /** A network ask goes to the caller whose call is in flight on that server, if exactly one client's is. */
   private askNetwork({ server, host, port, verdict, signal }: NetworkAskRequest): Promise<ApprovalAnswer> {
     const owner = this.upstreams.get(server)?.soleOwner();
-    const session = owner ? this.sessions.get(owner.session) : undefined;
+    const caller = owner && !owner.caller.closed ? owner.caller : undefined;
     const cause = owner ? { cause: { ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) } } : {};
-    return this.approvals.decide({
-      session,
-      asked: { kind: 'network', server, host, port, ...cause },
-      verdict,
-      signal,
-      ...(session && owner?.requestId !== undefined ? { requestId: owner.requestId } : {}),
-    });
+    return this.approvals.decide({ caller, asked: { kind: 'network', server, host, port, ...cause }, verdict, signal });
   }
 
   // --- UpstreamHooks ---
 
   async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+    // routed to the caller whose call is in flight (the upstream's request carries no reference to it)
     const owner = upstream.soleOwner();
-    const session = owner ? this.sessions.get(owner.session) : undefined;
-    if (!owner || !session) {
+    if (!owner || owner.caller.closed) {
       throw new WireError(
         ErrorCode.InvalidRequest,
         `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
@@ -295,7 +286,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt;
     // any upstream may put a resolved secret into what it asks the client: redact it first
     const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
-    return session.forwardRequest(forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused), signal, owner.requestId);
+    const forwarded = forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused);
+    if (!(forwarded.method in CAPABILITY_FOR)) throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${String(forwarded.method).slice(0, 64)}`);
+    return owner.caller.input(`u:${String(request.id)}`, { method: forwarded.method as InputMethod, ...(forwarded.params ? { params: forwarded.params } : {}) }, { signal });
   }
 
   onNotification(upstream: Upstream, notification: Notification): void {
@@ -303,10 +296,10 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     // Any upstream may log or announce a resolved secret: redact before a client or the log sees it.
     const params = this.redactor.scrubJson(raw);
     if (notification.method === 'notifications/message') {
-      const owner = upstream.soleOwner();
-      const session = owner ? this.sessions.get(owner.session) : undefined;
-      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
-      else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
+      const caller = upstream.soleOwner()?.caller;
+      if (caller && !caller.closed) {
+        if (wantsLog(caller, params.level)) caller.notify({ method: notification.method, params: { ...params, logger: params.logger ?? upstream.name } });
+      } else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
       return;
     }
     if (notification.method === 'notifications/resources/updated' && typeof raw.uri === 'string') {

@@ -8,7 +8,8 @@ import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotoc
 import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../audit/redact.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
-import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import type { Caller, Subscriber } from '../caller/caller.js';
+import type { RequestTrace } from '../telemetry/trace.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
@@ -42,7 +43,7 @@ interface Route {
 const UNSUBSCRIBE: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'default', reason: 'unsubscribing is always allowed' });
 
 /** Answers one resources/prompts/completion request; always leaves its one audit record. */
-export async function contentRequest(deps: ContentDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+export async function contentRequest(deps: ContentDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
   const method = request.method as AuditedMethod;
   const params = (request.params ?? {}) as Record<string, unknown>;
   const started = performance.now();
@@ -64,19 +65,19 @@ export async function contentRequest(deps: ContentDeps, session: ClientSession, 
     }
     let result: Result;
     if (method === 'resources/subscribe') {
-      await deps.subscriptions.subscribe(session, upstream as Upstream, route.target);
+      await deps.subscriptions.subscribe(subscriberOf(caller), upstream as Upstream, route.target);
       result = {};
     } else if (method === 'resources/unsubscribe') {
-      await deps.subscriptions.unsubscribe(session, upstream, route.target);
+      await deps.subscriptions.unsubscribe(subscriberOf(caller), upstream, route.target);
       result = {};
     } else {
-      result = await forward(deps.redactor, upstream as Upstream, method, route.params, session, extra);
+      result = await forward(deps.redactor, upstream as Upstream, method, route.params, caller, trace);
       size = resultSize(result);
     }
     outcome = 'ok';
     return result;
   } catch (caught) {
-    if (outcome !== 'denied') outcome = extra.signal.aborted ? 'cancelled' : isTimeout(caught) ? 'timeout' : 'protocol_error';
+    if (outcome !== 'denied') outcome = caller.signal.aborted ? 'cancelled' : isTimeout(caught) ? 'timeout' : 'protocol_error';
     const wire = scrubWireError(deps.redactor, toWireError(caught));
     if (outcome !== 'denied') error = wire.message;
     throw wire;
@@ -84,7 +85,7 @@ export async function contentRequest(deps: ContentDeps, session: ClientSession, 
     const verdict = route?.verdict;
     deps.events.emit({
       event: 'mcpgate.request',
-      session: session.id,
+      session: caller.identity.key,
       request: deps.nextCallId(),
       method,
       server: route?.upstream?.name ?? '',
@@ -98,7 +99,7 @@ export async function contentRequest(deps: ContentDeps, session: ClientSession, 
       result_size: size,
       error,
       ...recorded,
-      subject: session.identity?.subject,
+      subject: caller.identity.authenticated?.subject,
     });
   }
 }
@@ -150,20 +151,26 @@ function resourceUpstream(catalog: Catalog, uri: string): Upstream {
   return upstream;
 }
 
-async function forward(redactor: Redactor, upstream: Upstream, method: string, params: Record<string, unknown>, session: ClientSession, extra: RequestExtra): Promise<Result> {
+async function forward(redactor: Redactor, upstream: Upstream, method: string, params: Record<string, unknown>, caller: Caller, trace: RequestTrace | undefined): Promise<Result> {
   // With tracing on, the CLIENT span's trace context goes into a copy of the params' `_meta`.
-  if (extra.trace) params = { ...params };
-  const span = extra.trace?.upstream(upstream.name, method, params);
+  if (trace) params = { ...params };
+  const span = trace?.upstream(upstream.name, method, params);
   try {
-    const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal });
     span?.end('ok');
-    await session.drain();
+    await caller.drain();
     return redactor.scrubJson(result);
   } catch (error) {
     const wire = scrubWireError(redactor, toWireError(error));
-    span?.end(extra.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
+    span?.end(caller.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
     throw wire;
   }
+}
+
+/** The long-lived handle that receives updates (a 2025 session); a stateless caller has none. */
+function subscriberOf(caller: Caller): Subscriber {
+  if (!caller.subscriber) throw new WireError(ErrorCode.InvalidRequest, 'resources/subscribe needs a session (a stateless caller listens with subscriptions/listen)');
+  return caller.subscriber;
 }
 
 function requireString(params: Record<string, unknown>, key: string, method: string): string {

@@ -9,18 +9,19 @@
  *   5. upstream — forward with progress, cancellation, timeout; routed requests come back via hooks
  *   6. record   — one `mcpgate.tool.result` record for every forwarded call, in `finally`
  */
-import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type ProgressToken, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import type { ApprovalAnswer } from '../approval/answer.js';
-import { validatedVerdict } from '../policy/argumentSchema.js';
 import { askReason, type AskContext } from '../approval/broker.js';
-import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import type { Caller } from '../caller/caller.js';
+import { decideCall, type CallerPolicy } from '../policy/policy.js';
+import type { RequestTrace } from '../telemetry/trace.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
-import type { CancelSignal } from '../upstream/cancelSignal.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
 
 /** What the tool-call pipeline needs from the gateway. */
 export interface ToolCallDeps {
@@ -36,10 +37,12 @@ export interface ToolCallDeps {
   readonly auditWriteFailed?: () => boolean;
   /** Answers `ask` verdicts (absent: an ask is a deny). */
   readonly approvals?: { decide(ctx: AskContext): Promise<ApprovalAnswer> };
+  /** The `clients:` layer of the policy for a caller; undefined when no `clients` entry matches it (the common case). */
+  callerPolicy(caller: Caller): CallerPolicy | undefined;
 }
 
 /** Runs one `tools/call` through every stage; always leaves its audit records. */
-export async function callTool(deps: ToolCallDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+export async function callTool(deps: ToolCallDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
   const params = (request.params ?? {}) as Record<string, unknown>;
   const name = params.name;
   const args = params.arguments;
@@ -47,8 +50,9 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
     throw new WireError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
   }
-  session.calls++;
   const call = deps.nextCallId();
+  const session = caller.identity.key;
+  const subject = caller.identity.authenticated?.subject;
 
   // 1. catalog (a miss in the first seconds may be an upstream still starting: wait, bounded)
   let entry = deps.catalog.tool(name);
@@ -59,7 +63,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   if (!entry) {
     deps.events.emit({
       event: 'mcpgate.tool.decision',
-      session: session.id,
+      session,
       call,
       server: '',
       tool: name,
@@ -68,23 +72,22 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
       decided_by: 'default',
       reason: `unknown tool "${name}"`,
       approval_wait_ms: 0,
-      subject: session.identity?.subject,
+      subject,
     });
     throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
   }
 
-  // 2. policy (then the `clients:` rules of the session's identity, if any apply)
-  const policySpan = extra.trace?.start('policy');
-  const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
-  const layered = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
-  const verdict = validatedVerdict(layered, entry.validator, args as Record<string, unknown> | undefined);
+  // 2. policy: the tool's layers, the caller's `clients:` layer (if any applies), the inputSchema
+  const policySpan = trace?.start('policy');
+  const verdict = decideCall(entry, deps.callerPolicy(caller), args as Record<string, unknown> | undefined);
   policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
 
   // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
   let answer: ApprovalAnswer | undefined;
   if (verdict.decision === 'ask' && deps.approvals) {
-    const approvalSpan = extra.trace?.start('approval');
-    answer = await deps.approvals.decide({ session, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: extra.signal, requestId: extra.requestId, progressToken: extra._meta?.progressToken });
+    const approvalSpan = trace?.start('approval');
+    const progressToken = (params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+    answer = await deps.approvals.decide({ caller, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: caller.signal, progressToken });
     approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
   }
   const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
@@ -94,7 +97,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
   deps.events.emit({
     event: 'mcpgate.tool.decision',
-    session: session.id,
+    session,
     call,
     server: entry.upstream.name,
     tool: entry.name,
@@ -110,7 +113,7 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
     arguments_cut: recorded.arguments_cut,
-    subject: session.identity?.subject,
+    subject,
     unconfined: entry.upstream.unconfined || undefined,
   });
   if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
@@ -121,37 +124,37 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
   }
 
   // 5. upstream, 6. result record
-  return forward(deps, session, entry, params, extra, call);
+  return forward(deps, caller, entry, params, trace, call);
 }
 
 async function forward(
   deps: ToolCallDeps,
-  session: ClientSession,
+  caller: Caller,
   entry: ToolEntry,
   params: Record<string, unknown>,
-  extra: RequestExtra,
+  trace: RequestTrace | undefined,
   call: string,
 ): Promise<Result> {
   const started = performance.now();
   let outcome: CallOutcome = 'protocol_error';
   let size = 0;
   let error: string | undefined;
-  const progressToken = extra._meta?.progressToken;
+  const progressToken = (params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
   const sent = { ...params, name: entry.name };
-  const span = extra.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  const span = trace?.upstream(entry.upstream.name, 'tools/call', sent);
   let wire: McpError | undefined;
   try {
     const raw = await entry.upstream.request(
       'tools/call',
       sent,
       {
-        owner: { session: session.id, requestId: extra.requestId, call, tool: entry.publicName },
-        signal: extra.signal,
+        owner: { caller, call, tool: entry.publicName },
+        signal: caller.signal,
         ...(progressToken === undefined
           ? {}
           : {
               onprogress: (progress) =>
-                session.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }, extra.requestId),
+                caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }),
             }),
       },
     );
@@ -160,10 +163,10 @@ async function forward(
     const toolResult = result as CallToolResult;
     outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     size = resultSize(toolResult);
-    await session.drain();
+    await caller.drain();
     return result;
   } catch (caught) {
-    outcome = classify(caught, extra.signal);
+    outcome = classify(caught, caller.signal);
     const mcpError = scrubWireError(deps.redactor, toWireError(caught));
     error = mcpError.message;
     wire = mcpError;
@@ -172,7 +175,7 @@ async function forward(
     span?.end(outcome, size, wire && { code: wire.code, message: error });
     deps.events.emit({
       event: 'mcpgate.tool.result',
-      session: session.id,
+      session: caller.identity.key,
       call,
       server: entry.upstream.name,
       tool: entry.name,
@@ -181,7 +184,7 @@ async function forward(
       outcome,
       result_size: size,
       error,
-      subject: session.identity?.subject,
+      subject: caller.identity.authenticated?.subject,
     });
   }
 }

@@ -17,7 +17,6 @@ import {
   type Notification,
   type Progress,
   type Prompt,
-  type RequestId,
   type Resource,
   type ResourceTemplate,
   type Result,
@@ -32,7 +31,8 @@ import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { CancelSignal } from './cancelSignal.js';
+import type { Caller } from '../caller/caller.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
 import { ConnectionClosedError, Forwarder } from './forwarder.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
@@ -45,10 +45,8 @@ export type { ListKind };
 
 /** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
 export interface CallOwner {
-  /** Downstream session id. */
-  readonly session: string;
-  /** The downstream request being served, so routed messages land on its stream. */
-  readonly requestId?: RequestId;
+  /** The downstream request being served: routed requests and messages go to it. */
+  readonly caller: Caller;
   /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
   readonly call?: string;
   readonly tool?: string;
@@ -172,11 +170,11 @@ export class Upstream {
     if (this.state !== 'stopped') this.setState('stopped');
   }
 
-  /** The session that owns the request in flight here, if exactly one session has calls in flight. */
+  /** The caller that owns the request in flight here, if the calls in flight are all of one client (caller key). */
   soleOwner(): CallOwner | undefined {
     let owner: CallOwner | undefined;
     for (const candidate of this.inflight.values()) {
-      if (owner && owner.session !== candidate.session) return undefined;
+      if (owner && owner.caller.identity.key !== candidate.caller.identity.key) return undefined;
       owner = candidate;
     }
     return owner;
