@@ -7,8 +7,13 @@
  * rule, reason, session — repeat from call to call, and their quoted forms are cached). Every
  * other event goes through JSON.stringify.
  */
-import type { AuditSelfEvent } from './auditLog.js';
 import type { GatewayEvent, ToolDecisionEvent, ToolResultEvent } from '../telemetry/events.js';
+
+/** Records the audit log writes about itself. */
+export type AuditSelfEvent =
+  | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
+  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string }
+  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string; readonly last_hash: string };
 
 /** Quoted forms of strings that repeat (names, rules, reasons, session ids); bounded. */
 const quoted = new Map<string, string>();
