@@ -18,7 +18,7 @@ import { CLIENT_DISCONNECTED, type CancelSignal } from '../caller/cancelSignal.j
 import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
-import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
+import { askReason, deny, ended, WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
 import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
 import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
@@ -295,11 +295,6 @@ export class ApprovalBroker {
   }
 
   /**
-   * Makes a queued call visible: one log line with the exact commands that answer it, and, when
-   * the client gave a progress token, a progress notification now and every PROGRESS_EVERY_MS
-   * while it waits. Returns the timer of those notifications.
-   */
-  /**
    * Says that an ask waits in the queue: one log line with the exact commands that answer it, and
    * progress notifications to a client that gave a progress token (at once, then every few seconds).
    */
@@ -378,34 +373,3 @@ function supportsFormElicitation(capabilities: Record<string, unknown>): boolean
   if (elicitation === undefined || elicitation === null || typeof elicitation !== 'object') return false;
   return elicitation.form !== undefined || elicitation.url === undefined;
 }
-
-function deny(decidedBy: ApprovalAnswer['decidedBy'], reason: string, waitMs: number, via: ApprovalAnswer['via']): ApprovalAnswer {
-  return { decision: 'deny', decidedBy, reason, waitMs, via };
-}
-
-function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: ApprovalAnswer['via'], kind: Asked['kind']): ApprovalAnswer {
-  const what = kind === 'network' ? 'connection' : 'call';
-  switch (error.end) {
-    case 'timeout':
-      return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
-    case 'shutdown':
-      return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
-    case 'disconnected':
-      return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
-    default:
-      return {
-        ...deny('user', kind === 'network' ? 'the upstream closed the connection while it waited for approval' : 'the client cancelled the call while it waited for approval', waitMs, via),
-        cancelled: true,
-      };
-  }
-}
-
-/** The reason an ask gives, starting with "approval required". */
-export function askReason(reason: string): string {
-  return reason.startsWith('approval required') ? reason : `approval required: ${reason}`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-

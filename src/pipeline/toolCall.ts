@@ -13,8 +13,8 @@ import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type Pro
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
-import type { ApprovalAnswer } from '../approval/answer.js';
-import { askReason, type AskContext } from '../approval/broker.js';
+import { askReason, type ApprovalAnswer } from '../approval/answer.js';
+import type { AskContext } from '../approval/broker.js';
 import type { Caller } from '../caller/caller.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';

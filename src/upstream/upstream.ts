@@ -33,7 +33,8 @@ import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Caller } from '../caller/caller.js';
 import type { CancelSignal } from '../caller/cancelSignal.js';
-import { ConnectionClosedError, Forwarder } from './forwarder.js';
+import { Forwarder } from './forwarder.js';
+import { requestError } from './requestError.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { StderrTail } from './stderrTail.js';
@@ -194,47 +195,19 @@ export class Upstream {
         options.signal,
       );
     } catch (error) {
-      throw this.translate(error, method, params, options, timeoutMs, connection);
+      throw requestError(error, {
+        server: this.name,
+        file: this.config.file,
+        method,
+        params,
+        timeoutMs,
+        cancelled: options.signal?.aborted === true,
+        crashed: connection !== this.connection || connection.generation !== this.generation,
+        stderr: (own) => (own ? this.stderrTail.summary(connection.io) : this.stderrTail.summary()),
+      });
     } finally {
       if (options.owner) this.inflight.delete(id);
     }
-  }
-
-  private translate(
-    error: unknown,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    options: ForwardOptions,
-    timeoutMs: number,
-    connection: Connection,
-  ): unknown {
-    const what = method === 'tools/call' && typeof params?.name === 'string' ? `${method} "${params.name}"` : method;
-    if (options.signal?.aborted) {
-      return new GatewayError(ErrorCodes.UPSTREAM_TIMEOUT, `request cancelled by the client: ${what} on upstream "${this.name}"`, {
-        cause: error,
-      });
-    }
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrTail.summary()}; the request was cancelled`,
-        { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
-      );
-    }
-    const crashed = connection !== this.connection || connection.generation !== this.generation;
-    if (error instanceof ConnectionClosedError) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrTail.summary(connection.io)}; it is being restarted`,
-        { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
-      );
-    }
-    if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrTail.summary(connection.io)}`, {
-        cause: error,
-      });
-    }
-    return error;
   }
 
   private unavailable(): GatewayError {
