@@ -1,21 +1,26 @@
 /**
- * The stages of a `tools/call`, in the one order they run:
+ * The stages of a `tools/call`, declared once ({@link TOOL_CALL}) and run by src/pipeline/stages.ts:
  *
- *   1. catalog  — public name → (upstream, tool, precompiled policy)
- *   2. policy   — the same check that filtered tools/list, now with the arguments; then the
- *                 arguments against the tool's inputSchema (a call the policy would run or ask about)
- *   3. approval — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
- *   4. record   — one `mcpgate.tool.decision` record for every call, written once its approval resolved
- *   5. upstream — forward with progress, cancellation, timeout; routed requests come back via hooks
- *   6. record   — one `mcpgate.tool.result` record for every forwarded call, in `finally`
+ *   1. resolve   — params checked (`name` a string, `arguments` an object), public name →
+ *                  (upstream, tool, precompiled policy); a refusal here is a recorded deny
+ *   2. authorize — the policy engine: the tool's layers, the caller's `clients:` layer, then the
+ *                  arguments against the tool's inputSchema (the same check that filtered tools/list)
+ *   3. approve   — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
+ *   4. forward   — writes the decision record first (write-ahead), then forwards with progress,
+ *                  cancellation and timeout; routed requests come back via hooks
+ *   5. record    — in `finally`: the `mcpgate.tool.decision` record of every call that has not
+ *                  written it yet (every early exit), and the `mcpgate.tool.result` record of every
+ *                  forwarded call — each exactly once
  */
 import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type ProgressToken, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
+import type { Verdict } from '../policy/verdict.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import { askReason, type ApprovalAnswer } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import type { Caller } from '../caller/caller.js';
+import { runPipeline, type Pipeline, type StageResult } from './stages.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -41,71 +46,185 @@ export interface ToolCallDeps {
   callerPolicy(caller: Caller): CallerPolicy | undefined;
 }
 
+/** One `tools/call` on its way through the stages; each field is filled by the stage named beside it. */
+class ToolCall {
+  /** Gateway-unique id of the call (the records' `call`). */
+  readonly id: string;
+  readonly params: Record<string, unknown>;
+  /** resolve: why the call was refused before a verdict (bad params, unknown tool). */
+  refused: string | undefined = undefined;
+  /** resolve: the tool. */
+  entry: ToolEntry | undefined = undefined;
+  /** authorize: the policy's verdict. */
+  verdict: Verdict | undefined = undefined;
+  /** approve: the answer to an `ask`. */
+  answer: ApprovalAnswer | undefined = undefined;
+  /** The decision record was written (forward writes it ahead of the call). */
+  decided = false;
+  /** forward: the request went upstream (a result record is due). */
+  forwarded = false;
+  started = 0;
+  outcome: CallOutcome = 'protocol_error';
+  size = 0;
+  error: string | undefined = undefined;
+
+  constructor(
+    readonly deps: ToolCallDeps,
+    readonly caller: Caller,
+    request: JSONRPCRequest,
+    readonly trace: RequestTrace | undefined,
+  ) {
+    this.id = deps.nextCallId();
+    this.params = (request.params ?? {}) as Record<string, unknown>;
+  }
+
+  get args(): Record<string, unknown> | undefined {
+    return this.params.arguments as Record<string, unknown> | undefined;
+  }
+
+  /** Notes why the call is refused before a verdict; returns the client's error. */
+  refuse(reason: string, message: string): WireError {
+    this.refused = reason;
+    return new WireError(ErrorCode.InvalidParams, message);
+  }
+}
+
+/** The stages of a `tools/call`; `record` runs in the runner's `finally`. */
+export const TOOL_CALL: Pipeline<ToolCall> = { stages: [resolve, authorize, approve, forward], record };
+
 /** Runs one `tools/call` through every stage; always leaves its audit records. */
-export async function callTool(deps: ToolCallDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
-  const params = (request.params ?? {}) as Record<string, unknown>;
-  const name = params.name;
-  const args = params.arguments;
-  if (typeof name !== 'string') throw new WireError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
+export function callTool(deps: ToolCallDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
+  return runPipeline(TOOL_CALL, new ToolCall(deps, caller, request, trace));
+}
+
+/** resolve: valid params, and the tool they name (a miss in the first seconds may be an upstream still starting: wait, bounded). */
+function resolve(call: ToolCall): StageResult | Promise<StageResult> {
+  const { name, arguments: args } = call.params;
+  if (typeof name !== 'string') throw call.refuse('invalid request: params.name is missing or not a string', 'tools/call needs params.name (a string)');
   if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
-    throw new WireError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
+    throw call.refuse('invalid request: params.arguments is not an object', 'tools/call params.arguments must be an object');
   }
-  const call = deps.nextCallId();
-  const session = caller.identity.key;
-  const subject = caller.identity.authenticated?.subject;
+  call.entry = call.deps.catalog.tool(name);
+  if (call.entry) return undefined;
+  return call.deps.ready().then(() => {
+    call.entry = call.deps.catalog.tool(name);
+    if (!call.entry) throw call.refuse(`unknown tool "${name}"`, `Unknown tool: ${name}`);
+    return undefined;
+  });
+}
 
-  // 1. catalog (a miss in the first seconds may be an upstream still starting: wait, bounded)
-  let entry = deps.catalog.tool(name);
-  if (!entry) {
-    await deps.ready();
-    entry = deps.catalog.tool(name);
+/** authorize: the one policy engine (src/policy/policy.ts) over every layer. */
+function authorize(call: ToolCall): StageResult {
+  const span = call.trace?.start('policy');
+  const verdict = decideCall(call.entry as ToolEntry, call.deps.callerPolicy(call.caller), call.args);
+  call.verdict = verdict;
+  span?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
+  return undefined;
+}
+
+/** approve: only an `ask` waits here (an allow pays one branch); no approval channel = deny. */
+async function approve(call: ToolCall): Promise<StageResult> {
+  const verdict = call.verdict as Verdict;
+  const entry = call.entry as ToolEntry;
+  if (verdict.decision === 'ask' && call.deps.approvals) {
+    const span = call.trace?.start('approval');
+    const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+    const answer = await call.deps.approvals.decide({ caller: call.caller, asked: { kind: 'tool', entry, args: call.args }, verdict, signal: call.caller.signal, progressToken });
+    call.answer = answer;
+    span?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
+    if (answer.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
+    if (answer.decision !== 'allow') return deniedResult(entry, 'answered', answer.reason);
+    return undefined;
   }
-  if (!entry) {
-    deps.events.emit({
-      event: 'mcpgate.tool.decision',
-      session,
-      call,
-      server: '',
-      tool: name,
-      public_name: name,
-      decision: 'deny',
-      decided_by: 'default',
-      reason: `unknown tool "${name}"`,
-      approval_wait_ms: 0,
-      subject,
+  if (verdict.decision === 'allow') return undefined;
+  return deniedResult(entry, verdict.decision, verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason);
+}
+
+/** forward: the decision record first (write-ahead), then the upstream. */
+async function forward(call: ToolCall): Promise<StageResult> {
+  const { deps, caller } = call;
+  const entry = call.entry as ToolEntry;
+  recordDecision(call);
+  // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
+  if (deps.auditWriteFailed?.()) {
+    throw new WireError(ErrorCode.InternalError, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`, { code: ErrorCodes.AUDIT_UNAVAILABLE });
+  }
+  const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+  const sent = { ...call.params, name: entry.name };
+  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  let wire: McpError | undefined;
+  call.forwarded = true;
+  call.started = performance.now();
+  try {
+    const raw = await entry.upstream.request('tools/call', sent, {
+      owner: { caller, call: call.id, tool: entry.publicName },
+      signal: caller.signal,
+      ...(progressToken === undefined
+        ? {}
+        : { onprogress: (progress) => caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }) }),
     });
-    throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
+    const result = deps.redactor.scrubJson(raw);
+    const toolResult = result as CallToolResult;
+    call.outcome = toolResult.isError === true ? 'tool_error' : 'ok';
+    call.size = resultSize(toolResult);
+    await caller.drain();
+    return result;
+  } catch (caught) {
+    call.outcome = classify(caught, caller.signal);
+    wire = scrubWireError(deps.redactor, toWireError(caught));
+    call.error = wire.message;
+    throw wire;
+  } finally {
+    span?.end(call.outcome, call.size, wire && { code: wire.code, message: call.error });
   }
+}
 
-  // 2. policy: the tool's layers, the caller's `clients:` layer (if any applies), the inputSchema
-  const policySpan = trace?.start('policy');
-  const verdict = decideCall(entry, deps.callerPolicy(caller), args as Record<string, unknown> | undefined);
-  policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
+/** record: the decision record if no stage wrote it yet, and the result record of a forwarded call. */
+function record(call: ToolCall): void {
+  if (!call.decided) recordDecision(call);
+  if (!call.forwarded) return;
+  const entry = call.entry as ToolEntry;
+  call.deps.events.emit({
+    event: 'mcpgate.tool.result',
+    session: call.caller.identity.key,
+    call: call.id,
+    server: entry.upstream.name,
+    tool: entry.name,
+    public_name: entry.publicName,
+    duration_ms: Math.round((performance.now() - call.started) * 1000) / 1000,
+    outcome: call.outcome,
+    result_size: call.size,
+    error: call.error,
+    subject: call.caller.identity.authenticated?.subject,
+  });
+}
 
-  // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
-  let answer: ApprovalAnswer | undefined;
-  if (verdict.decision === 'ask' && deps.approvals) {
-    const approvalSpan = trace?.start('approval');
-    const progressToken = (params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
-    answer = await deps.approvals.decide({ caller, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: caller.signal, progressToken });
-    approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
+/** The call's one `mcpgate.tool.decision` record (one fixed shape: absent fields are undefined, which JSON leaves out). */
+function recordDecision(call: ToolCall): void {
+  call.decided = true;
+  const { deps, entry, verdict, answer } = call;
+  const session = call.caller.identity.key;
+  const subject = call.caller.identity.authenticated?.subject;
+  if (!entry || !verdict) {
+    // Refused before a verdict (bad params, unknown tool), or failed on the way (fail closed): a deny.
+    const name = typeof call.params.name === 'string' ? call.params.name : '';
+    const reason = call.refused ?? 'denied: the call failed before a decision (fail closed)';
+    deps.events.emit({ event: 'mcpgate.tool.decision', session, call: call.id, server: entry?.upstream.name ?? '', tool: entry?.name ?? name, public_name: entry?.publicName ?? name, decision: 'deny', decided_by: 'default', reason, approval_wait_ms: 0, subject });
+    return;
   }
-  const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
-  const reason = answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
-
-  // 4. record the decision (one fixed shape: absent fields are undefined, which JSON leaves out)
-  const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
+  const recorded = recordArguments(call.args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
   deps.events.emit({
     event: 'mcpgate.tool.decision',
     session,
-    call,
+    call: call.id,
     server: entry.upstream.name,
     tool: entry.name,
     public_name: entry.publicName,
     decision: answer ? answer.decision : verdict.decision,
     decided_by: answer ? answer.decidedBy : verdict.decidedBy,
     rule: answer?.rule ?? (verdict.rule ? ruleText(verdict.rule) : undefined),
-    reason,
+    reason: answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason,
     scope: answer?.scope,
     approval_wait_ms: answer ? answer.waitMs : 0,
     approval_channel: answer?.via,
@@ -116,77 +235,6 @@ export async function callTool(deps: ToolCallDeps, caller: Caller, request: JSON
     subject,
     unconfined: entry.upstream.unconfined || undefined,
   });
-  if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
-  if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);
-  // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
-  if (deps.auditWriteFailed?.()) {
-    throw new WireError(ErrorCode.InternalError, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`, { code: ErrorCodes.AUDIT_UNAVAILABLE });
-  }
-
-  // 5. upstream, 6. result record
-  return forward(deps, caller, entry, params, trace, call);
-}
-
-async function forward(
-  deps: ToolCallDeps,
-  caller: Caller,
-  entry: ToolEntry,
-  params: Record<string, unknown>,
-  trace: RequestTrace | undefined,
-  call: string,
-): Promise<Result> {
-  const started = performance.now();
-  let outcome: CallOutcome = 'protocol_error';
-  let size = 0;
-  let error: string | undefined;
-  const progressToken = (params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
-  const sent = { ...params, name: entry.name };
-  const span = trace?.upstream(entry.upstream.name, 'tools/call', sent);
-  let wire: McpError | undefined;
-  try {
-    const raw = await entry.upstream.request(
-      'tools/call',
-      sent,
-      {
-        owner: { caller, call, tool: entry.publicName },
-        signal: caller.signal,
-        ...(progressToken === undefined
-          ? {}
-          : {
-              onprogress: (progress) =>
-                caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }),
-            }),
-      },
-    );
-    // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
-    const result = deps.redactor.scrubJson(raw);
-    const toolResult = result as CallToolResult;
-    outcome = toolResult.isError === true ? 'tool_error' : 'ok';
-    size = resultSize(toolResult);
-    await caller.drain();
-    return result;
-  } catch (caught) {
-    outcome = classify(caught, caller.signal);
-    const mcpError = scrubWireError(deps.redactor, toWireError(caught));
-    error = mcpError.message;
-    wire = mcpError;
-    throw mcpError;
-  } finally {
-    span?.end(outcome, size, wire && { code: wire.code, message: error });
-    deps.events.emit({
-      event: 'mcpgate.tool.result',
-      session: caller.identity.key,
-      call,
-      server: entry.upstream.name,
-      tool: entry.name,
-      public_name: entry.publicName,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      outcome,
-      result_size: size,
-      error,
-      subject: caller.identity.authenticated?.subject,
-    });
-  }
 }
 
 const ruleTexts = new WeakMap<object, string>();
