@@ -51,6 +51,7 @@ function decisionMembers(e: ToolDecisionEvent): string {
   if (e.arguments_cut !== undefined) json += `,"arguments_cut":${JSON.stringify(e.arguments_cut)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
   if (e.unconfined) json += ',"unconfined":true';
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
   return `${json}}`;
 }
 
@@ -58,6 +59,7 @@ function resultMembers(e: ToolResultEvent): string {
   let json = `"event":"mcpgate.tool.result","session":${quote(e.session)},"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"duration_ms":${number(e.duration_ms)},"outcome":${quote(e.outcome)},"result_size":${number(e.result_size)}`;
   if (e.error !== undefined) json += `,"error":${JSON.stringify(e.error)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
   return `${json}}`;
 }
 

@@ -150,6 +150,7 @@ function recordContent(call: ContentCall): void {
     error: call.error,
     ...call.recorded,
     subject: call.caller.identity.authenticated?.subject,
+    protocol_version: call.caller.protocolVersion,
   });
 }
 

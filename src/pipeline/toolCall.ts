@@ -197,6 +197,7 @@ function record(call: ToolCall): void {
     result_size: call.size,
     error: call.error,
     subject: call.caller.identity.authenticated?.subject,
+    protocol_version: call.caller.protocolVersion,
   });
 }
 
@@ -210,7 +211,20 @@ function recordDecision(call: ToolCall): void {
     // Refused before a verdict (bad params, unknown tool), or failed on the way (fail closed): a deny.
     const name = typeof call.params.name === 'string' ? call.params.name : '';
     const reason = call.refused ?? 'denied: the call failed before a decision (fail closed)';
-    deps.events.emit({ event: 'mcpgate.tool.decision', session, call: call.id, server: entry?.upstream.name ?? '', tool: entry?.name ?? name, public_name: entry?.publicName ?? name, decision: 'deny', decided_by: 'default', reason, approval_wait_ms: 0, subject });
+    deps.events.emit({
+      event: 'mcpgate.tool.decision',
+      session,
+      call: call.id,
+      server: entry?.upstream.name ?? '',
+      tool: entry?.name ?? name,
+      public_name: entry?.publicName ?? name,
+      decision: 'deny',
+      decided_by: 'default',
+      reason,
+      approval_wait_ms: 0,
+      subject,
+      protocol_version: call.caller.protocolVersion,
+    });
     return;
   }
   const recorded = recordArguments(call.args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
@@ -234,6 +248,7 @@ function recordDecision(call: ToolCall): void {
     arguments_cut: recorded.arguments_cut,
     subject,
     unconfined: entry.upstream.unconfined || undefined,
+    protocol_version: call.caller.protocolVersion,
   });
 }
 

@@ -65,7 +65,7 @@ export class OtelRequestTracer implements RequestTracer {
     }
     const span = this.tracer.startSpan(target ? `${request.method} ${target}` : request.method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later);
+    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later, caller.protocolVersion);
     const finish = (errorType: string | undefined): void => {
       const ended = performance.now();
       this.later.run(() => {
@@ -111,10 +111,13 @@ class SpanHandle implements RequestTrace {
     private readonly server: Span,
     private readonly ctx: Context,
     private readonly later: AfterTurn,
+    /** The caller's MCP revision: on the stage spans too (the CLIENT span's revision is the upstream's). */
+    private readonly protocolVersion: string | undefined,
   ) {}
 
   start(stage: 'policy' | 'approval'): StageSpan {
-    const span = this.tracer.startSpan(stage, { kind: SpanKind.INTERNAL }, this.ctx);
+    const attributes = this.protocolVersion === undefined ? undefined : { 'mcp.protocol.version': this.protocolVersion };
+    const span = this.tracer.startSpan(stage, { kind: SpanKind.INTERNAL, ...(attributes ? { attributes } : {}) }, this.ctx);
     return {
       end: (attributes?: TraceAttributes) => {
         const ended = performance.now();

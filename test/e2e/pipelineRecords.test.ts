@@ -51,6 +51,7 @@ describe('tools/call: one decision record per call, one result record per forwar
       ['echo__nope', 'deny', 'default', 'unknown tool "echo__nope"'],
     ]);
     expect(new Set(refused.map((r) => r.call)).size).toBe(5); // one record per call
+    expect(refused.every((r) => typeof r.protocol_version === 'string')).toBe(true);
     expect(results(records).filter((r) => refused.some((d) => d.call === r.call))).toEqual([]);
   });
 
@@ -69,7 +70,10 @@ describe('tools/call: one decision record per call, one result record per forwar
     const records = await waitForAudit(config.auditFile, (rs) => results(rs).length > 0);
     const [result] = results(records);
     expect(results(records)).toHaveLength(1);
-    expect(result).toMatchObject({ public_name: 'echo__echo', outcome: 'ok' });
-    expect(decisions(records).filter((r) => r.call === result?.call)).toEqual([expect.objectContaining({ decision: 'allow', arguments: { message: 'once' } })]);
+    // both carry the MCP revision the client negotiated (mcp.protocol.version in telemetry)
+    expect(result).toMatchObject({ public_name: 'echo__echo', outcome: 'ok', protocol_version: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    expect(decisions(records).filter((r) => r.call === result?.call)).toEqual([
+      expect.objectContaining({ decision: 'allow', arguments: { message: 'once' }, protocol_version: result?.protocol_version }),
+    ]);
   });
 });
