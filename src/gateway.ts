@@ -3,7 +3,7 @@
  * the client sessions, and routes what upstreams send back (requests, logging, updates,
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
-import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker } from './approval/broker.js';
 import { forwardableRequest } from './approval/upstreamElicitation.js';
 import { AuditLog } from './audit/auditLog.js';
@@ -29,7 +29,7 @@ import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
-import { ErrorCodes, WireError } from './errors.js';
+import { ErrorCodes, wireError } from './errors.js';
 
 /** Options of a gateway instance. */
 export interface GatewayOptions {
@@ -277,17 +277,16 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     // routed to the caller whose call is in flight (the upstream's request carries no reference to it)
     const owner = upstream.soleOwner();
     if (!owner || owner.caller.closed) {
-      throw new WireError(
-        ErrorCode.InvalidRequest,
+      throw wireError(
+        ErrorCodes.CLIENT_REQUEST_UNROUTABLE,
         `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
-        { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE },
       );
     }
     // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt;
     // any upstream may put a resolved secret into what it asks the client: redact it first
     const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
     const forwarded = forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused);
-    if (!(forwarded.method in CAPABILITY_FOR)) throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${String(forwarded.method).slice(0, 64)}`);
+    if (!(forwarded.method in CAPABILITY_FOR)) throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${String(forwarded.method).slice(0, 64)}`);
     return owner.caller.input(`u:${String(request.id)}`, { method: forwarded.method as InputMethod, ...(forwarded.params ? { params: forwarded.params } : {}) }, { signal });
   }
 
@@ -332,7 +331,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   private reportCollision(collision: { kind: string; name: string; kept: string; dropped: string }): void {
     this.logger.error(
-      { kind: collision.kind, public_name: collision.name, kept: collision.kept, dropped: collision.dropped },
+      { code: ErrorCodes.NAME_COLLISION, kind: collision.kind, public_name: collision.name, kept: collision.kept, dropped: collision.dropped },
       `config error: ${collision.kind} name "${collision.name}" is offered by both "${collision.kept}" and "${collision.dropped}"; "${collision.dropped}"'s is left out — give one of them a distinct \`prefix\``,
     );
   }

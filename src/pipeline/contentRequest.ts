@@ -7,7 +7,7 @@
 import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../audit/redact.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError, WireError, wireError } from '../errors.js';
 import type { Caller, Subscriber } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
@@ -103,7 +103,7 @@ function authorizeContent(call: ContentCall): StageResult {
   const route = call.route as Route;
   if (route.verdict.decision === 'allow') return undefined;
   call.outcome = 'denied';
-  throw call.failed(new WireError(ErrorCode.InvalidRequest, `mcpgate: ${call.method} ${route.target} was denied: ${route.verdict.reason}`, { code: ErrorCodes.POLICY_DENIED }));
+  throw call.failed(wireError(ErrorCodes.POLICY_DENIED, `mcpgate: ${call.method} ${route.target} was denied: ${route.verdict.reason}`));
 }
 
 /** forward: subscriptions are kept here (one upstream subscription per URI); everything else goes upstream. */
@@ -160,7 +160,7 @@ async function routeOf(catalog: Catalog, method: AuditedMethod, params: Record<s
     case 'prompts/get': {
       const name = requireString(params, 'name', method);
       const entry = catalog.prompt(name);
-      if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      if (!entry) throw wireError(ErrorCodes.UNKNOWN_PROMPT, `Unknown prompt: ${name}`);
       return { upstream: entry.upstream, target: name, verdict: catalog.access(entry.upstream).prompts, params: { ...params, name: entry.name } };
     }
     case 'resources/read':
@@ -182,15 +182,15 @@ function completionRoute(catalog: Catalog, params: Record<string, unknown>): Rou
   const ref = params.ref as Record<string, unknown> | undefined;
   if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
     const entry = catalog.prompt(ref.name);
-    if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    if (!entry) throw wireError(ErrorCodes.UNKNOWN_PROMPT, `Unknown prompt: ${ref.name}`);
     return { upstream: entry.upstream, target: ref.name, verdict: catalog.access(entry.upstream).prompts, params: { ...params, ref: { ...ref, name: entry.name } } };
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
     const upstream = catalog.templateOwner(ref.uri) ?? catalog.resourceOwner(ref.uri);
-    if (!upstream) throw new WireError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
+    if (!upstream) throw wireError(ErrorCodes.UNKNOWN_RESOURCE, `Unknown resource or template: ${ref.uri}`);
     return { upstream, target: ref.uri, verdict: catalog.access(upstream).resources, params };
   }
-  throw new WireError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
+  throw wireError(ErrorCodes.INVALID_PARAMS, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
 }
 
 function resourceUpstream(catalog: Catalog, uri: string): Upstream {
@@ -219,13 +219,13 @@ async function forward(redactor: Redactor, upstream: Upstream, method: string, p
 
 /** The long-lived handle that receives updates (a 2025 session); a stateless caller has none. */
 function subscriberOf(caller: Caller): Subscriber {
-  if (!caller.subscriber) throw new WireError(ErrorCode.InvalidRequest, 'resources/subscribe needs a session (a stateless caller listens with subscriptions/listen)');
+  if (!caller.subscriber) throw wireError(ErrorCodes.SESSION_REQUIRED, 'resources/subscribe needs a session (a stateless caller listens with subscriptions/listen)');
   return caller.subscriber;
 }
 
 function requireString(params: Record<string, unknown>, key: string, method: string): string {
   const value = params[key];
-  if (typeof value !== 'string') throw new WireError(ErrorCode.InvalidParams, `${method} needs params.${key} (a string)`);
+  if (typeof value !== 'string') throw wireError(ErrorCodes.INVALID_PARAMS, `${method} needs params.${key} (a string)`);
   return value;
 }
 

@@ -3,10 +3,10 @@
  * (paginated), `tools/call` runs the tool-call pipeline, and prompts, resources and completions
  * run the content pipeline (policy, forward, one audit record each).
  */
-import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
-import { ErrorCodes, WireError } from '../errors.js';
+import { ErrorCodes, wireError } from '../errors.js';
 import type { Caller } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { contentRequest, type ContentDeps } from './contentRequest.js';
@@ -33,9 +33,7 @@ const LISTS: Record<'tools/list' | 'prompts/list' | 'resources/list' | 'resource
 export async function dispatch(deps: DispatchDeps, caller: Caller, request: JSONRPCRequest, trace?: RequestTrace): Promise<Result> {
   // Refused at the door: every later step (policy, hashing, audit copies, approvals) sees all of a request.
   if (depthExceeds(request, MAX_JSON_DEPTH)) {
-    throw new WireError(ErrorCode.InvalidRequest, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-      code: ErrorCodes.REQUEST_REJECTED,
-    });
+    throw wireError(ErrorCodes.REQUEST_REJECTED, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const params = (request.params ?? {}) as Record<string, unknown>;
   switch (request.method) {
@@ -60,7 +58,7 @@ export async function dispatch(deps: DispatchDeps, caller: Caller, request: JSON
     case 'completion/complete':
       return contentRequest(deps, caller, request, trace);
     default:
-      throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+      throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type ProgressToken, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
-import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError, wireError, type ErrorCodeName, type WireError } from '../errors.js';
 import type { Verdict } from '../policy/verdict.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
 import { askReason, type ApprovalAnswer } from '../approval/answer.js';
@@ -83,9 +83,9 @@ class ToolCall {
   }
 
   /** Notes why the call is refused before a verdict; returns the client's error. */
-  refuse(reason: string, message: string): WireError {
+  refuse(reason: string, message: string, code: ErrorCodeName = ErrorCodes.INVALID_PARAMS): WireError {
     this.refused = reason;
-    return new WireError(ErrorCode.InvalidParams, message);
+    return wireError(code, message);
   }
 }
 
@@ -108,7 +108,7 @@ function resolve(call: ToolCall): StageResult | Promise<StageResult> {
   if (call.entry) return undefined;
   return call.deps.ready().then(() => {
     call.entry = call.deps.catalog.tool(name);
-    if (!call.entry) throw call.refuse(`unknown tool "${name}"`, `Unknown tool: ${name}`);
+    if (!call.entry) throw call.refuse(`unknown tool "${name}"`, `Unknown tool: ${name}`, ErrorCodes.UNKNOWN_TOOL);
     return undefined;
   });
 }
@@ -132,7 +132,7 @@ async function approve(call: ToolCall): Promise<StageResult> {
     const answer = await call.deps.approvals.decide({ caller: call.caller, asked: { kind: 'tool', entry, args: call.args }, verdict, signal: call.caller.signal, progressToken });
     call.answer = answer;
     span?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
-    if (answer.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
+    if (answer.cancelled) throw wireError(ErrorCodes.CALL_CANCELLED, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
     if (answer.decision !== 'allow') return deniedResult(entry, 'answered', answer.reason);
     return undefined;
   }
@@ -147,7 +147,7 @@ async function forward(call: ToolCall): Promise<StageResult> {
   recordDecision(call);
   // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
   if (deps.auditWriteFailed?.()) {
-    throw new WireError(ErrorCode.InternalError, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`, { code: ErrorCodes.AUDIT_UNAVAILABLE });
+    throw wireError(ErrorCodes.AUDIT_UNAVAILABLE, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`);
   }
   const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
   const sent = { ...call.params, name: entry.name };
