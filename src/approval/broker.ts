@@ -16,6 +16,7 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../caller/cancelSignal.js';
 import { AdminEndpoint } from './adminEndpoint.js';
+import { mayAnswer } from '../policy/layers.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { askReason, deny, ended, WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
@@ -166,8 +167,6 @@ export class ApprovalBroker {
     const { caller, asked, verdict } = ctx;
     await this.started;
     const managed = (verdict.decidedBy as string) === 'managed';
-    // A pinned tool whose definition changed: what was approved before was the old definition.
-    const humanOnly = verdict.humanOnly === true;
     const subject = caller?.identity.authenticated?.subject;
     // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
     if (this.always && alwaysBarrier(verdict) === undefined) {
@@ -175,7 +174,7 @@ export class ApprovalBroker {
       if (rule !== undefined) return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
     const remembered = memoryKey(asked);
-    if (!humanOnly && caller && this.memory.has(caller.identity.key, remembered.name, remembered.args)) {
+    if (caller && mayAnswer(verdict, 'session') && this.memory.has(caller.identity.key, remembered.name, remembered.args)) {
       return { decision: 'allow', decidedBy: 'user', scope: 'session', reason: 'allowed for this session by an earlier approval', waitMs: 0, via: 'session' };
     }
     const why = askReason(verdict.reason);
@@ -207,8 +206,8 @@ export class ApprovalBroker {
     if (ctx.signal.aborted) onCancel();
     try {
       let escalated = '';
-      // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
-      if (this.reviewer && !managed && !humanOnly) {
+      // A reviewer is user configuration: it may answer the user's own asks, never a managed one (src/policy/layers.ts mayAnswer).
+      if (this.reviewer && mayAnswer(verdict, 'reviewer')) {
         const review = await this.reviewer(reviewInput(ctx.asked, ctx.verdict, ctx.caller, this.describeOptions), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {
