@@ -16,7 +16,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, t
 import { resolveValue, type ReferenceResolver } from '../config/references.js';
 import type { AuthConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import type { Identity } from '../policy/clients.js';
+import type { Identity } from '../caller/caller.js';
 
 /** The outcome of authenticating one request. */
 export type AuthResult =

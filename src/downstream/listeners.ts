@@ -35,8 +35,8 @@ const FLAG: Record<ListedKind, 'toolsListChanged' | 'promptsListChanged' | 'reso
 export interface ResourceWatch {
   /** Subscribes the URIs it may (exists, allowed, its upstream supports subscribe); returns those. */
   watch(listener: Listener, uris: readonly string[]): Promise<readonly string[]>;
-  /** Drops them again. */
-  unwatch(listener: Listener, uris: readonly string[]): void;
+  /** Drops what {@link watch} subscribed for it. */
+  unwatch(listener: Listener): void;
 }
 
 /** One open listen stream. */
@@ -93,7 +93,7 @@ export class Listeners {
     });
     this.open.delete(listener);
     this.closers.delete(listener);
-    if (uris.length) this.resources.unwatch(listener, uris);
+    if (uris.length) this.resources.unwatch(listener);
   }
 
   /** A public list changed: tells the streams that asked for it. */

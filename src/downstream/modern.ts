@@ -9,23 +9,20 @@ import type { JSONRPCRequest, RequestId, Result } from '@modelcontextprotocol/sd
 import { ErrorCodes, ProtocolError, toWireError } from '../errors.js';
 import { checkVersion, readEnvelope, type Envelope } from '../protocol/envelope.js';
 import { checkParamHeaders, checkRoutingHeaders, checkVersionHeader, type HeaderBag, type ParamHeader } from '../protocol/headers.js';
+import { InputRequired } from '../caller/caller.js';
 import { modernResult } from '../protocol/results.js';
-import { InputRequired } from '../protocol/inputRequired.js';
 import { INPUT_METHODS, MODERN_VERSIONS, REMOVED_METHODS } from '../protocol/revisions.js';
 import { BridgedCall, resumeBridge, settle, type ParkedCalls } from './modernBridge.js';
 import { inputRequiredResult, resumeRound, type RoundDeps } from './modernRounds.js';
 import { ModernCaller, type ModernOrigin } from './modernCaller.js';
 import type { ModernStream } from './modernStream.js';
-import type { RequestExtra } from './session.js';
 
 /** What serving modern requests needs from the gateway. */
 export interface ModernHost {
   /** What `server/discover` reports: the capabilities the handlers really serve. */
   discover(): { readonly capabilities: Record<string, unknown>; readonly instructions?: string };
-  /** The `clients:` rules for a caller's identity. */
-  prepare(caller: ModernCaller): void;
-  /** Answers tools/*, prompts/*, resources/*, completion/* (the pipeline, as for a session). */
-  dispatch(caller: ModernCaller, request: JSONRPCRequest, extra: RequestExtra): Promise<Result>;
+  /** Answers tools/*, prompts/*, resources/*, completion/* (the pipeline, as for a session; cancelled by `caller.signal`). */
+  dispatch(caller: ModernCaller, request: JSONRPCRequest): Promise<Result>;
   /** The `x-mcp-header` annotations of a listed tool (undefined: no such tool). */
   paramHeaders(toolName: string): readonly ParamHeader[] | undefined;
   /** Holds a `subscriptions/listen` stream open until the client or the gateway ends it. */
@@ -88,7 +85,7 @@ export function validateModern(request: JSONRPCRequest, headers: HeaderBag | und
 
 /** Capabilities through which a 2025 upstream's mid-call ask can reach the caller (bridged calls). */
 function canAnswerAsks(caller: ModernCaller): boolean {
-  const declared = caller.clientCapabilities;
+  const declared = caller.capabilities;
   return declared.elicitation !== undefined || declared.sampling !== undefined || declared.roots !== undefined;
 }
 
@@ -100,13 +97,12 @@ function canAnswerAsks(caller: ModernCaller): boolean {
 async function call(host: ModernHost, caller: ModernCaller, request: JSONRPCRequest, params: Record<string, unknown>, stream: ModernStream): Promise<Record<string, unknown>> {
   const state = await resumeRound(host.rounds, request.method, params, caller);
   if (state?.kind === 'bridge') return resumeBridge(host.rounds, host.parked, state, request.method, params, stream);
-  const extra = (signal: AbortSignal): RequestExtra => ({ signal, requestId: request.id, _meta: params._meta as RequestExtra['_meta'] });
   if (INPUT_METHODS.has(request.method) && canAnswerAsks(caller)) {
-    const bridged = new BridgedCall(caller, (signal) => host.dispatch(caller, request, extra(signal)));
+    const bridged = new BridgedCall(caller, () => host.dispatch(caller, request));
     return settle(host.rounds, host.parked, bridged, request.method, params, stream, state);
   }
   try {
-    return (await host.dispatch(caller, request, extra(stream.signal))) as Record<string, unknown>;
+    return (await host.dispatch(caller, request)) as Record<string, unknown>;
   } catch (error) {
     if (!(error instanceof InputRequired)) throw caller.failure ?? error;
     return inputRequiredResult(host.rounds, request.method, params, caller, error);
@@ -119,7 +115,6 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
   try {
     const envelope = validateModern(request, headers, host);
     const caller = new ModernCaller(envelope, origin, stream);
-    host.prepare(caller);
     let result: Record<string, unknown>;
     switch (request.method) {
       case 'server/discover': {

@@ -12,8 +12,8 @@ import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ErrorCodes, ProtocolError } from '../errors.js';
+import { InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../protocol/canonicalJson.js';
-import { InputRequired } from '../protocol/inputRequired.js';
 import type { RequestState } from '../protocol/requestState.js';
 import type { ModernCaller, UpstreamAsk } from './modernCaller.js';
 import { bindingOf, inputRequiredResult, type RoundDeps } from './modernRounds.js';
@@ -38,13 +38,15 @@ export class BridgedCall {
 
   constructor(
     readonly caller: ModernCaller,
-    start: (signal: AbortSignal) => Promise<Result>,
+    start: () => Promise<Result>,
   ) {
+    // The call outlives this round's stream: it is cancelled through the bridge (attach, end).
+    caller.signal = this.abort.signal;
     caller.bridge = (ask) => {
       this.asks.push(ask);
       this.wake?.();
     };
-    this.outcome = start(this.abort.signal).then(
+    this.outcome = start().then(
       (result): Next => ({ kind: 'done', result }),
       (error: unknown): Next => ({ kind: 'error', error }),
     );

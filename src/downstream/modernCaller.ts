@@ -1,15 +1,15 @@
 /**
- * The caller of one modern (2026-07-28) request: who it is (its caller key stands where a legacy
- * session's id stands: audit `session`, session approvals), what its envelope declared, and how
- * to reach it (only through this request's own stream: no request is ever sent to a modern
- * client; what the gateway needs from it travels as `input_required`).
+ * The {@link Caller} of one modern (2026-07-28) request: who it is (its caller key stands where a
+ * legacy session's id stands: audit `session`, session approvals), what its envelope declared,
+ * and how to reach it (only through this request's own stream: no request is ever sent to a
+ * modern client; what the gateway needs from it travels as `input_required`).
  */
-import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCodes, type ProtocolError, WireError } from '../errors.js';
-import type { ClientLayer, Identity } from '../policy/clients.js';
+import type { LoggingLevel, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
+import { CAPABILITY_FOR, InputRequired, type Caller, type CallerIdentity, type Identity, type InputOptions, type InputRequest } from '../caller/caller.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
+import { ErrorCodes, type ProtocolError, wireError } from '../errors.js';
 import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
-import { missingCapability, passesLogLevel, type Envelope } from '../protocol/envelope.js';
-import { InputRequired, type InputRequest, type InputSource } from '../protocol/inputRequired.js';
+import { missingCapability, type Envelope } from '../protocol/envelope.js';
 import type { RequestState } from '../protocol/requestState.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
 import type { ModernStream } from './modernStream.js';
@@ -23,37 +23,28 @@ export interface ModernOrigin {
   readonly subjectIsSession: boolean;
 }
 
-/** The client capability each server→client request needs. */
-const CAPABILITY_OF: Readonly<Record<string, 'sampling' | 'elicitation' | 'roots'>> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
-
 /** An upstream's request waiting for this caller's answer (bridging, modernBridge.ts). */
 export interface UpstreamAsk {
-  readonly request: JSONRPCRequest;
+  readonly request: InputRequest;
   resolve(result: Result): void;
   reject(error: Error): void;
 }
 
 /** One modern request's caller. */
-export class ModernCaller implements InputSource {
-  /** The caller key (docs/protocol.md "Sessions"): what a legacy session id is for a stateless client. */
-  readonly id: string;
-  readonly transportKind: 'stdio' | 'http';
-  readonly identity: Identity | undefined;
+export class ModernCaller implements Caller {
+  readonly generation = 'modern';
   readonly protocolVersion = MODERN_VERSION;
-  readonly stateless = true;
-  readonly initialized = true;
-  readonly startedAt = Date.now();
-  /** True when "allow for this session" may be offered and remembered under {@link id}. */
-  readonly specific: boolean;
-  /** The `clients:` rules of this caller's identity (set by the gateway). */
-  clientRules: ClientLayer | undefined;
-  calls = 0;
-  /** Legacy `resources/subscribe` bookkeeping: a modern caller subscribes through `subscriptions/listen`. */
-  readonly subscriptions = new Set<string>();
+  /** Stateless: no session (spans carry no `mcp.session.id`; records carry the caller key). */
+  readonly sessionId = undefined;
+  /** No `resources/subscribe`: a modern caller subscribes through `subscriptions/listen`. */
+  readonly subscriber = undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly identity: CallerIdentity;
+  /**
+   * Cancellation of the call: this request's stream, or, for a bridged call that outlives its
+   * first round, the bridge's own signal (modernBridge.ts), set before the call starts.
+   */
+  signal: CancelSignal;
   /** Set while a bridged call of this request can take an upstream's ask (modernBridge.ts). */
   bridge: ((ask: UpstreamAsk) => void) | undefined;
   /** Set when serving the request needed a capability the caller did not declare: the request's answer (-32021). */
@@ -67,50 +58,51 @@ export class ModernCaller implements InputSource {
     /** The stream of the round in progress (a bridged call moves to its retry's stream). */
     public stream: ModernStream,
   ) {
-    this.transportKind = origin.transportKind;
-    this.identity = origin.identity;
+    this.transport = origin.transportKind;
+    this.signal = stream.signal;
     const facts: CallerFacts = {
       subject: origin.identity?.subject ?? (origin.transportKind === 'stdio' ? `stdio:${process.pid}` : 'anonymous'),
       clientName: envelope.clientInfo.name,
       session: envelope.session,
     };
-    this.id = callerKey(facts);
-    this.specific = isSpecificKey(facts, origin.subjectIsSession);
-  }
-
-  /** The client's self-description from this request's envelope. */
-  get clientInfo(): { name?: string; version?: string } {
-    return this.envelope.clientInfo;
+    this.identity = { authenticated: origin.identity, clientInfo: envelope.clientInfo, key: callerKey(facts), specific: isSpecificKey(facts, origin.subjectIsSession) };
   }
 
   /** The capabilities this request declared. */
-  get clientCapabilities(): Record<string, unknown> {
+  get capabilities(): Readonly<Record<string, unknown>> {
     return this.envelope.clientCapabilities as Record<string, unknown>;
   }
 
-  get isClosed(): boolean {
+  /** The request's own `_meta` logLevel: without one it hears no log messages. */
+  get logLevel(): LoggingLevel | undefined {
+    return this.envelope.logLevel as LoggingLevel | undefined;
+  }
+
+  get closed(): boolean {
     return this.stream.signal.aborted;
   }
 
-  /** A notification about this request (progress): onto its own stream. */
+  /** A notification about this request (progress, a log message): onto its own stream. */
   notify(notification: Notification): void {
     this.stream.notify({ jsonrpc: '2.0', ...notification });
   }
 
-  /** A log message: only when this request set a `logLevel` it passes (server/utilities/logging). */
-  log(params: Record<string, unknown>): void {
-    if (passesLogLevel(this.envelope.logLevel, params.level)) this.notify({ method: 'notifications/message', params });
+  /** Nothing is buffered: notifications are written as they come. */
+  drain(): undefined {
+    return undefined;
   }
 
   /**
-   * The answer to `request` from this retry's `inputResponses`, if the verified state says `key` was
-   * asked in the last round; else this request ends asking for it (unknown keys are ignored, a
-   * missing answer is asked again: basic/patterns/mrtr § Error Handling).
+   * The gateway's own question (an approval): the answer from this retry's `inputResponses` if
+   * the verified state says `key` was asked in the last round, else this request ends asking for
+   * it (unknown keys are ignored, a missing answer is asked again: basic/patterns/mrtr § Error
+   * Handling). An upstream's ask mid-call (`fromUpstream`) goes to {@link upstreamAsk}.
    */
-  async input(key: string, request: InputRequest): Promise<unknown> {
+  async input(key: string, request: InputRequest, options?: InputOptions): Promise<Result> {
+    if (options?.fromUpstream) return this.upstreamAsk(request);
     const resumed = this.resumed;
-    if (resumed && Object.hasOwn(resumed.state.asked, key) && Object.hasOwn(resumed.responses, key)) return resumed.responses[key];
-    throw new InputRequired(key, request);
+    if (resumed && Object.hasOwn(resumed.state.asked, key) && Object.hasOwn(resumed.responses, key)) return resumed.responses[key] as Result;
+    throw new InputRequired({ [key]: request });
   }
 
   /**
@@ -119,19 +111,16 @@ export class ModernCaller implements InputSource {
    * "MUST NOT rely on" it); a declared one goes to the client as an `input_required` round of a
    * bridged call (modernBridge.ts), whose answer becomes the upstream's result.
    */
-  async upstreamAsk(request: JSONRPCRequest): Promise<Result> {
-    const capability = CAPABILITY_OF[request.method];
-    if (capability && this.clientCapabilities[capability] === undefined) {
+  private upstreamAsk(request: InputRequest): Promise<Result> {
+    const capability = CAPABILITY_FOR[request.method];
+    if (this.capabilities[capability] === undefined) {
       this.failure ??= missingCapability(capability, `the upstream's ${request.method} during this call`);
-      throw this.failure;
+      return Promise.reject(this.failure);
     }
     const bridge = this.bridge;
-    if (!bridge) throw new WireError(-32600, `mcpgate cannot relay ${request.method.slice(0, 64)} from an upstream to this 2026-07-28 request`, { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE });
+    if (!bridge) {
+      return Promise.reject(wireError(ErrorCodes.CLIENT_REQUEST_UNROUTABLE, `mcpgate cannot relay ${request.method.slice(0, 64)} from an upstream to this 2026-07-28 request`));
+    }
     return new Promise<Result>((resolve, reject) => bridge({ request, resolve, reject }));
-  }
-
-  /** Nothing is buffered: notifications are written as they come. */
-  drain(): undefined {
-    return undefined;
   }
 }

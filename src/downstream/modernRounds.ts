@@ -7,9 +7,8 @@
  * sharing the state key can continue the call.
  */
 import { randomBytes } from 'node:crypto';
+import type { InputRequest, InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../protocol/canonicalJson.js';
-import type { InputRequired } from '../protocol/inputRequired.js';
-import type { GatewayConfig } from '../config/types.js';
 import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
 import type { ModernCaller } from './modernCaller.js';
@@ -17,7 +16,7 @@ import type { ModernCaller } from './modernCaller.js';
 /** What the rounds need from the gateway. */
 export interface RoundDeps {
   readonly states: RequestStateCodec;
-  /** Digest of the policy in force: a state issued under another policy is void. */
+  /** The policy version in force (`Policy.version` with the pins): a state issued under another policy is void. */
   readonly policyVersion: string;
   /** How long an answer may take (approval.timeout): the state's lifetime. */
   readonly stateTtlMs: number;
@@ -25,19 +24,25 @@ export interface RoundDeps {
 
 /**
  * The rounds of a gateway: states sealed with `MCPGATE_REQUEST_STATE_KEY` (or a key of this
- * process), valid for `approval.timeout`, under the configuration digest as policy version (a
- * state issued under other rules is void).
+ * process), valid for `approval.timeout`, under the policy version the catalog has in force now
+ * (src/policy/policy.ts: the layers' digest, with the pins; a state issued under other rules is void).
  */
-export function roundDeps(config: Pick<GatewayConfig, 'digest' | 'approval'>, stateKey: string | undefined): RoundDeps {
+export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs: number, stateKey: string | undefined): RoundDeps {
   const keys = stateKeysFrom(stateKey);
-  return { states: new RequestStateCodec(keys.current, keys.previous), policyVersion: config.digest, stateTtlMs: config.approval.timeoutMs };
+  return {
+    states: new RequestStateCodec(keys.current, keys.previous),
+    get policyVersion() {
+      return policy.policyVersion;
+    },
+    stateTtlMs: timeoutMs,
+  };
 }
 
 /** The binding of a request: what its state must have been issued for. */
 export function bindingOf(method: string, params: Record<string, unknown>, caller: ModernCaller, policyVersion: string): StateBinding {
   const target = method === 'resources/read' ? params.uri : params.name;
   const args = method === 'resources/read' ? {} : (params.arguments ?? {});
-  return { m: method, t: typeof target === 'string' ? target : '', ad: jsonDigest(args), pv: policyVersion, sub: caller.id };
+  return { m: method, t: typeof target === 'string' ? target : '', ad: jsonDigest(args), pv: policyVersion, sub: caller.identity.key };
 }
 
 /**
@@ -58,15 +63,22 @@ export async function resumeRound(deps: RoundDeps, method: string, params: Recor
 export async function inputRequiredResult(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller, needed: InputRequired): Promise<Record<string, unknown>> {
   const previous = caller.resumed?.state;
   const binding = bindingOf(method, params, caller, deps.policyVersion);
+  const asked: Record<string, string> = {};
+  const inputRequests: Record<string, InputRequest & { params: Record<string, unknown> }> = {};
+  for (const [key, request] of Object.entries(needed.requests)) {
+    inputRequests[key] = { method: request.method, params: request.params ?? {} };
+    asked[key] = jsonDigest(inputRequests[key]);
+  }
   const requestState = await deps.states.seal(
     {
       ...binding,
       call: previous?.call ?? randomBytes(9).toString('base64url'),
-      kind: needed.kind,
-      asked: { [needed.key]: jsonDigest(needed.request) },
+      // the only question the pipeline asks a stateless caller (the auto-reviewer never samples one)
+      kind: 'approval',
+      asked,
       round: Math.min(64, (previous?.round ?? 0) + 1),
     },
     deps.stateTtlMs,
   );
-  return { resultType: 'input_required', inputRequests: { [needed.key]: needed.request }, requestState };
+  return { resultType: 'input_required', inputRequests, requestState };
 }

@@ -5,7 +5,7 @@
  * are replaced by `${secret:SERVER/FIELD}` (one secret per distinct value), and every file is
  * validated with the servers.d schema before anything is written.
  */
-import { parseFile, validate } from '../config/load.js';
+import { parseFile, validate } from '../config/parse.js';
 import { findReferences } from '../config/references.js';
 import { ServerFileSchema } from '../config/schema.js';
 import type { ConfigProblem } from '../config/types.js';

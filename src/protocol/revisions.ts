@@ -61,7 +61,3 @@ export const REMOVED_METHODS: ReadonlySet<string> = new Set([
 /** Requests that may be answered with `input_required` (basic/patterns/mrtr). */
 export const INPUT_METHODS: ReadonlySet<string> = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
-/** The revision to record on a caller's audit records: a stateless (modern) caller's; none for a 2025 session (its session.start says). */
-export function statelessVersion(caller: { readonly stateless?: boolean; readonly protocolVersion?: string }): string | undefined {
-  return caller.stateless === true ? caller.protocolVersion : undefined;
-}

@@ -47,8 +47,6 @@ export interface SessionEndEvent {
 export interface ToolDecisionEvent {
   readonly event: 'mcpgate.tool.decision';
   readonly session: string;
-  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
-  readonly protocol_version?: string;
   /** Gateway-unique id tying a decision to its result record. */
   readonly call: string;
   readonly server: string;
@@ -71,13 +69,13 @@ export interface ToolDecisionEvent {
   readonly subject?: string;
   /** The server runs without a sandbox (see its `mcpgate.upstream.state` records for why). */
   readonly unconfined?: true;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known; `2026-07-28`: a stateless caller, whose `session` is its caller key. */
+  readonly protocol_version?: string;
 }
 
 export interface ToolResultEvent {
   readonly event: 'mcpgate.tool.result';
   readonly session: string;
-  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
-  readonly protocol_version?: string;
   readonly call: string;
   readonly server: string;
   readonly tool: string;
@@ -88,14 +86,14 @@ export interface ToolResultEvent {
   readonly result_size: number;
   readonly error?: string;
   readonly subject?: string;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known; `2026-07-28`: a stateless caller, whose `session` is its caller key. */
+  readonly protocol_version?: string;
 }
 
 /** One record per resources/prompts/completion request, written when it ended (denied ones too). */
 export interface RequestEvent {
   readonly event: 'mcpgate.request';
   readonly session: string;
-  /** `2026-07-28` on a stateless caller's records (its `session` is then the caller key); absent for 2025 sessions. */
-  readonly protocol_version?: string;
   /** Gateway-unique id (same series as tool call ids). */
   readonly request: string;
   readonly method: AuditedMethod;
@@ -118,6 +116,8 @@ export interface RequestEvent {
   readonly arguments_sha256?: string;
   readonly arguments_truncated?: boolean;
   readonly subject?: string;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known; `2026-07-28`: a stateless caller, whose `session` is its caller key. */
+  readonly protocol_version?: string;
 }
 
 export interface UpstreamStateEvent {

@@ -10,6 +10,7 @@ import { SeverityNumber, type AnyValue, type AnyValueMap, type Logger } from '@o
 import type { AfterTurn } from './afterTurn.js';
 import type { EventSink, GatewayEvent } from './events.js';
 import { MCP_DURATION_BUCKETS } from './otelTracer.js';
+import { MODERN_VERSIONS } from '../protocol/revisions.js';
 import { Tally } from './tally.js';
 
 /** Event fields renamed to semantic-convention attributes (the rest become `mcpgate.<field>`). */
@@ -49,7 +50,7 @@ export function logAttributes(event: GatewayEvent): AnyValueMap {
     attributes[attributeName(field)] = value as AnyValue;
   }
   // A stateless (2026-07-28) caller has no session: its record's `session` is the caller key.
-  if (event.event !== 'mcpgate.session.start' && fields.protocol_version !== undefined && 'mcp.session.id' in attributes) {
+  if (event.event !== 'mcpgate.session.start' && MODERN_VERSIONS.includes(fields.protocol_version as string) && 'mcp.session.id' in attributes) {
     attributes['mcpgate.caller_key'] = attributes['mcp.session.id'] as AnyValue;
     delete attributes['mcp.session.id'];
   }

@@ -13,7 +13,6 @@ const viaStringify = (event: object) => JSON.stringify(event).slice(1);
 const decision = (extra: Partial<ToolDecisionEvent> = {}): ToolDecisionEvent => ({
   event: 'mcpgate.tool.decision',
   session: 's-1',
-  protocol_version: undefined,
   call: 'c-1',
   server: 'files',
   tool: 'read_file',
@@ -36,7 +35,6 @@ const decision = (extra: Partial<ToolDecisionEvent> = {}): ToolDecisionEvent => 
 const result = (extra: Partial<ToolResultEvent> = {}): ToolResultEvent => ({
   event: 'mcpgate.tool.result',
   session: 's-1',
-  protocol_version: undefined,
   call: 'c-1',
   server: 'files',
   tool: 'read_file',

@@ -48,14 +48,15 @@ describe('log record attributes', () => {
     });
   });
 
-
   it("a stateless (2026-07-28) caller's record has mcp.protocol.version and its caller key, never mcp.session.id", () => {
     const attributes = logAttributes({ event: 'mcpgate.tool.result', session: 'k_abcdefghijklmnop', protocol_version: '2026-07-28', call: 'c', server: 'a', tool: 't', public_name: 'a__t', duration_ms: 3, outcome: 'ok', result_size: 0 });
     expect(attributes).toMatchObject({ 'mcp.protocol.version': '2026-07-28', 'mcpgate.caller_key': 'k_abcdefghijklmnop' });
     expect(attributes['mcp.session.id']).toBeUndefined();
-    const legacy = logAttributes({ event: 'mcpgate.tool.result', session: 's', call: 'c', server: 'a', tool: 't', public_name: 'a__t', duration_ms: 3, outcome: 'ok', result_size: 0 });
-    expect(legacy['mcp.session.id']).toBe('s');
+    const legacy = logAttributes({ event: 'mcpgate.tool.result', session: 's', protocol_version: '2025-11-25', call: 'c', server: 'a', tool: 't', public_name: 'a__t', duration_ms: 3, outcome: 'ok', result_size: 0 });
+    expect(legacy).toMatchObject({ 'mcp.session.id': 's', 'mcp.protocol.version': '2025-11-25' });
+    expect(legacy['mcpgate.caller_key']).toBeUndefined();
   });
+
   it('set error.type from a failed outcome and the transport from the session', () => {
     const result = logAttributes({ event: 'mcpgate.tool.result', session: 's', call: 'c', server: 'a', tool: 't', public_name: 'a__t', duration_ms: 3, outcome: 'timeout', result_size: 0, error: 'late' });
     expect(result).toMatchObject({ 'error.type': 'timeout', 'error.message': 'late', 'mcpgate.outcome': 'timeout', 'mcpgate.duration_ms': 3 });
