@@ -113,6 +113,25 @@ describe('approvals for modern callers over input_required', () => {
     expect(textOf(retry.response.result)).toContain('cross replica');
   });
 
+  it('a state binds the policy version (the rules), not the whole configuration: another page size continues it, another rule voids it', async () => {
+    const answer = { 'mcpgate:approval': { action: 'accept', content: { decision: 'once' } } };
+    const echo = (tools: Record<string, unknown>) => ({ echo: fixtureServer('echo', { tools }) });
+    const samePolicy = await makeConfig({ gateway: { approval: { channel: 'elicitation' }, catalog: { pageSize: 7 } }, servers: echo({ ask: ['echo'], allow: ['add'] }) });
+    const otherPolicy = await makeConfig({ gateway: { approval: { channel: 'elicitation' } }, servers: echo({ ask: ['echo'], deny: ['add'] }) });
+    const [same, other] = await Promise.all([samePolicy, otherPolicy].map((dir) => startHttpGateway(dir.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY })));
+    try {
+      const { state } = inputRequired(await call(gateway, 20, 'policy bound'));
+      const refused = await call(other!, 21, 'policy bound', { requestState: state, inputResponses: answer });
+      expect(refused.response.error?.message).toContain('policy changed');
+      const { state: next } = inputRequired(await call(gateway, 22, 'policy bound'));
+      const ran = await call(same!, 23, 'policy bound', { requestState: next, inputResponses: answer });
+      expect(textOf(ran.response.result)).toContain('policy bound');
+    } finally {
+      await Promise.all([same?.close(), other?.close()]);
+      await Promise.all([samePolicy.cleanup(), otherPolicy.cleanup()]);
+    }
+  });
+
   it('with dev.mcpgate/session the key is specific: "for this session" is offered and remembered for that key only', async () => {
     const meta = { 'dev.mcpgate/session': 'session-aaaaaaaaaaaaaaaa' };
     const first = inputRequired(await call(gateway, 16, 'session scoped', {}, meta));

@@ -72,7 +72,9 @@ describe('modern (2026-07-28) lines over stdio beside a 2025 session', () => {
     expect(sessions('modern line')).toEqual(sessions('modern before init')); // one caller key per stdio client
     expect(sessions('legacy line')[0]).not.toMatch(/^k_/);
     const legacyDecision = records.find((r) => r.event === 'mcpgate.tool.decision' && JSON.stringify(r.arguments).includes('legacy line'));
-    expect(legacyDecision?.protocol_version).toBeUndefined(); // a 2025 session's records are as before
+    expect(legacyDecision?.protocol_version).toBe('2025-11-25'); // a 2025 session's records carry the revision it negotiated
+    const modernDecision = records.find((r) => r.event === 'mcpgate.tool.decision' && JSON.stringify(r.arguments).includes('modern line'));
+    expect(modernDecision?.protocol_version).toBe('2026-07-28');
   });
 
   it('an approval round on stdio offers "for this session" (the key names this one client)', async () => {
