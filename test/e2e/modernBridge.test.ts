@@ -85,6 +85,17 @@ describe("a 2025 upstream's mid-call asks, bridged to a modern caller", () => {
     expect(textOf(declined.response.result)).toContain('declined');
   });
 
+  it("two requests of one caller key in flight on the upstream: its ask names neither, so it is refused, never bridged to a guess", async () => {
+    const before = Date.now();
+    // Same caller key (anonymous, same client name); this one declares no capability, so it is not bridged.
+    const long = modernCall(gateway.url, 30, 'tools/call', { name: 'everything__trigger-long-running-operation', arguments: { duration: 4, steps: 2 } });
+    await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.tool.decision' && r.public_name === 'everything__trigger-long-running-operation' && Date.parse(String(r.time)) >= before));
+    const asked = await elicit(31);
+    expect(asked.response.result?.resultType, JSON.stringify(asked.response).slice(0, 2000)).not.toBe('input_required');
+    expect(JSON.stringify(asked.response)).toContain('cannot route elicitation/create');
+    expect((await long).response.result?.resultType).toBe('complete');
+  });
+
   it('a parked call whose retry never comes is cancelled upstream after approval.timeout', async () => {
     const before = Date.now();
     round(await elicit(9));
