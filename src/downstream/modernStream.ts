@@ -5,6 +5,7 @@
  * (the 2026 revision removed `Last-Event-ID`), so nothing is stored.
  */
 import type { ServerResponse } from 'node:http';
+import { CLIENT_DISCONNECTED } from '../caller/cancelSignal.js';
 
 /** The channel back to the client of one modern request. */
 export interface ModernStream {
@@ -31,7 +32,7 @@ export class HttpModernStream implements ModernStream {
   constructor(private readonly res: ServerResponse) {
     // A response that closes before the answer is written is the client cancelling the request.
     res.once('close', () => {
-      if (!this.done) this.controller.abort('the client disconnected (its HTTP response closed before the answer)');
+      if (!this.done) this.controller.abort(CLIENT_DISCONNECTED);
     });
     res.socket?.setNoDelay(true);
   }
