@@ -172,4 +172,16 @@ describe('the approval queue for a modern caller without elicitation', () => {
     expect(textOf(done.response.result)).toContain('queued modern');
     expect(await decisionWithMessage(config.auditFile, 'queued modern')).toMatchObject({ decision: 'allow', decided_by: 'user', approval_channel: 'queue', protocol_version: '2026-07-28' });
   });
+
+  it('`approve --session` for a caller key naming no one client counts once: the next call of that key is queued again', async () => {
+    const first = modernCall(gateway.url, 2, 'tools/call', { name: 'echo__echo', arguments: { message: 'anonymous session' } });
+    const item = await pendingApproval(config.dir, 'anonymous session');
+    expect((await runMcpgate(['approve', item.id, '--session', '--config', config.dir])).code).toBe(0);
+    expect(textOf((await first).response.result)).toContain('anonymous session');
+    expect(await decisionWithMessage(config.auditFile, 'anonymous session')).toMatchObject({ decision: 'allow', scope: 'once' });
+    const next = modernCall(gateway.url, 3, 'tools/call', { name: 'echo__echo', arguments: { message: 'anonymous again' } });
+    const again = await pendingApproval(config.dir, 'anonymous again'); // asked again: nothing was remembered for the key
+    expect((await runMcpgate(['deny', again.id, '--config', config.dir])).code).toBe(0);
+    expect((await next).response.result?.isError).toBe(true);
+  });
 });
