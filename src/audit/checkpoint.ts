@@ -6,7 +6,7 @@
  */
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolveValue, type ReferenceResolver } from '../config/references.js';
+import { resolveValue, type ReferenceResolver } from '../secrets/resolve.js';
 import type { GatewayConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 

@@ -13,7 +13,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { resolveValue, type ReferenceResolver } from '../config/references.js';
+import { resolveValue, type ReferenceResolver } from '../secrets/resolve.js';
 import type { AuthConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import type { Identity } from '../caller/caller.js';
