@@ -10,6 +10,7 @@ import { findReferences, parseReference, REFERENCE_TOKEN, type ReferenceKind } f
 import type { ServerConfig, UpstreamTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { KeychainStore } from './keychain.js';
+import { Secret } from './secretValue.js';
 import { setSecretRemedy, type SecretStore } from './secretStore.js';
 
 /** Whose reference is resolved (for messages): a server, or a gateway.yaml section. */
@@ -70,6 +71,14 @@ export async function resolveTarget(server: ServerConfig, resolver: ReferenceRes
  */
 export function resolveValue(value: string, owner: ReferenceOwner, resolver: ReferenceResolver, values: string[] = []): Promise<string> {
   return substitute(value, owner, resolver, values);
+}
+
+/**
+ * {@link resolveValue} for a value that is a secret itself (a key): it travels as a {@link Secret}
+ * until the crypto that uses it reveals it.
+ */
+export async function resolveSecret(value: string, owner: ReferenceOwner, resolver: ReferenceResolver, values: string[] = []): Promise<Secret> {
+  return new Secret(await substitute(value, owner, resolver, values));
 }
 
 /**
