@@ -15,6 +15,17 @@ const upward = STAGES.slice(1).map((stage, i) => ({
   to: { path: `^src/(${STAGES.slice(0, i + 1).join('|')})/` },
 }));
 
+/** A folder only the composition root (gateway.ts, cli/, main.ts) and the folder itself import. */
+function onlyFromTheTop(folder, comment) {
+  return {
+    name: `${folder}-only-from-the-top`,
+    comment,
+    severity: 'error',
+    from: { path: '^src/', pathNot: `^src/(${folder}/|gateway\\.ts$|cli/|main\\.ts$)` },
+    to: { path: `^src/${folder}/` },
+  };
+}
+
 module.exports = {
   forbidden: [
     {
@@ -32,20 +43,8 @@ module.exports = {
       from: { path: '^src/', pathNot: '^src/(cli/|main\\.ts$)' },
       to: { path: '^src/(gateway\\.ts$|cli/|main\\.ts$)' },
     },
-    {
-      name: 'downstream-only-from-the-top',
-      comment: 'the call path sees a client only as a Caller (src/caller): nothing below the composition root imports downstream/',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(downstream/|gateway\\.ts$|cli/|main\\.ts$)' },
-      to: { path: '^src/downstream/' },
-    },
-    {
-      name: 'pipeline-only-from-the-top',
-      comment: 'the pipeline is run by the gateway; nothing else imports it',
-      severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(pipeline/|gateway\\.ts$|cli/|main\\.ts$)' },
-      to: { path: '^src/pipeline/' },
-    },
+    onlyFromTheTop('downstream', 'the call path sees a client only as a Caller (src/caller): nothing below the composition root imports downstream/'),
+    onlyFromTheTop('pipeline', 'the pipeline is run by the gateway; nothing else imports it'),
     {
       name: 'policy-is-pure',
       comment: 'policy/ decides without I/O: outside policy/ and caller/ it reads only the configuration types and schemas',

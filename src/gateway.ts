@@ -11,7 +11,7 @@ import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import type { ApprovalAnswer } from './approval/answer.js';
 import { Catalog } from './catalog/catalog.js';
-import { defaultResolver, type ReferenceResolver } from './config/references.js';
+import { defaultResolver, type ReferenceResolver } from './secrets/resolve.js';
 import type { GatewayConfig } from './config/types.js';
 import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
 import { ClientSession, type SessionDispatcher } from './downstream/session.js';

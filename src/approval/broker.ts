@@ -8,7 +8,7 @@
  */
 import type { ProgressToken } from '@modelcontextprotocol/sdk/types.js';
 import type { ArgumentsMode } from '../audit/redact.js';
-import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
 import { elicit, InputRequired, sample, type Caller } from '../caller/caller.js';
 import type { Verdict } from '../policy/verdict.js';

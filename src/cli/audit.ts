@@ -13,7 +13,7 @@ import { SummaryBuilder } from '../audit/report.js';
 import { formatSummary } from '../audit/reportText.js';
 import { renderHtml } from '../audit/reportHtml.js';
 import { describeChains, integrityOf, verifyAuditChains, verifyExitCode } from '../audit/verifyChains.js';
-import { defaultResolver } from '../config/references.js';
+import { defaultResolver } from '../secrets/resolve.js';
 import { UsageError } from '../errors.js';
 import { printableJson } from '../printable.js';
 import { parseCommandLine } from './args.js';

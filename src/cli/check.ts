@@ -7,7 +7,7 @@
 import { readApprovedFile } from '../approval/approvedFile.js';
 import { checkpointSigner } from '../audit/checkpoint.js';
 import { loadConfigReport } from '../config/load.js';
-import { defaultResolver, resolveTarget } from '../config/references.js';
+import { defaultResolver, resolveTarget } from '../secrets/resolve.js';
 import { formatProblem, type ConfigProblem, type ServerConfig, type StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';

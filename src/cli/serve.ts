@@ -4,7 +4,7 @@
  */
 import { checkpointSigner as checkpointSignerFor } from '../audit/checkpoint.js';
 import { formatProblem } from '../config/types.js';
-import { defaultResolver } from '../config/references.js';
+import { defaultResolver } from '../secrets/resolve.js';
 import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
 import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';

@@ -23,7 +23,7 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig, StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
