@@ -20,14 +20,13 @@ export async function consoleCommand(options: ConsoleOptions): Promise<number> {
   const config = await loadConfig(options.configDir);
   const targets = await findGateways(config.approval.adminDir);
   const links = await Promise.allSettled(targets.map((target) => consoleLogin(target)));
-  let printed = 0;
+  const first = links.find((link) => link.status === 'fulfilled');
+  if (!first) throw (links[0] as PromiseRejectedResult).reason;
+  options.err.write(`open the link in a browser on this machine within ${Math.round(first.value.expires_in_ms / 1000)} s; it works once\n`);
   links.forEach((link, i) => {
     const pid = (targets[i] as { pid: number }).pid;
     if (link.status === 'rejected') return void options.err.write(`mcpgate: warning: gateway pid ${pid}: ${messageOf(link.reason)}\n`);
-    printed++;
     options.out.write(`${targets.length > 1 ? `gateway pid ${pid}: ` : ''}${link.value.url}\n`);
   });
-  if (printed === 0) throw (links[0] as PromiseRejectedResult).reason;
-  options.err.write(`open the link in a browser on this machine within ${Math.round(((links.find((l) => l.status === 'fulfilled') as PromiseFulfilledResult<{ expires_in_ms: number }>).value.expires_in_ms) / 1000)} s; it works once\n`);
   return 0;
 }

@@ -34,9 +34,9 @@ export async function statusCommand(options: StatusOptions): Promise<number> {
 
 function describe(s: GatewayStatus, configDir: string): string {
   const lines = [
-    `gateway pid ${s.pid} (${s.transport}), mcpgate ${s.version}, since ${s.started_at}, reload generation ${s.reload_generation}`,
-    `health: ${s.health.status}${s.health.ready ? ', ready' : `, NOT READY (${s.health.not_ready ?? '?'})`}`,
-    ...Object.entries(s.health.degraded).map(([server, why]) => `  ${server}: ${why}`),
+    printable(`gateway pid ${s.pid} (${s.transport}), mcpgate ${s.version}, since ${s.started_at}, reload generation ${s.reload_generation}`),
+    printable(`health: ${s.health.status}${s.health.ready ? ', ready' : `, NOT READY (${s.health.not_ready ?? '?'})`}`),
+    ...Object.entries(s.health.degraded).map(([server, why]) => printable(`  ${server}: ${why}`)),
     '',
     table(
       ['UPSTREAM', 'STATE', 'RESTARTS', 'SANDBOX', 'TOOLS', 'LAST ERROR'],
@@ -59,9 +59,9 @@ function describe(s: GatewayStatus, configDir: string): string {
     '',
     s.approvals.length === 0
       ? 'no pending approvals'
-      : `${s.approvals.length} pending approval(s): ${s.approvals.map((a) => `${a.id} ${a.kind === 'network' ? `${a.server} → ${a.destination ?? '?'}` : a.public_name}`).join(', ')}  (mcpgate approvals --config ${shellWord(configDir)})`,
+      : printable(`${s.approvals.length} pending approval(s): ${s.approvals.map((a) => `${a.id} ${a.kind === 'network' ? `${a.server} → ${a.destination ?? '?'}` : a.public_name}`).join(', ')}  (mcpgate approvals --config ${shellWord(configDir)})`),
   ];
-  return `${lines.map(printable).join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }
 
 function table(header: string[], rows: string[][], empty: string): string {

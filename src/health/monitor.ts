@@ -32,6 +32,9 @@ export interface SessionRecord {
   calls: number;
 }
 
+/** Restarts remembered within the window (a tight loop is reported as "at least" this many). */
+const MAX_RECENT = 100;
+
 interface MutableUpstream {
   state: UpstreamState;
   since: string;
@@ -110,7 +113,7 @@ export class GatewayMonitor implements EventSink {
     if (state === 'restarting' && record.state !== 'restarting') {
       record.restarts++;
       record.recent.push(now);
-      if (record.recent.length > RESTART_LOOP.restarts * 4) record.recent.shift();
+      if (record.recent.length > MAX_RECENT) record.recent.shift();
     }
     if (state === 'ready' || state === 'failed' || state === 'restarting') record.settled = true;
     record.state = state;

@@ -73,3 +73,6 @@ td.state.ready { color: #1a7f37; }
 td.state.failed, td.state.restarting { color: #cf222e; }
 .unconfined { color: #cf222e; }
 `;
+
+/** favicon.svg (without one the browser asks the admin API for /favicon.ico, which refuses it). */
+export const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1a7f37"/><path d="M4 8.5l2.5 2.5L12 5" stroke="#fff" stroke-width="2" fill="none"/></svg>`;

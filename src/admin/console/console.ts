@@ -13,7 +13,7 @@ import { messageOf } from '../../errors.js';
 import type { Logger } from '../../telemetry/logger.js';
 import { readBody } from '../body.js';
 import type { GatewayStatus } from '../status.js';
-import { SCRIPT, STYLE } from './assets.js';
+import { FAVICON, SCRIPT, STYLE } from './assets.js';
 import { auditQuery, auditTail } from './auditTail.js';
 import { clearedCookie, ConsoleAuth, csrfMatches, sessionCookie, type ConsoleSession } from './consoleAuth.js';
 import { ConsoleFeed, type ChangeSource } from './feed.js';
@@ -35,7 +35,8 @@ const HEADERS: Record<string, string> = {
   'content-security-policy': CSP,
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: with it, Chromium sends `Origin: null` on the console's own form posts, which the origin check must refuse.
+  'referrer-policy': 'same-origin',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
@@ -150,6 +151,7 @@ export class AdminConsole {
   private asset(res: ServerResponse, path: string): void {
     if (path === '/console/assets/console.js') return void res.writeHead(200, { ...HEADERS, 'content-type': 'text/javascript; charset=utf-8' }).end(SCRIPT);
     if (path === '/console/assets/console.css') return void res.writeHead(200, { ...HEADERS, 'content-type': 'text/css; charset=utf-8' }).end(STYLE);
+    if (path === '/console/assets/favicon.svg') return void res.writeHead(200, { ...HEADERS, 'content-type': 'image/svg+xml' }).end(FAVICON);
     text(res, 404, 'not found');
   }
 }

@@ -19,7 +19,7 @@ export function page(title: string, main: Html, options: { csrf?: string; flash?
     : '';
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin"><link rel="icon" href="/console/assets/favicon.svg" type="image/svg+xml">
 <title>${title} · mcpgate</title><link rel="stylesheet" href="/console/assets/console.css"><script src="/console/assets/console.js" defer></script></head>
 <body><header><h1>mcpgate</h1>${nav}<span id="live" class="live" hidden>live</span></header>
 ${options.flash ? html`<p class="flash" role="status">${options.flash}</p>` : ''}
