@@ -17,6 +17,8 @@ export interface UpstreamRecord {
   /** Times (ms) of the restarts within the restart-loop window, oldest first. */
   readonly recent: readonly number[];
   readonly settled: boolean;
+  /** Its last start failed and it has not been ready since (it may be retrying). */
+  readonly failing: boolean;
   readonly lastError?: string;
   readonly lastErrorAt?: string;
 }
@@ -41,6 +43,7 @@ interface MutableUpstream {
   restarts: number;
   recent: number[];
   settled: boolean;
+  failing: boolean;
   lastError?: string;
   lastErrorAt?: string;
 }
@@ -108,7 +111,7 @@ export class GatewayMonitor implements EventSink {
   private upstreamState(name: string, state: UpstreamState, error: string | undefined): void {
     const now = this.now();
     let record = this.upstreams.get(name);
-    if (!record) this.upstreams.set(name, (record = { state, since: '', restarts: 0, recent: [], settled: false }));
+    if (!record) this.upstreams.set(name, (record = { state, since: '', restarts: 0, recent: [], settled: false, failing: false }));
     // Each restart is announced once by a `restarting` state (a crash, or a failed start retried).
     if (state === 'restarting' && record.state !== 'restarting') {
       record.restarts++;
@@ -116,6 +119,9 @@ export class GatewayMonitor implements EventSink {
       if (record.recent.length > MAX_RECENT) record.recent.shift();
     }
     if (state === 'ready' || state === 'failed' || state === 'restarting') record.settled = true;
+    // A failed start is followed at once by `restarting` (the retry): remember it until a start succeeds.
+    if (state === 'failed') record.failing = true;
+    else if (state === 'ready' || state === 'stopped') record.failing = false;
     record.state = state;
     record.since = new Date(now).toISOString();
     if (error !== undefined) {

@@ -71,7 +71,7 @@ export function upstreamHealth(sources: HealthSources): { upstreams: UpstreamSta
       ...(sandbox && sandbox.kind !== 'bwrap' ? { unconfined_reason: sandbox.reason } : {}),
       tools: upstream.tools.length,
     });
-    facts.push({ name: upstream.name, state: upstream.state, recentRestarts: record?.recent.length ?? 0, settled: record?.settled ?? false });
+    facts.push({ name: upstream.name, state: upstream.state, recentRestarts: record?.recent.length ?? 0, settled: record?.settled ?? false, failing: record?.failing ?? false });
   }
   return { upstreams, verdict: healthVerdict(facts, sources.stopping()) };
 }

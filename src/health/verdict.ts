@@ -17,6 +17,8 @@ export interface UpstreamFacts {
   readonly recentRestarts: number;
   /** Its first start attempt has ended (ready, or failed and retrying). */
   readonly settled: boolean;
+  /** Its last start failed and it has not been ready since (retrying, or given up). */
+  readonly failing: boolean;
 }
 
 /** Overall health: `degraded` names each server that is failed or restarting in a loop, and why. */
@@ -30,13 +32,15 @@ export interface HealthVerdict {
 
 /**
  * The verdict. Ready: not stopping, every upstream's first start has ended, and at least one
- * upstream is ready (or none is configured). A failed upstream, or one that restarted
- * {@link RESTART_LOOP}.restarts times within the window, makes the status `degraded`.
+ * upstream is ready (or none is configured). A failed upstream (its last start failed and none
+ * has succeeded since, even while it retries), or one that restarted {@link RESTART_LOOP}.restarts
+ * times within the window, makes the status `degraded`. A single crash and restart does not.
  */
 export function healthVerdict(upstreams: readonly UpstreamFacts[], stopping = false): HealthVerdict {
   const degraded: Record<string, string> = {};
   for (const upstream of upstreams) {
     if (upstream.state === 'failed') degraded[upstream.name] = 'failed';
+    else if (upstream.failing && upstream.state !== 'ready') degraded[upstream.name] = 'failed (retrying)';
     else if (upstream.recentRestarts >= RESTART_LOOP.restarts) {
       degraded[upstream.name] = `restart loop: ${upstream.recentRestarts} restarts in the last ${RESTART_LOOP.windowMs / 60_000} minutes`;
     }
