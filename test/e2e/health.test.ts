@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, REPO, runMcpgate, startHttpGateway, waitFor, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, REPO, runMcpgate, startHttpGateway, startStdioGateway, waitFor, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -115,5 +115,27 @@ describe('readiness', () => {
     expect(await probe(gateway, '/readyz')).toEqual({ status: 503, body: { status: 'not ready', reason: 'upstreams are still on their first start' } });
     expect(await probe(gateway, '/livez')).toEqual({ status: 200, body: { status: 'ok' } });
     expect((await probe(gateway, '/healthz')).body).toMatchObject({ status: 'ok', ready: false });
+  }, 60_000);
+});
+
+describe('mcpgate status of a stdio gateway (no HTTP probes)', () => {
+  it('shows its health, upstreams and its one client session; without a running gateway it says so (exit 1)', async () => {
+    const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    const gateway = await startStdioGateway(config.dir, {}, {}, { name: 'stdio-agent', version: '2.0' });
+    try {
+      await gateway.client.callTool({ name: 'echo__echo', arguments: { message: 'hi' } });
+      const out = await runMcpgate(['status', '--config', config.dir, '--json']);
+      expect(out.code, out.stderr).toBe(0);
+      const [status] = (JSON.parse(out.stdout) as { gateways: Json[] }).gateways;
+      expect(status).toMatchObject({ transport: 'stdio', health: { status: 'ok', ready: true } });
+      expect(status?.upstreams).toEqual([expect.objectContaining({ name: 'echo', state: 'ready', restarts: 0 })]);
+      expect(status?.sessions).toEqual([expect.objectContaining({ transport: 'stdio', client: 'stdio-agent 2.0', calls: 1 })]);
+    } finally {
+      await gateway.close();
+    }
+    await waitFor(async () => (await runMcpgate(['status', '--config', config.dir])).code === 1, 20_000, () => 'status to find no gateway once it stopped');
+    const none = await runMcpgate(['status', '--config', config.dir]);
+    expect(none.stderr).toContain('no running mcpgate gateway found');
+    await config.cleanup();
   }, 60_000);
 });
