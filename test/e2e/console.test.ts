@@ -7,17 +7,22 @@
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
+import { startOrigin, type Origin } from '../support/origins.js';
 import {
   decisionWithMessage,
   fixtureServer,
   makeConfig,
   pendingApproval,
+  pendingApprovals,
+  REPO,
   runMcpgate,
   startHttpGateway,
   textOf,
+  waitFor,
   type HttpGateway,
   type TempConfig,
 } from '../support/gateway.js';
@@ -30,6 +35,7 @@ describe('web console in Chromium', () => {
   let context: BrowserContext;
   let page: Page;
   let origin: string;
+  let site: Origin;
   const problems: string[] = [];
 
   async function loginLink(): Promise<string> {
@@ -42,9 +48,15 @@ describe('web console in Chromium', () => {
 
   beforeAll(async () => {
     config = await makeConfig({
-      gateway: { approval: { timeout: '60s' } },
-      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+      // the reviewer escalates every echo call to a person, with its rationale (shown in the console)
+      gateway: { approval: { timeout: '60s', autoReview: { command: ['node', join(REPO, 'test/fixtures/reviewers/readLike.mjs')], timeout: '10s' } } },
+      servers: {
+        echo: fixtureServer('echo', { tools: { ask: ['echo'] } }),
+        // every address here is loopback, denied unless named: the ask rule names the test origin's
+        netprobe: fixtureServer('netprobe', { tools: { allow: ['*'] }, network: { default: 'deny', ask: ['127.0.0.4'] } }),
+      },
     });
+    site = await startOrigin('127.0.0.4');
     gateway = await startHttpGateway(config.dir);
     client = await gateway.connect();
     browser = await launchChromium();
@@ -60,6 +72,7 @@ describe('web console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await gateway?.close();
+    await site?.close();
     await config?.cleanup();
   });
 
@@ -74,12 +87,16 @@ describe('web console in Chromium', () => {
     expect(cookie).toMatchObject({ name: 'mcpgate_console', httpOnly: true, sameSite: 'Strict' });
     await page.waitForSelector('#live:not([hidden])');
     expect(await page.textContent('#live')).toBe('live');
+    // health, upstreams and the agent's session, as the gateway sees them
+    expect(await page.textContent('#health')).toContain('ok');
+    expect(await page.locator('#upstreams tr[data-server="echo"]').innerText()).toMatch(/^echo stdio\tready\t0\tbwrap\t\d+/);
+    expect(await page.locator('#sessions tbody tr').innerText()).toContain('mcpgate-test 1.0.0');
     // the code was for one use only
     const again = await fetch(link, { redirect: 'manual' });
     expect(again.status).toBe(401);
   }, 60_000);
 
-  it('approving a waiting call by clicking completes the agent call; its context (rule, full redacted arguments) is shown escaped', async () => {
+  it('approving a waiting call by clicking completes the agent call; its context (rule, auto-reviewer rationale, full redacted arguments) is shown escaped', async () => {
     const hostile = '<img src=x onerror=alert(1)>\u202egnp.exe';
     const call = client.callTool({ name: 'echo__echo', arguments: { message: 'console-1', note: hostile, password: 'hunter2' } });
     const item = await pendingApproval(config.dir, 'console-1');
@@ -88,6 +105,7 @@ describe('web console in Chromium', () => {
     const text = await article.innerText();
     expect(text).toContain('echo / echo');
     expect(text).toContain('tools.ask[0]');
+    expect(text).toContain('the auto-reviewer escalated (risk medium): echo changes state');
     expect(text).toContain('<img src=x onerror=alert(1)>\\u202egnp.exe'); // markup shown as text, the bidi override visible
     expect(text).not.toContain('hunter2');
     expect(await page.locator('article img').count()).toBe(0);
@@ -111,6 +129,25 @@ describe('web console in Chromium', () => {
     expect(textOf(result)).toContain('denied by an administrator: not during the freeze');
     expect(await decisionWithMessage(config.auditFile, 'console-2')).toMatchObject({ decision: 'deny', decided_by: 'user', approval_channel: 'queue' });
   }, 60_000);
+
+  it('a network ask shows the server and destination and the call in flight; approving it opens the connection', async () => {
+    const destination = `127.0.0.4:${site.port}`;
+    const call = client.callTool({ name: 'netprobe__fetch', arguments: { url: site.url } });
+    let id = '';
+    await waitFor(async () => {
+      id = (await pendingApprovals(config.dir)).find((p) => p.kind === 'network')?.id ?? '';
+      return id !== '';
+    }, 60_000, () => 'a pending network ask');
+    const article = page.locator(`article[data-key="${id}"]`);
+    await article.waitFor({ timeout: 15_000 });
+    const text = await article.innerText();
+    expect(text).toContain(`netprobe → ${destination}`);
+    expect(text).toContain('network');
+    expect(text).toMatch(/During\s+netprobe__fetch/);
+    await article.getByRole('button', { name: 'Approve once' }).click();
+    expect(textOf(await call)).toBe('HTTP 200: hello from 127.0.0.4');
+    expect(site.requests()).toBe(1);
+  }, 90_000);
 
   it('the audit page filters the log', async () => {
     await page.goto(`${origin}/console/audit?tool=echo__echo&decision=deny`);
