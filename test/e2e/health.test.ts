@@ -119,7 +119,7 @@ describe('readiness', () => {
 });
 
 describe('mcpgate status of a stdio gateway (no HTTP probes)', () => {
-  it('shows its health, upstreams and its one client session; without a running gateway it says so (exit 1)', async () => {
+  it('shows its health, upstreams and its one client session; without a running gateway status and console say so (exit 1)', async () => {
     const config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
     const gateway = await startStdioGateway(config.dir, {}, {}, { name: 'stdio-agent', version: '2.0' });
     try {
@@ -136,6 +136,9 @@ describe('mcpgate status of a stdio gateway (no HTTP probes)', () => {
     await waitFor(async () => (await runMcpgate(['status', '--config', config.dir])).code === 1, 20_000, () => 'status to find no gateway once it stopped');
     const none = await runMcpgate(['status', '--config', config.dir]);
     expect(none.stderr).toContain('no running mcpgate gateway found');
+    const login = await runMcpgate(['console', '--config', config.dir]);
+    expect(login.code).toBe(1);
+    expect(login.stderr).toContain('no running mcpgate gateway found');
     await config.cleanup();
   }, 60_000);
 });
