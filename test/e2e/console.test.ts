@@ -184,6 +184,16 @@ describe('web console in Chromium', () => {
     expect((await call).isError).toBe(true);
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it('logging out ends the session: the old cookie no longer opens a page', async () => {
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    await page.goto(`${origin}/console/`);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(`${origin}/console/`);
+    expect(await page.textContent('main')).toContain('You are not logged in');
+    expect(await context.cookies()).toEqual([]);
+    expect((await fetch(`${origin}/console/`, { headers: { cookie } })).status).toBe(401);
+  }, 60_000);
 });
 
 function rawGet(port: string, path: string, headers: Record<string, string>): Promise<number> {
