@@ -3,10 +3,12 @@
  * process whose client cannot elicit (its asks wait in the queue): log in through the one-time
  * link `mcpgate console` prints, approve a waiting call by clicking (the agent's call completes),
  * see a new ask appear live (SSE) and deny it with a reason (the agent reads it); and the
- * refusals: no cookie, a foreign Origin or Host, a missing CSRF token, a login code used twice.
+ * refusals: no cookie, a foreign Origin or Host, a missing CSRF token, a login code used twice;
+ * a network ask approved by a click; "Always allow" (the approved-rules entry); logging out.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { request as httpRequest } from 'node:http';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,6 +185,18 @@ describe('web console in Chromium', () => {
     expect((await post({ cookie, origin }, form({ csrf, decision: 'deny', reason: 'cleanup' }))).status).toBe(303);
     expect((await call).isError).toBe(true);
     expect(problems).toEqual([]);
+  }, 60_000);
+
+  it('"Always allow" writes the approved-rules entry: the next call runs without asking', async () => {
+    const call = client.callTool({ name: 'echo__echo', arguments: { message: 'console-4' } });
+    const item = await pendingApproval(config.dir, 'console-4');
+    await page.goto(`${origin}/console/`);
+    await page.locator(`article[data-key="${item.id}"]`).getByRole('button', { name: 'Always allow' }).click();
+    expect(textOf(await call)).toBe('console-4');
+    expect(await decisionWithMessage(config.auditFile, 'console-4')).toMatchObject({ decision: 'allow', decided_by: 'user', scope: 'always' });
+    expect(await readFile(join(config.dir, 'rules.d/approved.yaml'), 'utf8')).toContain('echo__echo');
+    expect(textOf(await client.callTool({ name: 'echo__echo', arguments: { message: 'console-5' } }))).toBe('console-5');
+    expect(await decisionWithMessage(config.auditFile, 'console-5')).toMatchObject({ decision: 'allow', scope: 'always', approval_channel: 'always' });
   }, 60_000);
 
   it('logging out ends the session: the old cookie no longer opens a page', async () => {
