@@ -17,14 +17,13 @@ import {
   type Notification,
   type Progress,
   type Prompt,
-  type RequestId,
   type Resource,
   type ResourceTemplate,
   type Result,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig, StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
@@ -32,8 +31,10 @@ import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { CancelSignal } from './cancelSignal.js';
-import { ConnectionClosedError, Forwarder } from './forwarder.js';
+import type { Caller } from '../caller/caller.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
+import { Forwarder } from './forwarder.js';
+import { requestError } from './requestError.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { StderrTail } from './stderrTail.js';
@@ -45,10 +46,8 @@ export type { ListKind };
 
 /** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
 export interface CallOwner {
-  /** Downstream session id. */
-  readonly session: string;
-  /** The downstream request being served, so routed messages land on its stream. */
-  readonly requestId?: RequestId;
+  /** The downstream request being served: routed requests and messages go to it. */
+  readonly caller: Caller;
   /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
   readonly call?: string;
   readonly tool?: string;
@@ -172,11 +171,11 @@ export class Upstream {
     if (this.state !== 'stopped') this.setState('stopped');
   }
 
-  /** The session that owns the request in flight here, if exactly one session has calls in flight. */
+  /** The caller that owns the request in flight here, if the calls in flight are all of one client (caller key). */
   soleOwner(): CallOwner | undefined {
     let owner: CallOwner | undefined;
     for (const candidate of this.inflight.values()) {
-      if (owner && owner.session !== candidate.session) return undefined;
+      if (owner && owner.caller.identity.key !== candidate.caller.identity.key) return undefined;
       owner = candidate;
     }
     return owner;
@@ -196,47 +195,19 @@ export class Upstream {
         options.signal,
       );
     } catch (error) {
-      throw this.translate(error, method, params, options, timeoutMs, connection);
+      throw requestError(error, {
+        server: this.name,
+        file: this.config.file,
+        method,
+        params,
+        timeoutMs,
+        cancelled: options.signal?.aborted === true,
+        crashed: connection !== this.connection || connection.generation !== this.generation,
+        stderr: (own) => (own ? this.stderrTail.summary(connection.io) : this.stderrTail.summary()),
+      });
     } finally {
       if (options.owner) this.inflight.delete(id);
     }
-  }
-
-  private translate(
-    error: unknown,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    options: ForwardOptions,
-    timeoutMs: number,
-    connection: Connection,
-  ): unknown {
-    const what = method === 'tools/call' && typeof params?.name === 'string' ? `${method} "${params.name}"` : method;
-    if (options.signal?.aborted) {
-      return new GatewayError(ErrorCodes.UPSTREAM_TIMEOUT, `request cancelled by the client: ${what} on upstream "${this.name}"`, {
-        cause: error,
-      });
-    }
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrTail.summary()}; the request was cancelled`,
-        { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
-      );
-    }
-    const crashed = connection !== this.connection || connection.generation !== this.generation;
-    if (error instanceof ConnectionClosedError) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrTail.summary(connection.io)}; it is being restarted`,
-        { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
-      );
-    }
-    if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrTail.summary(connection.io)}`, {
-        cause: error,
-      });
-    }
-    return error;
   }
 
   private unavailable(): GatewayError {
