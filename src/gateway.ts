@@ -208,17 +208,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     return session;
   }
 
-  /** Liveness summary for `/healthz`: upstream states, open sessions, and the servers running unconfined (and why). */
-  health(): Record<string, unknown> {
-    const upstreams: Record<string, string> = {};
-    const unconfined: Record<string, string> = {};
-    for (const [name, upstream] of this.upstreams) {
-      upstreams[name] = upstream.state;
-      if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
-    }
-    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined };
-  }
-
   /** Open sessions. */
   get sessionCount(): number {
     return this.sessions.size;

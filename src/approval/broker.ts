@@ -15,7 +15,6 @@ import type { Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../caller/cancelSignal.js';
-import { AdminEndpoint } from './adminEndpoint.js';
 import { mayAnswer } from '../policy/layers.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
@@ -75,7 +74,8 @@ export class ApprovalBroker {
   private readonly memory: SessionMemory;
   private readonly always: AlwaysRules | undefined;
   private readonly reviewer: Reviewer | undefined;
-  private readonly admin: AdminEndpoint | undefined;
+  /** The admin endpoint that serves the queue (src/admin, opened by `serve`); without one the queue cannot be answered. */
+  private admin: { readonly listening: boolean } | undefined;
   private readonly waits = new Map<string, Set<AbortController>>();
   private readonly inflight = new Set<Promise<unknown>>();
   private started: Promise<void> = Promise.resolve();
@@ -91,10 +91,11 @@ export class ApprovalBroker {
       this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? this.webhookHeaders(config.autoReview) : undefined);
       this.recent = new RecentCalls(config.autoReview.recentCalls);
     }
-    const channels = [config.channel, ...options.serverChannels.values()];
-    if (channels.some((channel) => channel === 'auto' || channel === 'queue')) {
-      this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger });
-    }
+  }
+
+  /** The queue is answered through `admin` (src/admin/adminEndpoint.ts): asked only while it listens. */
+  serveQueueAt(admin: { readonly listening: boolean }): void {
+    this.admin = admin;
   }
 
   /** The webhook's headers, references resolved on first use (and registered for redaction). */
@@ -121,14 +122,9 @@ export class ApprovalBroker {
     return { redactor, argumentsMode, maxArgumentBytes, recent: this.recent };
   }
 
-  /** Loads the approved-rules file and opens the admin endpoint (for `mcpgate approvals`). */
+  /** Loads the approved-rules file. */
   start(): Promise<void> {
-    this.started = Promise.all([
-      this.always?.refresh(),
-      this.admin?.start().catch((error: unknown) => {
-        this.options.logger.error({ dir: this.options.config.adminDir }, `approval queue unavailable: ${messageOf(error)}`);
-      }),
-    ]).then(() => undefined);
+    this.started = Promise.resolve(this.always?.refresh()).then(() => undefined);
     return this.started;
   }
 
@@ -160,10 +156,9 @@ export class ApprovalBroker {
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
   }
 
-  /** Closes the admin endpoint. */
+  /** Denies everything pending. */
   async close(): Promise<void> {
     await this.shutdown();
-    await this.admin?.close();
   }
 
   private async decideOnce(ctx: AskContext): Promise<ApprovalAnswer> {
@@ -231,7 +226,7 @@ export class ApprovalBroker {
       }
       // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
       const allowAlways = this.options.config.allowAlways && !managed;
-      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.caller as Caller, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
+      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.caller as Caller, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways, escalated);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
@@ -333,10 +328,16 @@ export class ApprovalBroker {
     return ticker;
   }
 
-  private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
+  private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean, escalated: string): Promise<HumanAnswer> {
     const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
     const info = ctx.caller?.identity.clientInfo ?? {};
-    const common = { session: ctx.caller?.identity.key ?? '', client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '', server: described.server, rule: described.rule };
+    const common = {
+      session: ctx.caller?.identity.key ?? '',
+      client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '',
+      server: described.server,
+      rule: described.rule,
+      ...(escalated ? { review: escalated } : {}),
+    };
     const cause = ctx.asked.kind === 'network' ? ctx.asked.cause : undefined;
     let ticker: NodeJS.Timeout | undefined;
     const answer = await this.queue.wait(

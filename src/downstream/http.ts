@@ -1,6 +1,7 @@
 /**
  * Streamable HTTP for clients: `/mcp` (POST/GET/DELETE), one SDK transport and one gateway session
- * per `Mcp-Session-Id`, plus `/healthz`. Host and Origin headers are checked before anything else
+ * per `Mcp-Session-Id`, plus the probes `/healthz`, `/livez` and `/readyz` (httpProbes.ts). Host and
+ * Origin headers are checked before anything else
  * (DNS-rebinding protection): a web page can otherwise reach a loopback server through a
  * hostname it controls.
  *
@@ -28,11 +29,13 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Identity } from '../caller/caller.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Probes } from '../health/report.js';
 import { isLoopbackHost, METADATA_PATH, type BearerAuth } from './auth.js';
 import { CLIENT_DISCONNECTED } from '../caller/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
 import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
 import { FastCalls, fastHeaders, MAX_BODY_BYTES, readBody, RETRY_MS } from './httpFastCall.js';
+import { answerProbe, isProbePath } from './httpProbes.js';
 import { isToolCall, type ClientSession, type FastPathHost, type SessionEndReason } from './session.js';
 import type { ModernHost } from './modern.js';
 import { isModernPost, serveModernPost } from './modernHttp.js';
@@ -40,7 +43,6 @@ import { isModernPost, serveModernPost } from './modernHttp.js';
 /** What the HTTP listener needs from the gateway. */
 export interface HttpSessionFactory {
   createSession(transportKind: 'http', id: string, identity?: Identity): ClientSession;
-  health(): Record<string, unknown>;
   /** Serves 2026-07-28 requests (stateless, chosen per POST by the `_meta` claim). */
   readonly modern: ModernHost;
   /** `protocol.statelessSessions: subject`: a verified subject alone keys session approvals. */
@@ -60,6 +62,8 @@ export interface HttpListenOptions {
   readonly sessionIdleTimeoutMs?: number;
   /** Answer POSTs with one JSON body instead of an SSE stream (the SDK's enableJsonResponse). */
   readonly jsonResponse?: boolean;
+  /** What `/healthz` and `/readyz` say; absent: `ok` and ready (a listener embedded without a gateway's health). */
+  readonly probes?: Probes;
 }
 
 interface HttpSession {
@@ -160,11 +164,8 @@ export class HttpListener {
     }
     const path = (req.url ?? '/').split('?')[0];
     const auth = this.options.auth;
-    if (path === '/healthz' && req.method === 'GET') {
-      const health = this.factory.health();
-      // With auth: the upstream names and states only for a valid token; the overall status for anyone.
-      const shown = auth && !(await auth.authenticate(req)).ok ? { status: health.status } : health;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(shown));
+    if (req.method === 'GET' && isProbePath(path)) {
+      await answerProbe(path, req, res, this.options.probes, auth);
       return;
     }
     if (auth && (path === METADATA_PATH || path === `${METADATA_PATH}/mcp`) && req.method === 'GET') {

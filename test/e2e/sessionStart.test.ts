@@ -26,6 +26,6 @@ describe('session.start', () => {
     await new Promise((resolve) => child.once('exit', resolve));
     expect(records.find((r) => r.event === 'mcpgate.session.start')).toMatchObject({ client_name: 'one-write-client', client_version: '7.1', transport: 'stdio' });
     const query = await runMcpgate(['audit', 'query', '--config', config.dir, '--client', 'one-write-client', '--json']);
-    expect(query.stdout).toContain('"event":"mcpgate.session.start"');
+    expect(query.stdout, `audit query exited ${query.code}; stderr: ${query.stderr}`).toContain('"event":"mcpgate.session.start"');
   });
 });
