@@ -12,6 +12,7 @@ export const ErrorCodes = {
   UPSTREAM_START_FAILED: 'MCPGATE_UPSTREAM_START_FAILED',
   UPSTREAM_UNAVAILABLE: 'MCPGATE_UPSTREAM_UNAVAILABLE',
   UPSTREAM_CRASHED: 'MCPGATE_UPSTREAM_CRASHED',
+  UPSTREAM_REMOVED: 'MCPGATE_UPSTREAM_REMOVED',
   UPSTREAM_TIMEOUT: 'MCPGATE_UPSTREAM_TIMEOUT',
   UPSTREAM_MESSAGE_REJECTED: 'MCPGATE_UPSTREAM_MESSAGE_REJECTED',
   REQUEST_REJECTED: 'MCPGATE_REQUEST_REJECTED',
@@ -118,7 +119,7 @@ export function toWireError(error: unknown): WireError {
         ? GatewayRpcCodes.upstreamCrashed
         : error.code === ErrorCodes.UPSTREAM_TIMEOUT
           ? GatewayRpcCodes.upstreamTimeout
-          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE
+          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE || error.code === ErrorCodes.UPSTREAM_REMOVED
             ? GatewayRpcCodes.upstreamUnavailable
             : error.code === ErrorCodes.UNKNOWN_TOOL ||
                 error.code === ErrorCodes.UNKNOWN_PROMPT ||

@@ -12,7 +12,7 @@ import type { ArgumentsMode } from './audit/redact.js';
 import type { ApprovalAnswer } from './approval/answer.js';
 import { Catalog } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
-import type { GatewayConfig } from './config/types.js';
+import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
@@ -30,6 +30,7 @@ import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+import type { ServerChanges } from './reload/plan.js';
 import { ErrorCodes, WireError } from './errors.js';
 
 /** Options of a gateway instance. */
@@ -63,9 +64,13 @@ const LIST_CHANGED: Record<ListKind, string> = {
 
 /** A running gateway. */
 export class Gateway implements SessionDispatcher, UpstreamHooks {
-  readonly config: GatewayConfig;
+  private current: GatewayConfig;
   readonly catalog: Catalog;
-  readonly upstreams: ReadonlyMap<string, Upstream>;
+  private readonly running = new Map<string, Upstream>();
+  /** Upstreams a reload removed or replaced, finishing their calls in flight (src/reload). */
+  private readonly retiring = new Set<Upstream>();
+  /** How many configuration reloads have been applied (0: the configuration the gateway started with). */
+  generation = 0;
   readonly events = new EventBus();
   readonly redactor: Redactor;
   private readonly logger: Logger;
@@ -76,18 +81,22 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   readonly network: Network;
   private readonly sessions = new Map<string, ClientSession>();
   private readonly subscriptions = new Subscriptions();
-  private readonly deps: DispatchDeps;
+  private deps: DispatchDeps;
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
   private readonly pins: PinGuard | undefined;
   private readonly watchPins: boolean;
   private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
-  private readonly clients: ClientDirectory;
+  private clients: ClientDirectory;
+  private readonly resolver: ReferenceResolver;
+  private readonly launcher: SandboxLauncher;
+  /** Each server's own approval channel; the broker reads this map, a reload refills it. */
+  private readonly serverChannels = new Map<string, ApprovalChannel>();
   private readonly callPrefix = Date.now().toString(36);
 
   constructor(options: GatewayOptions) {
-    this.config = options.config;
+    this.current = options.config;
     this.logger = options.logger;
     this.redactor = options.redactor ?? new Redactor();
     this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
@@ -120,7 +129,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, offered, ...(guard ? { guard } : {}) });
     // A value registered (or forgotten) after a list was read changes what the lists may show.
     this.redactor.onChange(() => this.refreshCatalog());
-    const resolver = options.resolver ?? defaultResolver(this.config.dir);
+    this.resolver = options.resolver ?? defaultResolver(this.config.dir);
     this.network = new Network({
       config: this.config,
       events: this.events,
@@ -131,37 +140,22 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       },
       ask: (request) => this.askNetwork(request),
     });
-    const upstreams = new Map<string, Upstream>();
     // A server's traffic leaves only through its egress route (options.egress: tests substitute their own far end).
-    const launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
+    this.launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
     for (const server of this.config.servers) {
-      if (!server.enabled) continue;
-      upstreams.set(
-        server.name,
-        new Upstream(server, {
-          resolver,
-          events: this.events,
-          redactor: this.redactor,
-          logger: this.logger,
-          hooks: this,
-          launcher,
-          restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
-          restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
-          network: this.network,
-        }),
-      );
+      if (server.enabled) this.running.set(server.name, this.makeUpstream(server));
     }
-    this.upstreams = upstreams;
-    this.catalog.setUpstreams([...upstreams.values()]);
+    this.catalog.setUpstreams([...this.running.values()]);
+    this.setServerChannels();
     this.approvals = new ApprovalBroker({
       config: this.config.approval,
       configDir: this.config.dir,
-      serverChannels: new Map(this.config.servers.flatMap((server) => (server.approvalChannel ? [[server.name, server.approvalChannel] as const] : []))),
+      serverChannels: this.serverChannels,
       redactor: this.redactor,
       argumentsMode: this.config.audit.arguments as ArgumentsMode,
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       logger: this.logger,
-      resolver,
+      resolver: this.resolver,
     });
     if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {
@@ -179,6 +173,93 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       ...(this.auditLog && this.config.audit.fsync === 'always' ? { auditWriteFailed: () => (this.auditLog as AuditLog).writeAheadFailed } : {}),
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
+  }
+
+  /** The configuration in force (replaced by each reload). */
+  get config(): GatewayConfig {
+    return this.current;
+  }
+
+  /** The upstreams in service, by server name. */
+  get upstreams(): ReadonlyMap<string, Upstream> {
+    return this.running;
+  }
+
+  private makeUpstream(server: ServerConfig): Upstream {
+    return new Upstream(server, {
+      resolver: this.resolver,
+      events: this.events,
+      redactor: this.redactor,
+      logger: this.logger,
+      hooks: this,
+      launcher: this.launcher,
+      restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
+      restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
+      network: this.network,
+    });
+  }
+
+  private setServerChannels(): void {
+    this.serverChannels.clear();
+    for (const server of this.config.servers) if (server.approvalChannel) this.serverChannels.set(server.name, server.approvalChannel);
+  }
+
+  /**
+   * Applies a reloaded configuration (src/reload planned `changes`; sessions are untouched): the
+   * new policy, client rules and network rules apply to the next request; removed servers take
+   * no new calls and stop once theirs finish (bounded by their `timeout`); added ones start; a
+   * replaced one keeps serving until its successor's first start settled. Clients hear
+   * `list_changed` for each public list that changed. Resolves with the servers that failed to start.
+   */
+  async applyConfig(next: GatewayConfig, changes: ServerChanges): Promise<string[]> {
+    this.current = next;
+    this.network.reconfigure(next);
+    this.catalog.setPolicy(withManagedRules(compilePolicy(next), next.requirements), next.policy.showDenied);
+    this.deps = { ...this.deps, showDenied: next.policy.showDenied, pageSize: next.catalog.pageSize };
+    this.clients = compileClients(next.clients ?? [], next.servers);
+    for (const session of this.sessions.values()) session.clientRules = this.clients.forIdentity(session.identity);
+    this.setServerChannels();
+    const servers = new Map(next.servers.filter((server) => server.enabled).map((server) => [server.name, server]));
+    for (const name of changes.removed) {
+      const old = this.running.get(name);
+      this.running.delete(name);
+      if (old) this.retire(old);
+    }
+    for (const name of changes.reconfigured) {
+      const server = servers.get(name);
+      if (server) this.running.get(name)?.reconfigure(server);
+    }
+    const starting = new Map<string, Upstream>();
+    for (const name of [...changes.added, ...changes.restarted]) {
+      const server = servers.get(name);
+      if (server) starting.set(name, this.makeUpstream(server));
+    }
+    for (const name of changes.added) {
+      const upstream = starting.get(name);
+      if (upstream) this.running.set(name, upstream);
+    }
+    this.rebuildCatalog();
+    await Promise.all([...starting.values()].map((upstream) => upstream.start()));
+    for (const name of changes.restarted) {
+      const fresh = starting.get(name);
+      const old = this.running.get(name);
+      if (!fresh) continue;
+      this.running.set(name, fresh);
+      if (old) this.retire(old);
+    }
+    if (changes.restarted.length > 0) this.rebuildCatalog();
+    return [...starting.values()].filter((upstream) => upstream.state !== 'ready').map((upstream) => upstream.name);
+  }
+
+  private retire(upstream: Upstream): void {
+    this.retiring.add(upstream);
+    void upstream.retire(upstream.config.timeoutMs).finally(() => this.retiring.delete(upstream));
+  }
+
+  private rebuildCatalog(): void {
+    const changed = this.catalog.setUpstreams([...this.running.values()]);
+    for (const collision of this.catalog.collisions) this.reportCollision(collision);
+    this.notifyListsChanged(changed);
   }
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
@@ -209,7 +290,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       upstreams[name] = upstream.state;
       if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
     }
-    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined };
+    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined, generation: this.generation };
   }
 
   /** Open sessions. */
@@ -222,7 +303,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
-    await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await Promise.all([...this.upstreams.values(), ...this.retiring].map((upstream) => upstream.stop()));
     await this.network.close(); // open proxied connections end and are recorded before the log closes
     await this.pins?.close();
     await this.auditLog?.close();

@@ -47,7 +47,8 @@ Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaul
 Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
 unless --insecure-no-auth is given. Logs go to stderr: one coloured line per entry on a
 terminal, JSON lines otherwise (--log-format or MCPGATE_LOG_FORMAT chooses; MCPGATE_LOG_LEVEL
-sets the level). SIGINT, SIGTERM and SIGHUP stop it cleanly.
+sets the level). SIGINT and SIGTERM stop it cleanly; SIGHUP reloads the configuration
+(it also reloads when its files change; gateway.yaml reload.watch).
 `,
   secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
 

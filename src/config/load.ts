@@ -321,6 +321,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
       startupWaitMs: durationToMs(value.upstreams.startupWait),
     },
     catalog: value.catalog,
+    reload: { watch: value.reload.watch, debounceMs: durationToMs(value.reload.debounce) },
     http: { sessionIdleTimeoutMs: durationToMs(value.http.sessionIdleTimeout) },
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),

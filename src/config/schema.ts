@@ -292,5 +292,12 @@ export const GatewayFileSchema = z.strictObject({
   telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),
   network: gatewayNetworkSchema(DurationSchema),
   sandbox: SandboxSchema.optional().describe('Default confinement of stdio upstreams (each servers.d file may override mode and allowWrite; denyRead lists add up)'),
+  reload: z
+    .strictObject({
+      watch: z.boolean().default(true).describe('Reload when gateway.yaml, a servers.d file, the requirements file or the approved-rules file changes (SIGHUP always reloads)'),
+      debounce: DurationSchema.default('300ms').describe('Wait this long after the last change before reloading (editors write in several steps)'),
+    })
+    .default({ watch: true, debounce: '300ms' })
+    .describe('Configuration reload while serving (docs/configuration.md)'),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

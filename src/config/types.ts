@@ -202,6 +202,8 @@ export interface GatewayConfig {
     /** Signed checkpoints; `key` is still an unresolved reference. */
     readonly checkpoint?: { readonly key: string; readonly alg: 'EdDSA' | 'ES256' | 'HS256'; readonly every: number; readonly intervalMs: number };
   };
+  /** gateway.yaml `reload`: watch the configuration files (SIGHUP reloads either way). */
+  readonly reload: { readonly watch: boolean; readonly debounceMs: number };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
   /** Streamable HTTP listener settings; 0: sessions never expire. */

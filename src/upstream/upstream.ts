@@ -101,7 +101,6 @@ const STABLE_AFTER_MS = 10_000;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
-  readonly config: ServerConfig;
   state: UpstreamState = 'stopped';
   lastError: string | undefined;
   tools: readonly Tool[] = [];
@@ -112,8 +111,13 @@ export class Upstream {
   /** How the stdio server last started runs (absent before its first start, and for url/sse servers). */
   sandbox: SandboxState | undefined;
 
+  private current: ServerConfig;
   private readonly deps: UpstreamDeps;
   private readonly limiter: Limiter;
+  /** Requests forwarded and not yet answered (owned or not): what a retiring upstream waits for. */
+  private active = 0;
+  /** Set once a reload removed (or replaced) this upstream: it takes no new requests (src/reload). */
+  private retired: { readonly graceMs: number } | undefined;
   private readonly inflight = new Map<number, CallOwner>();
   private nextInflightId = 0;
   private connection: Connection | undefined;
@@ -133,7 +137,7 @@ export class Upstream {
   private registered: readonly string[] = [];
 
   constructor(config: ServerConfig, deps: UpstreamDeps) {
-    this.config = config;
+    this.current = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
     this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
@@ -142,6 +146,30 @@ export class Upstream {
   /** True when this stdio server runs without a sandbox: it can do whatever the user can. */
   get unconfined(): boolean {
     return this.sandbox !== undefined && this.sandbox.kind !== 'bwrap';
+  }
+
+  /** The server's configuration in force (a reload may replace what does not affect the process). */
+  get config(): ServerConfig {
+    return this.current;
+  }
+
+  /**
+   * Applies a reloaded configuration whose process-affecting fields are unchanged (src/reload
+   * decides): the next request uses its timeout, the catalog its prefix and policy; same process.
+   */
+  reconfigure(config: ServerConfig): void {
+    this.current = config;
+  }
+
+  /**
+   * Stops taking requests, waits for those in flight (at most `graceMs`), then stops; a request
+   * still running then fails with MCPGATE_UPSTREAM_REMOVED. Used when a reload removes or replaces it.
+   */
+  async retire(graceMs: number): Promise<void> {
+    this.retired = { graceMs };
+    const deadline = Date.now() + graceMs;
+    while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.stop();
   }
 
   /** Server name (the servers.d file stem). */
@@ -185,11 +213,12 @@ export class Upstream {
   /** Forwards a request through the per-upstream queue with the per-call timeout. */
   async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
     const connection = this.connection;
-    if (!connection || this.state !== 'ready') throw this.unavailable();
+    if (!connection || this.state !== 'ready' || this.retired) throw this.unavailable();
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const queuedAt = Date.now();
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
+    this.active++;
     try {
       return await this.limiter.run(
         () => connection.forwarder.request(method, params, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress),
@@ -198,6 +227,7 @@ export class Upstream {
     } catch (error) {
       throw this.translate(error, method, params, options, timeoutMs, connection);
     } finally {
+      this.active--;
       if (options.owner) this.inflight.delete(id);
     }
   }
@@ -224,6 +254,13 @@ export class Upstream {
       );
     }
     const crashed = connection !== this.connection || connection.generation !== this.generation;
+    if (this.retired && (error instanceof ConnectionClosedError || crashed)) {
+      return new GatewayError(
+        ErrorCodes.UPSTREAM_REMOVED,
+        `upstream "${this.name}" was removed or replaced by a configuration reload and ${what} did not finish within ${this.retired.graceMs} ms of it; the request was cancelled`,
+        { remedy: 'call the tool again (a replaced server answers under the same name); `timeout` in the server file bounds how long a reload waits for calls in flight', cause: error },
+      );
+    }
     if (error instanceof ConnectionClosedError) {
       return new GatewayError(
         ErrorCodes.UPSTREAM_CRASHED,
@@ -240,6 +277,11 @@ export class Upstream {
   }
 
   private unavailable(): GatewayError {
+    if (this.retired) {
+      return new GatewayError(ErrorCodes.UPSTREAM_REMOVED, `upstream "${this.name}" was removed or replaced by a configuration reload`, {
+        remedy: 'list the tools again (tools/list): a replaced server answers under its name again once it is ready',
+      });
+    }
     const detail = this.lastError ? `: ${this.lastError}` : '';
     return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
       remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
