@@ -219,6 +219,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.clients = compileClients(next.clients ?? [], next.servers);
     for (const session of this.sessions.values()) session.clientRules = this.clients.forIdentity(session.identity);
     this.setServerChannels();
+    this.approvals.reconfigure(next.approval);
     const servers = new Map(next.servers.filter((server) => server.enabled).map((server) => [server.name, server]));
     for (const name of changes.removed) {
       const old = this.running.get(name);

@@ -81,7 +81,7 @@ export class ApprovalBroker {
   private started: Promise<void> = Promise.resolve();
   private closing = false;
 
-  constructor(private readonly options: ApprovalBrokerOptions) {
+  constructor(private options: ApprovalBrokerOptions) {
     const { config } = options;
     this.memory = new SessionMemory(config.sessionScope);
     if (config.allowAlways) {
@@ -95,6 +95,14 @@ export class ApprovalBroker {
     if (channels.some((channel) => channel === 'auto' || channel === 'queue')) {
       this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger });
     }
+  }
+
+  /**
+   * A reloaded `approval` section (src/reload): `channel`, `timeout` and `allowAlways` apply to
+   * the next ask; the rest (sessionScope, rulesFile, adminDir, autoReview) at the next start.
+   */
+  reconfigure(config: ApprovalConfig): void {
+    this.options = { ...this.options, config: { ...config, sessionScope: this.options.config.sessionScope, rulesFile: this.options.config.rulesFile, adminDir: this.options.config.adminDir } };
   }
 
   /** The webhook's headers, references resolved on first use (and registered for redaction). */
@@ -171,7 +179,8 @@ export class ApprovalBroker {
     const humanOnly = verdict.humanOnly === true;
     const subject = session?.identity?.subject;
     // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
-    if (this.always && alwaysBarrier(verdict) === undefined) {
+    // allowAlways is read per ask: a reload (or new managed requirements) that turns it off stops honouring the file at once
+    if (this.always && this.options.config.allowAlways && alwaysBarrier(verdict) === undefined) {
       const rule = await this.alwaysRule(asked, subject);
       if (rule !== undefined) return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }

@@ -105,3 +105,20 @@ function rulesOf(config: GatewayConfig): unknown {
 function withoutLines<T>(section: T): unknown {
   return JSON.parse(JSON.stringify(section, (key, value: unknown) => (key === 'line' ? undefined : value)));
 }
+
+/** gateway.yaml settings a reload does not apply (they hold sockets, files and keys opened at start). */
+const START_ONLY = ['listen', 'http', 'auth', 'audit', 'telemetry', 'upstreams', 'reload'] as const;
+
+/**
+ * The gateway.yaml fields that changed but only take effect at the next start.
+ * @example startOnlyChanges(before, after) // ['listen', 'approval.autoReview']
+ */
+export function startOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
+  const changed: string[] = START_ONLY.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  for (const key of ['sessionScope', 'rulesFile', 'adminDir', 'autoReview'] as const) {
+    if (JSON.stringify(before.approval[key]) !== JSON.stringify(after.approval[key])) changed.push(`approval.${key}`);
+  }
+  const limits = (config: GatewayConfig) => [config.network.maxConnections, config.network.idleTimeoutMs, config.network.connectTimeoutMs];
+  if (JSON.stringify(limits(before)) !== JSON.stringify(limits(after))) changed.push('network limits');
+  return changed;
+}

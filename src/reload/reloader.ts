@@ -14,7 +14,8 @@ import { loadRequirementsReport } from '../requirements/load.js';
 import type { ManagedRequirements } from '../requirements/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { changedFiles, labelOf, snapshotFiles, type FileSnapshot, type WatchedFiles } from './files.js';
-import { diffServers, keepLastGood, rulesChanged } from './plan.js';
+import { readApprovedFile } from '../approval/approvedFile.js';
+import { diffServers, keepLastGood, rulesChanged, startOnlyChanges } from './plan.js';
 import { ConfigWatcher } from './watcher.js';
 
 /** What started a reload. */
@@ -98,12 +99,17 @@ export class Reloader {
     // servers the managed layer refuses now (a changed requirements file) are errors too
     const before = new Set(lastGood.config.problems);
     errors.push(...effective.problems.filter((problem) => !before.has(problem) && problem.severity === 'error'));
-    for (const problem of errors) logger.error({ file: problem.file, ...(problem.line ? { line: problem.line } : {}) }, `reload: ${formatProblem(problem)}`);
-    if (lastGood.failed.length > 0) logger.error({ servers: lastGood.failed }, `reload: ${lastGood.failed.join(', ')} kept at the last good version (or not added) until the file loads again`);
 
     const previous = gateway.config;
     const changes = diffServers(previous, effective);
-    const rules = rulesChanged(previous, effective);
+    const rulesFile = labelOf(previous.dir, previous.approval.rulesFile);
+    // The running gateway re-reads the approved-rules file at each ask; a broken one allows nothing (fail closed).
+    if (files.includes(rulesFile)) await this.checkApprovedFile(failedFiles, errors);
+    const rules = rulesChanged(previous, effective) || files.includes(rulesFile);
+    const later = startOnlyChanges(previous, effective);
+    if (later.length > 0) logger.warn({ fields: later }, `reload: gateway.yaml ${later.join(', ')} changed; this takes effect at the next start (the running values stay)`);
+    for (const problem of errors) logger.error({ file: problem.file, ...(problem.line ? { line: problem.line } : {}) }, `reload: ${formatProblem(problem)}`);
+    if (lastGood.failed.length > 0) logger.error({ servers: lastGood.failed }, `reload: ${lastGood.failed.join(', ')} kept at the last good version (or not added) until the file loads again`);
     const failedToStart = await gateway.applyConfig(effective, changes);
     this.loaded = lastGood.config;
     this.requirements = requirements;
@@ -122,6 +128,7 @@ export class Reloader {
       ...(failedFiles.size > 0 ? { failed_files: [...failedFiles].sort() } : {}),
       ...(errors.length > 0 ? { errors: errors.slice(0, MAX_RECORDED_ERRORS).map(formatProblem) } : {}),
       rules_changed: rules,
+      ...(later.length > 0 ? { restart_needed: later } : {}),
       config_digest: effective.digest,
     });
     const summary = (['added', 'removed', 'restarted', 'reconfigured'] as const).map((kind) => `${kind} ${JSON.stringify(changes[kind])}`).join(', ');
@@ -141,6 +148,15 @@ export class Reloader {
     errors.push(...report.problems.filter((problem) => problem.severity === 'error'));
     this.options.logger.error({ file }, `reload: managed requirements ${file} could not be loaded; the last good version stays in force (fail closed)`);
     return this.requirements;
+  }
+
+  /** Reports a broken approved-rules file (file:line); none of its entries apply while it is. */
+  private async checkApprovedFile(failedFiles: Set<string>, errors: ConfigProblem[]): Promise<void> {
+    const config = this.options.gateway.config;
+    const report = await readApprovedFile(config.approval.rulesFile, config.dir);
+    if (report.problems.length === 0) return;
+    failedFiles.add(report.file);
+    errors.push(...report.problems);
   }
 
   /** The configuration directory as it is now, or (gateway.yaml broken) the last good one. */

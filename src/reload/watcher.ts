@@ -2,7 +2,8 @@
  * Watches the configuration for changes with `fs.watch` on the directories (never on the files:
  * editors and `kubectl`-mounted ConfigMaps replace a file by renaming another over it, which a
  * watch on the file itself stops following), and calls back once per burst of events (debounced).
- * Only names that can matter wake it up (the audit log next to gateway.yaml does not).
+ * Only names that can matter wake it up (the audit log next to gateway.yaml does not). A directory
+ * that does not exist yet (servers.d/, rules.d/) is watched from its parent until it appears.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -12,11 +13,13 @@ import type { WatchedFiles } from './files.js';
 /** ConfigMap volumes swap a `..data` symlink to update every file at once. */
 const SWAP_LINK = '..data';
 
+type Filter = (name: string) => boolean;
+
 /** Calls `onChange` (debounced by `debounceMs`) after any watched file changes. */
 export class ConfigWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
-  /** Per watched directory, which entry names matter (two files may share a directory). */
-  private readonly filters = new Map<string, Array<(name: string) => boolean>>();
+  /** Per watched directory, which entry names matter (several files may share a directory). */
+  private readonly filters = new Map<string, Filter[]>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -27,19 +30,16 @@ export class ConfigWatcher {
     private readonly onError: (message: string) => void,
   ) {}
 
-  /** Starts watching (a directory that does not exist yet is watched once its parent shows it). */
+  /** Starts watching. */
   start(): void {
     const { dir, requirementsFile, rulesFile } = this.files;
-    const configNames = new Set([...GATEWAY_FILES, 'servers.d', SWAP_LINK]);
-    this.watchDir(dir, (name) => {
-      if (name === 'servers.d') this.watchServers();
-      return configNames.has(name);
-    });
-    this.watchServers();
+    const configNames = new Set([...GATEWAY_FILES, SWAP_LINK]);
+    this.arm(dir, (name) => configNames.has(name));
+    this.arm(join(dir, 'servers.d'), () => true);
     for (const file of [requirementsFile, rulesFile]) {
       if (file === undefined) continue;
       const wanted = new Set([basename(file), SWAP_LINK]);
-      this.watchDir(dirname(file), (name) => wanted.has(name));
+      this.arm(dirname(file), (name) => wanted.has(name));
     }
   }
 
@@ -51,26 +51,29 @@ export class ConfigWatcher {
     this.watchers.clear();
   }
 
-  private watchServers(): void {
-    const servers = join(this.files.dir, 'servers.d');
-    this.watchers.get(servers)?.close();
-    this.watchers.delete(servers);
-    this.watchDir(servers, () => true);
-  }
-
-  /** Watches one directory; `relevant(name)` says whether an event on that entry may matter. */
-  private watchDir(dir: string, relevant: (name: string) => boolean): void {
-    if (this.closed || this.watchers.has(dir)) {
-      // the config dir and the rules file's directory may be the same: one watch, both filters
-      const existing = this.filters.get(dir);
-      if (existing) existing.push(relevant);
+  /** Watches `dir` for entries `relevant` names; a missing `dir` is armed when its parent shows it. */
+  private arm(dir: string, relevant: Filter, fromParent = true): void {
+    if (this.closed) return;
+    const filters = this.filters.get(dir);
+    if (filters) {
+      filters.push(relevant);
       return;
     }
     let watcher: FSWatcher;
     try {
       watcher = watch(dir, { persistent: false });
     } catch {
-      return; // not there (yet): servers.d is re-armed when the config dir reports it; others apply at the next SIGHUP
+      const parent = dirname(dir);
+      const name = basename(dir);
+      if (parent === dir || !fromParent) return;
+      // Not there yet: when it appears, watch it and reload (its files are new).
+      let armed = false;
+      this.arm(parent, (entry) => {
+        if (entry !== name || armed || !this.tryArm(dir, relevant)) return false;
+        armed = true;
+        return true;
+      });
+      return;
     }
     this.filters.set(dir, [relevant]);
     watcher.on('change', (_event, name) => {
@@ -80,11 +83,18 @@ export class ConfigWatcher {
       this.schedule();
     });
     watcher.on('error', (error) => {
-      this.onError(`watching ${dir} for configuration changes failed (${error.message}); send SIGHUP to reload`);
+      // e.g. the directory was deleted: say so; SIGHUP still reloads
+      this.onError(`watching ${dir} for configuration changes stopped (${error.message}); send SIGHUP to reload`);
       watcher.close();
       this.watchers.delete(dir);
+      this.filters.delete(dir);
     });
     this.watchers.set(dir, watcher);
+  }
+
+  private tryArm(dir: string, relevant: Filter): boolean {
+    this.arm(dir, relevant, false);
+    return this.filters.has(dir);
   }
 
   private schedule(): void {

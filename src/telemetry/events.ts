@@ -152,6 +152,8 @@ export interface ConfigChangeEvent {
   readonly errors?: readonly string[];
   /** The rules deciding calls changed (policy, approval, clients, a server's tools, the managed requirements). */
   readonly rules_changed?: boolean;
+  /** gateway.yaml fields that changed but take effect at the next start (e.g. `listen`, `approval.autoReview`). */
+  readonly restart_needed?: readonly string[];
   /** The digest of the configuration files now on disk (config/digest.ts). */
   readonly config_digest?: string;
 }

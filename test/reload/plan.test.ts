@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigReport } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/types.js';
-import { diffServers, keepLastGood, rulesChanged } from '../../src/reload/plan.js';
+import { diffServers, keepLastGood, rulesChanged, startOnlyChanges } from '../../src/reload/plan.js';
 import { configDir, removeConfigDirs } from '../support/configDir.js';
 
 let dir: string | undefined;
@@ -76,5 +76,19 @@ describe('reload plan', () => {
     expect(kept.config.servers[0]).toBe(before.servers[0]);
     expect(kept.problems.map((p) => `${p.file}:${p.line}`)).toEqual(expect.arrayContaining(['servers.d/a.yaml:2']));
     expect(diffServers(before, kept.config)).toEqual({ added: [], removed: [], restarted: [], reconfigured: [] });
+  });
+});
+
+describe('settings a reload does not apply', () => {
+  afterEach(async () => {
+    dir = undefined;
+    await removeConfigDirs();
+  });
+
+  it('names the gateway.yaml fields that take effect at the next start only', async () => {
+    const before = await load({ 'servers.d/a.yaml': echo });
+    const after = await load({ 'gateway.yaml': 'audit: { file: ./a.log }\nlisten: { port: 9999 }\napproval: { channel: none, sessionScope: arguments }\npolicy: { deny: ["a/x"] }\n', 'servers.d/a.yaml': echo });
+    expect(startOnlyChanges(before, after)).toEqual(['listen', 'approval.sessionScope']);
+    expect(startOnlyChanges(before, before)).toEqual([]);
   });
 });
