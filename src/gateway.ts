@@ -4,7 +4,7 @@
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
 import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
-import { ApprovalBroker } from './approval/broker.js';
+import { ApprovalBroker, type AskContext } from './approval/broker.js';
 import { forwardableRequest } from './approval/upstreamElicitation.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { CheckpointSigner } from './audit/checkpoint.js';
@@ -26,7 +26,7 @@ import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
 import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
 import { scrubLists } from './secrets/resultScrubber.js';
-import { EventBus, type EventSink } from './telemetry/events.js';
+import { EventBus, type DecidedBy, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
@@ -246,15 +246,30 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       const old = this.running.get(name);
       if (!fresh) continue;
       this.running.set(name, fresh);
-      if (old) this.retire(old);
+      if (old) this.retire(old, fresh);
     }
     if (changes.restarted.length > 0) this.rebuildCatalog();
+    this.approvals.revisit((ctx) => this.deniedAfterReload(ctx));
     return [...starting.values()].filter((upstream) => upstream.state !== 'ready').map((upstream) => upstream.name);
   }
 
-  private retire(upstream: Upstream): void {
+  private retire(upstream: Upstream, successor?: Upstream): void {
     this.retiring.add(upstream);
-    void upstream.retire(upstream.config.timeoutMs).finally(() => this.retiring.delete(upstream));
+    void upstream.retire(upstream.config.timeoutMs, successor).finally(() => this.retiring.delete(upstream));
+  }
+
+  /** A pending tool ask the reloaded configuration denies (or no longer offers): its denial; else undefined (it keeps waiting). */
+  private deniedAfterReload(ctx: AskContext): { decidedBy: DecidedBy; reason: string } | undefined {
+    if (ctx.asked.kind !== 'tool') return undefined; // a network ask ends with its connection
+    const { entry: asked, args } = ctx.asked;
+    const entry = this.catalog.tool(asked.publicName);
+    if (!entry || entry.upstream.name !== asked.upstream.name) {
+      return { decidedBy: 'default', reason: `${asked.publicName} is no longer offered: the configuration was reloaded while the call waited for approval` };
+    }
+    const verdict = entry.policy.decide(args);
+    const layered = ctx.session?.clientRules ? ctx.session.clientRules.decide(entry, args, verdict) : verdict;
+    if (layered.decision !== 'deny') return undefined;
+    return { decidedBy: layered.decidedBy, reason: `${layered.reason} (the configuration was reloaded while the call waited for approval)` };
   }
 
   private rebuildCatalog(): void {

@@ -26,15 +26,18 @@ export interface ApprovalAnswer {
 }
 
 /** Why a wait ended without an answer. */
-export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown';
+export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown' | 'reloaded';
 
 /** Thrown into a waiting channel when its wait ends without an answer. */
 export class WaitEnded extends Error {
   readonly end: WaitEnd;
+  /** `reloaded`: who denies the call now, and why (the reloaded configuration's verdict). */
+  readonly denial: { readonly decidedBy: DecidedBy; readonly reason: string } | undefined;
 
-  constructor(end: WaitEnd) {
+  constructor(end: WaitEnd, denial?: { readonly decidedBy: DecidedBy; readonly reason: string }) {
     super(`approval wait ended: ${end}`);
     this.name = 'WaitEnded';
     this.end = end;
+    this.denial = denial;
   }
 }

@@ -15,6 +15,7 @@ import type { ClientSession } from '../downstream/session.js';
 import type { Verdict } from '../policy/policy.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { DecidedBy } from '../telemetry/events.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
 import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
@@ -77,6 +78,8 @@ export class ApprovalBroker {
   private readonly reviewer: Reviewer | undefined;
   private readonly admin: AdminEndpoint | undefined;
   private readonly waits = new Map<string, Set<AbortController>>();
+  /** Every ask waiting for an answer, by the controller that ends its wait (see `revisit`). */
+  private readonly asks = new Map<AbortController, AskContext>();
   private readonly inflight = new Set<Promise<unknown>>();
   private started: Promise<void> = Promise.resolve();
   private closing = false;
@@ -155,6 +158,18 @@ export class ApprovalBroker {
     this.memory.forget(session);
   }
 
+  /**
+   * After a configuration reload: each pending ask `deniedNow` returns a denial for (the new
+   * configuration denies it, or no longer offers the tool) is denied at once with it; the others
+   * keep waiting for their answer (a reload never approves). docs/decisions.md.
+   */
+  revisit(deniedNow: (ctx: AskContext) => { readonly decidedBy: DecidedBy; readonly reason: string } | undefined): void {
+    for (const [controller, ctx] of this.asks) {
+      const denial = deniedNow(ctx);
+      if (denial) controller.abort(new WaitEnded('reloaded', denial));
+    }
+  }
+
   /** Denies everything pending (the gateway is stopping) and waits until those calls are answered. */
   async shutdown(): Promise<void> {
     this.closing = true;
@@ -207,6 +222,7 @@ export class ApprovalBroker {
     let controllers = this.waits.get(waitKey);
     if (!controllers) this.waits.set(waitKey, (controllers = new Set()));
     controllers.add(controller);
+    this.asks.set(controller, ctx);
     const timer = setTimeout(() => controller.abort(new WaitEnded('timeout')), this.options.config.timeoutMs);
     // A closing transport aborts its requests before the session hears of the close: look a
     // microtask later, so a disconnect is recorded as one rather than as a cancellation.
@@ -250,6 +266,7 @@ export class ApprovalBroker {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onCancel);
       controllers.delete(controller);
+      this.asks.delete(controller);
       if (controllers.size === 0 && this.waits.get(waitKey) === controllers) this.waits.delete(waitKey);
     }
   }
@@ -408,6 +425,8 @@ function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: Approva
       return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
     case 'shutdown':
       return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
+    case 'reloaded':
+      return deny(error.denial?.decidedBy ?? 'default', error.denial?.reason ?? 'the configuration was reloaded while it waited for approval: denied', waitMs, via);
     case 'disconnected':
       return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
     default:

@@ -117,7 +117,7 @@ export class Upstream {
   /** Requests forwarded and not yet answered (owned or not): what a retiring upstream waits for. */
   private active = 0;
   /** Set once a reload removed (or replaced) this upstream: it takes no new requests (src/reload). */
-  private retired: { readonly graceMs: number } | undefined;
+  private retired: { readonly graceMs: number; readonly successor: Upstream | undefined } | undefined;
   private readonly inflight = new Map<number, CallOwner>();
   private nextInflightId = 0;
   private connection: Connection | undefined;
@@ -162,11 +162,12 @@ export class Upstream {
   }
 
   /**
-   * Stops taking requests, waits for those in flight (at most `graceMs`), then stops; a request
+   * Stops taking requests (a replaced server's `successor` takes them: e.g. a call approved while
+   * the reload replaced it), waits for those in flight (at most `graceMs`), then stops; a request
    * still running then fails with MCPGATE_UPSTREAM_REMOVED. Used when a reload removes or replaces it.
    */
-  async retire(graceMs: number): Promise<void> {
-    this.retired = { graceMs };
+  async retire(graceMs: number, successor?: Upstream): Promise<void> {
+    this.retired = { graceMs, successor };
     const deadline = Date.now() + graceMs;
     while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     await this.stop();
@@ -212,6 +213,7 @@ export class Upstream {
 
   /** Forwards a request through the per-upstream queue with the per-call timeout. */
   async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
+    if (this.retired?.successor) return this.retired.successor.request(method, params, options);
     const connection = this.connection;
     if (!connection || this.state !== 'ready' || this.retired) throw this.unavailable();
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
