@@ -30,7 +30,7 @@ import { EventBus, type DecidedBy, type EventSink } from './telemetry/events.js'
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
-import type { ServerChanges } from './reload/plan.js';
+import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
 import { ErrorCodes, WireError } from './errors.js';
 
 /** Options of a gateway instance. */
@@ -156,6 +156,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       logger: this.logger,
       resolver: this.resolver,
+      reloadState: () => this.reloadState(),
     });
     if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {
@@ -296,6 +297,11 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     session.clientRules = this.clients.forIdentity(identity);
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  /** What a reload compares against (served to `mcpgate check` by the admin endpoint): hashes, no values. */
+  reloadState(): { generation: number; print: ConfigPrint } {
+    return { generation: this.generation, print: printOf(this.config) };
   }
 
   /** Liveness summary for `/healthz`: upstream states, open sessions, and the servers running unconfined (and why). */

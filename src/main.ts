@@ -67,6 +67,8 @@ and every problem as file:line: field: message. Exit 1 on any error. With manage
 checks them too and warns about each user rule or setting they override. Lists each "always
 allow" entry (approval.rulesFile) with what it answers or why it does not apply, and each stdio
 server's effective network policy (a remote URL the network policy refuses is an error).
+When a gateway is serving this directory, says what a reload (SIGHUP, or its file watch) of the
+files as they are now would do: servers started, stopped, restarted or reconfigured, rules changed.
 `,
   tools: `mcpgate tools [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
 

@@ -10,7 +10,8 @@ import { PendingApprovalSchema, type PendingApproval, type QueueAnswer } from '.
 import { processAlive } from '../processAlive.js';
 
 const AdminFileSchema = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1), config: z.string() });
-type AdminTarget = z.infer<typeof AdminFileSchema>;
+/** A running gateway's admin endpoint, from its endpoint file. */
+export type AdminTarget = z.infer<typeof AdminFileSchema>;
 
 const ListSchema = z.object({ approvals: z.array(PendingApprovalSchema) });
 
@@ -73,6 +74,11 @@ export async function answerApproval(targets: readonly AdminTarget[], id: string
   throw new GatewayError(ErrorCodes.APPROVAL_NOT_FOUND, `no pending approval with id ${id}`, {
     remedy: 'it may have been answered, timed out or been cancelled; `mcpgate approvals` lists what is pending',
   });
+}
+
+/** The running gateway's reload state (`GET /reload`: generation and configuration print), unparsed. */
+export async function reloadState(target: AdminTarget): Promise<unknown> {
+  return call(target, 'GET', '/reload');
 }
 
 async function call(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown, statusOnly = false): Promise<unknown> {

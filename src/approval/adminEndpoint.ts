@@ -31,7 +31,7 @@ export class AdminEndpoint {
   private token = Buffer.alloc(0);
   private host = '';
 
-  constructor(private readonly options: { queue: ApprovalQueue; dir: string; configDir: string; logger: Logger }) {}
+  constructor(private readonly options: { queue: ApprovalQueue; dir: string; configDir: string; logger: Logger; reloadState?: () => unknown }) {}
 
   /** True once the endpoint is listening and its file is written. */
   get listening(): boolean {
@@ -91,6 +91,7 @@ export class AdminEndpoint {
     if (auth.length !== this.token.length || !timingSafeEqual(auth, this.token)) return send(res, 401, { error: 'bad or missing token' });
     const url = new URL(req.url ?? '/', `http://${this.host}`);
     if (req.method === 'GET' && url.pathname === '/approvals') return send(res, 200, { approvals: this.options.queue.list() });
+    if (req.method === 'GET' && url.pathname === '/reload' && this.options.reloadState) return send(res, 200, this.options.reloadState());
     const match = /^\/approvals\/([0-9a-f]{1,32})$/.exec(url.pathname);
     if (req.method !== 'POST' || !match) return send(res, 404, { error: 'not found' });
     readBody(req).then(

@@ -58,6 +58,8 @@ export interface ApprovalBrokerOptions {
   readonly logger: Logger;
   /** Resolves `${env:}`/`${file:}` references in the webhook reviewer's headers. */
   readonly resolver: ReferenceResolver;
+  /** The running configuration's print, for `mcpgate check` (the admin endpoint's GET /reload). */
+  readonly reloadState?: () => unknown;
 }
 
 const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
@@ -96,7 +98,7 @@ export class ApprovalBroker {
     }
     const channels = [config.channel, ...options.serverChannels.values()];
     if (channels.some((channel) => channel === 'auto' || channel === 'queue')) {
-      this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger });
+      this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger, ...(options.reloadState ? { reloadState: options.reloadState } : {}) });
     }
   }
 

@@ -20,6 +20,7 @@ import { compileNetworkPolicies, policyLine, urlDestination } from '../network/p
 import { SandboxLauncher, sandboxLabel } from '../sandbox/launcher.js';
 import { gatewayFilesOf } from '../sandbox/protectedPaths.js';
 import { findCommand } from '../upstream/command.js';
+import { reloadPreviewLines } from '../reload/preview.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -110,6 +111,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   const errors = problems.filter((p) => p.severity === 'error').length;
   // Which configuration this is, as every session.start of a gateway running it records it.
   if (config) options.out.write(`config digest: ${config.digest}\n`);
+  // A gateway serving this directory: what a reload (SIGHUP, or its file watch) would do now.
+  if (config) for (const line of await reloadPreviewLines(config, loaded.problems)) options.out.write(`${'reload'.padEnd(9)}${line}\n`);
   const warnings = problems.length - errors;
   const warned = warnings === 0 ? '' : `, ${warnings} warning(s)`;
   options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)${warned}\n` : `${errors} problem(s) found${warned}\n`);

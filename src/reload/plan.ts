@@ -3,6 +3,8 @@
  * version (their file no longer loads), and which are added, removed, restarted (a field that
  * shapes the process changed) or only reconfigured (policy and the like: same process).
  */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { deepFreeze } from '../config/load.js';
 import type { ConfigProblem, GatewayConfig, ServerConfig } from '../config/types.js';
 
@@ -40,41 +42,88 @@ export function keepLastGood(previous: GatewayConfig, loaded: GatewayConfig): La
   return { config: deepFreeze({ ...loaded, servers }), failed, problems };
 }
 
+/** A comparable summary of a configuration: hashes only, no values (the admin endpoint serves it to `mcpgate check`). */
+export const ConfigPrintSchema = z.object({
+  digest: z.string(),
+  rules: z.string(),
+  network: z.string(),
+  startOnly: z.record(z.string(), z.string()),
+  /** Enabled servers: the hash of what makes their process, and of all their settings. */
+  servers: z.record(z.string(), z.object({ process: z.string(), settings: z.string() })),
+});
+
+/** See {@link ConfigPrintSchema}. */
+export type ConfigPrint = z.infer<typeof ConfigPrintSchema>;
+
+/** What a reload from one configuration to another does. */
+export interface ReloadPreview {
+  readonly changes: ServerChanges;
+  readonly rulesChanged: boolean;
+  /** gateway.yaml fields that changed but take effect at the next start only. */
+  readonly restartNeeded: readonly string[];
+}
+
+/** The print of a configuration (pure). */
+export function printOf(config: GatewayConfig): ConfigPrint {
+  const servers: Record<string, { process: string; settings: string }> = {};
+  for (const server of config.servers) if (server.enabled) servers[server.name] = { process: hash(processFields(server)), settings: hash(server) };
+  const startOnly: Record<string, string> = {};
+  for (const key of START_ONLY) startOnly[key] = hash(config[key]);
+  for (const key of ['sessionScope', 'rulesFile', 'adminDir', 'autoReview'] as const) startOnly[`approval.${key}`] = hash(config.approval[key]);
+  startOnly['network limits'] = hash([config.network.maxConnections, config.network.idleTimeoutMs, config.network.connectTimeoutMs]);
+  return { digest: config.digest, rules: hash(rulesOf(config)), network: hash(networkRules(config)), startOnly, servers };
+}
+
 /**
- * The servers added, removed, restarted and reconfigured between two effective configurations
- * (a disabled server counts as absent).
- * @example diffServers(before, after).restarted // ['github'] after its `command` changed
+ * What reloading from `before` to `after` does; servers named in `kept` (their file is broken: the
+ * reload keeps their last good version) are not removed.
+ * @example comparePrints(printOf(before), printOf(after)).changes.restarted // ['github'] after its `command` changed
  */
-export function diffServers(before: GatewayConfig, after: GatewayConfig): ServerChanges {
-  const old = enabled(before);
-  const next = enabled(after);
+export function comparePrints(before: ConfigPrint, after: ConfigPrint, kept: readonly string[] = []): ReloadPreview {
   const added: string[] = [];
   const removed: string[] = [];
   const restarted: string[] = [];
   const reconfigured: string[] = [];
-  const globalNetworkChanged = JSON.stringify(networkRules(before)) !== JSON.stringify(networkRules(after));
-  for (const [name, server] of next) {
-    const was = old.get(name);
+  // gateway.yaml network rules judge every server's egress: a connection opened under the old ones must not outlive them
+  const networkChanged = before.network !== after.network;
+  for (const [name, server] of Object.entries(after.servers).sort(byName)) {
+    const was = before.servers[name];
     if (!was) added.push(name);
-    else if (globalNetworkChanged || JSON.stringify(processFields(was)) !== JSON.stringify(processFields(server))) restarted.push(name);
-    else if (JSON.stringify(was) !== JSON.stringify(server)) reconfigured.push(name);
+    else if (networkChanged || was.process !== server.process) restarted.push(name);
+    else if (was.settings !== server.settings) reconfigured.push(name);
   }
-  for (const name of old.keys()) if (!next.has(name)) removed.push(name);
-  return { added, removed, restarted, reconfigured };
+  for (const name of Object.keys(before.servers).sort()) if (!(name in after.servers) && !kept.includes(name)) removed.push(name);
+  const restartNeeded = Object.keys(after.startOnly).filter((key) => before.startOnly[key] !== after.startOnly[key]);
+  return { changes: { added, removed, restarted, reconfigured }, rulesChanged: before.rules !== after.rules, restartNeeded };
+}
+
+/** The servers added, removed, restarted and reconfigured between two effective configurations (a disabled server counts as absent). */
+export function diffServers(before: GatewayConfig, after: GatewayConfig): ServerChanges {
+  return comparePrints(printOf(before), printOf(after)).changes;
 }
 
 /** True when the rules that decide calls changed: gateway.yaml policy, approval, clients, a server's policy, the managed layer. */
 export function rulesChanged(before: GatewayConfig, after: GatewayConfig): boolean {
-  return JSON.stringify(rulesOf(before)) !== JSON.stringify(rulesOf(after));
+  return printOf(before).rules !== printOf(after).rules;
 }
 
-/** Nothing to do: no server changes. */
-export function noServerChanges(changes: ServerChanges): boolean {
-  return changes.added.length + changes.removed.length + changes.restarted.length + changes.reconfigured.length === 0;
+/**
+ * The gateway.yaml fields that changed but only take effect at the next start.
+ * @example startOnlyChanges(before, after) // ['listen', 'approval.autoReview']
+ */
+export function startOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
+  return [...comparePrints(printOf(before), printOf(after)).restartNeeded];
 }
 
-function enabled(config: GatewayConfig): Map<string, ServerConfig> {
-  return new Map(config.servers.filter((server) => server.enabled).map((server) => [server.name, server]));
+/** gateway.yaml settings a reload does not apply (they hold sockets, files and keys opened at start). */
+const START_ONLY = ['listen', 'http', 'auth', 'audit', 'telemetry', 'upstreams', 'reload'] as const;
+
+function byName([a]: [string, unknown], [b]: [string, unknown]): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value) ?? 'undefined').digest('hex').slice(0, 16);
 }
 
 /**
@@ -106,19 +155,3 @@ function withoutLines<T>(section: T): unknown {
   return JSON.parse(JSON.stringify(section, (key, value: unknown) => (key === 'line' ? undefined : value)));
 }
 
-/** gateway.yaml settings a reload does not apply (they hold sockets, files and keys opened at start). */
-const START_ONLY = ['listen', 'http', 'auth', 'audit', 'telemetry', 'upstreams', 'reload'] as const;
-
-/**
- * The gateway.yaml fields that changed but only take effect at the next start.
- * @example startOnlyChanges(before, after) // ['listen', 'approval.autoReview']
- */
-export function startOnlyChanges(before: GatewayConfig, after: GatewayConfig): string[] {
-  const changed: string[] = START_ONLY.filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
-  for (const key of ['sessionScope', 'rulesFile', 'adminDir', 'autoReview'] as const) {
-    if (JSON.stringify(before.approval[key]) !== JSON.stringify(after.approval[key])) changed.push(`approval.${key}`);
-  }
-  const limits = (config: GatewayConfig) => [config.network.maxConnections, config.network.idleTimeoutMs, config.network.connectTimeoutMs];
-  if (JSON.stringify(limits(before)) !== JSON.stringify(limits(after))) changed.push('network limits');
-  return changed;
-}

@@ -15,7 +15,7 @@ import type { ManagedRequirements } from '../requirements/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { changedFiles, labelOf, snapshotFiles, type FileSnapshot, type WatchedFiles } from './files.js';
 import { readApprovedFile } from '../approval/approvedFile.js';
-import { diffServers, keepLastGood, rulesChanged, startOnlyChanges } from './plan.js';
+import { comparePrints, keepLastGood, printOf } from './plan.js';
 import { ConfigWatcher } from './watcher.js';
 
 /** What started a reload. */
@@ -101,12 +101,11 @@ export class Reloader {
     errors.push(...effective.problems.filter((problem) => !before.has(problem) && problem.severity === 'error'));
 
     const previous = gateway.config;
-    const changes = diffServers(previous, effective);
+    const { changes, rulesChanged, restartNeeded: later } = comparePrints(printOf(previous), printOf(effective));
     const rulesFile = labelOf(previous.dir, previous.approval.rulesFile);
     // The running gateway re-reads the approved-rules file at each ask; a broken one allows nothing (fail closed).
     if (files.includes(rulesFile)) await this.checkApprovedFile(failedFiles, errors);
-    const rules = rulesChanged(previous, effective) || files.includes(rulesFile);
-    const later = startOnlyChanges(previous, effective);
+    const rules = rulesChanged || files.includes(rulesFile);
     if (later.length > 0) logger.warn({ fields: later }, `reload: gateway.yaml ${later.join(', ')} changed; this takes effect at the next start (the running values stay)`);
     for (const problem of errors) logger.error({ file: problem.file, ...(problem.line ? { line: problem.line } : {}) }, `reload: ${formatProblem(problem)}`);
     if (lastGood.failed.length > 0) logger.error({ servers: lastGood.failed }, `reload: ${lastGood.failed.join(', ')} kept at the last good version (or not added) until the file loads again`);

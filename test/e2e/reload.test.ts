@@ -12,6 +12,7 @@ import {
   fixtureServer,
   makeConfig,
   readAudit,
+  runMcpgate,
   startHttpGateway,
   startStdioGateway,
   textOf,
@@ -175,5 +176,34 @@ describe('configuration reload', () => {
     await waitForTools(client, ['second__echo']);
     expect(textOf(await client.callTool({ name: 'second__echo', arguments: { message: 'hup' } }))).toBe('hup');
     expect(http.process.exitCode).toBeNull();
+  });
+});
+
+describe('mcpgate check against a running gateway', () => {
+  let config: TempConfig | undefined;
+  let http: HttpGateway | undefined;
+  afterEach(async () => {
+    await http?.close();
+    await config?.cleanup();
+  });
+
+  it('says what a reload of the files as they are now would do', async () => {
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', allowAll), policy: fixtureServer('echo', allowAll), gone: fixtureServer('echo', allowAll) }, gateway: { reload: { watch: false } } });
+    http = await startHttpGateway(config.dir);
+    const pid = http.process.pid;
+    const unchanged = await runMcpgate(['check', '--config', config.dir]);
+    expect(unchanged.stdout).toContain(`reload   gateway pid ${pid} (generation 0): runs these files; a reload would change nothing`);
+
+    await writeServer(config.dir, 'echo', fixtureServer('echo', { ...allowAll, env: { FIXTURE_MARK: 'x' } }));
+    await writeServer(config.dir, 'policy', fixtureServer('echo', { tools: { default: 'deny' } }));
+    await writeServer(config.dir, 'added', fixtureServer('echo', allowAll));
+    await rm(join(config.dir, 'servers.d', 'gone.yaml'));
+    const changed = await runMcpgate(['check', '--config', config.dir]);
+    expect(changed.stdout).toContain(`reload   gateway pid ${pid} (generation 0): a reload would start added; stop gone; restart echo; reconfigure (same process) policy; change the rules\n`);
+
+    await writeServer(config.dir, 'policy', 'command: node\ncomand: typo\n');
+    const broken = await runMcpgate(['check', '--config', config.dir]);
+    expect(broken.stdout).toContain('keep the last good version of policy (its file has errors)');
+    expect(broken.stdout).not.toContain('stop gone, policy');
   });
 });
