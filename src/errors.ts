@@ -13,6 +13,7 @@ export const ErrorCodes = {
   UPSTREAM_UNAVAILABLE: 'MCPGATE_UPSTREAM_UNAVAILABLE',
   UPSTREAM_CRASHED: 'MCPGATE_UPSTREAM_CRASHED',
   UPSTREAM_REMOVED: 'MCPGATE_UPSTREAM_REMOVED',
+  ISOLATION_LIMIT: 'MCPGATE_ISOLATION_LIMIT',
   UPSTREAM_TIMEOUT: 'MCPGATE_UPSTREAM_TIMEOUT',
   UPSTREAM_MESSAGE_REJECTED: 'MCPGATE_UPSTREAM_MESSAGE_REJECTED',
   REQUEST_REJECTED: 'MCPGATE_REQUEST_REJECTED',
@@ -119,7 +120,7 @@ export function toWireError(error: unknown): WireError {
         ? GatewayRpcCodes.upstreamCrashed
         : error.code === ErrorCodes.UPSTREAM_TIMEOUT
           ? GatewayRpcCodes.upstreamTimeout
-          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE || error.code === ErrorCodes.UPSTREAM_REMOVED
+          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE || error.code === ErrorCodes.UPSTREAM_REMOVED || error.code === ErrorCodes.ISOLATION_LIMIT
             ? GatewayRpcCodes.upstreamUnavailable
             : error.code === ErrorCodes.UNKNOWN_TOOL ||
                 error.code === ErrorCodes.UNKNOWN_PROMPT ||

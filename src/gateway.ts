@@ -30,6 +30,7 @@ import { EventBus, type DecidedBy, type EventSink } from './telemetry/events.js'
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+import { SessionUpstream } from './isolation/sessionUpstream.js';
 import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
 import { ErrorCodes, WireError } from './errors.js';
 
@@ -187,7 +188,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   }
 
   private makeUpstream(server: ServerConfig): Upstream {
-    return new Upstream(server, {
+    const deps = {
       resolver: this.resolver,
       events: this.events,
       redactor: this.redactor,
@@ -197,7 +198,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
       restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
       network: this.network,
-    });
+    };
+    const { isolation } = server;
+    return isolation ? new SessionUpstream({ ...server, isolation }, deps) : new Upstream(server, deps);
   }
 
   private setServerChannels(): void {
@@ -308,11 +311,13 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   health(): Record<string, unknown> {
     const upstreams: Record<string, string> = {};
     const unconfined: Record<string, string> = {};
+    const instances: Record<string, number> = {};
     for (const [name, upstream] of this.upstreams) {
       upstreams[name] = upstream.state;
+      if (upstream instanceof SessionUpstream) instances[name] = upstream.instanceCount;
       if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
     }
-    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined, generation: this.generation };
+    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined, generation: this.generation, ...(Object.keys(instances).length > 0 ? { instances } : {}) };
   }
 
   /** Open sessions. */
@@ -355,6 +360,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   closed(session: ClientSession): void {
     if (!this.sessions.delete(session.id)) return;
     this.approvals.sessionClosed(session.id);
+    for (const upstream of this.running.values()) if (upstream instanceof SessionUpstream) upstream.sessionClosed(session.id);
     for (const uri of [...session.subscriptions]) {
       void this.subscriptions.unsubscribe(session, this.catalog.resourceOwner(uri), uri);
     }

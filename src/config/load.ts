@@ -278,6 +278,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
     lines: targetLines(value, parsed),
     ...(target.kind === 'stdio' ? { sandbox: sandboxSection(value.sandbox, sandboxDefault, file) } : {}),
+    ...(value.isolation === 'session' ? { isolation: { idleTimeoutMs: durationToMs(value.idleTimeout), maxInstances: value.maxInstances } } : {}),
   };
 }
 

@@ -90,6 +90,8 @@ export interface ServerConfig {
   readonly lines?: Readonly<Record<string, number>>;
   /** Confinement of a stdio upstream (absent for url/sse servers, which run elsewhere). */
   readonly sandbox?: SandboxConfig;
+  /** `isolation: session`: one upstream per client session (absent: one shared upstream). */
+  readonly isolation?: { readonly idleTimeoutMs: number; readonly maxInstances: number };
 }
 
 /** How an `ask` reaches a human. */

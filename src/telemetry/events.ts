@@ -117,6 +117,8 @@ export interface RequestEvent {
 export interface UpstreamStateEvent {
   readonly event: 'mcpgate.upstream.state';
   readonly server: string;
+  /** `isolation: session`: the client session whose own instance this is. */
+  readonly session?: string;
   readonly state: UpstreamState;
   readonly error?: string;
   /** The stable code of a start error mcpgate raised on purpose (e.g. MCPGATE_SANDBOX_UNAVAILABLE). */

@@ -136,7 +136,8 @@ export class Upstream {
    */
   private registered: readonly string[] = [];
 
-  constructor(config: ServerConfig, deps: UpstreamDeps) {
+  /** `session`: this is the instance of one client session (isolation: session; src/isolation). */
+  constructor(config: ServerConfig, deps: UpstreamDeps, private readonly session?: string) {
     this.current = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
@@ -295,11 +296,13 @@ export class Upstream {
     if (extra.error !== undefined) this.lastError = extra.error;
     if (state === 'ready') this.lastError = undefined;
     const sandbox = this.sandbox && { sandbox: this.sandbox.kind, ...(this.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: this.sandbox.reason }) };
-    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra, ...sandbox } as const;
+    const instance = this.session === undefined ? {} : { session: this.session };
+    const event = { event: 'mcpgate.upstream.state', server: this.name, ...instance, state, attempt: this.attempt, ...extra, ...sandbox } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
     // The message carries the error too: a person reading a terminal sees why at once.
-    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}${extra.error ? `: ${extra.error}` : ''}`);
+    const who = this.session === undefined ? this.name : `${this.name} (session ${this.session})`;
+    this.deps.logger[log]({ server: this.name, ...instance, state, ...extra }, `upstream ${who} ${state}${extra.error ? `: ${extra.error}` : ''}`);
   }
 
   private async connect(): Promise<void> {
