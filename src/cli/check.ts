@@ -122,7 +122,9 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
 function describe(server: ServerConfig): string {
   const target = server.target;
   // Show the shape, not resolved values: references stay as written.
-  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
+  const shape = target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
+  const isolation = server.isolation && `  isolation: session (one instance per client session, at most ${server.isolation.maxInstances}, idle stop after ${server.isolation.idleTimeoutMs / 1000}s)`;
+  return isolation ? `${shape}${isolation}` : shape;
 }
 
 /** How the server would run: its sandbox state, or why it would be refused. */

@@ -23,6 +23,8 @@ interface Instance {
 export class SessionUpstream extends Upstream {
   private readonly instances = new Map<string, Instance>();
   private readonly isolation: NonNullable<ServerConfig['isolation']>;
+  /** Set once retired or stopped: no new instance starts (a reload's successor takes new requests). */
+  private ended: { readonly successor: Upstream | undefined } | undefined;
 
   constructor(config: ServerConfig & { readonly isolation: NonNullable<ServerConfig['isolation']> }, private readonly instanceDeps: UpstreamDeps) {
     super(config, instanceDeps);
@@ -36,8 +38,9 @@ export class SessionUpstream extends Upstream {
 
   /** Forwards to the calling session's own instance (started on first use); a request with no session goes to the listing instance. */
   override async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
+    if (this.ended?.successor) return this.ended.successor.request(method, params, options);
     const session = options.owner?.session;
-    if (session === undefined) return super.request(method, params, options);
+    if (session === undefined || this.ended) return super.request(method, params, options);
     const instance = this.instanceFor(session);
     instance.active++;
     clearTimeout(instance.idle);
@@ -65,12 +68,14 @@ export class SessionUpstream extends Upstream {
   }
 
   override async retire(graceMs: number, successor?: Upstream): Promise<void> {
+    this.ended = { successor };
     const instances = [...this.instances.values()];
     this.instances.clear();
     await Promise.all([super.retire(graceMs, successor), ...instances.map((instance) => (clearTimeout(instance.idle), instance.upstream.retire(graceMs)))]);
   }
 
   override async stop(): Promise<void> {
+    this.ended ??= { successor: undefined };
     const instances = [...this.instances.values()];
     this.instances.clear();
     await Promise.all([super.stop(), ...instances.map((instance) => (clearTimeout(instance.idle), instance.upstream.stop()))]);

@@ -5,7 +5,7 @@
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { everythingServer, fixtureServer, makeConfig, readAudit, startHttpGateway, textOf, waitForAudit, waitForTools, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { everythingServer, fixtureServer, makeConfig, readAudit, runMcpgate, startHttpGateway, textOf, waitForAudit, waitForTools, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 /** A client that answers sampling requests with `answer`, once the request has waited for the other one (so both are in flight together). */
 async function samplingClient(gateway: HttpGateway, answer: string, bothAsked: Promise<void>, asked: () => void): Promise<Client> {
@@ -68,6 +68,8 @@ describe('isolation: session', () => {
     await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.upstream.state' && r.server === 'echo' && r.session !== undefined && r.state === 'stopped'), 15_000);
     expect(textOf(await second.callTool({ name: 'echo__echo', arguments: { message: 'two' } }))).toBe('two');
     expect(await stoppedInstances(config, 'echo')).toHaveLength(1);
+    const checked = await runMcpgate(['check', '--config', config.dir]);
+    expect(checked.stdout).toContain('isolation: session (one instance per client session, at most 1, idle stop after 1s)');
   });
 
   it('stops a session\'s instance when the session ends', async () => {
