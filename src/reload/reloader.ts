@@ -87,7 +87,6 @@ export class Reloader {
     const files = changedFiles(this.snapshot, snapshot);
     // A watch event for a file whose content did not change (a touch, an editor's temp file) is no reload.
     if (files.length === 0 && trigger === 'watch') return;
-    this.snapshot = snapshot;
     const failedFiles = new Set<string>();
     const errors: ConfigProblem[] = [];
     const requirements = await this.loadRequirements(failedFiles, errors);
@@ -112,6 +111,8 @@ export class Reloader {
     const failedToStart = await gateway.applyConfig(effective, changes);
     this.loaded = lastGood.config;
     this.requirements = requirements;
+    // only now: a reload that threw is tried again by the next event for the same content
+    this.snapshot = snapshot;
     gateway.generation += 1;
     const failed = [...new Set([...lastGood.failed, ...failedToStart])].sort();
     gateway.events.emit({
