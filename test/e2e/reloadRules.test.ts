@@ -7,10 +7,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { OtlpReceiver } from '../support/otlpReceiver.js';
 import {
   fixtureServer,
   makeConfig,
   startHttpGateway,
+  startStdioGateway,
+  waitFor,
   textOf,
   waitForAudit,
   waitForTools,
@@ -29,10 +32,30 @@ async function reloadRecord(config: TempConfig, generation: number): Promise<Aud
 describe('reloading rules', () => {
   let config: TempConfig | undefined;
   let gateway: HttpGateway | undefined;
+  let receiver: OtlpReceiver | undefined;
   afterEach(async () => {
     await gateway?.close();
+    await receiver?.close();
     await config?.cleanup();
-    gateway = config = undefined;
+    gateway = config = receiver = undefined;
+  });
+
+  it('exports each reload as an OpenTelemetry log record too (a stdio client connected)', async () => {
+    receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    const stdio = await startStdioGateway(config.dir, {}, { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BLRP_SCHEDULE_DELAY: '100' });
+    try {
+      await waitForTools(stdio.client, ['echo__echo']);
+      await writeFile(join(config.dir, 'servers.d', 'broken.yaml'), 'url: [\n');
+      const r = receiver;
+      await waitFor(() => r.logs.some((l) => l.eventName === 'mcpgate.config.change'), 20_000, () => 'a mcpgate.config.change log record');
+      const record = r.logs.find((l) => l.eventName === 'mcpgate.config.change');
+      expect(record?.attributes).toMatchObject({ 'mcpgate.generation': 1, 'mcpgate.failed': ['broken'], 'mcpgate.failed_files': ['servers.d/broken.yaml'], 'mcpgate.trigger': 'watch' });
+      expect(textOf(await stdio.client.callTool({ name: 'echo__echo', arguments: { message: 'on' } }))).toBe('on');
+    } finally {
+      await stdio.close();
+    }
   });
 
   it('gateway.yaml policy and approval.channel apply to the next call', async () => {
