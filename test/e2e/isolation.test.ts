@@ -70,6 +70,8 @@ describe('isolation: session', () => {
     expect(await stoppedInstances(config, 'echo')).toHaveLength(1);
     const checked = await runMcpgate(['check', '--config', config.dir]);
     expect(checked.stdout).toContain('isolation: session (one instance per client session, at most 1, idle stop after 1s)');
+    const listed = await runMcpgate(['tools', '--config', config.dir]);
+    expect(listed.stdout).toContain('server echo: isolation session (one instance per client session, at most 1, idle stop after 1s)');
   });
 
   it('stops a session\'s instance when the session ends', async () => {
