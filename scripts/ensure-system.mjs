@@ -19,7 +19,7 @@ export const SYSTEM_PACKAGES = [
   { package: 'dbus', binaries: ['dbus-daemon', 'dbus-send'], for: 'keychain tests: a private D-Bus session bus (test/support/keyring.ts)' },
   { package: 'gnome-keyring', binaries: ['gnome-keyring-daemon'], for: 'keychain tests: the Secret Service on that bus' },
   { package: 'libsecret-1-0', libraries: ['libsecret-1.so.0'], for: "keychain tests: what @github/keytar's prebuilt addon links against" },
-  { package: 'chromium', binaries: ['chromium'], for: 'the audit HTML report opened headless (test/e2e/auditCli.test.ts)' },
+  { package: 'chromium', binaries: ['chromium'], for: 'the audit HTML report opened headless (test/e2e/auditCli.test.ts) and the web console driven through playwright-core (test/e2e/console.test.ts)' },
   { package: 'util-linux', binaries: ['unshare'], for: 'a read-only config mount for the container tests (test/e2e/container.test.ts)' },
   { package: 'bsdutils', binaries: ['script'], for: 'a terminal for the log format test (test/telemetry/logger.test.ts)' },
   { package: 'python3', binaries: ['python3'], for: 'a real Python upstream (test/e2e/requirementsEnv.test.ts: planted .pth / sitecustomize)' },

@@ -157,7 +157,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       logger: this.logger,
       resolver: this.resolver,
-      reloadState: () => this.reloadState(),
     });
     if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {
@@ -305,19 +304,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   /** What a reload compares against (served to `mcpgate check` by the admin endpoint): hashes, no values. */
   reloadState(): { generation: number; print: ConfigPrint } {
     return { generation: this.generation, print: printOf(this.config) };
-  }
-
-  /** Liveness summary for `/healthz`: upstream states, open sessions, and the servers running unconfined (and why). */
-  health(): Record<string, unknown> {
-    const upstreams: Record<string, string> = {};
-    const unconfined: Record<string, string> = {};
-    const instances: Record<string, number> = {};
-    for (const [name, upstream] of this.upstreams) {
-      upstreams[name] = upstream.state;
-      if (upstream instanceof SessionUpstream) instances[name] = upstream.instanceCount;
-      if (upstream.sandbox && upstream.sandbox.kind !== 'bwrap') unconfined[name] = upstream.sandbox.reason;
-    }
-    return { status: 'ok', sessions: this.sessions.size, upstreams, unconfined, generation: this.generation, ...(Object.keys(instances).length > 0 ? { instances } : {}) };
   }
 
   /** Open sessions. */

@@ -9,9 +9,11 @@ import { parseCommandLine } from './cli/args.js';
 import { auditCommand } from './cli/audit.js';
 import { checkCommand } from './cli/check.js';
 import { configDirFrom } from './cli/configDir.js';
+import { consoleCommand } from './cli/console.js';
 import { importCommand } from './cli/import.js';
 import { secretsCommand } from './cli/secrets.js';
 import { serveCommand } from './cli/serve.js';
+import { statusCommand } from './cli/status.js';
 import { toolsCommand } from './cli/tools.js';
 import { GatewayError, UsageError, messageOf } from './errors.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from './version.js';
@@ -25,6 +27,8 @@ Usage:
   mcpgate approvals [--config DIR] [--json | --full ID] [--watch]
   mcpgate approve ID [--session | --always] [--config DIR]
   mcpgate deny ID [--reason TEXT] [--config DIR]
+  mcpgate status [--config DIR] [--json]
+  mcpgate console [--config DIR]
   mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
   mcpgate import FILE [--config DIR] [--dry-run] [--force] [--format F] [--project PATH]
   mcpgate audit  query|verify|report [--config DIR | --file PATH] [...]   (mcpgate audit --help)
@@ -102,6 +106,20 @@ whose call is in flight, --always = a network entry in the approved-rules file.
 
 Denies a pending call; the agent sees the reason.
 `,
+  status: `mcpgate status [--config DIR] [--json]
+
+Shows each running gateway of this configuration (stdio and HTTP alike, through its admin
+endpoint): health (ok or degraded: a server failed, or restarting in a loop) and readiness, each
+upstream's state, restarts, last error and sandbox, the open sessions, the pending approvals and
+the reload generation. --json prints {"gateways": [...], "problems": [...]}.
+`,
+  console: `mcpgate console [--config DIR]
+
+Prints a one-time login link to the web console of each running gateway of this configuration
+(pending approvals to approve or deny, upstream health, sessions, the audit log, live). The link
+works once, within a minute, in a browser on this machine; the console then keeps a session
+cookie. Run it as the user running the gateway.
+`,
   import: `mcpgate import FILE [--config DIR] [--dry-run] [--force] [--format F] [--project PATH]
 
 Writes one servers.d/NAME.yaml per MCP server listed in FILE, a configuration of
@@ -152,6 +170,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   approvals: ['config', 'json', 'full', 'watch'],
   approve: ['config', 'session', 'always'],
   deny: ['config', 'reason'],
+  status: ['config', 'json'],
+  console: ['config'],
   secrets: ['reveal'],
   import: ['config', 'dry-run', 'force', 'format', 'project'],
 };
@@ -206,6 +226,10 @@ async function run(argv: readonly string[]): Promise<number> {
       return approveCommand({ configDir: configDirFrom(config), out: process.stdout, id, session: values.session === true, always: values.always === true });
     case 'deny':
       return denyCommand({ configDir: configDirFrom(config), out: process.stdout, id, reason: values.reason as string | undefined });
+    case 'status':
+      return statusCommand({ configDir: configDirFrom(config), json: values.json === true, out: process.stdout, err: process.stderr });
+    case 'console':
+      return consoleCommand({ configDir: configDirFrom(config), out: process.stdout, err: process.stderr });
     case 'secrets':
       return secretsCommand({ args: rest, reveal: values.reveal === true, stdin: process.stdin, out: process.stdout, err: process.stderr });
     case 'import':

@@ -17,7 +17,6 @@ import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { DecidedBy } from '../telemetry/events.js';
 import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
-import { AdminEndpoint } from './adminEndpoint.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
 import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
@@ -58,8 +57,6 @@ export interface ApprovalBrokerOptions {
   readonly logger: Logger;
   /** Resolves `${env:}`/`${file:}` references in the webhook reviewer's headers. */
   readonly resolver: ReferenceResolver;
-  /** The running configuration's print, for `mcpgate check` (the admin endpoint's GET /reload). */
-  readonly reloadState?: () => unknown;
 }
 
 const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
@@ -78,7 +75,8 @@ export class ApprovalBroker {
   private readonly memory: SessionMemory;
   private readonly always: AlwaysRules | undefined;
   private readonly reviewer: Reviewer | undefined;
-  private readonly admin: AdminEndpoint | undefined;
+  /** The admin endpoint that serves the queue (src/admin, opened by `serve`); without one the queue cannot be answered. */
+  private admin: { readonly listening: boolean } | undefined;
   private readonly waits = new Map<string, Set<AbortController>>();
   /** Every ask waiting for an answer, by the controller that ends its wait (see `revisit`). */
   private readonly asks = new Map<AbortController, AskContext>();
@@ -96,10 +94,11 @@ export class ApprovalBroker {
       this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? this.webhookHeaders(config.autoReview) : undefined);
       this.recent = new RecentCalls(config.autoReview.recentCalls);
     }
-    const channels = [config.channel, ...options.serverChannels.values()];
-    if (channels.some((channel) => channel === 'auto' || channel === 'queue')) {
-      this.admin = new AdminEndpoint({ queue: this.queue, dir: config.adminDir, configDir: options.configDir, logger: options.logger, ...(options.reloadState ? { reloadState: options.reloadState } : {}) });
-    }
+  }
+
+  /** The queue is answered through `admin` (src/admin/adminEndpoint.ts): asked only while it listens. */
+  serveQueueAt(admin: { readonly listening: boolean }): void {
+    this.admin = admin;
   }
 
   /**
@@ -134,14 +133,9 @@ export class ApprovalBroker {
     return { redactor, argumentsMode, maxArgumentBytes, recent: this.recent };
   }
 
-  /** Loads the approved-rules file and opens the admin endpoint (for `mcpgate approvals`). */
+  /** Loads the approved-rules file. */
   start(): Promise<void> {
-    this.started = Promise.all([
-      this.always?.refresh(),
-      this.admin?.start().catch((error: unknown) => {
-        this.options.logger.error({ dir: this.options.config.adminDir }, `approval queue unavailable: ${messageOf(error)}`);
-      }),
-    ]).then(() => undefined);
+    this.started = Promise.resolve(this.always?.refresh()).then(() => undefined);
     return this.started;
   }
 
@@ -182,10 +176,9 @@ export class ApprovalBroker {
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
   }
 
-  /** Closes the admin endpoint. */
+  /** Denies everything pending. */
   async close(): Promise<void> {
     await this.shutdown();
-    await this.admin?.close();
   }
 
   private async decideOnce(ctx: AskContext): Promise<ApprovalAnswer> {
@@ -257,7 +250,7 @@ export class ApprovalBroker {
       }
       // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
       const allowAlways = this.options.config.allowAlways && !managed;
-      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways);
+      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways, escalated);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
@@ -364,10 +357,16 @@ export class ApprovalBroker {
     return ticker;
   }
 
-  private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
+  private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean, escalated: string): Promise<HumanAnswer> {
     const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
     const info = ctx.session?.clientInfo ?? {};
-    const common = { session: ctx.session?.id ?? '', client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '', server: described.server, rule: described.rule };
+    const common = {
+      session: ctx.session?.id ?? '',
+      client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '',
+      server: described.server,
+      rule: described.rule,
+      ...(escalated ? { review: escalated } : {}),
+    };
     const cause = ctx.asked.kind === 'network' ? ctx.asked.cause : undefined;
     let ticker: NodeJS.Timeout | undefined;
     const answer = await this.queue.wait(

@@ -28,6 +28,8 @@ export const PendingApprovalSchema = z.object({
   /** Set when even `arguments_full` had to be cut (more than 4 MiB of JSON). */
   arguments_truncated: z.boolean().optional(),
   rule: z.string(),
+  /** Why the auto-reviewer passed the ask on to a person (its risk and rationale, or its failure), when one ran. */
+  review: z.string().optional(),
 });
 export type PendingApproval = z.infer<typeof PendingApprovalSchema>;
 
@@ -50,6 +52,17 @@ export type QueuedCall = Omit<PendingApproval, 'id' | 'created_at' | 'age_ms' | 
 /** Pending approvals, by id. */
 export class ApprovalQueue {
   private readonly pending = new Map<string, Entry>();
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `listener` after each call joins or leaves the queue (the console's live view); returns the unsubscribe. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
 
   /**
    * Queues a call; resolves with the answer. `signal` ending the wait removes it from the queue
@@ -64,6 +77,7 @@ export class ApprovalQueue {
       const onAbort = () => {
         this.pending.delete(id);
         reject(signal.reason);
+        this.changed();
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
@@ -74,9 +88,11 @@ export class ApprovalQueue {
           this.pending.delete(id);
           // "always" where persistence is forbidden counts as "for this session"
           resolve(answer.decision === 'allow' && answer.scope === 'always' && !allowAlways ? { decision: 'allow', scope: 'session' } : answer);
+          this.changed();
         },
       });
       onQueued?.(id);
+      this.changed();
     });
   }
 

@@ -250,14 +250,15 @@ export function formatTable(records: readonly AuditRecord[], chains = false): st
   const seq = (r: AuditRecord) => (chains ? `${typeof r.chain === 'number' ? r.chain : 1}:${String(r.seq ?? '')}` : String(r.seq ?? ''));
   // Every cell may hold text an agent or an upstream chose (client name, arguments, reasons, errors):
   // no control or invisible character reaches the terminal raw.
-  const rows = records.map((r) => [String(r.time ?? ''), seq(r), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), target(r), detail(r)].map(printable));
+  const rows = records.map((r) => [String(r.time ?? ''), seq(r), r.event.replace(/^mcpgate\./, ''), String(r.session ?? '').slice(0, 8), recordTarget(r), recordDetail(r)].map(printable));
   const header = ['TIME', 'SEQ', 'EVENT', 'SESSION', 'TARGET', 'DETAIL'];
   const widths = header.map((h, i) => rows.reduce((max, row) => Math.max(max, (row[i] as string).length), h.length));
   const format = (row: string[]) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
   return [format(header), ...rows.map(format)].join('\n') + '\n';
 }
 
-function target(r: AuditRecord): string {
+/** What a record is about (tool, resource, server, network destination), for tables and the console. */
+export function recordTarget(r: AuditRecord): string {
   if (r.event === NETWORK) return `${String(r.server)} → ${String(r.host).includes(':') ? `[${String(r.host)}]` : String(r.host)}:${String(r.port)}`;
   if (typeof r.public_name === 'string') return r.public_name;
   if (typeof r.target === 'string') return r.target;
@@ -265,7 +266,8 @@ function target(r: AuditRecord): string {
   return '';
 }
 
-function detail(r: AuditRecord): string {
+/** A record's outcome in words (decision, result, state…), for tables and the console. */
+export function recordDetail(r: AuditRecord): string {
   switch (r.event) {
     case 'mcpgate.tool.decision':
       return `${r.decision} by ${r.decided_by}${r.scope ? ` (${r.scope})` : ''}: ${r.reason}`;

@@ -1,11 +1,11 @@
 /**
  * `mcpgate approvals [--json | --full ID] [--watch]`, `mcpgate approve ID [--session|--always]`, `mcpgate deny ID [--reason …]`:
  * list and answer the `ask` decisions waiting in the approval queue of the running gateway(s) of
- * a configuration, through their local admin endpoint (see src/approval/adminEndpoint.ts): tool
+ * a configuration, through their local admin endpoint (see src/admin/adminEndpoint.ts): tool
  * calls, and connections upstream servers open through the egress proxy (`(network)` rows).
  */
 import type { Writable } from 'node:stream';
-import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../approval/adminClient.js';
+import { answerApproval, findGateways, listApprovals, type GatewayApproval } from '../admin/adminClient.js';
 import { answerCommands } from '../approval/queue.js';
 import { printable, printableJson } from '../printable.js';
 import { loadConfig } from '../config/load.js';

@@ -2,13 +2,14 @@
  * `mcpgate serve`: run the gateway over stdio (default) or Streamable HTTP until the client goes
  * away (stdio) or a signal arrives.
  */
+import { gatewayAdmin } from '../admin/gatewayAdmin.js';
 import { checkpointSigner as checkpointSignerFor } from '../audit/checkpoint.js';
 import { formatProblem } from '../config/types.js';
 import { defaultResolver } from '../config/references.js';
 import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
 import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';
-import { ErrorCodes, GatewayError, UsageError } from '../errors.js';
+import { ErrorCodes, GatewayError, messageOf, UsageError } from '../errors.js';
 import { Gateway } from '../gateway.js';
 import { createAppLogger, logFormat } from '../telemetry/logger.js';
 import { Redactor } from '../secrets/redactor.js';
@@ -71,8 +72,16 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   });
   gateway.redactor.add(resolvedAuthValues);
   if (transport === 'http' && !auth && !isLoopbackHost(host)) logger.warn({ host }, 'serving HTTP without client authentication (--insecure-no-auth)');
+  let served = 'stdio';
+  // The approval queue, `mcpgate status` and the web console (src/admin); built before the upstreams start.
+  const admin = gatewayAdmin(gateway, { logger, transport: () => served });
   void gateway.start();
-  await gateway.approvals.start(); // the approval queue's admin endpoint (mcpgate approvals/approve/deny)
+  await Promise.all([
+    gateway.approvals.start(),
+    admin.endpoint.start().catch((error: unknown) => {
+      logger.error({ dir: config.approval.adminDir }, `admin endpoint unavailable (approval queue, mcpgate status, console): ${messageOf(error)}`);
+    }),
+  ]);
   const requirementsFile = requirementsFileFrom(options.requirements);
   const reloader = new Reloader({ gateway, logger, loaded, ...(requirements ? { requirements } : {}), ...(requirementsFile ? { requirementsFile } : {}) });
   await reloader.start();
@@ -84,9 +93,11 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       reloader.close();
+      admin.stopping(); // /readyz fails from now on
       await gateway.approvals.shutdown(); // pending approvals are denied while their clients are still connected
       await listener?.close();
       await gateway.close();
+      await admin.endpoint.close();
       await telemetry?.shutdown();
       resolve();
     };
@@ -113,9 +124,11 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       logger,
       ...(auth ? { auth } : {}),
       sessionIdleTimeoutMs: config.http?.sessionIdleTimeoutMs ?? 30 * 60_000,
+      probes: admin.probes,
     });
     const address = await listener.listen();
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    served = `http://${shown}:${address.port}/mcp`;
     logger.info({ config: config.dir, servers: gateway.upstreams.size, requirements: config.requirements?.file, port: address.port }, `mcpgate serving MCP on http://${shown}:${address.port}/mcp`);
   }
 

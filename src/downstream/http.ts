@@ -1,6 +1,7 @@
 /**
  * Streamable HTTP for clients: `/mcp` (POST/GET/DELETE), one SDK transport and one gateway session
- * per `Mcp-Session-Id`, plus `/healthz`. Host and Origin headers are checked before anything else
+ * per `Mcp-Session-Id`, plus the probes `/healthz`, `/livez` and `/readyz` (src/health). Host and
+ * Origin headers are checked before anything else
  * (DNS-rebinding protection): a web page can otherwise reach a loopback server through a
  * hostname it controls.
  *
@@ -28,6 +29,7 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
 import type { Identity } from '../policy/clients.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { Probes } from '../health/report.js';
 import { isLoopbackHost, METADATA_PATH, type BearerAuth } from './auth.js';
 import { CLIENT_DISCONNECTED } from '../upstream/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
@@ -38,7 +40,6 @@ import { isToolCall, type ClientSession, type FastPathHost, type SessionEndReaso
 /** What the HTTP listener needs from the gateway. */
 export interface HttpSessionFactory {
   createSession(transportKind: 'http', id: string, identity?: Identity): ClientSession;
-  health(): Record<string, unknown>;
 }
 
 /** Listener options. */
@@ -54,6 +55,8 @@ export interface HttpListenOptions {
   readonly sessionIdleTimeoutMs?: number;
   /** Answer POSTs with one JSON body instead of an SSE stream (the SDK's enableJsonResponse). */
   readonly jsonResponse?: boolean;
+  /** What `/healthz` and `/readyz` say; absent: `ok` and ready (a listener embedded without a gateway's health). */
+  readonly probes?: Probes;
 }
 
 interface HttpSession {
@@ -155,11 +158,8 @@ export class HttpListener {
     }
     const path = (req.url ?? '/').split('?')[0];
     const auth = this.options.auth;
-    if (path === '/healthz' && req.method === 'GET') {
-      const health = this.factory.health();
-      // With auth: the upstream names and states only for a valid token; the overall status for anyone.
-      const shown = auth && !(await auth.authenticate(req)).ok ? { status: health.status } : health;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(shown));
+    if (req.method === 'GET' && (path === '/healthz' || path === '/livez' || path === '/readyz')) {
+      await this.probe(path, req, res);
       return;
     }
     if (auth && (path === METADATA_PATH || path === `${METADATA_PATH}/mcp`) && req.method === 'GET') {
@@ -209,6 +209,25 @@ export class HttpListener {
       return;
     }
     await this.startSession(req, res, identity);
+  }
+
+  /**
+   * Kubernetes' probes and the health summary. `/livez`: the process answers (a blocked event loop
+   * does not, and the probe's timeout fails it). `/readyz`: 200 once the upstreams' first starts
+   * have settled and one is ready, else 503 with the reason. `/healthz`: always 200, `status` ok or
+   * degraded; with auth, the upstream names and states only for a valid token.
+   */
+  private async probe(path: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    if (path === '/livez') return void json(200, { status: 'ok' });
+    const probes = this.options.probes;
+    if (path === '/readyz') {
+      const readiness = probes?.readiness() ?? { ready: true };
+      return void json(readiness.ready ? 200 : 503, readiness.ready ? { status: 'ready' } : { status: 'not ready', reason: readiness.reason });
+    }
+    const health = probes?.healthz() ?? { status: 'ok' };
+    const auth = this.options.auth;
+    json(200, auth && !(await auth.authenticate(req)).ok ? { status: health.status } : health);
   }
 
   /**

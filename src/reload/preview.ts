@@ -4,7 +4,7 @@
  * the files as they are now would do.
  */
 import { z } from 'zod';
-import { findGateways, reloadState } from '../approval/adminClient.js';
+import { findGateways, reloadState } from '../admin/adminClient.js';
 import type { ConfigProblem, GatewayConfig } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { comparePrints, ConfigPrintSchema, printOf, type ReloadPreview } from './plan.js';

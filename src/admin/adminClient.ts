@@ -1,16 +1,18 @@
 /**
  * The CLI side of the admin endpoint: finds the running gateways of a configuration (their
- * endpoint files in the admin directory), lists their pending approvals and answers one.
+ * endpoint files in the admin directory), lists their pending approvals and answers one, reads
+ * their status, and asks for a console login link.
  */
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
-import { PendingApprovalSchema, type PendingApproval, type QueueAnswer } from './queue.js';
+import { PendingApprovalSchema, type PendingApproval, type QueueAnswer } from '../approval/queue.js';
 import { processAlive } from '../processAlive.js';
+import { GatewayStatusSchema, type GatewayStatus } from './status.js';
 
 const AdminFileSchema = z.object({ pid: z.number().int(), url: z.string().url(), token: z.string().min(1), config: z.string() });
-/** A running gateway's admin endpoint, from its endpoint file. */
+/** A running gateway's admin endpoint, as its endpoint file gives it. */
 export type AdminTarget = z.infer<typeof AdminFileSchema>;
 
 const ListSchema = z.object({ approvals: z.array(PendingApprovalSchema) });
@@ -39,7 +41,7 @@ export async function findGateways(dir: string): Promise<AdminTarget[]> {
   }
   if (targets.length === 0) {
     throw new GatewayError(ErrorCodes.ADMIN_UNAVAILABLE, `no running mcpgate gateway found (no endpoint file in ${dir})`, {
-      remedy: 'start `mcpgate serve` with the same --config (its approval.channel must be auto or queue)',
+      remedy: 'start `mcpgate serve` with the same --config, and run this command as the user running it',
     });
   }
   return targets;
@@ -79,6 +81,22 @@ export async function answerApproval(targets: readonly AdminTarget[], id: string
 /** The running gateway's reload state (`GET /reload`: generation and configuration print), unparsed. */
 export async function reloadState(target: AdminTarget): Promise<unknown> {
   return call(target, 'GET', '/reload');
+}
+
+/** Each reachable gateway's status, and why any other could not be asked. */
+export async function gatewayStatuses(targets: readonly AdminTarget[]): Promise<{ statuses: GatewayStatus[]; problems: string[] }> {
+  const settled = await Promise.allSettled(targets.map(async (target) => GatewayStatusSchema.parse(await call(target, 'GET', '/status'))));
+  const statuses = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const problems = settled.flatMap((result) => (result.status === 'rejected' ? [messageOf(result.reason)] : []));
+  if (statuses.length === 0 && settled.length > 0) throw (settled[0] as PromiseRejectedResult).reason;
+  return { statuses, problems };
+}
+
+const LoginSchema = z.object({ url: z.string().url(), expires_in_ms: z.number() });
+
+/** A one-time console login link of `target` (valid for `expires_in_ms`). */
+export async function consoleLogin(target: AdminTarget): Promise<z.infer<typeof LoginSchema>> {
+  return LoginSchema.parse(await call(target, 'POST', '/console-login'));
 }
 
 async function call(target: AdminTarget, method: 'GET' | 'POST', path: string, body?: unknown, statusOnly = false): Promise<unknown> {

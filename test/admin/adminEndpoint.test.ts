@@ -2,7 +2,7 @@ import { chmod, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdminEndpoint } from '../../src/approval/adminEndpoint.js';
+import { AdminEndpoint } from '../../src/admin/adminEndpoint.js';
 import { ApprovalQueue } from '../../src/approval/queue.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 

@@ -1,9 +1,11 @@
 /**
- * The local admin endpoint through which `mcpgate approvals` / `approve` / `deny` reach a running
- * gateway: HTTP on 127.0.0.1 (a random port), every request carrying a random bearer token. The
- * port and token are written to `ADMIN_DIR/gateway-PID.json`, created with mode 0600 in a 0700
- * directory, so only the gateway's own user can read them. Browsers are refused (a request with an
- * Origin header, or a Host that is not the loopback address, never reaches the queue).
+ * The local admin endpoint through which `mcpgate approvals` / `approve` / `deny` / `status` /
+ * `console` reach a running gateway: HTTP on 127.0.0.1 (a random port), every API request
+ * carrying a random bearer token. The port and token are written to `ADMIN_DIR/gateway-PID.json`,
+ * created with mode 0600 in a 0700 directory, so only the gateway's own user can read them.
+ * Browsers are refused on the API (a request with an Origin header never reaches the queue); the
+ * web console under `/console/` has its own login and checks (console/console.ts). Any request
+ * whose Host is not the endpoint's loopback address is refused first (DNS rebinding).
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstat, mkdir, open, unlink } from 'node:fs/promises';
@@ -11,7 +13,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
-import { QueueAnswerSchema, type ApprovalQueue } from './queue.js';
+import { QueueAnswerSchema, type ApprovalQueue } from '../approval/queue.js';
+import { readBody } from './body.js';
+import type { AdminConsole } from './console/console.js';
+import type { GatewayStatus } from './status.js';
 
 /** The admin endpoint file's contents. */
 export interface AdminFile {
@@ -24,14 +29,28 @@ export interface AdminFile {
 
 const MAX_BODY = 16 * 1024;
 
-/** Serves the approval queue to the CLI. */
+/** What the endpoint serves. */
+export interface AdminEndpointOptions {
+  readonly queue: ApprovalQueue;
+  readonly dir: string;
+  readonly configDir: string;
+  readonly logger: Logger;
+  /** `GET /status` (mcpgate status); absent: 404. */
+  readonly status?: () => GatewayStatus;
+  /** The web console under `/console/`; absent: 404. */
+  readonly console?: AdminConsole;
+  /** `GET /reload`: the running configuration's print for `mcpgate check` (src/reload/preview.ts); absent: 404. */
+  readonly reloadState?: () => unknown;
+}
+
+/** Serves the approval queue, the status and the console. */
 export class AdminEndpoint {
   private server: Server | undefined;
   private file: string | undefined;
   private token = Buffer.alloc(0);
   private host = '';
 
-  constructor(private readonly options: { queue: ApprovalQueue; dir: string; configDir: string; logger: Logger; reloadState?: () => unknown }) {}
+  constructor(private readonly options: AdminEndpointOptions) {}
 
   /** True once the endpoint is listening and its file is written. */
   get listening(): boolean {
@@ -79,6 +98,7 @@ export class AdminEndpoint {
     const file = this.file;
     this.file = undefined;
     if (file) await unlink(file).catch(() => undefined);
+    this.options.console?.close();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -86,15 +106,26 @@ export class AdminEndpoint {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    if (req.headers.host !== this.host || req.headers.origin !== undefined) return send(res, 403, { error: 'forbidden' });
+    if (req.headers.host !== this.host) return send(res, 403, { error: 'forbidden' });
+    const url = new URL(req.url ?? '/', `http://${this.host}`);
+    if (url.pathname === '/console' || url.pathname.startsWith('/console/')) {
+      if (this.options.console) return this.options.console.handle(req, res, url, `http://${this.host}`);
+      return send(res, 404, { error: 'not found' });
+    }
+    if (req.headers.origin !== undefined) return send(res, 403, { error: 'forbidden' });
     const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, '') ?? '');
     if (auth.length !== this.token.length || !timingSafeEqual(auth, this.token)) return send(res, 401, { error: 'bad or missing token' });
-    const url = new URL(req.url ?? '/', `http://${this.host}`);
     if (req.method === 'GET' && url.pathname === '/approvals') return send(res, 200, { approvals: this.options.queue.list() });
     if (req.method === 'GET' && url.pathname === '/reload' && this.options.reloadState) return send(res, 200, this.options.reloadState());
+    if (req.method === 'GET' && url.pathname === '/status' && this.options.status) return send(res, 200, this.options.status());
+    // A one-time code for `mcpgate console`'s login link (the token itself never goes into a URL).
+    if (req.method === 'POST' && url.pathname === '/console-login' && this.options.console) {
+      const { code, expiresInMs } = this.options.console.auth.mintCode();
+      return send(res, 200, { url: `http://${this.host}/console/login?code=${code}`, expires_in_ms: expiresInMs });
+    }
     const match = /^\/approvals\/([0-9a-f]{1,32})$/.exec(url.pathname);
     if (req.method !== 'POST' || !match) return send(res, 404, { error: 'not found' });
-    readBody(req).then(
+    readBody(req, MAX_BODY).then(
       (text) => {
         let value: unknown;
         try {
@@ -114,20 +145,4 @@ export class AdminEndpoint {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        req.destroy();
-        reject(new Error('too large'));
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
