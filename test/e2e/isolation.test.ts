@@ -18,6 +18,9 @@ async function samplingClient(gateway: HttpGateway, answer: string, bothAsked: P
   return client;
 }
 
+/** The gateway's `/healthz` body (no auth configured: the full body). */
+const healthz = async (gateway: HttpGateway) => (await (await fetch(`http://127.0.0.1:${gateway.port}/healthz`)).json()) as { instances?: Record<string, number> };
+
 const stoppedInstances = async (config: TempConfig, server: string) =>
   (await readAudit(config.auditFile)).filter((r) => r.event === 'mcpgate.upstream.state' && r.server === server && r.session !== undefined && r.state === 'stopped');
 
@@ -81,7 +84,9 @@ describe('isolation: session', () => {
     await waitForTools(client, ['echo__echo']);
     await client.callTool({ name: 'echo__echo', arguments: { message: 'x' } });
     expect(await stoppedInstances(config, 'echo')).toHaveLength(0);
+    expect((await healthz(gateway)).instances).toEqual({ echo: 1 });
     await (client.transport as { terminateSession?: () => Promise<void> }).terminateSession?.();
     await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.upstream.state' && r.server === 'echo' && r.session !== undefined && r.state === 'stopped'), 15_000);
+    expect((await healthz(gateway)).instances).toEqual({ echo: 0 });
   });
 });

@@ -176,6 +176,11 @@ describe('configuration reload', () => {
     await waitForTools(client, ['second__echo']);
     expect(textOf(await client.callTool({ name: 'second__echo', arguments: { message: 'hup' } }))).toBe('hup');
     expect(http.process.exitCode).toBeNull();
+    // mcpgate status and /healthz show the generation the reload made
+    const status = await runMcpgate(['status', '--config', config.dir, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect((JSON.parse(status.stdout) as { gateways: { reload_generation: number }[] }).gateways[0]?.reload_generation).toBe(1);
+    expect(((await (await fetch(`http://127.0.0.1:${http.port}/healthz`)).json()) as { generation?: number }).generation).toBe(1);
   });
 });
 
