@@ -8,22 +8,33 @@
 import { loadConfigReport } from '../config/load.js';
 import { formatProblem, type ConfigProblem, type GatewayConfig } from '../config/types.js';
 import { messageOf } from '../errors.js';
-import type { Gateway } from '../gateway.js';
 import { applyRequirements } from '../requirements/apply.js';
 import { loadRequirementsReport } from '../requirements/load.js';
 import type { ManagedRequirements } from '../requirements/types.js';
+import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import { changedFiles, labelOf, snapshotFiles, type FileSnapshot, type WatchedFiles } from './files.js';
 import { readApprovedFile } from '../approval/approvedFile.js';
-import { comparePrints, keepLastGood, printOf } from './plan.js';
+import { comparePrints, keepLastGood, printOf, type ServerChanges } from './plan.js';
 import { ConfigWatcher } from './watcher.js';
 
 /** What started a reload. */
 export type ReloadTrigger = 'signal' | 'watch';
 
+/** What the reloader needs of the running gateway (src/gateway.ts; the reloader does not import the composition root). */
+export interface ReloadTarget {
+  /** The configuration in force. */
+  readonly config: GatewayConfig;
+  /** Reloads applied so far; the reloader counts them. */
+  generation: number;
+  readonly events: EventSink;
+  /** Applies `next` as planned by `changes`; resolves with the servers that failed to start. */
+  applyConfig(next: GatewayConfig, changes: ServerChanges): Promise<string[]>;
+}
+
 /** Options of {@link Reloader}. */
 export interface ReloaderOptions {
-  readonly gateway: Gateway;
+  readonly gateway: ReloadTarget;
   readonly logger: Logger;
   /** The configuration as loaded at start, before the managed requirements were applied. */
   readonly loaded: GatewayConfig;
