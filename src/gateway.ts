@@ -10,7 +10,7 @@ import { AuditLog } from './audit/auditLog.js';
 import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import type { ApprovalAnswer } from './approval/answer.js';
-import { Catalog } from './catalog/catalog.js';
+import { Catalog, type ToolEntry } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './config/references.js';
 import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/types.js';
 import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
@@ -26,12 +26,14 @@ import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
 import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
 import { scrubLists } from './secrets/resultScrubber.js';
-import { EventBus, type DecidedBy, type EventSink } from './telemetry/events.js';
+import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
 import { SessionUpstream } from './isolation/sessionUpstream.js';
 import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
+import { deniedAfterReload, type Arguments } from './reload/revisit.js';
+import { UpstreamSet } from './reload/upstreamSet.js';
 import { ErrorCodes, WireError } from './errors.js';
 
 /** Options of a gateway instance. */
@@ -67,9 +69,8 @@ const LIST_CHANGED: Record<ListKind, string> = {
 export class Gateway implements SessionDispatcher, UpstreamHooks {
   private current: GatewayConfig;
   readonly catalog: Catalog;
-  private readonly running = new Map<string, Upstream>();
-  /** Upstreams a reload removed or replaced, finishing their calls in flight (src/reload). */
-  private readonly retiring = new Set<Upstream>();
+  /** The upstreams in service (and those a reload retired): src/reload/upstreamSet.ts. */
+  private readonly servers = new UpstreamSet((server) => this.makeUpstream(server));
   /** How many configuration reloads have been applied (0: the configuration the gateway started with). */
   generation = 0;
   readonly events = new EventBus();
@@ -143,10 +144,8 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     });
     // A server's traffic leaves only through its egress route (options.egress: tests substitute their own far end).
     this.launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
-    for (const server of this.config.servers) {
-      if (server.enabled) this.running.set(server.name, this.makeUpstream(server));
-    }
-    this.catalog.setUpstreams([...this.running.values()]);
+    this.servers.addAll(this.config.servers);
+    this.catalog.setUpstreams([...this.upstreams.values()]);
     this.setServerChannels();
     this.approvals = new ApprovalBroker({
       config: this.config.approval,
@@ -183,7 +182,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   /** The upstreams in service, by server name. */
   get upstreams(): ReadonlyMap<string, Upstream> {
-    return this.running;
+    return this.servers.inService;
   }
 
   private makeUpstream(server: ServerConfig): Upstream {
@@ -223,60 +222,17 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     for (const session of this.sessions.values()) session.clientRules = this.clients.forIdentity(session.identity);
     this.setServerChannels();
     this.approvals.reconfigure(next.approval);
-    const servers = new Map(next.servers.filter((server) => server.enabled).map((server) => [server.name, server]));
-    for (const name of changes.removed) {
-      const old = this.running.get(name);
-      this.running.delete(name);
-      if (old) this.retire(old);
-    }
-    for (const name of changes.reconfigured) {
-      const server = servers.get(name);
-      if (server) this.running.get(name)?.reconfigure(server);
-    }
-    const starting = new Map<string, Upstream>();
-    for (const name of [...changes.added, ...changes.restarted]) {
-      const server = servers.get(name);
-      if (server) starting.set(name, this.makeUpstream(server));
-    }
-    for (const name of changes.added) {
-      const upstream = starting.get(name);
-      if (upstream) this.running.set(name, upstream);
-    }
-    this.rebuildCatalog();
-    await Promise.all([...starting.values()].map((upstream) => upstream.start()));
-    for (const name of changes.restarted) {
-      const fresh = starting.get(name);
-      const old = this.running.get(name);
-      if (!fresh) continue;
-      this.running.set(name, fresh);
-      if (old) this.retire(old, fresh);
-    }
-    if (changes.restarted.length > 0) this.rebuildCatalog();
-    this.approvals.revisit((ctx) => this.deniedAfterReload(ctx));
-    return [...starting.values()].filter((upstream) => upstream.state !== 'ready').map((upstream) => upstream.name);
-  }
-
-  private retire(upstream: Upstream, successor?: Upstream): void {
-    this.retiring.add(upstream);
-    void upstream.retire(upstream.config.timeoutMs, successor).finally(() => this.retiring.delete(upstream));
-  }
-
-  /** A pending tool ask the reloaded configuration denies (or no longer offers): its denial; else undefined (it keeps waiting). */
-  private deniedAfterReload(ctx: AskContext): { decidedBy: DecidedBy; reason: string } | undefined {
-    if (ctx.asked.kind !== 'tool') return undefined; // a network ask ends with its connection
-    const { entry: asked, args } = ctx.asked;
-    const entry = this.catalog.tool(asked.publicName);
-    if (!entry || entry.upstream.name !== asked.upstream.name) {
-      return { decidedBy: 'default', reason: `${asked.publicName} is no longer offered: the configuration was reloaded while the call waited for approval` };
-    }
-    const verdict = entry.policy.decide(args);
-    const layered = ctx.session?.clientRules ? ctx.session.clientRules.decide(entry, args, verdict) : verdict;
-    if (layered.decision !== 'deny') return undefined;
-    return { decidedBy: layered.decidedBy, reason: `${layered.reason} (the configuration was reloaded while the call waited for approval)` };
+    const failed = await this.servers.apply(next.servers, changes, () => this.rebuildCatalog());
+    const decide = (entry: ToolEntry, args: Arguments, ask: AskContext) => {
+      const own = entry.policy.decide(args);
+      return ask.session?.clientRules?.decide(entry, args, own) ?? own;
+    };
+    this.approvals.revisit((ask) => deniedAfterReload(ask, (name) => this.catalog.tool(name), decide));
+    return failed;
   }
 
   private rebuildCatalog(): void {
-    const changed = this.catalog.setUpstreams([...this.running.values()]);
+    const changed = this.catalog.setUpstreams([...this.upstreams.values()]);
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
     this.notifyListsChanged(changed);
   }
@@ -316,7 +272,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     await this.approvals.close(); // denies what is pending while its clients can still hear it
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
-    await Promise.all([...this.upstreams.values(), ...this.retiring].map((upstream) => upstream.stop()));
+    await this.servers.stop();
     await this.network.close(); // open proxied connections end and are recorded before the log closes
     await this.pins?.close();
     await this.auditLog?.close();
@@ -346,7 +302,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   closed(session: ClientSession): void {
     if (!this.sessions.delete(session.id)) return;
     this.approvals.sessionClosed(session.id);
-    for (const upstream of this.running.values()) if (upstream instanceof SessionUpstream) upstream.sessionClosed(session.id);
+    this.servers.sessionClosed(session.id);
     for (const uri of [...session.subscriptions]) {
       void this.subscriptions.unsubscribe(session, this.catalog.resourceOwner(uri), uri);
     }
