@@ -23,6 +23,11 @@ export const ErrorCodes = {
   POLICY_DENIED: 'MCPGATE_POLICY_DENIED',
   NAME_COLLISION: 'MCPGATE_NAME_COLLISION',
   CLIENT_REQUEST_UNROUTABLE: 'MCPGATE_CLIENT_REQUEST_UNROUTABLE',
+  CLIENT_CAPABILITY_MISSING: 'MCPGATE_CLIENT_CAPABILITY_MISSING',
+  INVALID_PARAMS: 'MCPGATE_INVALID_PARAMS',
+  METHOD_NOT_FOUND: 'MCPGATE_METHOD_NOT_FOUND',
+  SESSION_REQUIRED: 'MCPGATE_SESSION_REQUIRED',
+  CALL_CANCELLED: 'MCPGATE_CALL_CANCELLED',
   UPSTREAM_ELICITATION_REFUSED: 'MCPGATE_UPSTREAM_ELICITATION_REFUSED',
   CLIENT_DISCONNECTED: 'MCPGATE_CLIENT_DISCONNECTED',
   USAGE: 'MCPGATE_USAGE',
@@ -110,25 +115,42 @@ export function firstLineOf(error: unknown): string {
   return messageOf(error).split('\n')[0] ?? '';
 }
 
+/** The JSON-RPC code each gateway-originated wire error goes out with (docs/errors.md); any other code: -32603. */
+const RPC_CODE_OF: Readonly<Partial<Record<ErrorCodeName, number>>> = {
+  [ErrorCodes.UPSTREAM_CRASHED]: GatewayRpcCodes.upstreamCrashed,
+  [ErrorCodes.UPSTREAM_TIMEOUT]: GatewayRpcCodes.upstreamTimeout,
+  [ErrorCodes.UPSTREAM_UNAVAILABLE]: GatewayRpcCodes.upstreamUnavailable,
+  [ErrorCodes.UPSTREAM_REMOVED]: GatewayRpcCodes.upstreamUnavailable,
+  [ErrorCodes.ISOLATION_LIMIT]: GatewayRpcCodes.upstreamUnavailable,
+  [ErrorCodes.UPSTREAM_MESSAGE_REJECTED]: GatewayRpcCodes.upstreamMessageRejected,
+  [ErrorCodes.CLIENT_CAPABILITY_MISSING]: ErrorCode.InvalidRequest,
+  [ErrorCodes.CLIENT_REQUEST_UNROUTABLE]: ErrorCode.InvalidRequest,
+  [ErrorCodes.REQUEST_REJECTED]: ErrorCode.InvalidRequest,
+  [ErrorCodes.POLICY_DENIED]: ErrorCode.InvalidRequest,
+  [ErrorCodes.SESSION_REQUIRED]: ErrorCode.InvalidRequest,
+  [ErrorCodes.UNKNOWN_TOOL]: ErrorCode.InvalidParams,
+  [ErrorCodes.UNKNOWN_PROMPT]: ErrorCode.InvalidParams,
+  [ErrorCodes.UNKNOWN_RESOURCE]: ErrorCode.InvalidParams,
+  [ErrorCodes.INVALID_PARAMS]: ErrorCode.InvalidParams,
+  [ErrorCodes.UPSTREAM_ELICITATION_REFUSED]: ErrorCode.InvalidParams,
+  [ErrorCodes.METHOD_NOT_FOUND]: ErrorCode.MethodNotFound,
+  [ErrorCodes.CALL_CANCELLED]: ErrorCode.RequestTimeout,
+};
+
+/**
+ * The wire error of a gateway-originated failure: its JSON-RPC code from the table above, its
+ * stable code in `data.code`.
+ * @example wireError(ErrorCodes.UNKNOWN_TOOL, 'Unknown tool: x') // -32602, data { code: 'MCPGATE_UNKNOWN_TOOL' }
+ */
+export function wireError(code: ErrorCodeName, message: string): WireError {
+  return new WireError(RPC_CODE_OF[code] ?? ErrorCode.InternalError, message, { code });
+}
+
 /** Maps any error to the JSON-RPC error the downstream client receives; never leaks a stack. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof WireError) return error;
   if (error instanceof McpError) return new WireError(error.code, error.message.replace(/^MCP error -?\d+: /, ''), error.data);
-  if (error instanceof GatewayError) {
-    const rpc =
-      error.code === ErrorCodes.UPSTREAM_CRASHED
-        ? GatewayRpcCodes.upstreamCrashed
-        : error.code === ErrorCodes.UPSTREAM_TIMEOUT
-          ? GatewayRpcCodes.upstreamTimeout
-          : error.code === ErrorCodes.UPSTREAM_UNAVAILABLE || error.code === ErrorCodes.UPSTREAM_REMOVED || error.code === ErrorCodes.ISOLATION_LIMIT
-            ? GatewayRpcCodes.upstreamUnavailable
-            : error.code === ErrorCodes.UNKNOWN_TOOL ||
-                error.code === ErrorCodes.UNKNOWN_PROMPT ||
-                error.code === ErrorCodes.UNKNOWN_RESOURCE
-              ? ErrorCode.InvalidParams
-              : ErrorCode.InternalError;
-    return new WireError(rpc, error.message, { code: error.code });
-  }
+  if (error instanceof GatewayError) return wireError(error.code, error.message);
   const message = messageOf(error);
   return new WireError(ErrorCode.InternalError, message);
 }

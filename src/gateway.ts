@@ -3,7 +3,7 @@
  * the client sessions, and routes what upstreams send back (requests, logging, updates,
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
-import { ErrorCode, type JSONRPCRequest, type Notification, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker, type AskContext } from './approval/broker.js';
 import { forwardableRequest } from './approval/upstreamElicitation.js';
 import { AuditLog } from './audit/auditLog.js';
@@ -11,17 +11,16 @@ import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import type { ApprovalAnswer } from './approval/answer.js';
 import { Catalog, type ToolEntry } from './catalog/catalog.js';
-import { defaultResolver, type ReferenceResolver } from './config/references.js';
+import { defaultResolver, type ReferenceResolver } from './secrets/resolve.js';
 import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/types.js';
-import { ClientSession, type RequestExtra, type SessionDispatcher } from './downstream/session.js';
+import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
+import { ClientSession, type SessionDispatcher } from './downstream/session.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
-import { compileClients, type ClientDirectory, type Identity } from './policy/clients.js';
 import { Network, type NetworkAskRequest } from './network/network.js';
 import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
-import { withManagedRules } from './policy/managed.js';
-import { compilePolicy } from './policy/policy.js';
+import { compilePolicy, decideCall } from './policy/policy.js';
 import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
 import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
@@ -34,7 +33,7 @@ import { SessionUpstream } from './isolation/sessionUpstream.js';
 import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
 import { deniedAfterReload, type Arguments } from './reload/revisit.js';
 import { UpstreamSet } from './reload/upstreamSet.js';
-import { ErrorCodes, WireError } from './errors.js';
+import { ErrorCodes, wireError } from './errors.js';
 
 /** Options of a gateway instance. */
 export interface GatewayOptions {
@@ -90,7 +89,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private readonly watchPins: boolean;
   private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
-  private clients: ClientDirectory;
   private readonly resolver: ReferenceResolver;
   private readonly launcher: SandboxLauncher;
   /** Each server's own approval channel; the broker reads this map, a reload refills it. */
@@ -116,8 +114,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       if (this.auditLog.chain > 1) this.logger.info({ file: this.auditLog.file, chain: this.auditLog.chain }, `audit log: chain ${this.auditLog.chain} (another gateway process writes ${audit.file})`);
     }
     for (const sink of options.sinks ?? []) this.events.add(sink);
-    const policy = withManagedRules(compilePolicy(this.config), this.config.requirements);
-    this.clients = compileClients(this.config.clients ?? [], this.config.servers);
+    const policy = compilePolicy(this.config);
     const pins = options.pins ?? 'write';
     this.watchPins = pins === 'write';
     if (pins !== 'off') {
@@ -138,7 +135,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       logger: this.logger,
       owner: (server) => {
         const owner = this.upstreams.get(server)?.soleOwner();
-        return owner && { session: owner.session, ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) };
+        return owner && { session: owner.caller.identity.key, ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) };
       },
       ask: (request) => this.askNetwork(request),
     });
@@ -170,6 +167,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
       ready: () => this.ready(),
       approvals: this.approvals,
+      callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated),
       ...(this.auditLog && this.config.audit.fsync === 'always' ? { auditWriteFailed: () => (this.auditLog as AuditLog).writeAheadFailed } : {}),
     };
     for (const collision of this.catalog.collisions) this.reportCollision(collision);
@@ -216,17 +214,14 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   async applyConfig(next: GatewayConfig, changes: ServerChanges): Promise<string[]> {
     this.current = next;
     this.network.reconfigure(next);
-    this.catalog.setPolicy(withManagedRules(compilePolicy(next), next.requirements), next.policy.showDenied);
-    this.deps = { ...this.deps, showDenied: next.policy.showDenied, pageSize: next.catalog.pageSize };
-    this.clients = compileClients(next.clients ?? [], next.servers);
-    for (const session of this.sessions.values()) session.clientRules = this.clients.forIdentity(session.identity);
+    // every layer (user, managed, clients:) from the reloaded files; calls from now on are decided by it
+    const policy = compilePolicy(next);
+    this.catalog.setPolicy(policy, next.policy.showDenied);
+    this.deps = { ...this.deps, showDenied: next.policy.showDenied, pageSize: next.catalog.pageSize, callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated) };
     this.setServerChannels();
     this.approvals.reconfigure(next.approval);
     const failed = await this.servers.apply(next.servers, changes, () => this.rebuildCatalog());
-    const decide = (entry: ToolEntry, args: Arguments, ask: AskContext) => {
-      const own = entry.policy.decide(args);
-      return ask.session?.clientRules?.decide(entry, args, own) ?? own;
-    };
+    const decide = (entry: ToolEntry, args: Arguments, ask: AskContext) => decideCall(entry, policy.forCaller(ask.caller?.identity.authenticated), args);
     this.approvals.revisit((ask) => deniedAfterReload(ask, (name) => this.catalog.tool(name), decide));
     return failed;
   }
@@ -252,7 +247,6 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   /** Creates a session for a new client connection (connect it to a transport next). */
   createSession(transportKind: 'stdio' | 'http', id?: string, identity?: Identity): ClientSession {
     const session = new ClientSession({ transportKind, dispatcher: this, ...(id ? { id } : {}), ...(identity ? { identity } : {}) });
-    session.clientRules = this.clients.forIdentity(identity);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -280,9 +274,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   // --- SessionDispatcher ---
 
-  dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
-    if (this.tracer) return this.tracer.request(session, request, (trace) => dispatch(this.deps, session, request, { ...extra, trace }));
-    return dispatch(this.deps, session, request, extra);
+  dispatch(caller: Caller, request: JSONRPCRequest): Promise<Result> {
+    if (this.tracer) return this.tracer.request(caller, request, (trace) => dispatch(this.deps, caller, request, trace));
+    return dispatch(this.deps, caller, request);
   }
 
   opened(session: ClientSession): void {
@@ -293,7 +287,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       ...(info.name ? { client_name: info.name } : {}),
       ...(info.version ? { client_version: info.version } : {}),
-      ...(session.identity ? { subject: session.identity.subject, groups: session.identity.groups } : {}),
+      ...(session.authenticated ? { subject: session.authenticated.subject, groups: session.authenticated.groups } : {}),
       ...(session.protocolVersion ? { protocol_version: session.protocolVersion } : {}),
       config_digest: this.config.digest,
     });
@@ -312,41 +306,36 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       transport: session.transportKind,
       duration_ms: Date.now() - session.startedAt,
       calls: session.calls,
-      subject: session.identity?.subject,
+      subject: session.authenticated?.subject,
       ...(session.endReason ? { reason: session.endReason } : {}),
     });
   }
 
-  /** A network ask goes to the session whose call is in flight on that server, if exactly one session's is. */
+  /** A network ask goes to the caller whose call is in flight on that server, if exactly one client's is. */
   private askNetwork({ server, host, port, verdict, signal }: NetworkAskRequest): Promise<ApprovalAnswer> {
     const owner = this.upstreams.get(server)?.soleOwner();
-    const session = owner ? this.sessions.get(owner.session) : undefined;
+    const caller = owner && !owner.caller.closed ? owner.caller : undefined;
     const cause = owner ? { cause: { ...(owner.call ? { call: owner.call } : {}), ...(owner.tool ? { tool: owner.tool } : {}) } } : {};
-    return this.approvals.decide({
-      session,
-      asked: { kind: 'network', server, host, port, ...cause },
-      verdict,
-      signal,
-      ...(session && owner?.requestId !== undefined ? { requestId: owner.requestId } : {}),
-    });
+    return this.approvals.decide({ caller, asked: { kind: 'network', server, host, port, ...cause }, verdict, signal });
   }
 
   // --- UpstreamHooks ---
 
   async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+    // routed to the caller whose call is in flight (the upstream's request carries no reference to it)
     const owner = upstream.soleOwner();
-    const session = owner ? this.sessions.get(owner.session) : undefined;
-    if (!owner || !session) {
-      throw new WireError(
-        ErrorCode.InvalidRequest,
+    if (!owner || owner.caller.closed) {
+      throw wireError(
+        ErrorCodes.CLIENT_REQUEST_UNROUTABLE,
         `mcpgate cannot route ${request.method} from upstream "${upstream.name}": it must be sent while exactly one client session has a request in flight on that server`,
-        { code: ErrorCodes.CLIENT_REQUEST_UNROUTABLE },
       );
     }
     // an upstream's elicitation is marked as its own and may not pass for mcpgate's approval prompt;
     // any upstream may put a resolved secret into what it asks the client: redact it first
     const refused = (reason: string) => this.logger.warn({ server: upstream.name }, `refused an elicitation from upstream "${upstream.name}": ${reason}`);
-    return session.forwardRequest(forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused), signal, owner.requestId);
+    const forwarded = forwardableRequest(upstream.name, this.redactor.scrubJson(request), refused);
+    if (!(forwarded.method in CAPABILITY_FOR)) throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${String(forwarded.method).slice(0, 64)}`);
+    return owner.caller.input(`u:${String(request.id)}`, { method: forwarded.method as InputMethod, ...(forwarded.params ? { params: forwarded.params } : {}) }, { signal });
   }
 
   onNotification(upstream: Upstream, notification: Notification): void {
@@ -354,10 +343,10 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     // Any upstream may log or announce a resolved secret: redact before a client or the log sees it.
     const params = this.redactor.scrubJson(raw);
     if (notification.method === 'notifications/message') {
-      const owner = upstream.soleOwner();
-      const session = owner ? this.sessions.get(owner.session) : undefined;
-      if (session) session.log({ ...params, logger: params.logger ?? upstream.name }, owner?.requestId);
-      else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
+      const caller = upstream.soleOwner()?.caller;
+      if (caller && !caller.closed) {
+        if (wantsLog(caller, params.level)) caller.notify({ method: notification.method, params: { ...params, logger: params.logger ?? upstream.name } });
+      } else this.logger.debug({ server: upstream.name, log: params }, 'upstream log message with no call in flight');
       return;
     }
     if (notification.method === 'notifications/resources/updated' && typeof raw.uri === 'string') {
@@ -390,7 +379,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   private reportCollision(collision: { kind: string; name: string; kept: string; dropped: string }): void {
     this.logger.error(
-      { kind: collision.kind, public_name: collision.name, kept: collision.kept, dropped: collision.dropped },
+      { code: ErrorCodes.NAME_COLLISION, kind: collision.kind, public_name: collision.name, kept: collision.kept, dropped: collision.dropped },
       `config error: ${collision.kind} name "${collision.name}" is offered by both "${collision.kept}" and "${collision.dropped}"; "${collision.dropped}"'s is left out — give one of them a distinct \`prefix\``,
     );
   }

@@ -3,6 +3,7 @@
  * asks `alwaysBarrier` before it consults the rules file, and `mcpgate tools`/`check` use the same
  * function to show what actually runs without a person, so the two cannot drift apart.
  */
+import { mayAnswer } from '../policy/layers.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { ApprovedEntryAt } from './approvedFile.js';
@@ -24,6 +25,7 @@ export interface AlwaysStatus {
 export function alwaysBarrier(verdict: Verdict): string | undefined {
   if (verdict.decision === 'deny') return 'the tool is denied, and "always" only answers an ask';
   if (verdict.decision === 'allow') return 'not needed: the tool is allowed without asking';
+  if (mayAnswer(verdict, 'always')) return undefined;
   if (verdict.decidedBy === 'managed') return 'a managed ask (requirements file) is never answered by "always"';
   if (verdict.humanOnly) return `only a person may answer this ask (${verdict.reason.replace(/^approval required: /, '')})`;
   return undefined;

@@ -1,8 +1,9 @@
 /**
  * What the approval stage answers for one `ask`, and the names of the ways a wait can end.
- * Pure data: the broker builds these, the pipeline records them.
+ * Pure: the broker builds these, the pipeline records them.
  */
 import type { DecidedBy } from '../telemetry/events.js';
+import type { Asked } from './asked.js';
 
 /** How long an approval is remembered. */
 export type ApprovalScope = 'once' | 'session' | 'always';
@@ -25,6 +26,12 @@ export interface ApprovalAnswer {
   readonly cancelled?: boolean;
 }
 
+/** A pending ask the reloaded configuration denies: who denies it now, and why (src/reload/revisit.ts). */
+export interface ReloadDenial {
+  readonly decidedBy: DecidedBy;
+  readonly reason: string;
+}
+
 /** Why a wait ended without an answer. */
 export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown' | 'reloaded';
 
@@ -32,12 +39,47 @@ export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown' | 'r
 export class WaitEnded extends Error {
   readonly end: WaitEnd;
   /** `reloaded`: who denies the call now, and why (the reloaded configuration's verdict). */
-  readonly denial: { readonly decidedBy: DecidedBy; readonly reason: string } | undefined;
+  readonly denial: ReloadDenial | undefined;
 
-  constructor(end: WaitEnd, denial?: { readonly decidedBy: DecidedBy; readonly reason: string }) {
+  constructor(end: WaitEnd, denial?: ReloadDenial) {
     super(`approval wait ended: ${end}`);
     this.name = 'WaitEnded';
     this.end = end;
     this.denial = denial;
   }
 }
+
+/** A deny answer. */
+export function deny(decidedBy: ApprovalAnswer['decidedBy'], reason: string, waitMs: number, via: ApprovalAnswer['via']): ApprovalAnswer {
+  return { decision: 'deny', decidedBy, reason, waitMs, via };
+}
+
+/** The answer of a wait that ended without one: every end is a deny, a cancel or disconnect also gets no result. */
+export function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: ApprovalAnswer['via'], kind: Asked['kind']): ApprovalAnswer {
+  const what = kind === 'network' ? 'connection' : 'call';
+  switch (error.end) {
+    case 'timeout':
+      return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
+    case 'shutdown':
+      return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
+    case 'reloaded':
+      return deny(error.denial?.decidedBy ?? 'default', error.denial?.reason ?? 'the configuration was reloaded while it waited for approval: denied', waitMs, via);
+    case 'disconnected':
+      return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
+    default:
+      return {
+        ...deny('user', kind === 'network' ? 'the upstream closed the connection while it waited for approval' : 'the client cancelled the call while it waited for approval', waitMs, via),
+        cancelled: true,
+      };
+  }
+}
+
+/** The reason an ask gives, starting with "approval required". */
+export function askReason(reason: string): string {
+  return reason.startsWith('approval required') ? reason : `approval required: ${reason}`;
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+

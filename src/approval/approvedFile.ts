@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { parseFile, validate } from '../config/load.js';
+import { parseFile, validate } from '../config/parse.js';
 import type { ConfigProblem } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { ApprovedFileSchema, type ApprovedEntry } from './alwaysRules.js';

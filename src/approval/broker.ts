@@ -6,26 +6,25 @@
  * by `approval.timeout` and ends early when the client cancels the call (the upstream closes the
  * connection), the session ends or the gateway shuts down — each of those is a deny with its reason.
  */
-import type { ProgressToken, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { z } from 'zod';
+import type { ProgressToken } from '@modelcontextprotocol/sdk/types.js';
 import type { ArgumentsMode } from '../audit/redact.js';
-import { resolveTarget, type ReferenceResolver } from '../config/references.js';
-import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
-import type { ClientSession } from '../downstream/session.js';
-import type { Verdict } from '../policy/policy.js';
+import type { ReferenceResolver } from '../secrets/resolve.js';
+import type { ApprovalChannel, ApprovalConfig } from '../config/types.js';
+import { elicit, sample, type Caller } from '../caller/caller.js';
+import type { Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { DecidedBy } from '../telemetry/events.js';
-import { CLIENT_DISCONNECTED, type CancelSignal } from '../upstream/cancelSignal.js';
+import { CLIENT_DISCONNECTED, type CancelSignal } from '../caller/cancelSignal.js';
+import { mayAnswer } from '../policy/layers.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
-import { WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
+import { askReason, deny, ended, WaitEnded, type ApprovalAnswer, type ApprovalScope, type ReloadDenial } from './answer.js';
 import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
 import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
 import { answerCommands, ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
-import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
+import { createReviewer, webhookHeaders, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
 import { parseHost, type Host } from '../network/address.js';
 import { printable } from '../printable.js';
@@ -33,14 +32,12 @@ import { messageOf } from '../errors.js';
 
 /** One call (or connection) waiting for approval. */
 export interface AskContext {
-  /** The calling session; for a network ask, the session whose call is in flight on that server, if known. */
-  readonly session: ClientSession | undefined;
+  /** Who is calling; for a network ask, the caller whose call is in flight on that server, if known. */
+  readonly caller: Caller | undefined;
   readonly asked: Asked;
   readonly verdict: Verdict;
   /** Aborts when the client cancels the call (network ask: when the upstream closes the connection). */
   readonly signal: CancelSignal;
-  /** The client request the ask belongs to (elicitation and sampling are sent on its stream). */
-  readonly requestId?: RequestId;
   /** The client's progress token for this call, if it gave one: a queued wait is then reported as progress. */
   readonly progressToken?: ProgressToken | undefined;
 }
@@ -59,7 +56,9 @@ export interface ApprovalBrokerOptions {
   readonly resolver: ReferenceResolver;
 }
 
-const PassThrough = z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null);
+/** The keys of mcpgate's own questions to a caller (stable across rounds: docs/protocol.md §7.1). */
+const APPROVAL_KEY = 'mcpgate:approval';
+const REVIEW_KEY = 'mcpgate:review';
 
 /** How often a client waiting on the queue hears that it still waits (when it gave a progress token). */
 const PROGRESS_EVERY_MS = 5000;
@@ -91,7 +90,7 @@ export class ApprovalBroker {
       this.always = new AlwaysRules(config.rulesFile, options.configDir, (message) => options.logger.error({ file: config.rulesFile }, message));
     }
     if (config.autoReview) {
-      this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? this.webhookHeaders(config.autoReview) : undefined);
+      this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? webhookHeaders(config.autoReview, options.resolver, options.redactor) : undefined);
       this.recent = new RecentCalls(config.autoReview.recentCalls);
     }
   }
@@ -107,24 +106,6 @@ export class ApprovalBroker {
    */
   reconfigure(config: ApprovalConfig): void {
     this.options = { ...this.options, config: { ...config, sessionScope: this.options.config.sessionScope, rulesFile: this.options.config.rulesFile, adminDir: this.options.config.adminDir } };
-  }
-
-  /** The webhook's headers, references resolved on first use (and registered for redaction). */
-  private webhookHeaders(review: { url: string; headers: Readonly<Record<string, string>> }): HeaderSource {
-    let resolved: Promise<Readonly<Record<string, string>>> | undefined;
-    const pseudo = {
-      name: 'approval.autoReview',
-      file: 'gateway.yaml',
-      target: { kind: 'http' as const, url: review.url, headers: review.headers },
-    } as unknown as ServerConfig;
-    return () =>
-      (resolved ??= resolveTarget(pseudo, this.options.resolver).then(({ target, values }) => {
-        this.options.redactor.add(values);
-        return (target as { headers: Readonly<Record<string, string>> }).headers;
-      })).catch((error: unknown) => {
-        resolved = undefined;
-        throw error;
-      });
   }
 
   /** How asks are described to reviewers: arguments as the audit log records them. */
@@ -159,7 +140,7 @@ export class ApprovalBroker {
    * configuration denies it, or no longer offers the tool) is denied at once with it; the others
    * keep waiting for their answer (a reload never approves). docs/decisions.md.
    */
-  revisit(deniedNow: (ctx: AskContext) => { readonly decidedBy: DecidedBy; readonly reason: string } | undefined): void {
+  revisit(deniedNow: (ctx: AskContext) => ReloadDenial | undefined): void {
     for (const [controller, ctx] of this.asks) {
       const denial = deniedNow(ctx);
       if (denial) controller.abort(new WaitEnded('reloaded', denial));
@@ -182,12 +163,10 @@ export class ApprovalBroker {
   }
 
   private async decideOnce(ctx: AskContext): Promise<ApprovalAnswer> {
-    const { session, asked, verdict } = ctx;
+    const { caller, asked, verdict } = ctx;
     await this.started;
     const managed = (verdict.decidedBy as string) === 'managed';
-    // A pinned tool whose definition changed: what was approved before was the old definition.
-    const humanOnly = verdict.humanOnly === true;
-    const subject = session?.identity?.subject;
+    const subject = caller?.identity.authenticated?.subject;
     // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
     // allowAlways is read per ask: a reload (or new managed requirements) that turns it off stops honouring the file at once
     if (this.always && this.options.config.allowAlways && alwaysBarrier(verdict) === undefined) {
@@ -195,7 +174,7 @@ export class ApprovalBroker {
       if (rule !== undefined) return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
     const remembered = memoryKey(asked);
-    if (!humanOnly && session && this.memory.has(session.id, remembered.name, remembered.args)) {
+    if (caller && mayAnswer(verdict, 'session') && this.memory.has(caller.identity.key, remembered.name, remembered.args)) {
       return { decision: 'allow', decidedBy: 'user', scope: 'session', reason: 'allowed for this session by an earlier approval', waitMs: 0, via: 'session' };
     }
     const why = askReason(verdict.reason);
@@ -203,7 +182,7 @@ export class ApprovalBroker {
     const channel = this.options.serverChannels.get(askedServer(asked)) ?? this.options.config.channel;
     if (channel === 'none') return deny(verdict.decidedBy, `${why}; no approval channel is configured (approval.channel: none)`, 0, 'none');
     const human =
-      session && channel !== 'queue' && supportsFormElicitation(session.clientCapabilities)
+      caller && channel !== 'queue' && supportsFormElicitation(caller.capabilities)
         ? 'elicitation'
         : channel !== 'elicitation' && this.admin?.listening
           ? 'queue'
@@ -213,7 +192,7 @@ export class ApprovalBroker {
     const waited = () => Math.round(performance.now() - started);
     const controller = new AbortController();
     // Waits without a session (a network ask with no call in flight) end with their connection.
-    const waitKey = session?.id ?? '';
+    const waitKey = caller?.identity.key ?? '';
     let controllers = this.waits.get(waitKey);
     if (!controllers) this.waits.set(waitKey, (controllers = new Set()));
     controllers.add(controller);
@@ -223,14 +202,14 @@ export class ApprovalBroker {
     // microtask later, so a disconnect is recorded as one rather than as a cancellation.
     // An HTTP client whose response closed is cancelled with CLIENT_DISCONNECTED: also a disconnect.
     const onCancel = () =>
-      queueMicrotask(() => controller.abort(new WaitEnded(session?.isClosed || ctx.signal.reason === CLIENT_DISCONNECTED ? 'disconnected' : 'cancelled')));
+      queueMicrotask(() => controller.abort(new WaitEnded(caller?.closed || ctx.signal.reason === CLIENT_DISCONNECTED ? 'disconnected' : 'cancelled')));
     ctx.signal.addEventListener('abort', onCancel);
     if (ctx.signal.aborted) onCancel();
     try {
       let escalated = '';
-      // A reviewer is user configuration: it may answer the user's own asks, never a managed one.
-      if (this.reviewer && !managed && !humanOnly) {
-        const review = await this.reviewer(reviewInput(ctx.asked, ctx.verdict, ctx.session, this.describeOptions), controller.signal, this.sampler(ctx));
+      // A reviewer is user configuration: it may answer the user's own asks, never a managed one (src/policy/layers.ts mayAnswer).
+      if (this.reviewer && mayAnswer(verdict, 'reviewer')) {
+        const review = await this.reviewer(reviewInput(ctx.asked, ctx.verdict, ctx.caller, this.describeOptions), controller.signal, this.sampler(ctx));
         if (controller.signal.aborted) throw controller.signal.reason;
         if (review.ok && review.verdict.outcome === 'approve') {
           const { risk_level, rationale } = review.verdict;
@@ -242,7 +221,7 @@ export class ApprovalBroker {
       if (!human) {
         const none =
           channel === 'elicitation'
-            ? session
+            ? caller
               ? 'the client does not support elicitation (approval.channel: elicitation)'
               : 'no client call is in flight on this server to ask through elicitation (approval.channel: elicitation)'
             : 'no approval channel is available (the approval queue is not running)';
@@ -250,7 +229,7 @@ export class ApprovalBroker {
       }
       // "Always" is the user's own allow rule, which never applies to a managed ask: not offered there.
       const allowAlways = this.options.config.allowAlways && !managed;
-      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.session as ClientSession, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways, escalated);
+      const answer = human === 'elicitation' ? await this.elicit(ctx, ctx.caller as Caller, controller.signal, allowAlways) : await this.enqueue(ctx, controller.signal, allowAlways, escalated);
       if (!answer.allow) return deny(answer.failed ? 'default' : 'user', answer.reason, waited(), human);
       const scope = await this.remember(ctx, answer.scope);
       return { decision: 'allow', decidedBy: 'user', scope, reason: `approved by the user (${scope})`, waitMs: waited(), via: human };
@@ -280,15 +259,16 @@ export class ApprovalBroker {
    */
   private async remember(ctx: AskContext, scope: ApprovalScope): Promise<ApprovalScope> {
     if (scope === 'once') return scope;
-    const { session, asked } = ctx;
+    const { caller, asked } = ctx;
     if (scope === 'always' && this.always) {
       try {
-        const info = session?.clientInfo ?? {};
+        const info = caller?.identity.clientInfo ?? {};
+        const authenticated = caller?.identity.authenticated;
         const who = {
           approvedAt: new Date().toISOString(),
-          ...(session ? { session: session.id } : {}),
+          ...(caller ? { session: caller.identity.key } : {}),
           // authenticated: the answer is this subject's, not every user's of a shared gateway
-          ...(session?.identity ? { subject: session.identity.subject } : {}),
+          ...(authenticated ? { subject: authenticated.subject } : {}),
           ...(info.name ? { client: `${info.name}${info.version ? ` ${info.version}` : ''}` } : {}),
         };
         if (asked.kind === 'network') await this.always.addNetwork({ destination: destinationOf(asked), server: asked.server, ...who });
@@ -298,20 +278,16 @@ export class ApprovalBroker {
         this.options.logger.error({ file: this.options.config.rulesFile }, `could not persist "always allow" (kept for this session): ${messageOf(error)}`);
       }
     }
-    if (!session) return 'once';
+    if (!caller) return 'once';
     const remembered = memoryKey(asked);
-    this.memory.remember(session.id, remembered.name, remembered.args);
+    this.memory.remember(caller.identity.key, remembered.name, remembered.args);
     return 'session';
   }
 
-  private async elicit(ctx: AskContext, session: ClientSession, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
+  private async elicit(ctx: AskContext, caller: Caller, signal: AbortSignal, allowAlways: boolean): Promise<HumanAnswer> {
     const params = elicitationParams(describeAsk(ctx.asked, ctx.verdict, this.options.redactor), allowAlways);
     try {
-      const result = await session.server.request({ method: 'elicitation/create', params } as never, PassThrough, {
-        signal,
-        timeout: CLIENT_REQUEST_TIMEOUT_MS,
-        ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
-      });
+      const result = await elicit(caller, APPROVAL_KEY, params as unknown as Record<string, unknown>, { signal, timeoutMs: CLIENT_REQUEST_TIMEOUT_MS });
       return readElicitation(result, allowAlways);
     } catch (error) {
       if (signal.aborted) throw signal.reason;
@@ -320,37 +296,32 @@ export class ApprovalBroker {
   }
 
   /**
-   * Makes a queued call visible: one log line with the exact commands that answer it, and, when
-   * the client gave a progress token, a progress notification now and every PROGRESS_EVERY_MS
-   * while it waits. Returns the timer of those notifications.
-   */
-  /**
    * Says that an ask waits in the queue: one log line with the exact commands that answer it, and
    * progress notifications to a client that gave a progress token (at once, then every few seconds).
    */
   private announce(ctx: AskContext, id: string, what: string): NodeJS.Timeout | undefined {
     const { approve, deny } = answerCommands(id, this.options.configDir);
-    const client = ctx.session?.clientInfo.name;
+    const client = ctx.caller?.identity.clientInfo.name;
     this.options.logger.info(
       {
         approval: id,
         server: askedServer(ctx.asked),
         ...(ctx.asked.kind === 'tool' ? { tool: ctx.asked.entry.publicName } : { destination: destinationOf(ctx.asked) }),
-        ...(ctx.session ? { session: ctx.session.id } : {}),
+        ...(ctx.caller ? { session: ctx.caller.identity.key } : {}),
         ...(client ? { client: printable(client) } : {}),
       },
       `approval needed for ${printable(what)}; to answer: ${approve}  (or: ${deny})`,
     );
     const token = ctx.progressToken;
-    const session = ctx.session;
-    if (token === undefined || session === undefined) return undefined;
+    const caller = ctx.caller;
+    if (token === undefined || caller === undefined) return undefined;
     const started = Date.now();
     let progress = 0;
     const tell = () =>
-      session.notify(
-        { method: 'notifications/progress', params: { progressToken: token, progress: ++progress, message: `waiting for approval (${Math.round((Date.now() - started) / 1000)}s): ${approve}` } },
-        ctx.requestId,
-      );
+      caller.notify({
+        method: 'notifications/progress',
+        params: { progressToken: token, progress: ++progress, message: `waiting for approval (${Math.round((Date.now() - started) / 1000)}s): ${approve}` },
+      });
     tell();
     const ticker = setInterval(tell, PROGRESS_EVERY_MS);
     ticker.unref();
@@ -359,9 +330,9 @@ export class ApprovalBroker {
 
   private async enqueue(ctx: AskContext, signal: AbortSignal, allowAlways: boolean, escalated: string): Promise<HumanAnswer> {
     const described = describeAsk(ctx.asked, ctx.verdict, this.options.redactor);
-    const info = ctx.session?.clientInfo ?? {};
+    const info = ctx.caller?.identity.clientInfo ?? {};
     const common = {
-      session: ctx.session?.id ?? '',
+      session: ctx.caller?.identity.key ?? '',
       client: info.name ? `${info.name}${info.version ? ` ${info.version}` : ''}` : '',
       server: described.server,
       rule: described.rule,
@@ -391,14 +362,9 @@ export class ApprovalBroker {
 
 
   private sampler(ctx: AskContext): SamplingRequester | undefined {
-    const session = ctx.session;
-    if (session?.clientCapabilities.sampling === undefined) return undefined;
-    return (params, signal) =>
-      session.server.request({ method: 'sampling/createMessage', params } as never, PassThrough, {
-        signal,
-        timeout: CLIENT_REQUEST_TIMEOUT_MS,
-        ...(ctx.requestId === undefined ? {} : { relatedRequestId: ctx.requestId }),
-      });
+    const caller = ctx.caller;
+    if (caller?.capabilities.sampling === undefined) return undefined;
+    return (params, signal) => sample(caller, REVIEW_KEY, params as unknown as Record<string, unknown>, { signal, timeoutMs: CLIENT_REQUEST_TIMEOUT_MS });
   }
 }
 
@@ -414,36 +380,3 @@ function supportsFormElicitation(capabilities: Record<string, unknown>): boolean
   if (elicitation === undefined || elicitation === null || typeof elicitation !== 'object') return false;
   return elicitation.form !== undefined || elicitation.url === undefined;
 }
-
-function deny(decidedBy: ApprovalAnswer['decidedBy'], reason: string, waitMs: number, via: ApprovalAnswer['via']): ApprovalAnswer {
-  return { decision: 'deny', decidedBy, reason, waitMs, via };
-}
-
-function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: ApprovalAnswer['via'], kind: Asked['kind']): ApprovalAnswer {
-  const what = kind === 'network' ? 'connection' : 'call';
-  switch (error.end) {
-    case 'timeout':
-      return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
-    case 'shutdown':
-      return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
-    case 'reloaded':
-      return deny(error.denial?.decidedBy ?? 'default', error.denial?.reason ?? 'the configuration was reloaded while it waited for approval: denied', waitMs, via);
-    case 'disconnected':
-      return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
-    default:
-      return {
-        ...deny('user', kind === 'network' ? 'the upstream closed the connection while it waited for approval' : 'the client cancelled the call while it waited for approval', waitMs, via),
-        cancelled: true,
-      };
-  }
-}
-
-/** The reason an ask gives, starting with "approval required". */
-export function askReason(reason: string): string {
-  return reason.startsWith('approval required') ? reason : `approval required: ${reason}`;
-}
-
-function formatSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-

@@ -1,10 +1,10 @@
 /**
  * How an ask is put to whoever answers it: the lines a person reads (elicitation, the queue) and
  * the JSON an auto-reviewer receives, for a tool call (`kind: "tool"`) or an upstream's network
- * connection (`kind: "network"`). Pure apart from reading the session's recent calls.
+ * connection (`kind: "network"`). Pure apart from reading the caller's recent calls.
  */
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
-import type { ClientSession } from '../downstream/session.js';
+import type { Caller } from '../caller/caller.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { causeText, destinationOf, type Asked, type AskedDestination, type AskedTool } from './asked.js';
@@ -42,13 +42,15 @@ export function describeAsk(asked: Asked, verdict: Verdict, redactor: Redactor):
 }
 
 /** What the auto-reviewer receives. */
-export function reviewInput(asked: Asked, verdict: Verdict, session: ClientSession | undefined, options: DescribeOptions): ReviewInput {
+export function reviewInput(asked: Asked, verdict: Verdict, caller: Caller | undefined, options: DescribeOptions): ReviewInput {
+  const key = caller?.identity.key;
+  const client = caller?.identity.clientInfo.name;
   const common = {
     asking_rule: verdict.rule ? describeRule(verdict.rule) : verdict.reason,
     reason: verdict.reason,
-    recent_calls: session ? (options.recent?.of(session.id) ?? []) : [],
+    recent_calls: key !== undefined ? (options.recent?.of(key) ?? []) : [],
   };
-  const who = session ? { id: session.id, ...(session.clientInfo.name ? { client: session.clientInfo.name } : {}) } : undefined;
+  const who = key !== undefined ? { id: key, ...(client ? { client } : {}) } : undefined;
   if (asked.kind === 'network') return { ...networkInput(asked), ...common, ...(who ? { session: who } : {}) };
   return { ...toolInput(asked, options), ...common, session: who ?? { id: '' } };
 }

@@ -8,8 +8,8 @@
  * approval question, or a choice set like the approval form's — is refused with an error to the
  * upstream. Pure.
  */
-import { ErrorCode, type JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import { ErrorCodes, WireError } from '../errors.js';
+import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCodes, wireError } from '../errors.js';
 import { withoutInvisible } from '../printable.js';
 import { APPROVAL_CHOICES } from './elicitation.js';
 
@@ -45,7 +45,7 @@ export function forwardableRequest(server: string, request: JSONRPCRequest, onRe
   const forwarded = upstreamElicitation(server, request.params);
   if (forwarded.ok) return { ...request, params: forwarded.params };
   onRefused?.(forwarded.reason);
-  throw new WireError(ErrorCode.InvalidParams, `mcpgate refused the elicitation of upstream "${server}": ${forwarded.reason}`, { code: ErrorCodes.UPSTREAM_ELICITATION_REFUSED });
+  throw wireError(ErrorCodes.UPSTREAM_ELICITATION_REFUSED, `mcpgate refused the elicitation of upstream "${server}": ${forwarded.reason}`);
 }
 
 /** What in the params looks like mcpgate's approval prompt, if anything. */

@@ -14,9 +14,10 @@
  * oldest are dropped, and once the file can be written again the caller is told (`onDropped`) so
  * the gap is explained inside the log. Failures are reported rate-limited (writeErrors.ts).
  */
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, renameSync, truncateSync, unlinkSync, write as writeAsync, writeSync, writev as writevAsync } from 'node:fs';
-import { addDropped, type DroppedRecords, firstSeqOf, lineCount, seqRange } from './dropped.js';
-import { chainFilesSync, rotatedName } from './files.js';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, openSync, renameSync, truncateSync } from 'node:fs';
+import { addDropped, dropOldest, queuedRecords, seqRange, unwrittenMessages, type DroppedRecords } from './dropped.js';
+import { pruneRotated, rotatedName } from './files.js';
+import { writeChunks, writeWholeSync } from './writeAll.js';
 import { plural, WriteErrors } from './writeErrors.js';
 
 /** How the appender makes records durable. */
@@ -81,7 +82,7 @@ export class Appender {
   ) {
     this.fd = openSync(file, 'a');
     this.size = fstatSync(this.fd).size;
-    this.errors = new WriteErrors(options.onError, () => this.waitingRecords());
+    this.errors = new WriteErrors(options.onError, () => queuedRecords(this.queue));
     if (options.fsync === 'batch') {
       this.timer = setInterval(() => this.sync(), options.fsyncIntervalMs);
       this.timer.unref();
@@ -203,8 +204,7 @@ export class Appender {
       return;
     }
     this.inFlight = true;
-    if (chunks.length === 1) this.writeFrom(chunks[0] as Buffer, 0);
-    else this.writeChunks(chunks);
+    writeChunks(this.fd, chunks, () => this.late(), (result) => ('written' in result ? this.written(result.written) : this.failed(result.failed, result.offset, result.error)));
   }
 
   private wait(ms: number): void {
@@ -214,34 +214,6 @@ export class Appender {
       this.lastWrite = 0;
       this.pump();
     }, ms);
-  }
-
-  /** Writes the chunks queued meanwhile with one writev(2); the rare short write continues from their concatenation. */
-  private writeChunks(chunks: Buffer[]): void {
-    writevAsync(this.fd, chunks, (error, written) => {
-      if (this.late()) return;
-      const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      if (error) {
-        this.failed(chunks, 0, error);
-      } else if (written < total) {
-        this.writeFrom(Buffer.concat(chunks, total), written);
-      } else {
-        this.written(total);
-      }
-    });
-  }
-
-  private writeFrom(buffer: Buffer, offset: number): void {
-    writeAsync(this.fd, buffer, offset, buffer.length - offset, null, (error, written) => {
-      if (this.late()) return;
-      if (error) {
-        this.failed([buffer], offset, error);
-      } else if (offset + written < buffer.length) {
-        this.writeFrom(buffer, offset + written);
-      } else {
-        this.written(buffer.length);
-      }
-    });
   }
 
   private written(bytes: number): void {
@@ -297,16 +269,7 @@ export class Appender {
     if (this.pendingBytes <= max) return;
     const bound = max % MIB === 0 ? `${max / MIB} MiB` : plural(max, 'byte');
     const reason = `more than ${bound} of records waited while writes failed (${this.lastError?.message ?? 'unknown error'})`;
-    for (let i = 0; i < this.queue.length && this.pendingBytes > max; ) {
-      const item = this.queue[i];
-      if (!Buffer.isBuffer(item)) {
-        i++;
-        continue;
-      }
-      this.queue.splice(i, 1);
-      this.pendingBytes -= item.length;
-      addDropped(this.dropped, item, reason);
-    }
+    this.pendingBytes = dropOldest(this.queue, this.pendingBytes, max, reason, this.dropped);
   }
 
   private reportDropped(): void {
@@ -319,24 +282,8 @@ export class Appender {
     }
   }
 
-  /** Records queued (and not yet written). */
-  private waitingRecords(): number {
-    let n = 0;
-    for (const item of this.queue) if (Buffer.isBuffer(item)) n += lineCount(item);
-    return n;
-  }
-
   private reportUnwritten(): void {
-    const waiting = this.queue.filter((item): item is Buffer => Buffer.isBuffer(item) && item.length > 0);
-    const why = this.lastError ? ` (${this.lastError.message})` : '';
-    if (waiting.length > 0) {
-      const first = firstSeqOf(waiting[0] as Buffer);
-      const records = waiting.reduce((n, chunk) => n + lineCount(chunk), 0);
-      this.options.onError(new Error(`shutting down with ${plural(records, 'record')} (${seqRange(first, first + records - 1)}) not written${why}: they are not in the log`));
-    }
-    for (const run of this.dropped) {
-      this.options.onError(new Error(`dropped ${plural(run.records, 'record')} (${seqRange(run.first_seq, run.last_seq)}): ${run.reason}; they are not in the log`));
-    }
+    for (const message of unwrittenMessages(this.queue, this.dropped, this.lastError)) this.options.onError(new Error(message));
     this.dropped = [];
   }
 
@@ -347,22 +294,15 @@ export class Appender {
       this.syncWriteFailed(buffer, error);
       return;
     }
-    let offset = 0;
-    try {
-      while (offset < buffer.length) offset += writeSync(this.fd, buffer, offset, buffer.length - offset);
-    } catch (failure) {
+    const outcome = writeWholeSync(this.fd, buffer);
+    if (outcome.failed === 'write') {
       // Write-ahead: what did not make it whole is cut off and not retried (the call is refused).
       this.truncate(this.size);
-      this.syncWriteFailed(buffer, failure as Error);
+      this.syncWriteFailed(buffer, outcome.error);
       return;
     }
     this.size += buffer.length;
-    try {
-      fdatasyncSync(this.fd);
-    } catch (failure) {
-      this.errors.failed(failure as Error);
-      return;
-    }
+    if (outcome.failed === 'sync') return this.errors.failed(outcome.error);
     this.syncFailed = false;
     if (this.errors.inOutage) this.errors.recovered('');
     if (this.dropped.length !== 0) this.reportDropped();
@@ -412,7 +352,7 @@ export class Appender {
     this.attempt(() => renameSync(this.file, rotation.to));
     this.dirty = false;
     // A file that cannot be opened now is opened (and the failure reported) by the next write.
-    if (this.reopen() === undefined && this.options.keep !== undefined) this.prune(this.options.keep);
+    if (this.reopen() === undefined && this.options.keep !== undefined) pruneRotated(this.file, this.options.keep, (error) => this.errors.failed(error));
   }
 
   /**
@@ -444,17 +384,6 @@ export class Appender {
       action();
     } catch (error) {
       this.errors.failed(error as Error);
-    }
-  }
-
-  private prune(keep: number): void {
-    const rotated = chainFilesSync(this.file).filter((f) => f !== this.file);
-    for (const old of rotated.slice(0, Math.max(0, rotated.length - keep))) {
-      try {
-        unlinkSync(old);
-      } catch (error) {
-        this.errors.failed(error as Error);
-      }
     }
   }
 }

@@ -20,18 +20,12 @@ import { Appender } from './appender.js';
 import { chainMember, formatLine, GENESIS, hashBytes, hashLine } from './chain.js';
 import { claimChain, HEARTBEAT_MS, type ChainClaim } from './chainLock.js';
 import type { CheckpointSigner } from './checkpoint.js';
-import { eventMembers } from './eventJson.js';
+import { eventMembers, type AuditSelfEvent } from './eventJson.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { findHead } from './files.js';
 
 /** A batch buffer this small comes from Buffer's shared pool (a larger one is an ArrayBuffer of its own). */
 const SMALL_CHUNK = 2048;
-
-/** Records the audit log writes about itself. */
-export type AuditSelfEvent =
-  | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
-  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string }
-  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string; readonly last_hash: string };
 
 /** How the audit file is written (gateway.yaml `audit.*`). */
 export interface AuditLogOptions {

@@ -6,7 +6,8 @@
  */
 import { createPrivateKey, createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { resolveValue, type ReferenceResolver } from '../config/references.js';
+import { resolveSecret, resolveValue, type ReferenceResolver } from '../secrets/resolve.js';
+import type { Secret } from '../secrets/secretValue.js';
 import type { GatewayConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 
@@ -37,7 +38,8 @@ function keyError(message: string, cause?: unknown): GatewayError {
   });
 }
 
-function signingKey(text: string, alg: CheckpointAlg): KeyObject {
+function signingKey(secret: Secret, alg: CheckpointAlg): KeyObject {
+  const text = secret.reveal();
   if (alg === 'HS256') {
     if (Buffer.byteLength(text) < 32) throw keyError('an HS256 secret must be at least 32 bytes');
     return createSecretKey(Buffer.from(text));
@@ -60,7 +62,7 @@ export async function checkpointSigner(config: GatewayConfig, resolver: Referenc
   const settings = config.audit.checkpoint;
   if (!settings) return undefined;
   if (!settings.key.includes('${')) throw keyError('must be a reference (${file:PATH}, ${env:NAME} or ${secret:NAME}), not the key itself');
-  const key = signingKey(await resolveValue(settings.key, { name: FIELD, file: 'gateway.yaml', label: FIELD }, resolver), settings.alg);
+  const key = signingKey(await resolveSecret(settings.key, { name: FIELD, file: 'gateway.yaml', label: FIELD }, resolver), settings.alg);
   // Loaded only when checkpoints are configured.
   const { CompactSign } = await import('jose');
   const encoder = new TextEncoder();

@@ -8,6 +8,7 @@
  * complete record lines.
  */
 import { hashBytes } from './chain.js';
+import { plural } from './writeErrors.js';
 
 /** A run of consecutive seqs that will never be in the log. */
 export interface DroppedRecords {
@@ -59,4 +60,43 @@ export function addDropped(runs: DroppedRecords[], chunk: Buffer, reason: string
 /** `seq 5` or `seqs 5..9`. */
 export function seqRange(first: number, last: number): string {
   return first === last ? `seq ${first}` : `seqs ${first}..${last}`;
+}
+
+/** Records in the queued chunks (rotation markers skipped). */
+export function queuedRecords(queue: ReadonlyArray<Buffer | object>): number {
+  let n = 0;
+  for (const item of queue) if (Buffer.isBuffer(item)) n += lineCount(item);
+  return n;
+}
+
+/**
+ * Drops the oldest queued chunks while more than `max` bytes wait (rotation markers keep their
+ * place), noting each in `dropped`; returns the bytes still waiting.
+ */
+export function dropOldest(queue: Array<Buffer | object>, pendingBytes: number, max: number, reason: string, dropped: DroppedRecords[]): number {
+  for (let i = 0; i < queue.length && pendingBytes > max; ) {
+    const item = queue[i];
+    if (!Buffer.isBuffer(item)) {
+      i++;
+      continue;
+    }
+    queue.splice(i, 1);
+    pendingBytes -= item.length;
+    addDropped(dropped, item, reason);
+  }
+  return pendingBytes;
+}
+
+/** What shutting down reports of records that never reached the file: those still queued, and those dropped earlier. */
+export function unwrittenMessages(queue: ReadonlyArray<Buffer | object>, dropped: readonly DroppedRecords[], lastError: Error | undefined): string[] {
+  const messages: string[] = [];
+  const waiting = queue.filter((item): item is Buffer => Buffer.isBuffer(item) && item.length > 0);
+  const why = lastError ? ` (${lastError.message})` : '';
+  if (waiting.length > 0) {
+    const first = firstSeqOf(waiting[0] as Buffer);
+    const records = waiting.reduce((n, chunk) => n + lineCount(chunk), 0);
+    messages.push(`shutting down with ${plural(records, 'record')} (${seqRange(first, first + records - 1)}) not written${why}: they are not in the log`);
+  }
+  for (const run of dropped) messages.push(`dropped ${plural(run.records, 'record')} (${seqRange(run.first_seq, run.last_seq)}): ${run.reason}; they are not in the log`);
+  return messages;
 }

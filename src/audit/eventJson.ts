@@ -7,8 +7,13 @@
  * rule, reason, session — repeat from call to call, and their quoted forms are cached). Every
  * other event goes through JSON.stringify.
  */
-import type { AuditSelfEvent } from './auditLog.js';
 import type { GatewayEvent, ToolDecisionEvent, ToolResultEvent } from '../telemetry/events.js';
+
+/** Records the audit log writes about itself. */
+export type AuditSelfEvent =
+  | { readonly event: 'mcpgate.audit.checkpoint'; readonly checkpoint_seq: number; readonly checkpoint_hash: string; readonly alg: string; readonly jws: string }
+  | { readonly event: 'mcpgate.audit.recovery'; readonly torn_bytes: number; readonly torn_sha256: string; readonly torn_base64: string }
+  | { readonly event: 'mcpgate.audit.dropped'; readonly first_seq: number; readonly last_seq: number; readonly records: number; readonly reason: string; readonly last_hash: string };
 
 /** Quoted forms of strings that repeat (names, rules, reasons, session ids); bounded. */
 const quoted = new Map<string, string>();
@@ -46,6 +51,7 @@ function decisionMembers(e: ToolDecisionEvent): string {
   if (e.arguments_cut !== undefined) json += `,"arguments_cut":${JSON.stringify(e.arguments_cut)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
   if (e.unconfined) json += ',"unconfined":true';
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
   return `${json}}`;
 }
 
@@ -53,6 +59,7 @@ function resultMembers(e: ToolResultEvent): string {
   let json = `"event":"mcpgate.tool.result","session":${quote(e.session)},"call":${JSON.stringify(e.call)},"server":${quote(e.server)},"tool":${quote(e.tool)},"public_name":${quote(e.public_name)},"duration_ms":${number(e.duration_ms)},"outcome":${quote(e.outcome)},"result_size":${number(e.result_size)}`;
   if (e.error !== undefined) json += `,"error":${JSON.stringify(e.error)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
+  if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
   return `${json}}`;
 }
 

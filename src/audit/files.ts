@@ -4,7 +4,7 @@
  * where each file starts). Reading order: rotated files by SEQ ascending, then the active file.
  * Also: finding the chain head when the gateway restarts, repairing a torn last line.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCodes, GatewayError } from '../errors.js';
@@ -150,4 +150,16 @@ export function findHead(active: string): ChainHead {
     }
   }
   return { seq: 0, activeFirstSeq: 0, activeBytes: 0, ...(torn ? { torn } : {}) };
+}
+
+/** Deletes the oldest rotated files of `active`'s chain beyond the newest `keep`; a file that cannot be deleted is reported and kept. */
+export function pruneRotated(active: string, keep: number, onError: (error: Error) => void): void {
+  const rotated = chainFilesSync(active).filter((f) => f !== active);
+  for (const old of rotated.slice(0, Math.max(0, rotated.length - keep))) {
+    try {
+      unlinkSync(old);
+    } catch (error) {
+      onError(error as Error);
+    }
+  }
 }

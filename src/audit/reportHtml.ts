@@ -3,7 +3,8 @@
  * no script, no external asset. A Content-Security-Policy of `default-src 'none'` makes any
  * attempt to load something from elsewhere fail loudly in the browser console.
  */
-import { printableSummary, type AuditSummary, type Count, type Timeline } from './report.js';
+import type { AuditSummary, Count, Timeline } from './report.js';
+import { printableSummary } from './reportText.js';
 import type { Integrity } from './verifyChains.js';
 
 interface Series {

@@ -11,7 +11,7 @@
  * rebuild, not per call.
  */
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolPolicy } from '../policy/policy.js';
+import type { ToolPolicy } from '../policy/layers.js';
 
 /** Which value of each hint is the conservative one (the one kept from an untrusted upstream). */
 const CONSERVATIVE: Readonly<Record<string, boolean>> = {

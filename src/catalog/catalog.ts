@@ -6,7 +6,9 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { argumentValidator, type ArgumentValidator } from '../policy/argumentSchema.js';
-import type { ContentAccess, Policy, ToolPolicy } from '../policy/policy.js';
+import type { ContentAccess, ToolPolicy } from '../policy/layers.js';
+import type { Policy } from '../policy/policy.js';
+import type { Verdict } from '../policy/verdict.js';
 import type { UpstreamLists } from '../upstream/lists.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { advertisedTool } from './annotations.js';
@@ -59,10 +61,10 @@ export interface CatalogOptions {
   /** List denied tools, resources and prompts anyway (using them still fails). */
   readonly showDenied: boolean;
   /**
-   * Adjusts a tool's policy as it enters the catalog and says which definition to list (tool
+   * The pins layer of a tool as it enters the catalog, and which definition to list (tool
    * pinning: the pinned one while a change waits; undefined: not listed), once per rebuild.
    */
-  readonly guard?: (server: string, tool: Tool, publicName: string, policy: ToolPolicy) => { readonly policy: ToolPolicy; readonly definition: Tool | undefined };
+  readonly guard?: (server: string, tool: Tool, publicName: string) => { readonly pin: Verdict | undefined; readonly definition: Tool | undefined };
   /** What an upstream's lists may show (secret values redacted), once per rebuild; default: as offered. */
   readonly offered?: (upstream: Upstream) => UpstreamLists;
 }
@@ -70,6 +72,8 @@ export interface CatalogOptions {
 /** The aggregated view over all upstreams. */
 export class Catalog {
   collisions: readonly NameCollision[] = [];
+  /** The policy version with the pins in force (src/policy/policy.ts), as of the last rebuild. */
+  policyVersion: string;
   private options: CatalogOptions;
   private upstreams: readonly Upstream[] = [];
   private toolMap = new Map<string, ToolEntry>();
@@ -84,6 +88,7 @@ export class Catalog {
 
   constructor(options: CatalogOptions) {
     this.options = options;
+    this.policyVersion = options.policy.version;
   }
 
   /** Replaces the policy (and `showDenied`) after a configuration reload; rebuild next. */
@@ -107,6 +112,7 @@ export class Catalog {
     const collisions: NameCollision[] = [];
     const resourceList: Resource[] = [];
     const templateList: ResourceTemplate[] = [];
+    const pinned: string[] = [];
     for (const upstream of this.upstreams) {
       // Lists are kept across restarts (an upstream that never became ready has none), so the
       // catalog stays stable while a crashed server comes back; calls fail clearly meanwhile.
@@ -117,8 +123,9 @@ export class Catalog {
       const offered = this.options.offered ? this.options.offered(upstream) : upstream;
       for (const tool of offered.tools) {
         claim(tools, 'tool', publicName(prefix, withoutInvisible(tool.name)), upstream, collisions, (name) => {
-          const configured = this.options.policy.forTool(upstream.config, tool.name);
-          const { policy, definition } = this.options.guard ? this.options.guard(upstream.name, tool, name, configured) : { policy: configured, definition: tool };
+          const { pin, definition } = this.options.guard ? this.options.guard(upstream.name, tool, name) : { pin: undefined, definition: tool };
+          if (pin) pinned.push(name);
+          const policy = this.options.policy.forTool(upstream.config, tool.name, pin);
           const shown = definition && listable(definition, sanitizeTool);
           // arguments are checked against the definition the agent was shown (the pinned one while a change waits)
           const validator = upstream.config.validateArguments === false ? undefined : argumentValidator(shown ?? tool, upstream.config.file);
@@ -168,6 +175,7 @@ export class Catalog {
     this.resourceList = resourceList;
     this.templateList = templateList;
     this.collisions = collisions;
+    this.policyVersion = this.options.policy.versionWith(pinned);
     const after = this.signatures();
     const changed = new Set<'tools' | 'prompts' | 'resources'>();
     if (after.tools !== before.tools) changed.add('tools');

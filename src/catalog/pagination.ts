@@ -3,8 +3,7 @@
  * offset. A page boundary that shifts because an upstream's list changed between two pages is
  * tolerated (the client sees list_changed and re-lists).
  */
-import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import { WireError } from '../errors.js';
+import { ErrorCodes, wireError } from '../errors.js';
 
 /** One page of a list and the cursor of the next, if any. */
 export interface Page<T> {
@@ -17,7 +16,7 @@ export function paginate<T>(items: readonly T[], cursor: unknown, pageSize: numb
   let offset = 0;
   if (cursor !== undefined) {
     offset = decodeCursor(cursor);
-    if (offset > items.length) throw new WireError(ErrorCode.InvalidParams, 'invalid cursor: the list is shorter than it was');
+    if (offset > items.length) throw wireError(ErrorCodes.INVALID_PARAMS, 'invalid cursor: the list is shorter than it was');
   }
   if (offset === 0 && items.length <= pageSize) return { items: items as T[] };
   const end = offset + pageSize;
@@ -34,5 +33,5 @@ function decodeCursor(cursor: unknown): number {
     const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
     if (match) return Number(match[1]);
   }
-  throw new WireError(ErrorCode.InvalidParams, 'invalid cursor: pass back the nextCursor of the previous page unchanged');
+  throw wireError(ErrorCodes.INVALID_PARAMS, 'invalid cursor: pass back the nextCursor of the previous page unchanged');
 }

@@ -12,6 +12,7 @@ import type { Decision } from '../config/schema.js';
 import type { Policy } from '../policy/policy.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { PinState } from '../pinning/pinFile.js';
+import { pinVerdict } from '../pinning/pinGuard.js';
 
 /** One entry in `mcpgate tools --json` (`always: [...]` of a tool). */
 export interface AlwaysJson {
@@ -83,8 +84,7 @@ export function checkStatuses(
   return entries.map((entry) => {
     const target = targetOf(entry, config.servers);
     if ('why' in target) return { name: entry.tool, decision: 'ask' as const, status: { entry, applies: false, why: target.why } };
-    const listing = policy.forTool(target.server, target.tool).listing;
-    const verdict = pinned(listing, `${target.server.name}/${target.tool}`, entry.tool, pins);
+    const verdict = policy.forTool(target.server, target.tool, pinned(`${target.server.name}/${target.tool}`, entry.tool, pins)).listing;
     const [status] = alwaysCoverage(entry.tool, verdict, [entry], off);
     return { name: entry.tool, decision: verdict.decision, status: status as AlwaysStatus };
   });
@@ -103,14 +103,13 @@ function targetOf(entry: ApprovedEntryAt, servers: readonly ServerConfig[]): { s
   return { why: 'no configured server offers a tool by this name (`mcpgate tools` resolves shortened names from the upstreams\' lists)' };
 }
 
-/** The pin guard's escalation as `check` can know it: a pending changed definition, or an unreadable pin file. */
-function pinned(listing: Verdict, key: string, name: string, pins: { readonly state?: PinState; readonly broken?: string }): Verdict {
-  if (listing.decision === 'deny') return listing;
+/** The pins layer as `check` can know it: a pending changed definition, or an unreadable pin file. */
+function pinned(key: string, name: string, pins: { readonly state?: PinState; readonly broken?: string }): Verdict | undefined {
   const reason =
     pins.broken !== undefined
       ? `the tool pin file cannot be read (${pins.broken})`
       : pins.state?.pending[key] !== undefined
         ? `the definition of ${name} changed since it was pinned; an admin can accept it with \`mcpgate tools --accept ${name}\``
         : undefined;
-  return reason === undefined ? listing : { decision: 'ask', decidedBy: 'rule', reason: `approval required: ${reason}`, humanOnly: true };
+  return reason === undefined ? undefined : pinVerdict(reason);
 }

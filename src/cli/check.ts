@@ -7,14 +7,13 @@
 import { readApprovedFile } from '../approval/approvedFile.js';
 import { checkpointSigner } from '../audit/checkpoint.js';
 import { loadConfigReport } from '../config/load.js';
-import { defaultResolver, resolveTarget } from '../config/references.js';
+import { defaultResolver, resolveTarget } from '../secrets/resolve.js';
 import { formatProblem, type ConfigProblem, type ServerConfig, type StdioTarget } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { applyRequirements } from '../requirements/apply.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import { loadRequirementsReport, requirementsFileFrom } from '../requirements/load.js';
 import { pinFileFor, readPinState } from '../pinning/pinFile.js';
-import { withManagedRules } from '../policy/managed.js';
 import { compilePolicy } from '../policy/policy.js';
 import { compileNetworkPolicies, policyLine, urlDestination } from '../network/policy.js';
 import { SandboxLauncher, sandboxLabel } from '../sandbox/launcher.js';
@@ -78,7 +77,7 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
       (state) => ({ state }),
       (error: unknown) => ({ broken: error instanceof Error ? error.message : String(error) }),
     );
-    for (const { name, decision, status } of checkStatuses(config, withManagedRules(compilePolicy(config), config.requirements), approved.entries, pins)) {
+    for (const { name, decision, status } of checkStatuses(config, compilePolicy(config), approved.entries, pins)) {
       always.push(`${'always'.padEnd(9)}${name}  ${alwaysLine(decision, status)}\n`);
     }
   }

@@ -2,10 +2,10 @@
  * `mcpgate serve`: run the gateway over stdio (default) or Streamable HTTP until the client goes
  * away (stdio) or a signal arrives.
  */
-import { gatewayAdmin } from '../admin/gatewayAdmin.js';
+import { gatewayAdmin } from './gatewayAdmin.js';
 import { checkpointSigner as checkpointSignerFor } from '../audit/checkpoint.js';
 import { formatProblem } from '../config/types.js';
-import { defaultResolver } from '../config/references.js';
+import { defaultResolver } from '../secrets/resolve.js';
 import { BearerAuth, isLoopbackHost } from '../downstream/auth.js';
 import { HttpListener } from '../downstream/http.js';
 import { StdioServerLineTransport } from '../downstream/stdioTransport.js';

@@ -7,7 +7,7 @@ import { readApprovedFile } from '../approval/approvedFile.js';
 import { formatProblem } from '../config/types.js';
 import { Gateway } from '../gateway.js';
 import { policyLine } from '../network/policy.js';
-import { describeRule } from '../policy/policy.js';
+import { describeRule } from '../policy/verdict.js';
 import { sandboxLabel } from '../sandbox/launcher.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { acceptPending } from '../pinning/accept.js';

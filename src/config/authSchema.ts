@@ -4,7 +4,7 @@
  * feature stays in its own modules; schema.ts includes them in GatewayFileSchema.
  */
 import { z } from 'zod';
-import type { DurationSchema as Duration, RuleSchema as Rule } from './schema.js';
+import type { DurationSchema as Duration, RuleSchema as Rule } from './ruleSchema.js';
 
 /** Asymmetric JWS algorithms accepted with `jwksUrl` / `publicKey` unless `algorithms` says otherwise. */
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;

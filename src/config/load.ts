@@ -6,17 +6,14 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { ZodError, ZodType } from 'zod';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { conditionIssues } from '../policy/conditions.js';
-import { nearest } from '../nearest.js';
 
 import { checkAuthReferences, normaliseIdentity } from './identity.js';
 import { configDigest, type ConfigSource } from './digest.js';
 import { GATEWAY_FILES, misplacedServers, SERVER_EXTENSIONS, stateDefaults } from './locations.js';
-import { fieldsAt } from './schemaFields.js';
 import { findReferences } from './references.js';
+import { deepFreeze, fieldName, parseFile, validate, type ParsedFile, type Path } from './parse.js';
 import {
   durationToMs,
   GatewayFileSchema,
@@ -31,15 +28,6 @@ import {
 } from './schema.js';
 import { formatProblem, type ConfigProblem, type GatewayConfig, type PolicySection, type SandboxConfig, type ServerConfig, type SourcedRule, type TelemetryConfig } from './types.js';
 
-
-type Path = readonly (string | number)[];
-
-/** A parsed file that can say on which line a field is. */
-export interface ParsedFile {
-  readonly file: string;
-  readonly value: unknown;
-  lineOf(path: Path): number | undefined;
-}
 
 /** Everything found in a directory, with problems instead of exceptions (for `mcpgate check`). */
 export interface ConfigReport {
@@ -132,60 +120,6 @@ async function loadServers(root: string, problems: ConfigProblem[], sources: Con
     servers.push(normaliseServer(root, name, file, value, parsed as ParsedFile, sandboxDefault));
   }
   return servers;
-}
-
-/** Parses YAML (JSON is YAML) keeping positions; syntax errors become problems. */
-export function parseFile(file: string, text: string, problems: ConfigProblem[]): ParsedFile | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      const line = error.linePos?.[0]?.line ?? lineCounter.linePos(error.pos[0]).line;
-      problems.push({ file, line, message: `syntax error: ${firstLine(error.message)}`, severity: 'error' });
-    }
-    return undefined;
-  }
-  const value = doc.toJS() ?? {};
-  return { file, value, lineOf: (path) => lineOf(doc, lineCounter, path) };
-}
-
-function lineOf(doc: Document, lineCounter: LineCounter, path: Path): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    const range = (node as { range?: [number, number, number] } | undefined)?.range;
-    if (range) return lineCounter.linePos(range[0]).line;
-  }
-  return undefined;
-}
-
-/** The line of a key inside a map (for unknown keys). */
-function lineOfKey(parsed: ParsedFile, path: Path, key: string): number | undefined {
-  return parsed.lineOf([...path, key]) ?? parsed.lineOf(path);
-}
-
-/** Validates a parsed file against a schema; zod issues become `file:line: field: message` problems. */
-export function validate<T>(parsed: ParsedFile, schema: ZodType<T>, problems: ConfigProblem[]): T | undefined {
-  const result = schema.safeParse(parsed.value);
-  if (result.success) return result.data;
-  for (const issue of (result.error as ZodError).issues) {
-    const path = issue.path as (string | number)[];
-    if (issue.code === 'unrecognized_keys') {
-      const known = fieldsAt(schema, path);
-      for (const key of issue.keys) {
-        const guess = nearest(key, known);
-        problems.push({
-          file: parsed.file,
-          line: lineOfKey(parsed, path, key),
-          field: fieldName([...path, key]),
-          message: guess ? `unknown field; did you mean "${guess}"? (docs/config.md lists the fields this file accepts)` : 'unknown field (see docs/config.md for the fields this file accepts)',
-          severity: 'error',
-        });
-      }
-      continue;
-    }
-    problems.push({ file: parsed.file, line: parsed.lineOf(path), field: fieldName(path) || undefined, message: issue.message, severity: 'error' });
-  }
-  return undefined;
 }
 
 /** Rule checks zod cannot express: global rules name `server/tool`; arg patterns must compile. */
@@ -389,26 +323,6 @@ function policySection(policy: ToolPolicyInput, source: string, base: Path, pars
   };
 }
 
-/** `['tools', 'deny', 1, 'args']` → `tools.deny[1].args` */
-export function fieldName(path: Path): string {
-  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? message;
-}
-
-/** Freezes a value and everything it holds (configuration is immutable once loaded). */
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-
-/** The audit section with an absolute file and durations in milliseconds. */
 function auditSettings(root: string, audit: GatewayFile['audit']): GatewayConfig['audit'] {
   const { fsyncInterval, checkpoint, rotate, ...rest } = audit;
   return {

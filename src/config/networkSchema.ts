@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseNetworkRule } from '../network/rules.js';
-import type { DurationSchema as Duration } from './schema.js';
+import type { DurationSchema as Duration } from './ruleSchema.js';
 
 /** One network rule: `host-glob[:port]`, an IP literal or a CIDR range (`[v6]:port` for IPv6 with a port). */
 export const NetworkRuleSchema = z

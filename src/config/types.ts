@@ -3,7 +3,10 @@
  * nothing on the hot path parses configuration again.
  */
 import type { ManagedRequirements } from '../requirements/types.js';
-import type { Decision, RuleInput, SandboxMode } from './schema.js';
+import type { PolicySection } from './policyTypes.js';
+import type { SandboxMode } from './schema.js';
+
+export type { PolicySection, SourcedRule } from './policyTypes.js';
 
 /** A stdio upstream, still holding unresolved `${…}` references. */
 export interface StdioTarget {
@@ -24,27 +27,6 @@ export interface HttpTarget {
 
 /** Where an upstream lives and how to reach it. */
 export type UpstreamTarget = StdioTarget | HttpTarget;
-
-/** A rule as written in a file, with where it was written (for explanations). */
-export interface SourcedRule {
-  readonly rule: RuleInput;
-  /** Config-dir-relative file, e.g. `servers.d/github.yaml` or `gateway.yaml`. */
-  readonly source: string;
-  /** Field path inside the file, e.g. `tools.deny[1]` or `policy.allow[0]`. */
-  readonly where: string;
-  /** 1-based line in the file, when known. */
-  readonly line?: number;
-}
-
-/** The policy section of one server or of gateway.yaml, with provenance. */
-export interface PolicySection {
-  readonly default?: Decision;
-  /** Where `default` was set, when it was. */
-  readonly defaultSource?: { readonly source: string; readonly where: string };
-  readonly allow: readonly SourcedRule[];
-  readonly ask: readonly SourcedRule[];
-  readonly deny: readonly SourcedRule[];
-}
 
 /** How a stdio upstream is confined: gateway.yaml's `sandbox` and the server's merged per field. */
 export interface SandboxConfig {

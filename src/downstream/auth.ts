@@ -13,10 +13,10 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { resolveValue, type ReferenceResolver } from '../config/references.js';
+import { resolveSecret, resolveValue, type ReferenceResolver } from '../secrets/resolve.js';
 import type { AuthConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import type { Identity } from '../policy/clients.js';
+import type { Identity } from '../caller/caller.js';
 
 /** The outcome of authenticating one request. */
 export type AuthResult =
@@ -46,9 +46,10 @@ export class BearerAuth {
   static async create(config: AuthConfig, resolver: ReferenceResolver, onValues: (values: string[]) => void = () => undefined): Promise<BearerAuth> {
     const owner = { name: 'auth', file: 'gateway.yaml', label: 'gateway.yaml auth' };
     const values: string[] = [];
-    const resolveField = async (text: string) => {
+    // a field that cannot be resolved stops client authentication, and says so
+    const resolved = async <T>(resolving: Promise<T>): Promise<T> => {
       try {
-        return await resolveValue(text, owner, resolver, values);
+        return await resolving;
       } catch (error) {
         if (error instanceof GatewayError) throw new GatewayError(error.code, `${error.message} (client authentication cannot start)`, { remedy: error.remedy, cause: error });
         throw error;
@@ -57,17 +58,17 @@ export class BearerAuth {
     const spec = config.key;
     let key: Uint8Array | KeyObject | JWTVerifyGetKey;
     if (spec.kind === 'jwks') {
-      key = createRemoteJWKSet(new URL(await resolveField(spec.url)), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      key = createRemoteJWKSet(new URL(await resolved(resolveValue(spec.url, owner, resolver, values))), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
     } else if (spec.kind === 'secret') {
-      const secret = await resolveField(spec.value);
-      if (Buffer.byteLength(secret) < 32) {
+      const secret = await resolved(resolveSecret(spec.value, owner, resolver, values));
+      if (Buffer.byteLength(secret.reveal()) < 32) {
         throw new GatewayError(ErrorCodes.AUTH_CONFIG_INVALID, 'gateway.yaml auth.secret: the HMAC key is shorter than 32 bytes', {
           remedy: 'use a random key of at least 32 bytes (e.g. `openssl rand -base64 48 | mcpgate secrets set jwt-hmac`)',
         });
       }
-      key = new TextEncoder().encode(secret);
+      key = new TextEncoder().encode(secret.reveal());
     } else {
-      const pem = await resolveField(spec.value);
+      const pem = await resolved(resolveValue(spec.value, owner, resolver, values));
       try {
         key = createPublicKey(pem);
       } catch (error) {

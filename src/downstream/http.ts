@@ -27,11 +27,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
-import type { Identity } from '../policy/clients.js';
+import type { Identity } from '../caller/caller.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Probes } from '../health/report.js';
 import { isLoopbackHost, METADATA_PATH, type BearerAuth } from './auth.js';
-import { CLIENT_DISCONNECTED } from '../upstream/cancelSignal.js';
+import { CLIENT_DISCONNECTED } from '../caller/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
 import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
 import { FastCalls, fastHeaders, MAX_BODY_BYTES, readBody, RETRY_MS } from './httpFastCall.js';
@@ -190,13 +190,13 @@ export class HttpListener {
         return;
       }
       // A session belongs to the subject that opened it: another valid token cannot take it over.
-      if (auth && entry.session.identity?.subject !== identity?.subject) {
+      if (auth && entry.session.authenticated?.subject !== identity?.subject) {
         sendError(res, 403, -32001, 'Forbidden: this session belongs to another subject');
         return;
       }
       // Its `clients:` rules were chosen from the groups of the token that opened it: a token
       // with other groups (a user added to or removed from one) must open a new session.
-      if (auth && !sameGroups(entry.session.identity, identity)) {
+      if (auth && !sameGroups(entry.session.authenticated, identity)) {
         sendError(res, 403, -32001, "Forbidden: the token's groups differ from those this session was opened with; start a new session");
         return;
       }

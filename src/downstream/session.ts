@@ -4,10 +4,8 @@
  * (so results are forwarded without being validated and copied once more on the hot path).
  */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
   SetLevelRequestSchema,
   type JSONRPCMessage,
   type JSONRPCRequest,
@@ -20,27 +18,17 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { toWireError, WireError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError } from '../errors.js';
 import { spliceResponse } from '../jsonLines.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
-import { CallSignal, type CancelSignal } from '../upstream/cancelSignal.js';
-import type { ClientLayer, Identity } from '../policy/clients.js';
-import type { RequestTrace } from '../telemetry/trace.js';
-
-/**
- * What a request handler needs of its request's context: the part of the SDK's
- * RequestHandlerExtra the gateway uses, so the stdio fast path can supply it without the SDK.
- */
-export type RequestExtra = Pick<RequestHandlerExtra<ServerRequest, ServerNotification>, 'requestId' | '_meta'> & {
-  readonly signal: CancelSignal;
-  /** Tracing hooks of this request; absent when telemetry is off. */
-  readonly trace?: RequestTrace;
-};
+import { CAPABILITY_FOR, type Caller, type CallerIdentity, type ClientInfo, type Identity, type InputOptions, type InputRequest, type Subscriber } from '../caller/caller.js';
+import { CallSignal } from '../caller/cancelSignal.js';
+import { SessionCaller, type SessionCallerHost } from './sessionCaller.js';
 
 /** The gateway side of a session: everything a session cannot answer itself. */
 export interface SessionDispatcher {
-  /** Answers a client request (tools/call, tools/list, resources/read, …). */
-  dispatch(session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result>;
+  /** Answers a client request (tools/call, tools/list, resources/read, …) of the request's caller. */
+  dispatch(caller: Caller, request: JSONRPCRequest): Promise<Result>;
   /** The client finished initialisation. */
   opened(session: ClientSession): void;
   /** The transport closed. */
@@ -72,10 +60,8 @@ export function isToolCall(value: unknown): value is JSONRPCRequest {
 
 const PassThroughResult = z.custom<Result>((value) => typeof value === 'object' && value !== null);
 
-const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
-
-/** Upstream-initiated requests can wait for a human (elicitation); the upstream's own timeout bounds them. */
-const CLIENT_REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
+/** How long a client request waits by default: a human may be answering it; the caller's signal and timeout bound it. */
+const CLIENT_REQUEST_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /** Why a session ended: idle expiry, a client DELETE, the client went away, the gateway stopped. */
 export type SessionEndReason = 'idle' | 'deleted' | 'disconnected' | 'shutdown';
@@ -83,28 +69,33 @@ export type SessionEndReason = 'idle' | 'deleted' | 'disconnected' | 'shutdown';
 /** Server identity advertised to clients. */
 export const GATEWAY_SERVER_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION } as const;
 
-/** One downstream MCP session. */
-export class ClientSession {
+/**
+ * One downstream MCP session (2025-11-25 and earlier). Each of its requests reaches the gateway
+ * as a {@link SessionCaller}: the session is the host of those callers and the long-lived
+ * subscriber of its `resources/subscribe` URIs.
+ */
+export class ClientSession implements SessionCallerHost, Subscriber {
   readonly id: string;
   readonly transportKind: 'stdio' | 'http';
   readonly server: Server;
   readonly startedAt = Date.now();
   /** Resource URIs this session subscribed to. */
   readonly subscriptions = new Set<string>();
+  /** `tools/call` requests received (recorded in `mcpgate.session.end`). */
   calls = 0;
   /** The authenticated client (verified bearer token), if any. */
-  readonly identity: Identity | undefined;
-  /** The `clients:` rules that apply to this session's identity, if any (set by the gateway). */
-  clientRules: ClientLayer | undefined;
+  readonly authenticated: Identity | undefined;
   /** Set once the client sent `notifications/initialized`; nothing unsolicited is sent before. */
   initialized = false;
   /** The MCP protocol version negotiated in `initialize` (for telemetry). */
   protocolVersion: string | undefined;
   /** Why the session ended, when the transport knows (recorded in `mcpgate.session.end`). */
   endReason: SessionEndReason | undefined;
-  private logLevel: LoggingLevel | undefined;
+  logLevel: LoggingLevel | undefined;
   /** clientInfo of the session's `initialize`, noted when it arrived. */
-  private initializeInfo: { name?: string; version?: string } | undefined;
+  private initializeInfo: ClientInfo | undefined;
+  /** Built once the client said who it is (every caller of the session shares it). */
+  private identityOf: CallerIdentity | undefined;
   /** The last notification handed to the SDK: results must not overtake it. */
   private lastNotification: Promise<void> = Promise.resolve();
   private notifiedSinceDrain = false;
@@ -114,7 +105,7 @@ export class ClientSession {
 
   constructor(options: { transportKind: 'stdio' | 'http'; dispatcher: SessionDispatcher; id?: string; instructions?: string; identity?: Identity }) {
     this.id = options.id ?? randomUUID();
-    this.identity = options.identity;
+    this.authenticated = options.identity;
     this.transportKind = options.transportKind;
     const dispatcher = options.dispatcher;
     this.dispatcher = dispatcher;
@@ -133,7 +124,10 @@ export class ClientSession {
       this.logLevel = request.params.level;
       return {};
     });
-    this.server.fallbackRequestHandler = (request, extra) => dispatcher.dispatch(this, request, extra);
+    this.server.fallbackRequestHandler = (request, extra) => {
+      if (request.method === 'tools/call') this.calls++;
+      return dispatcher.dispatch(new SessionCaller(this, extra.requestId, extra.signal), request);
+    };
     // The SDK keeps the negotiated protocol version to itself: note it from the initialize result.
     const sdk = this.server as unknown as { _oninitialize?: (request: unknown) => Promise<{ protocolVersion?: string }> };
     const oninitialize = sdk._oninitialize;
@@ -170,6 +164,7 @@ export class ClientSession {
           ...(typeof info?.name === 'string' && info.name !== '' ? { name: capped(info.name) } : {}),
           ...(typeof info?.version === 'string' && info.version !== '' ? { version: capped(info.version) } : {}),
         };
+        this.identityOf = undefined;
       }
       sdkOnMessage?.(message, extra);
     };
@@ -188,9 +183,9 @@ export class ClientSession {
   private async fastCall(request: JSONRPCRequest): Promise<JSONRPCMessage | string | undefined> {
     const signal = new CallSignal();
     this.fastInflight.set(request.id, signal);
-    const meta = (request.params as { _meta?: RequestExtra['_meta'] } | undefined)?._meta;
+    this.calls++;
     try {
-      const result = await this.dispatcher.dispatch(this, request, { signal, requestId: request.id, _meta: meta });
+      const result = await this.dispatcher.dispatch(new SessionCaller(this, request.id, signal), request);
       return spliceResponse(result, request.id) ?? ({ jsonrpc: '2.0', id: request.id, result } as JSONRPCMessage);
     } catch (error) {
       if (signal.aborted) return undefined; // cancelled requests get no response (as in the SDK)
@@ -214,8 +209,13 @@ export class ClientSession {
     return this.closed;
   }
 
+  /** Who this session's client is (the identity every one of its callers carries). */
+  get identity(): CallerIdentity {
+    return (this.identityOf ??= Object.freeze({ authenticated: this.authenticated, clientInfo: this.clientInfo, key: this.id }));
+  }
+
   /** The client's self-description, each field capped (it lands in audit records, prompts and approved-rules entries). */
-  get clientInfo(): { name?: string; version?: string } {
+  get clientInfo(): ClientInfo {
     if (this.initializeInfo) return this.initializeInfo;
     const info = this.server.getClientVersion();
     if (!info) return {};
@@ -249,35 +249,24 @@ export class ClientSession {
     return this.lastNotification.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
   }
 
-  /** Forwards a logging message if it passes this session's `logging/setLevel` threshold. */
-  log(params: Record<string, unknown>, relatedRequestId?: RequestId): void {
-    const level = params.level as LoggingLevel;
-    if (this.logLevel && LOG_LEVELS.indexOf(level) < LOG_LEVELS.indexOf(this.logLevel)) return;
-    this.notify({ method: 'notifications/message', params }, relatedRequestId);
-  }
-
   /**
-   * Forwards an upstream's request (sampling, elicitation, roots) to this client, if the client
-   * declared the capability it needs.
+   * Sends a request for input (sampling, elicitation, roots) to this client, related to one of
+   * its requests, if the client declared the capability it needs.
    */
-  async forwardRequest(request: JSONRPCRequest, signal: AbortSignal, relatedRequestId?: RequestId): Promise<Result> {
+  request(request: InputRequest, relatedRequestId: RequestId, options: InputOptions = {}): Promise<Result> {
     const needed = CAPABILITY_FOR[request.method];
-    if (needed && this.clientCapabilities[needed] === undefined) {
-      throw new WireError(ErrorCode.InvalidRequest, `the client of this gateway session does not support ${request.method} (no "${needed}" capability)`);
+    if (this.clientCapabilities[needed] === undefined) {
+      return Promise.reject(
+        new GatewayError(ErrorCodes.CLIENT_CAPABILITY_MISSING, `the client of this gateway session does not support ${request.method} (no "${needed}" capability)`),
+      );
     }
     return this.server.request({ method: request.method, params: request.params } as ServerRequest, PassThroughResult, {
-      signal,
-      timeout: CLIENT_REQUEST_TIMEOUT_MS,
-      ...(relatedRequestId === undefined ? {} : { relatedRequestId }),
+      timeout: options.timeoutMs ?? CLIENT_REQUEST_TIMEOUT_MS,
+      relatedRequestId,
+      ...(options.signal ? { signal: options.signal } : {}),
     });
   }
 }
-
-const CAPABILITY_FOR: Record<string, string> = {
-  'sampling/createMessage': 'sampling',
-  'elicitation/create': 'elicitation',
-  'roots/list': 'roots',
-};
 
 /** Longest client name or version kept (a client may send megabytes). */
 const CLIENT_INFO_MAX = 200;

@@ -5,7 +5,7 @@
  * `bearer_token_env_var`, `env_http_headers`) become `${env:…}` references.
  */
 import { z } from 'zod';
-import { fieldName } from '../config/load.js';
+import { fieldName } from '../config/parse.js';
 import { newDraft, type SourceServer } from './model.js';
 import { invalid, isObject, type SourceDocument } from './sourceFile.js';
 import { escapeLiteral } from './variables.js';

@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { fieldName } from '../config/load.js';
+import { fieldName } from '../config/parse.js';
 import { newDraft, type ImportFormat, type ServerDraft, type SourceServer } from './model.js';
 import { invalid, isObject, type SourceDocument } from './sourceFile.js';
 import { mapVariables, type VariableContext, type VariableSyntax } from './variables.js';

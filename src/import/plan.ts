@@ -5,13 +5,13 @@
  * are replaced by `${secret:SERVER/FIELD}` (one secret per distinct value), and every file is
  * validated with the servers.d schema before anything is written.
  */
-import { parseFile, validate } from '../config/load.js';
+import { parseFile, validate } from '../config/parse.js';
 import { findReferences } from '../config/references.js';
 import { ServerFileSchema } from '../config/schema.js';
 import type { ConfigProblem } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { displayUrl } from '../secrets/displayUrl.js';
-import { SecretValue } from '../secrets/secretValue.js';
+import { Secret } from '../secrets/secretValue.js';
 import type { NeededSecret, SourceServer } from './model.js';
 import { renderServerFile, type Provenance } from './render.js';
 import { secretsInArgs, secretsInUrl, secretsInValue, type SecretSpan } from './secretDetect.js';
@@ -20,7 +20,7 @@ import { invalid } from './sourceFile.js';
 /** A credential found in the source, to be stored in the keychain. */
 export interface PlannedSecret {
   readonly name: string;
-  readonly value: SecretValue;
+  readonly value: Secret;
   /** The field it was found in, e.g. `env.GITHUB_TOKEN`. */
   readonly where: string;
   readonly server: string;
@@ -144,7 +144,7 @@ function extractSecrets(
       if (secret) {
         reused.push({ name: secret.name, where });
       } else {
-        secret = { name: uniqueSecretName(`${name}/${span.label}`, planned), value: new SecretValue(literal), where, server: name };
+        secret = { name: uniqueSecretName(`${name}/${span.label}`, planned), value: new Secret(literal), where, server: name };
         planned.push(secret);
         secrets.push(secret);
       }

@@ -9,7 +9,8 @@
  */
 import type { ServerConfig } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { Upstream, type ForwardOptions, type UpstreamDeps } from '../upstream/upstream.js';
+import type { ForwardOptions } from '../upstream/forwardOptions.js';
+import { Upstream, type UpstreamDeps } from '../upstream/upstream.js';
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 
 interface Instance {
@@ -39,7 +40,8 @@ export class SessionUpstream extends Upstream {
   /** Forwards to the calling session's own instance (started on first use); a request with no session goes to the listing instance. */
   override async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
     if (this.ended?.successor) return this.ended.successor.request(method, params, options);
-    const session = options.owner?.session;
+    // the caller's key: a 2025 session's id (a stateless 2026 caller's key once that exists: docs/protocol.md §7.4)
+    const session = options.owner?.caller.identity.key;
     if (session === undefined || this.ended) return super.request(method, params, options);
     const instance = this.instanceFor(session);
     instance.active++;

@@ -13,7 +13,6 @@
 import { unwatchFile, watchFile } from 'node:fs';
 import { basename } from 'node:path';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { ToolPolicy } from '../policy/policy.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -56,19 +55,19 @@ export class PinGuard {
   }
 
   /**
-   * What a tool gets given its definition: the same policy and the upstream's definition; or,
-   * when the definition changed since it was pinned, a policy escalated to at least ask and the
-   * pinned definition to list (undefined: not listed, when the pin file holds none to show).
+   * What a tool gets given its definition: no pin verdict and the upstream's definition; or,
+   * when the definition changed since it was pinned, the pins layer's ask (src/policy/layers.ts)
+   * and the pinned definition to list (undefined: not listed, when the pin file holds none to show).
    */
-  check(server: string, tool: Tool, publicName: string, policy: ToolPolicy): GuardedTool {
+  check(server: string, tool: Tool, publicName: string): GuardedTool {
     const key = `${server}/${tool.name}`;
-    if (this.broken) return { policy: escalate(policy, this.verdict(key, publicName, `the tool pin file ${this.file} cannot be read (${this.broken})`)), definition: tool };
+    if (this.broken) return { pin: this.verdict(key, `the tool pin file ${this.file} cannot be read (${this.broken})`), definition: tool };
     let digest: ReturnType<typeof toolDigest>;
     try {
       digest = toolDigest(tool);
     } catch (error) {
       // E.g. an inputSchema nested thousands deep (stack overflow): fail closed for this tool only.
-      return { policy: escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`)), definition: undefined };
+      return { pin: this.verdict(key, `the definition of ${publicName} cannot be pinned (${(error as Error).message})`), definition: undefined };
     }
     let pin = this.state.pins[key];
     // A pin written before outputSchema was pinned: the same definition, re-pinned with it.
@@ -78,14 +77,14 @@ export class PinGuard {
     }
     if (!pin) {
       this.record(key, { sha256: digest.sha256, fields: { ...digest.fields }, first_seen: new Date().toISOString() }, tool);
-      return { policy, definition: tool };
+      return { pin: undefined, definition: tool };
     }
     if (pin.sha256 === digest.sha256) {
       if (this.options.write && (this.state.pending[key] || !pin.definition)) {
         delete this.state.pending[key]; // the upstream went back to the accepted definition
         this.record(key, pin, tool); // and a pin from an older version learns the definition it accepted
       }
-      return { policy, definition: tool };
+      return { pin: undefined, definition: tool };
     }
     const changed = changedFields(pin.fields, digest.fields);
     const pending = this.state.pending[key];
@@ -109,7 +108,7 @@ export class PinGuard {
       const listed = pinned ? 'it is listed with its pinned definition' : 'it is not listed (the pin file holds no pinned definition to show)';
       this.options.logger.warn({ server, tool: tool.name, changed }, `tool ${publicName} changed its definition (${changed.join(', ')}); until accepted with \`mcpgate tools --accept ${publicName}\` ${listed} and every call needs approval`);
     }
-    return { policy: escalate(policy, this.verdict(key, publicName, `the definition of ${publicName} changed since it was pinned (${changed.join(', ')}); an admin can accept it with \`mcpgate tools --accept ${publicName}\``)), definition: pinned };
+    return { pin: this.verdict(key, `the definition of ${publicName} changed since it was pinned (${changed.join(', ')}); an admin can accept it with \`mcpgate tools --accept ${publicName}\``), definition: pinned };
   }
 
   /** Pins `pin` with the tool's definition (serve only; `mcpgate tools` writes nothing); returns the pin. */
@@ -211,20 +210,22 @@ export class PinGuard {
     }
   }
 
-  private verdict(key: string, publicName: string, reason: string): Verdict {
-    return Object.freeze({
-      decision: 'ask',
-      decidedBy: 'rule',
-      rule: Object.freeze({ source: basename(this.file), where: `pins["${key}"]`, text: 'definition changed' }),
-      reason: `approval required: ${reason}`,
-      humanOnly: true,
-    });
+  private verdict(key: string, reason: string): Verdict {
+    return pinVerdict(reason, { source: basename(this.file), where: `pins["${key}"]`, text: 'definition changed' });
   }
 }
 
-/** A tool's policy and the definition to list for it (undefined: not listed). */
+/**
+ * The pins layer's verdict for a tool whose definition cannot be trusted as pinned: an ask only
+ * a person may answer (`mcpgate check` builds the same one from the pin file it reads).
+ */
+export function pinVerdict(reason: string, rule?: { readonly source: string; readonly where: string; readonly text: string }): Verdict {
+  return Object.freeze({ decision: 'ask', decidedBy: 'rule', ...(rule ? { rule: Object.freeze(rule) } : {}), reason: `approval required: ${reason}`, humanOnly: true });
+}
+
+/** A tool's pin verdict (undefined: as pinned, or first seen) and the definition to list for it (undefined: not listed). */
 export interface GuardedTool {
-  readonly policy: ToolPolicy;
+  readonly pin: Verdict | undefined;
   readonly definition: Tool | undefined;
 }
 
@@ -240,12 +241,4 @@ function pinnedTool(name: string, pin: Pin): Tool | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** At least ask: deny stays deny, allow and ask become the pin's ask. */
-function escalate(policy: ToolPolicy, verdict: Verdict): ToolPolicy {
-  const lift = (v: Verdict): Verdict => (v.decision === 'deny' ? v : verdict);
-  const listing = lift(policy.listing);
-  if (!policy.conditional) return { listing, conditional: false, decide: () => listing };
-  return { listing, conditional: true, decide: (args) => lift(policy.decide(args)) };
 }

@@ -7,8 +7,10 @@
 import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../audit/redact.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
-import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import { ErrorCodes, GatewayError, toWireError, WireError, wireError } from '../errors.js';
+import type { Caller, Subscriber } from '../caller/caller.js';
+import type { RequestTrace } from '../telemetry/trace.js';
+import { runPipeline, type Pipeline, type StageResult } from './stages.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
@@ -41,66 +43,115 @@ interface Route {
 /** Unsubscribing only ever stops traffic: it is never refused. */
 const UNSUBSCRIBE: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'default', reason: 'unsubscribing is always allowed' });
 
+/** One resources/prompts/completion request on its way through the stages. */
+class ContentCall {
+  readonly method: AuditedMethod;
+  readonly params: Record<string, unknown>;
+  readonly started = performance.now();
+  /** resolve: where the request goes and what the policy says. */
+  route: Route | undefined = undefined;
+  outcome: RequestOutcome = 'protocol_error';
+  size: number | undefined = undefined;
+  error: string | undefined = undefined;
+  /** prompts/get: its arguments as the audit records them. */
+  readonly recorded: RecordedArguments;
+
+  constructor(
+    readonly deps: ContentDeps,
+    readonly caller: Caller,
+    request: JSONRPCRequest,
+    readonly trace: RequestTrace | undefined,
+  ) {
+    this.method = request.method as AuditedMethod;
+    this.params = (request.params ?? {}) as Record<string, unknown>;
+    this.recorded = this.method === 'prompts/get' ? recordArguments(this.params.arguments ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor }) : {};
+  }
+
+  /** Notes how the request failed; returns the (scrubbed) error for the client. */
+  failed(caught: unknown): WireError {
+    if (this.outcome !== 'denied') this.outcome = this.caller.signal.aborted ? 'cancelled' : isTimeout(caught) ? 'timeout' : 'protocol_error';
+    const wire = scrubWireError(this.deps.redactor, toWireError(caught));
+    if (this.outcome !== 'denied') this.error = wire.message;
+    return wire;
+  }
+}
+
+/** The stages of a content request (the same runner as tools/call); `record` runs in `finally`. */
+export const CONTENT_REQUEST: Pipeline<ContentCall> = { stages: [resolveContent, authorizeContent, forwardContent], record: recordContent };
+
 /** Answers one resources/prompts/completion request; always leaves its one audit record. */
-export async function contentRequest(deps: ContentDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
-  const method = request.method as AuditedMethod;
-  const params = (request.params ?? {}) as Record<string, unknown>;
-  const started = performance.now();
-  let route: Route | undefined;
-  let outcome: RequestOutcome = 'protocol_error';
-  let size: number | undefined;
-  let error: string | undefined;
-  const recorded: RecordedArguments = method === 'prompts/get' ? recordArguments(params.arguments ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor }) : {};
+export function contentRequest(deps: ContentDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
+  return runPipeline(CONTENT_REQUEST, new ContentCall(deps, caller, request, trace));
+}
+
+/** resolve: the upstream and target (a miss in the first seconds may be an upstream still starting: wait, bounded, then retry once). */
+async function resolveContent(call: ContentCall): Promise<StageResult> {
+  const { deps, method, params } = call;
   try {
-    // a miss in the first seconds may be an upstream still starting: wait (bounded), then retry once
-    route = await routeOf(deps.catalog, method, params).catch(async () => {
+    call.route = await routeOf(deps.catalog, method, params).catch(async () => {
       await deps.ready();
       return routeOf(deps.catalog, method, params);
     });
-    const { upstream, verdict } = route;
-    if (verdict.decision !== 'allow') {
-      outcome = 'denied';
-      throw new WireError(ErrorCode.InvalidRequest, `mcpgate: ${method} ${route.target} was denied: ${verdict.reason}`, { code: ErrorCodes.POLICY_DENIED });
-    }
+  } catch (caught) {
+    throw call.failed(caught);
+  }
+  return undefined;
+}
+
+/** authorize: the server's content policy (the same check that filtered the lists). */
+function authorizeContent(call: ContentCall): StageResult {
+  const route = call.route as Route;
+  if (route.verdict.decision === 'allow') return undefined;
+  call.outcome = 'denied';
+  throw call.failed(wireError(ErrorCodes.POLICY_DENIED, `mcpgate: ${call.method} ${route.target} was denied: ${route.verdict.reason}`));
+}
+
+/** forward: subscriptions are kept here (one upstream subscription per URI); everything else goes upstream. */
+async function forwardContent(call: ContentCall): Promise<StageResult> {
+  const { deps, caller, method } = call;
+  const route = call.route as Route;
+  try {
     let result: Result;
     if (method === 'resources/subscribe') {
-      await deps.subscriptions.subscribe(session, upstream as Upstream, route.target);
+      await deps.subscriptions.subscribe(subscriberOf(caller), route.upstream as Upstream, route.target);
       result = {};
     } else if (method === 'resources/unsubscribe') {
-      await deps.subscriptions.unsubscribe(session, upstream, route.target);
+      await deps.subscriptions.unsubscribe(subscriberOf(caller), route.upstream, route.target);
       result = {};
     } else {
-      result = await forward(deps.redactor, upstream as Upstream, method, route.params, session, extra);
-      size = resultSize(result);
+      result = await forward(deps.redactor, route.upstream as Upstream, method, route.params, caller, call.trace);
+      call.size = resultSize(result);
     }
-    outcome = 'ok';
+    call.outcome = 'ok';
     return result;
   } catch (caught) {
-    if (outcome !== 'denied') outcome = extra.signal.aborted ? 'cancelled' : isTimeout(caught) ? 'timeout' : 'protocol_error';
-    const wire = scrubWireError(deps.redactor, toWireError(caught));
-    if (outcome !== 'denied') error = wire.message;
-    throw wire;
-  } finally {
-    const verdict = route?.verdict;
-    deps.events.emit({
-      event: 'mcpgate.request',
-      session: session.id,
-      request: deps.nextCallId(),
-      method,
-      server: route?.upstream?.name ?? '',
-      target: route?.target ?? targetOf(params),
-      decision: verdict?.decision === 'allow' ? 'allow' : 'deny',
-      decided_by: verdict?.decidedBy ?? 'default',
-      rule: verdict?.rule ? describeRule(verdict.rule) : undefined,
-      reason: verdict?.reason ?? error ?? 'invalid request',
-      outcome,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      result_size: size,
-      error,
-      ...recorded,
-      subject: session.identity?.subject,
-    });
+    throw call.failed(caught);
   }
+}
+
+/** record: the request's one `mcpgate.request` record. */
+function recordContent(call: ContentCall): void {
+  const { route } = call;
+  const verdict = route?.verdict;
+  call.deps.events.emit({
+    event: 'mcpgate.request',
+    session: call.caller.identity.key,
+    request: call.deps.nextCallId(),
+    method: call.method,
+    server: route?.upstream?.name ?? '',
+    target: route?.target ?? targetOf(call.params),
+    decision: verdict?.decision === 'allow' ? 'allow' : 'deny',
+    decided_by: verdict?.decidedBy ?? 'default',
+    rule: verdict?.rule ? describeRule(verdict.rule) : undefined,
+    reason: verdict?.reason ?? call.error ?? 'invalid request',
+    outcome: call.outcome,
+    duration_ms: Math.round((performance.now() - call.started) * 1000) / 1000,
+    result_size: call.size,
+    error: call.error,
+    ...call.recorded,
+    subject: call.caller.identity.authenticated?.subject,
+    protocol_version: call.caller.protocolVersion,
+  });
 }
 
 /** The upstream, target and verdict of a request; throws the client's error for a bad or unknown target. */
@@ -109,7 +160,7 @@ async function routeOf(catalog: Catalog, method: AuditedMethod, params: Record<s
     case 'prompts/get': {
       const name = requireString(params, 'name', method);
       const entry = catalog.prompt(name);
-      if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      if (!entry) throw wireError(ErrorCodes.UNKNOWN_PROMPT, `Unknown prompt: ${name}`);
       return { upstream: entry.upstream, target: name, verdict: catalog.access(entry.upstream).prompts, params: { ...params, name: entry.name } };
     }
     case 'resources/read':
@@ -131,15 +182,15 @@ function completionRoute(catalog: Catalog, params: Record<string, unknown>): Rou
   const ref = params.ref as Record<string, unknown> | undefined;
   if (ref?.type === 'ref/prompt' && typeof ref.name === 'string') {
     const entry = catalog.prompt(ref.name);
-    if (!entry) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${ref.name}`);
+    if (!entry) throw wireError(ErrorCodes.UNKNOWN_PROMPT, `Unknown prompt: ${ref.name}`);
     return { upstream: entry.upstream, target: ref.name, verdict: catalog.access(entry.upstream).prompts, params: { ...params, ref: { ...ref, name: entry.name } } };
   }
   if (ref?.type === 'ref/resource' && typeof ref.uri === 'string') {
     const upstream = catalog.templateOwner(ref.uri) ?? catalog.resourceOwner(ref.uri);
-    if (!upstream) throw new WireError(ErrorCode.InvalidParams, `Unknown resource or template: ${ref.uri}`);
+    if (!upstream) throw wireError(ErrorCodes.UNKNOWN_RESOURCE, `Unknown resource or template: ${ref.uri}`);
     return { upstream, target: ref.uri, verdict: catalog.access(upstream).resources, params };
   }
-  throw new WireError(ErrorCode.InvalidParams, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
+  throw wireError(ErrorCodes.INVALID_PARAMS, 'completion/complete needs ref {type: "ref/prompt", name} or {type: "ref/resource", uri}');
 }
 
 function resourceUpstream(catalog: Catalog, uri: string): Upstream {
@@ -150,25 +201,31 @@ function resourceUpstream(catalog: Catalog, uri: string): Upstream {
   return upstream;
 }
 
-async function forward(redactor: Redactor, upstream: Upstream, method: string, params: Record<string, unknown>, session: ClientSession, extra: RequestExtra): Promise<Result> {
+async function forward(redactor: Redactor, upstream: Upstream, method: string, params: Record<string, unknown>, caller: Caller, trace: RequestTrace | undefined): Promise<Result> {
   // With tracing on, the CLIENT span's trace context goes into a copy of the params' `_meta`.
-  if (extra.trace) params = { ...params };
-  const span = extra.trace?.upstream(upstream.name, method, params);
+  if (trace) params = { ...params };
+  const span = trace?.upstream(upstream.name, method, params);
   try {
-    const result = await upstream.request(method, params, { owner: { session: session.id, requestId: extra.requestId }, signal: extra.signal });
+    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal });
     span?.end('ok');
-    await session.drain();
+    await caller.drain();
     return redactor.scrubJson(result);
   } catch (error) {
     const wire = scrubWireError(redactor, toWireError(error));
-    span?.end(extra.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
+    span?.end(caller.signal.aborted ? 'cancelled' : 'protocol_error', undefined, { code: wire.code });
     throw wire;
   }
 }
 
+/** The long-lived handle that receives updates (a 2025 session); a stateless caller has none. */
+function subscriberOf(caller: Caller): Subscriber {
+  if (!caller.subscriber) throw wireError(ErrorCodes.SESSION_REQUIRED, 'resources/subscribe needs a session (a stateless caller listens with subscriptions/listen)');
+  return caller.subscriber;
+}
+
 function requireString(params: Record<string, unknown>, key: string, method: string): string {
   const value = params[key];
-  if (typeof value !== 'string') throw new WireError(ErrorCode.InvalidParams, `${method} needs params.${key} (a string)`);
+  if (typeof value !== 'string') throw wireError(ErrorCodes.INVALID_PARAMS, `${method} needs params.${key} (a string)`);
   return value;
 }
 

@@ -3,11 +3,12 @@
  * (paginated), `tools/call` runs the tool-call pipeline, and prompts, resources and completions
  * run the content pipeline (policy, forward, one audit record each).
  */
-import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paginate } from '../catalog/pagination.js';
-import { ErrorCodes, WireError } from '../errors.js';
-import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import { ErrorCodes, wireError } from '../errors.js';
+import type { Caller } from '../caller/caller.js';
+import type { RequestTrace } from '../telemetry/trace.js';
 import { contentRequest, type ContentDeps } from './contentRequest.js';
 import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
 import { callTool, type ToolCallDeps } from './toolCall.js';
@@ -29,25 +30,24 @@ const LISTS: Record<'tools/list' | 'prompts/list' | 'resources/list' | 'resource
 };
 
 /** Answers one client request. */
-export async function dispatch(deps: DispatchDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
+export async function dispatch(deps: DispatchDeps, caller: Caller, request: JSONRPCRequest, trace?: RequestTrace): Promise<Result> {
   // Refused at the door: every later step (policy, hashing, audit copies, approvals) sees all of a request.
   if (depthExceeds(request, MAX_JSON_DEPTH)) {
-    throw new WireError(ErrorCode.InvalidRequest, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`, {
-      code: ErrorCodes.REQUEST_REJECTED,
-    });
+    throw wireError(ErrorCodes.REQUEST_REJECTED, `Invalid Request: ${String(request.method).slice(0, 64)} is nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   const params = (request.params ?? {}) as Record<string, unknown>;
   switch (request.method) {
     case 'tools/call':
-      return callTool(deps, session, request, extra);
+      return callTool(deps, caller, request, trace);
     case 'tools/list':
     case 'prompts/list':
     case 'resources/list':
     case 'resources/templates/list': {
       await deps.ready();
       const [key, listed] = LISTS[request.method](deps.catalog);
-      // A session with `clients:` rules sees its own filtering of the tools.
-      const items = request.method === 'tools/list' && session.clientRules ? session.clientRules.listTools(deps.catalog.entries(), deps.showDenied) : listed;
+      // A caller with `clients:` rules sees its own filtering of the tools.
+      const layer = request.method === 'tools/list' ? deps.callerPolicy(caller) : undefined;
+      const items = layer ? layer.listTools(deps.catalog.entries(), deps.showDenied) : listed;
       const page = paginate(items, params.cursor, deps.pageSize);
       return withCursor({ [key]: page.items }, page.nextCursor);
     }
@@ -56,9 +56,9 @@ export async function dispatch(deps: DispatchDeps, session: ClientSession, reque
     case 'resources/subscribe':
     case 'resources/unsubscribe':
     case 'completion/complete':
-      return contentRequest(deps, session, request, extra);
+      return contentRequest(deps, caller, request, trace);
     default:
-      throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${request.method}`);
+      throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
   }
 }
 

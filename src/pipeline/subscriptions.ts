@@ -3,40 +3,40 @@
  * sessions watch it, and unsubscribed when the last one leaves; updates fan out only to the
  * sessions that subscribed.
  */
-import type { ClientSession } from '../downstream/session.js';
+import type { Subscriber } from '../caller/caller.js';
 import type { Upstream } from '../upstream/upstream.js';
 
 /** Who watches which resource URI. */
 export class Subscriptions {
-  private readonly watchers = new Map<string, Set<ClientSession>>();
+  private readonly watchers = new Map<string, Set<Subscriber>>();
 
   /** Adds a watcher; subscribes the upstream when it is the first. */
-  async subscribe(session: ClientSession, upstream: Upstream, uri: string): Promise<void> {
+  async subscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void> {
     let sessions = this.watchers.get(uri);
     if (!sessions) {
       await upstream.request('resources/subscribe', { uri });
       sessions = this.watchers.get(uri) ?? new Set();
       this.watchers.set(uri, sessions);
     }
-    sessions.add(session);
-    session.subscriptions.add(uri);
+    sessions.add(subscriber);
+    subscriber.subscriptions.add(uri);
   }
 
   /** Removes a watcher; unsubscribes the upstream when it was the last. */
-  async unsubscribe(session: ClientSession, upstream: Upstream | undefined, uri: string): Promise<void> {
-    session.subscriptions.delete(uri);
+  async unsubscribe(subscriber: Subscriber, upstream: Upstream | undefined, uri: string): Promise<void> {
+    subscriber.subscriptions.delete(uri);
     const sessions = this.watchers.get(uri);
     if (!sessions) return;
-    sessions.delete(session);
+    sessions.delete(subscriber);
     if (sessions.size > 0) return;
     this.watchers.delete(uri);
     if (upstream && upstream.state === 'ready') await upstream.request('resources/unsubscribe', { uri }).catch(() => undefined);
   }
 
-  /** Sessions watching a URI. */
-  watching(uri: string): ReadonlySet<ClientSession> {
+  /** Subscribers (sessions) watching a URI. */
+  watching(uri: string): ReadonlySet<Subscriber> {
     return this.watchers.get(uri) ?? EMPTY;
   }
 }
 
-const EMPTY: ReadonlySet<ClientSession> = new Set();
+const EMPTY: ReadonlySet<Subscriber> = new Set();

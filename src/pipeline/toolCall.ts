@@ -1,26 +1,32 @@
 /**
- * The stages of a `tools/call`, in the one order they run:
+ * The stages of a `tools/call`, declared once ({@link TOOL_CALL}) and run by src/pipeline/stages.ts:
  *
- *   1. catalog  — public name → (upstream, tool, precompiled policy)
- *   2. policy   — the same check that filtered tools/list, now with the arguments; then the
- *                 arguments against the tool's inputSchema (a call the policy would run or ask about)
- *   3. approval — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
- *   4. record   — one `mcpgate.tool.decision` record for every call, written once its approval resolved
- *   5. upstream — forward with progress, cancellation, timeout; routed requests come back via hooks
- *   6. record   — one `mcpgate.tool.result` record for every forwarded call, in `finally`
+ *   1. resolve   — params checked (`name` a string, `arguments` an object), public name →
+ *                  (upstream, tool, precompiled policy); a refusal here is a recorded deny
+ *   2. authorize — the policy engine: the tool's layers, the caller's `clients:` layer, then the
+ *                  arguments against the tool's inputSchema (the same check that filtered tools/list)
+ *   3. approve   — only for `ask` (src/approval): remembered answer, auto-review, a human; fail closed
+ *   4. forward   — writes the decision record first (write-ahead), then forwards with progress,
+ *                  cancellation and timeout; routed requests come back via hooks
+ *   5. record    — in `finally`: the `mcpgate.tool.decision` record of every call that has not
+ *                  written it yet (every early exit), and the `mcpgate.tool.result` record of every
+ *                  forwarded call — each exactly once
  */
-import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type Result } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type ProgressToken, type Result } from '@modelcontextprotocol/sdk/types.js';
 import type { Catalog, ToolEntry } from '../catalog/catalog.js';
-import { ErrorCodes, GatewayError, toWireError, WireError } from '../errors.js';
+import { ErrorCodes, GatewayError, toWireError, wireError, type ErrorCodeName, type WireError } from '../errors.js';
+import type { Verdict } from '../policy/verdict.js';
 import { recordArguments, type ArgumentsMode } from '../audit/redact.js';
-import type { ApprovalAnswer } from '../approval/answer.js';
-import { validatedVerdict } from '../policy/argumentSchema.js';
-import { askReason, type AskContext } from '../approval/broker.js';
-import type { ClientSession, RequestExtra } from '../downstream/session.js';
+import { askReason, type ApprovalAnswer } from '../approval/answer.js';
+import type { AskContext } from '../approval/broker.js';
+import type { Caller } from '../caller/caller.js';
+import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { decideCall, type CallerPolicy } from '../policy/policy.js';
+import type { RequestTrace } from '../telemetry/trace.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
-import type { CancelSignal } from '../upstream/cancelSignal.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
 
 /** What the tool-call pipeline needs from the gateway. */
 export interface ToolCallDeps {
@@ -36,73 +42,203 @@ export interface ToolCallDeps {
   readonly auditWriteFailed?: () => boolean;
   /** Answers `ask` verdicts (absent: an ask is a deny). */
   readonly approvals?: { decide(ctx: AskContext): Promise<ApprovalAnswer> };
+  /** The `clients:` layer of the policy for a caller; undefined when no `clients` entry matches it (the common case). */
+  callerPolicy(caller: Caller): CallerPolicy | undefined;
 }
 
-/** Runs one `tools/call` through every stage; always leaves its audit records. */
-export async function callTool(deps: ToolCallDeps, session: ClientSession, request: JSONRPCRequest, extra: RequestExtra): Promise<Result> {
-  const params = (request.params ?? {}) as Record<string, unknown>;
-  const name = params.name;
-  const args = params.arguments;
-  if (typeof name !== 'string') throw new WireError(ErrorCode.InvalidParams, 'tools/call needs params.name (a string)');
-  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
-    throw new WireError(ErrorCode.InvalidParams, 'tools/call params.arguments must be an object');
-  }
-  session.calls++;
-  const call = deps.nextCallId();
+/** One `tools/call` on its way through the stages; each field is filled by the stage named beside it. */
+class ToolCall {
+  /** Gateway-unique id of the call (the records' `call`). */
+  readonly id: string;
+  readonly params: Record<string, unknown>;
+  /** resolve: why the call was refused before a verdict (bad params, unknown tool). */
+  refused: string | undefined = undefined;
+  /** resolve: the tool. */
+  entry: ToolEntry | undefined = undefined;
+  /** authorize: the policy's verdict. */
+  verdict: Verdict | undefined = undefined;
+  /** approve: the answer to an `ask`. */
+  answer: ApprovalAnswer | undefined = undefined;
+  /** The decision record was written (forward writes it ahead of the call). */
+  decided = false;
+  /** forward: the request went upstream (a result record is due). */
+  forwarded = false;
+  started = 0;
+  outcome: CallOutcome = 'protocol_error';
+  size = 0;
+  error: string | undefined = undefined;
 
-  // 1. catalog (a miss in the first seconds may be an upstream still starting: wait, bounded)
-  let entry = deps.catalog.tool(name);
-  if (!entry) {
-    await deps.ready();
-    entry = deps.catalog.tool(name);
+  constructor(
+    readonly deps: ToolCallDeps,
+    readonly caller: Caller,
+    request: JSONRPCRequest,
+    readonly trace: RequestTrace | undefined,
+  ) {
+    this.id = deps.nextCallId();
+    this.params = (request.params ?? {}) as Record<string, unknown>;
   }
-  if (!entry) {
+
+  get args(): Record<string, unknown> | undefined {
+    return this.params.arguments as Record<string, unknown> | undefined;
+  }
+
+  /** Notes why the call is refused before a verdict; returns the client's error. */
+  refuse(reason: string, message: string, code: ErrorCodeName = ErrorCodes.INVALID_PARAMS): WireError {
+    this.refused = reason;
+    return wireError(code, message);
+  }
+}
+
+/** The stages of a `tools/call`; `record` runs in the runner's `finally`. */
+export const TOOL_CALL: Pipeline<ToolCall> = { stages: [resolve, authorize, approve, forward], record };
+
+/** Runs one `tools/call` through every stage; always leaves its audit records. */
+export function callTool(deps: ToolCallDeps, caller: Caller, request: JSONRPCRequest, trace: RequestTrace | undefined): Promise<Result> {
+  return runPipeline(TOOL_CALL, new ToolCall(deps, caller, request, trace));
+}
+
+/** resolve: valid params, and the tool they name (a miss in the first seconds may be an upstream still starting: wait, bounded). */
+function resolve(call: ToolCall): StageResult | Promise<StageResult> {
+  const { name, arguments: args } = call.params;
+  if (typeof name !== 'string') throw call.refuse('invalid request: params.name is missing or not a string', 'tools/call needs params.name (a string)');
+  if (args !== undefined && (typeof args !== 'object' || args === null || Array.isArray(args))) {
+    throw call.refuse('invalid request: params.arguments is not an object', 'tools/call params.arguments must be an object');
+  }
+  call.entry = call.deps.catalog.tool(name);
+  if (call.entry) return undefined;
+  return call.deps.ready().then(() => {
+    call.entry = call.deps.catalog.tool(name);
+    if (!call.entry) throw call.refuse(`unknown tool "${name}"`, `Unknown tool: ${name}`, ErrorCodes.UNKNOWN_TOOL);
+    return undefined;
+  });
+}
+
+/** authorize: the one policy engine (src/policy/policy.ts) over every layer. */
+function authorize(call: ToolCall): StageResult {
+  const span = call.trace?.start('policy');
+  const verdict = decideCall(call.entry as ToolEntry, call.deps.callerPolicy(call.caller), call.args);
+  call.verdict = verdict;
+  span?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
+  return undefined;
+}
+
+/** approve: only an `ask` waits here (an allow pays one branch); no approval channel = deny. */
+async function approve(call: ToolCall): Promise<StageResult> {
+  const verdict = call.verdict as Verdict;
+  const entry = call.entry as ToolEntry;
+  if (verdict.decision === 'ask' && call.deps.approvals) {
+    const span = call.trace?.start('approval');
+    const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+    const answer = await call.deps.approvals.decide({ caller: call.caller, asked: { kind: 'tool', entry, args: call.args }, verdict, signal: call.caller.signal, progressToken });
+    call.answer = answer;
+    span?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
+    if (answer.cancelled) throw wireError(ErrorCodes.CALL_CANCELLED, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
+    if (answer.decision !== 'allow') return deniedResult(entry, 'answered', answer.reason);
+    return undefined;
+  }
+  if (verdict.decision === 'allow') return undefined;
+  return deniedResult(entry, verdict.decision, verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason);
+}
+
+/** forward: the decision record first (write-ahead), then the upstream. */
+async function forward(call: ToolCall): Promise<StageResult> {
+  const { deps, caller } = call;
+  const entry = call.entry as ToolEntry;
+  recordDecision(call);
+  // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
+  if (deps.auditWriteFailed?.()) {
+    throw wireError(ErrorCodes.AUDIT_UNAVAILABLE, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`);
+  }
+  const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+  const sent = { ...call.params, name: entry.name };
+  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  let wire: McpError | undefined;
+  call.forwarded = true;
+  call.started = performance.now();
+  try {
+    const raw = await entry.upstream.request('tools/call', sent, {
+      owner: { caller, call: call.id, tool: entry.publicName },
+      signal: caller.signal,
+      ...(progressToken === undefined
+        ? {}
+        : { onprogress: (progress) => caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }) }),
+    });
+    // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
+    const result = deps.redactor.scrubJson(raw);
+    const toolResult = result as CallToolResult;
+    call.outcome = toolResult.isError === true ? 'tool_error' : 'ok';
+    call.size = resultSize(toolResult);
+    await caller.drain();
+    return result;
+  } catch (caught) {
+    call.outcome = classify(caught, caller.signal);
+    wire = scrubWireError(deps.redactor, toWireError(caught));
+    call.error = wire.message;
+    throw wire;
+  } finally {
+    span?.end(call.outcome, call.size, wire && { code: wire.code, message: call.error });
+  }
+}
+
+/** record: the decision record if no stage wrote it yet, and the result record of a forwarded call. */
+function record(call: ToolCall): void {
+  if (!call.decided) recordDecision(call);
+  if (!call.forwarded) return;
+  const entry = call.entry as ToolEntry;
+  call.deps.events.emit({
+    event: 'mcpgate.tool.result',
+    session: call.caller.identity.key,
+    call: call.id,
+    server: entry.upstream.name,
+    tool: entry.name,
+    public_name: entry.publicName,
+    duration_ms: Math.round((performance.now() - call.started) * 1000) / 1000,
+    outcome: call.outcome,
+    result_size: call.size,
+    error: call.error,
+    subject: call.caller.identity.authenticated?.subject,
+    protocol_version: call.caller.protocolVersion,
+  });
+}
+
+/** The call's one `mcpgate.tool.decision` record (one fixed shape: absent fields are undefined, which JSON leaves out). */
+function recordDecision(call: ToolCall): void {
+  call.decided = true;
+  const { deps, entry, verdict, answer } = call;
+  const session = call.caller.identity.key;
+  const subject = call.caller.identity.authenticated?.subject;
+  if (!entry || !verdict) {
+    // Refused before a verdict (bad params, unknown tool), or failed on the way (fail closed): a deny.
+    const name = typeof call.params.name === 'string' ? call.params.name : '';
+    const reason = call.refused ?? 'denied: the call failed before a decision (fail closed)';
     deps.events.emit({
       event: 'mcpgate.tool.decision',
-      session: session.id,
-      call,
-      server: '',
-      tool: name,
-      public_name: name,
+      session,
+      call: call.id,
+      server: entry?.upstream.name ?? '',
+      tool: entry?.name ?? name,
+      public_name: entry?.publicName ?? name,
       decision: 'deny',
       decided_by: 'default',
-      reason: `unknown tool "${name}"`,
+      reason,
       approval_wait_ms: 0,
-      subject: session.identity?.subject,
+      subject,
+      protocol_version: call.caller.protocolVersion,
     });
-    throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    return;
   }
-
-  // 2. policy (then the `clients:` rules of the session's identity, if any apply)
-  const policySpan = extra.trace?.start('policy');
-  const toolVerdict = entry.policy.decide(args as Record<string, unknown> | undefined);
-  const layered = session.clientRules ? session.clientRules.decide(entry, args as Record<string, unknown> | undefined, toolVerdict) : toolVerdict;
-  const verdict = validatedVerdict(layered, entry.validator, args as Record<string, unknown> | undefined);
-  policySpan?.end({ 'mcpgate.decision': verdict.decision, 'mcpgate.decided_by': verdict.decidedBy });
-
-  // 3. approval: only an `ask` waits here (an allow pays one branch); no approval channel = deny
-  let answer: ApprovalAnswer | undefined;
-  if (verdict.decision === 'ask' && deps.approvals) {
-    const approvalSpan = extra.trace?.start('approval');
-    answer = await deps.approvals.decide({ session, asked: { kind: 'tool', entry, args: args as Record<string, unknown> | undefined }, verdict, signal: extra.signal, requestId: extra.requestId, progressToken: extra._meta?.progressToken });
-    approvalSpan?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
-  }
-  const allowed = answer ? answer.decision === 'allow' : verdict.decision === 'allow';
-  const reason = answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason;
-
-  // 4. record the decision (one fixed shape: absent fields are undefined, which JSON leaves out)
-  const recorded = recordArguments(args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
+  const recorded = recordArguments(call.args ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor });
   deps.events.emit({
     event: 'mcpgate.tool.decision',
-    session: session.id,
-    call,
+    session,
+    call: call.id,
     server: entry.upstream.name,
     tool: entry.name,
     public_name: entry.publicName,
     decision: answer ? answer.decision : verdict.decision,
     decided_by: answer ? answer.decidedBy : verdict.decidedBy,
     rule: answer?.rule ?? (verdict.rule ? ruleText(verdict.rule) : undefined),
-    reason,
+    reason: answer ? answer.reason : verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason,
     scope: answer?.scope,
     approval_wait_ms: answer ? answer.waitMs : 0,
     approval_channel: answer?.via,
@@ -110,80 +246,10 @@ export async function callTool(deps: ToolCallDeps, session: ClientSession, reque
     arguments_sha256: recorded.arguments_sha256,
     arguments_truncated: recorded.arguments_truncated,
     arguments_cut: recorded.arguments_cut,
-    subject: session.identity?.subject,
+    subject,
     unconfined: entry.upstream.unconfined || undefined,
+    protocol_version: call.caller.protocolVersion,
   });
-  if (answer?.cancelled) throw new WireError(ErrorCode.RequestTimeout, `mcpgate: ${entry.publicName} was not run: ${reason}`);
-  if (!allowed) return deniedResult(entry, answer ? 'answered' : (verdict.decision as 'ask' | 'deny'), reason);
-  // Write-ahead audit (fsync: always): a call whose decision is not on disk does not run (fail closed).
-  if (deps.auditWriteFailed?.()) {
-    throw new WireError(ErrorCode.InternalError, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`, { code: ErrorCodes.AUDIT_UNAVAILABLE });
-  }
-
-  // 5. upstream, 6. result record
-  return forward(deps, session, entry, params, extra, call);
-}
-
-async function forward(
-  deps: ToolCallDeps,
-  session: ClientSession,
-  entry: ToolEntry,
-  params: Record<string, unknown>,
-  extra: RequestExtra,
-  call: string,
-): Promise<Result> {
-  const started = performance.now();
-  let outcome: CallOutcome = 'protocol_error';
-  let size = 0;
-  let error: string | undefined;
-  const progressToken = extra._meta?.progressToken;
-  const sent = { ...params, name: entry.name };
-  const span = extra.trace?.upstream(entry.upstream.name, 'tools/call', sent);
-  let wire: McpError | undefined;
-  try {
-    const raw = await entry.upstream.request(
-      'tools/call',
-      sent,
-      {
-        owner: { session: session.id, requestId: extra.requestId, call, tool: entry.publicName },
-        signal: extra.signal,
-        ...(progressToken === undefined
-          ? {}
-          : {
-              onprogress: (progress) =>
-                session.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }, extra.requestId),
-            }),
-      },
-    );
-    // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
-    const result = deps.redactor.scrubJson(raw);
-    const toolResult = result as CallToolResult;
-    outcome = toolResult.isError === true ? 'tool_error' : 'ok';
-    size = resultSize(toolResult);
-    await session.drain();
-    return result;
-  } catch (caught) {
-    outcome = classify(caught, extra.signal);
-    const mcpError = scrubWireError(deps.redactor, toWireError(caught));
-    error = mcpError.message;
-    wire = mcpError;
-    throw mcpError;
-  } finally {
-    span?.end(outcome, size, wire && { code: wire.code, message: error });
-    deps.events.emit({
-      event: 'mcpgate.tool.result',
-      session: session.id,
-      call,
-      server: entry.upstream.name,
-      tool: entry.name,
-      public_name: entry.publicName,
-      duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-      outcome,
-      result_size: size,
-      error,
-      subject: session.identity?.subject,
-    });
-  }
 }
 
 const ruleTexts = new WeakMap<object, string>();

@@ -96,16 +96,6 @@ export function argumentValidator(tool: Tool, file: string): ArgumentValidator {
   };
 }
 
-/**
- * The verdict of a call once its arguments are checked: a deny stands (its reason is the one to
- * give, and nothing is forwarded anyway); an allow or ask whose arguments do not validate becomes
- * a deny saying why. Applied to the final verdict, after every policy layer.
- */
-export function validatedVerdict(verdict: Verdict, validator: ArgumentValidator | undefined, args: Readonly<Record<string, unknown>> | undefined): Verdict {
-  if (verdict.decision === 'deny' || !validator) return verdict;
-  return validator(args) ?? verdict;
-}
-
 /** The check of one schema, compiled once per schema object. */
 function argumentCheck(schema: object, file: string): ArgumentCheck {
   let check = checks.get(schema);

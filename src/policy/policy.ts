@@ -1,173 +1,160 @@
 /**
- * The policy: which decision (allow / ask / deny) applies to a tool, and to one call of it.
- * One check serves both `tools/list` (`listing`) and `tools/call` (`decide`). Pure: no I/O.
- *
- * Precedence over every matching rule, from the server's file and from gateway.yaml alike:
- * deny > ask > allow > default. Everything that does not depend on arguments is computed once per
- * (server, tool), so deciding a call costs a Map lookup plus, only for tools named by rules with
- * `args`, those rules' conditions.
+ * The policy engine: every layer of src/policy/layers.ts compiled once from the configuration and
+ * folded with the one combine rule. One engine serves tools/list, the per-identity listing, calls,
+ * `mcpgate tools` and `check`. Everything that does not depend on the call is precompiled per
+ * (server, tool[, pin]) and per identity, so deciding a call costs the tool's `decide` (a
+ * constant for tools no argument rule names), the caller's layer when `clients:` match it, and
+ * the inputSchema check. Pure: no I/O.
  */
-import type { GatewayConfig, PolicySection, ServerConfig } from '../config/types.js';
-import type { ArgCondition } from './conditions.js';
-import { serverPathContext, type PathContext } from './pathGlob.js';
-import { compileSection, conditionalVerdict, RULE_KINDS, type CompiledRule } from './rules.js';
-import { defaultVerdict, FAIL_CLOSED_VERDICT, ruleVerdict, type Verdict } from './verdict.js';
-
-export { describeRule, type RuleRef, type Verdict } from './verdict.js';
-
-/** The precompiled policy of one tool of one server. */
-export interface ToolPolicy {
-  /** verdict with argument-conditional rules ignored; what tools/list and `mcpgate tools` use */
-  readonly listing: Verdict;
-  /** true if some rule with `args` conditions names this tool */
-  readonly conditional: boolean;
-  /** verdict for a call with these arguments (undefined = listing) */
-  decide(args: Readonly<Record<string, unknown>> | undefined): Verdict;
-}
-
-/** Who may use a server's resources (list, read, subscribe, completion) and prompts (list, get, completion). */
-export interface ContentAccess {
-  readonly resources: Verdict;
-  readonly prompts: Verdict;
-}
+import { createHash } from 'node:crypto';
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Identity } from '../caller/caller.js';
+import type { ClientRuleSet, GatewayConfig, ServerConfig } from '../config/types.js';
+import type { ManagedRequirements } from '../requirements/types.js';
+import type { ArgumentValidator } from './argumentSchema.js';
+import { compileClients, type ClientRules } from './clients.js';
+import { combine, combineListing, layered, LAYERS, type ContentAccess, type LayerTool, type ToolPolicy } from './layers.js';
+import { compileManagedRules } from './managed.js';
+import { serverPathContext } from './pathGlob.js';
+import { compileUserRules, type UserRulesOptions } from './userRules.js';
+import type { Verdict } from './verdict.js';
 
 /** The compiled policy of a whole configuration. */
 export interface Policy {
-  /** The policy of `tool` on `server` (a config, or a server name looked up in the config). Cached. */
-  forTool(server: ServerConfig | string, tool: string): ToolPolicy;
-  /** Whether `server`'s resources and prompts may be used (allow or deny, never ask). Cached. */
+  /**
+   * `sha256:…` over the effective configured layers (user rules and defaults, managed rules,
+   * `clients:` rules): equal on replicas with the same configuration, changed by any rule change.
+   */
+  readonly version: string;
+  /** The layers user → managed → pins of `tool` on `server` (a config, or a server name). Cached unless pinned. */
+  forTool(server: ServerConfig | string, tool: string, pin?: Verdict): ToolPolicy;
+  /** Whether `server`'s resources and prompts may be used (user, then managed). Cached. */
   content(server: ServerConfig | string): ContentAccess;
+  /** The `clients:` layer of an identity; undefined when no entry matches it (the common case). */
+  forCaller(identity: Identity | undefined): CallerPolicy | undefined;
+  /** {@link version} with the pins in force (the public names of tools whose changed definition waits). */
+  versionWith(pinned: readonly string[]): string;
 }
 
-/** A conditional rule that can still decide a call. */
-type Candidate = CompiledRule & { readonly conditions: readonly ArgCondition[] };
-
-/** The rules that can apply to one server, in reporting order, and its default. */
-interface ServerPolicy {
-  readonly rules: readonly CompiledRule[];
-  readonly fallback: Verdict;
-  readonly context: PathContext;
-  readonly content: ContentAccess;
-  readonly tools: Map<string, ToolPolicy>;
+/** The `clients:` layer for one identity. */
+export interface CallerPolicy {
+  /** Which `clients` entries matched, e.g. `clients[0], clients[2]`. */
+  readonly matched: string;
+  /** `tool`'s verdict with this layer on top (`base`: the tool's own verdict for these arguments). */
+  decide(tool: LayerTool, args: Readonly<Record<string, unknown>> | undefined, base: Verdict): Verdict;
+  /** This identity's tools/list: `entries` filtered by their combined listing verdicts (cached per `entries` array). */
+  listTools(entries: readonly LayerTool[], showDenied: boolean): readonly Tool[];
 }
 
-/** Options of {@link compilePolicy}. */
-export interface PolicyOptions {
-  /** Path context of a server name with no servers.d file here (the `clients:` layer knows the servers elsewhere). */
-  readonly pathContext?: (server: string) => PathContext;
-}
+/** The configuration the engine reads. */
+export type PolicySource = Pick<GatewayConfig, 'policy' | 'servers'> & {
+  readonly requirements?: ManagedRequirements | undefined;
+  readonly clients?: readonly ClientRuleSet[] | undefined;
+};
 
 /**
- * Compiles the policy once; `forTool` then precomputes and caches each tool's policy.
+ * Compiles every layer of the configuration once.
  * @example compilePolicy(config).forTool('github', 'delete_repo').decide(args).decision // 'deny'
  */
-export function compilePolicy(config: Pick<GatewayConfig, 'policy' | 'servers'>, options: PolicyOptions = {}): Policy {
-  const globalRules = compileSection(config.policy, 'global');
-  const configured = new Map(config.servers.map((server) => [server.name, server]));
-  const byConfig = new WeakMap<ServerConfig, ServerPolicy>();
-  // Names with no servers.d file: only gateway.yaml rules and defaults apply.
-  const unconfigured = new Map<string, ServerPolicy>();
-
-  const serverPolicy = (server: ServerConfig | string): ServerPolicy => {
-    if (typeof server === 'string') {
-      const known = configured.get(server);
-      if (known) return serverPolicy(known);
-      let policy = unconfigured.get(server);
-      if (!policy) unconfigured.set(server, (policy = buildServerPolicy(server, undefined, config.policy, globalRules, options.pathContext?.(server) ?? {})));
-      return policy;
-    }
-    let policy = byConfig.get(server);
-    if (!policy) byConfig.set(server, (policy = buildServerPolicy(server.name, server, config.policy, globalRules, serverPathContext(server))));
-    return policy;
-  };
-
+export function compilePolicy(config: PolicySource, options: UserRulesOptions = {}): Policy {
+  const user = compileUserRules(config, options);
+  const managed = compileManagedRules(config.requirements);
+  const clients = compileClients(config.clients ?? [], config.servers);
+  const tools = new Map<ServerConfig | string, Map<string, ToolPolicy>>();
+  const contents = new Map<ServerConfig | string, ContentAccess>();
+  const callers = new WeakMap<ClientRules, CallerPolicy>();
+  const version = policyVersion(config);
+  const compile = (server: ServerConfig | string, tool: string, pin: Verdict | undefined): ToolPolicy =>
+    layered(user.forTool(server, tool), [
+      [managed?.forTool(server, tool), LAYERS.managed],
+      [pin && { listing: pin }, LAYERS.pins],
+    ]);
   return {
-    forTool(server, tool) {
-      const policy = serverPolicy(server);
-      let toolPolicy = policy.tools.get(tool);
-      if (!toolPolicy) policy.tools.set(tool, (toolPolicy = buildToolPolicy(policy, tool)));
-      return toolPolicy;
+    version,
+    forTool(server, tool, pin) {
+      if (pin) return compile(server, tool, pin);
+      let byTool = tools.get(server);
+      if (!byTool) tools.set(server, (byTool = new Map()));
+      let policy = byTool.get(tool);
+      if (!policy) byTool.set(tool, (policy = compile(server, tool, undefined)));
+      return policy;
     },
-    content: (server) => serverPolicy(server).content,
+    content(server) {
+      let access = contents.get(server);
+      if (!access) {
+        const own = user.content(server);
+        const admin = managed?.content(typeof server === 'string' ? server : server.name);
+        access = admin ? { resources: combine(own.resources, admin.resources, LAYERS.managed), prompts: combine(own.prompts, admin.prompts, LAYERS.managed) } : own;
+        contents.set(server, access);
+      }
+      return access;
+    },
+    forCaller(identity) {
+      const rules = clients.forIdentity(identity);
+      if (!rules) return undefined;
+      let policy = callers.get(rules);
+      if (!policy) callers.set(rules, (policy = callerPolicyOf(rules)));
+      return policy;
+    },
+    versionWith(pinned) {
+      return pinned.length === 0 ? version : `sha256:${sha256(`${version}\npins ${[...pinned].sort().join('\n')}`)}`;
+    },
   };
 }
 
-function buildServerPolicy(
-  name: string,
-  server: ServerConfig | undefined,
-  global: PolicySection,
-  globalRules: readonly CompiledRule[],
-  context: PathContext,
-): ServerPolicy {
-  const own = server ? compileSection(server.tools, 'server') : [];
-  const rules = [...own, ...globalRules.filter((rule) => rule.server(name))];
-  const fallback = serverDefault(server, global);
-  const content = { resources: contentVerdict(server, 'resources', fallback), prompts: contentVerdict(server, 'prompts', fallback) };
-  return { rules, fallback, context, content, tools: new Map() };
+/** The `clients:` layer of the identities `rules` were matched for. */
+export function callerPolicyOf(rules: ClientRules): CallerPolicy {
+  let listedFrom: readonly LayerTool[] | undefined;
+  let listedShowDenied = false;
+  let listed: readonly Tool[] = [];
+  return {
+    matched: rules.matched,
+    decide(tool, args, base) {
+      const layer = rules.forTool(tool.upstream.name, tool.name);
+      if (!layer) return base;
+      return combine(base, args !== undefined && layer.decide ? layer.decide(args) : layer.listing, LAYERS.clients);
+    },
+    listTools(entries, showDenied) {
+      if (entries !== listedFrom || showDenied !== listedShowDenied) {
+        listedFrom = entries;
+        listedShowDenied = showDenied;
+        listed = entries
+          .filter((entry) => !entry.hidden && (showDenied || combineListing(entry.policy.listing, rules.forTool(entry.upstream.name, entry.name)?.listing, LAYERS.clients).decision !== 'deny'))
+          .map((entry) => entry.publicTool);
+      }
+      return listed;
+    },
+  };
 }
 
 /**
- * A server's `resources` / `prompts` setting, else derived from its tool default: `deny` denies
- * them, `allow` and `ask` allow them (they are read-only and, per the MCP spec, chosen by the
- * application or the user; an admin who wants them gone says `deny`).
+ * The verdict of one call: the tool's precompiled layers (user, managed, pins), the caller's
+ * `clients:` layer, then the arguments against the tool's inputSchema (skipped for a deny: a
+ * deny stands whatever the arguments).
  */
-function contentVerdict(server: ServerConfig | undefined, kind: 'resources' | 'prompts', fallback: Verdict): Verdict {
-  const own = server?.[kind];
-  if (server && own) return ruleVerdict(own, { source: server.file, where: kind, text: `${kind}: ${own}` }, own === 'deny' ? `${kind} of ${server.name} are denied (${server.file} ${kind}: deny)` : undefined);
-  const decision = fallback.decision === 'deny' ? 'deny' : 'allow';
-  return Object.freeze({ decision, decidedBy: 'default', reason: `${kind} ${decision === 'deny' ? 'denied' : 'allowed'} by default, following the tool default (${fallback.reason})` });
+export function decideCall(
+  tool: LayerTool & { readonly validator?: ArgumentValidator | undefined },
+  caller: CallerPolicy | undefined,
+  args: Readonly<Record<string, unknown>> | undefined,
+): Verdict {
+  const own = tool.policy.decide(args);
+  const verdict = caller ? caller.decide(tool, args, own) : own;
+  if (verdict.decision === 'deny' || !tool.validator) return verdict;
+  return combine(verdict, tool.validator(args), LAYERS.schema);
 }
 
-/** The server's `tools.default`, else gateway.yaml `policy.default`, else the built-in `ask`. */
-function serverDefault(server: ServerConfig | undefined, global: PolicySection): Verdict {
-  const own = server?.tools;
-  if (server && own?.default) {
-    return defaultVerdict(own.default, placeOf(own.defaultSource) ?? `${server.file} tools.default`);
-  }
-  if (global.default) return defaultVerdict(global.default, placeOf(global.defaultSource) ?? 'gateway.yaml policy.default');
-  return defaultVerdict('ask', undefined);
-}
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function placeOf(source: PolicySection['defaultSource']): string | undefined {
-  return source ? `${source.source} ${source.where}` : undefined;
-}
-
-function buildToolPolicy(server: ServerPolicy, tool: string): ToolPolicy {
-  // Walking kind by kind (deny, ask, allow), server-file rules before gateway.yaml ones, the first
-  // matching rule is the one to report. Once an unconditional rule matches, nothing after it can
-  // win any more: conditional rules after it are dropped, those before it stay as candidates.
-  const candidates: Candidate[] = [];
-  let listing: Verdict | undefined;
-  let conditional = false;
-  for (const kind of RULE_KINDS) {
-    for (const rule of server.rules) {
-      if (rule.kind !== kind || !rule.tool(tool)) continue;
-      if (rule.conditions) {
-        conditional = true;
-        if (!listing) candidates.push(rule as Candidate);
-      } else {
-        listing ??= rule.verdict;
-      }
-    }
-  }
-  const fixed = listing ?? server.fallback;
-  if (candidates.length === 0) {
-    return { listing: fixed, conditional, decide: () => fixed };
-  }
-  return {
-    listing: fixed,
-    conditional,
-    decide(args) {
-      if (args === undefined) return fixed;
-      try {
-        for (const candidate of candidates) {
-          const verdict = conditionalVerdict(candidate, args, server.context);
-          if (verdict) return verdict;
-        }
-        return fixed;
-      } catch {
-        return FAIL_CLOSED_VERDICT;
-      }
-    },
-  };
+/** The content digest of the configured layers (replicas with the same files agree). */
+function policyVersion(config: PolicySource): string {
+  const servers = config.servers.map((server) => ({
+    name: server.name,
+    tools: server.tools,
+    resources: server.resources,
+    prompts: server.prompts,
+    // path conditions are read relative to the server's cwd and home
+    paths: serverPathContext(server),
+  }));
+  const requirements = config.requirements && { rules: config.requirements.rules, content: config.requirements.content };
+  return `sha256:${sha256(JSON.stringify({ v: 1, policy: config.policy, servers, requirements, clients: config.clients ?? [] }))}`;
 }

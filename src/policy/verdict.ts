@@ -30,6 +30,8 @@ export interface Verdict {
    * no remembered "always"/session approval and no auto-reviewer, which were given for the old one.
    */
   readonly humanOnly?: boolean;
+  /** The verdict stands for a layer that could not evaluate the call (a deny): no later layer changes it. */
+  readonly failClosed?: true;
 }
 
 /**
@@ -75,4 +77,5 @@ export const FAIL_CLOSED_VERDICT: Verdict = Object.freeze({
   decision: 'deny',
   decidedBy: 'default',
   reason: 'denied: the policy could not evaluate the call arguments (fail closed)',
+  failClosed: true,
 });

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { deepFreeze } from '../config/load.js';
+import { deepFreeze } from '../config/parse.js';
 import type { ConfigProblem, GatewayConfig, ServerConfig } from '../config/types.js';
 
 /** The servers a reload touches, by name. */

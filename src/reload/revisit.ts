@@ -3,19 +3,13 @@
  * configuration, it is denied at once when that denies it or no longer offers its tool; otherwise
  * it keeps waiting (a reload never approves). Pure: the gateway gives the lookups.
  */
+import type { ReloadDenial } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import type { ToolEntry } from '../catalog/catalog.js';
-import type { Verdict } from '../policy/policy.js';
-import type { DecidedBy } from '../telemetry/events.js';
+import type { Verdict } from '../policy/verdict.js';
 
 /** A tool call's arguments. */
 export type Arguments = Readonly<Record<string, unknown>> | undefined;
-
-/** Why a pending ask is denied after the reload. */
-export interface ReloadDenial {
-  readonly decidedBy: DecidedBy;
-  readonly reason: string;
-}
 
 const WHILE_WAITING = 'the configuration was reloaded while the call waited for approval';
 

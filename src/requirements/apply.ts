@@ -10,7 +10,7 @@
  * - user network allow rules outside `network.allowOnly` are left out (requirements/network.ts),
  * and warnings name every user setting or rule the managed layer overrides (`mcpgate check`).
  */
-import { deepFreeze } from '../config/load.js';
+import { deepFreeze } from '../config/parse.js';
 import { withRequirementsDigest } from '../config/digest.js';
 import type { ConfigProblem, GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../config/types.js';
 import { compileGlob } from '../policy/glob.js';

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { deepFreeze, fieldName, parseFile, validate } from '../config/load.js';
+import { deepFreeze, fieldName, parseFile, validate } from '../config/parse.js';
 import { durationToMs } from '../config/schema.js';
 import { formatProblem, type ConfigProblem, type SourcedRule } from '../config/types.js';
 import { ErrorCodes, GatewayError } from '../errors.js';

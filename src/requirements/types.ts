@@ -2,7 +2,7 @@
  * Managed requirements as the rest of the gateway reads them: normalised from the requirements
  * file once, at start-up, and frozen with the configuration they constrain.
  */
-import type { PolicySection, SourcedRule } from '../config/types.js';
+import type { PolicySection, SourcedRule } from '../config/policyTypes.js';
 
 /** One variable an allow-list entry lets a server file set. */
 export interface EnvAllowance {

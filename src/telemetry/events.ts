@@ -69,6 +69,8 @@ export interface ToolDecisionEvent {
   readonly subject?: string;
   /** The server runs without a sandbox (see its `mcpgate.upstream.state` records for why). */
   readonly unconfined?: true;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known. */
+  readonly protocol_version?: string;
 }
 
 export interface ToolResultEvent {
@@ -84,6 +86,8 @@ export interface ToolResultEvent {
   readonly result_size: number;
   readonly error?: string;
   readonly subject?: string;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known. */
+  readonly protocol_version?: string;
 }
 
 /** One record per resources/prompts/completion request, written when it ended (denied ones too). */
@@ -112,6 +116,8 @@ export interface RequestEvent {
   readonly arguments_sha256?: string;
   readonly arguments_truncated?: boolean;
   readonly subject?: string;
+  /** The MCP revision the caller speaks (`mcp.protocol.version`), when known. */
+  readonly protocol_version?: string;
 }
 
 export interface UpstreamStateEvent {

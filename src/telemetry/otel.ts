@@ -22,14 +22,25 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { AfterTurn } from './afterTurn.js';
 import { ExportWarnings, guardExporter, type OtlpExporter } from './exportGuard.js';
 import type { Logger } from './logger.js';
+import type { EventSink } from './events.js';
 import { OtelEventSink } from './otelEvents.js';
 import { MCP_DURATION_BUCKETS, OtelRequestTracer } from './otelTracer.js';
+import type { RequestTracer } from './trace.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import type { Signal, SignalExport, TelemetrySettings } from './settings.js';
-import type { Telemetry } from './telemetry.js';
 
 /** Export requests in flight per signal; a slow collector makes further batches fail fast (and be counted). */
 const CONCURRENT_EXPORTS = 2;
+
+/** Running OpenTelemetry export. */
+export interface Telemetry {
+  /** Receives every CONTRACT event (log records and event metrics). */
+  readonly sink: EventSink;
+  /** Spans and operation durations of client requests (absent when neither traces nor metrics are exported). */
+  readonly tracer?: RequestTracer;
+  /** Flushes what is queued (bounded by a timeout) and stops exporting. */
+  shutdown(): Promise<void>;
+}
 
 /** Starts the SDK with the given settings. */
 export function startOtel(settings: TelemetrySettings, logger: Logger): Telemetry {

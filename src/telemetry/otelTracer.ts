@@ -8,7 +8,7 @@
 import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { AfterTurn } from './afterTurn.js';
-import type { RequestTrace, RequestTracer, StageSpan, TraceAttributes, TracedRequest, TracedSession, TraceError, UpstreamSpan } from './trace.js';
+import type { RequestTrace, RequestTracer, StageSpan, TraceAttributes, TracedRequest, TracedCaller, TraceError, UpstreamSpan } from './trace.js';
 
 /** The semconv histogram buckets of MCP operation durations (seconds). */
 export const MCP_DURATION_BUCKETS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
@@ -42,19 +42,19 @@ export class OtelRequestTracer implements RequestTracer {
     private readonly later: AfterTurn,
   ) {}
 
-  request<T>(session: TracedSession, request: TracedRequest, handle: (trace: RequestTrace) => Promise<T>): Promise<T> {
+  request<T>(caller: TracedCaller, request: TracedRequest, handle: (trace: RequestTrace) => Promise<T>): Promise<T> {
     const started = performance.now();
     const params = request.params ?? {};
     const parent = remoteParent(params._meta);
     const target = targetOf(request.method, params);
     const attributes: Attributes = {
       'mcp.method.name': request.method,
-      'mcp.session.id': session.id,
       'jsonrpc.request.id': String(request.id),
-      'network.transport': session.transportKind === 'stdio' ? 'pipe' : 'tcp',
+      'network.transport': caller.transport === 'stdio' ? 'pipe' : 'tcp',
     };
-    if (session.transportKind === 'http') attributes['network.protocol.name'] = 'http';
-    if (session.protocolVersion) attributes['mcp.protocol.version'] = session.protocolVersion;
+    if (caller.sessionId !== undefined) attributes['mcp.session.id'] = caller.sessionId;
+    if (caller.transport === 'http') attributes['network.protocol.name'] = 'http';
+    if (caller.protocolVersion) attributes['mcp.protocol.version'] = caller.protocolVersion;
     if (request.method === 'tools/call') {
       attributes['gen_ai.operation.name'] = 'execute_tool';
       if (target) attributes['gen_ai.tool.name'] = target;
@@ -65,7 +65,7 @@ export class OtelRequestTracer implements RequestTracer {
     }
     const span = this.tracer.startSpan(target ? `${request.method} ${target}` : request.method, { kind: SpanKind.SERVER, attributes }, parent);
     const ctx = trace.setSpan(parent, span);
-    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later);
+    const handleTrace = new SpanHandle(this.tracer, this.clientDuration, span, ctx, this.later, caller.protocolVersion);
     const finish = (errorType: string | undefined): void => {
       const ended = performance.now();
       this.later.run(() => {
@@ -111,10 +111,13 @@ class SpanHandle implements RequestTrace {
     private readonly server: Span,
     private readonly ctx: Context,
     private readonly later: AfterTurn,
+    /** The caller's MCP revision: on the stage spans too (the CLIENT span's revision is the upstream's). */
+    private readonly protocolVersion: string | undefined,
   ) {}
 
   start(stage: 'policy' | 'approval'): StageSpan {
-    const span = this.tracer.startSpan(stage, { kind: SpanKind.INTERNAL }, this.ctx);
+    const attributes = this.protocolVersion === undefined ? undefined : { 'mcp.protocol.version': this.protocolVersion };
+    const span = this.tracer.startSpan(stage, { kind: SpanKind.INTERNAL, ...(attributes ? { attributes } : {}) }, this.ctx);
     return {
       end: (attributes?: TraceAttributes) => {
         const ended = performance.now();

@@ -4,25 +4,17 @@
  * the SDK is imported dynamically here, so startup and the tool-call hot path pay nothing.
  */
 import type { GatewayConfig } from '../config/types.js';
-import type { EventSink } from './events.js';
 import type { Logger } from './logger.js';
 import { displayUrl } from '../secrets/displayUrl.js';
 import { telemetrySettings } from './settings.js';
-import type { RequestTracer } from './trace.js';
 import { messageOf } from '../errors.js';
+// type-only: erased, so the SDK is still loaded only by the dynamic import below
+import type { Telemetry } from './otel.js';
+
+export type { Telemetry } from './otel.js';
 
 /** How long shutdown waits for the last exports. */
 const SHUTDOWN_TIMEOUT_MS = 5000;
-
-/** Running OpenTelemetry export. */
-export interface Telemetry {
-  /** Receives every CONTRACT event (log records and event metrics). */
-  readonly sink: EventSink;
-  /** Spans and operation durations of client requests (absent when neither traces nor metrics are exported). */
-  readonly tracer?: RequestTracer;
-  /** Flushes what is queued (bounded by a timeout) and stops exporting. */
-  shutdown(): Promise<void>;
-}
 
 /** Starts OpenTelemetry export if configured; resolves undefined when telemetry is off. */
 export async function startTelemetry(config: GatewayConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Telemetry | undefined> {

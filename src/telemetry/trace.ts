@@ -1,6 +1,6 @@
 /**
  * The tracing hooks the request pipeline calls. They carry no OpenTelemetry types: when
- * telemetry is off, `RequestExtra.trace` is absent, nothing of OpenTelemetry is loaded, and a
+ * telemetry is off, a request has no trace, nothing of OpenTelemetry is loaded, and a
  * hook costs one optional-chaining check. When it is on, `otelTracer.ts` implements them.
  */
 
@@ -38,11 +38,12 @@ export interface RequestTrace {
   upstream(server: string, method: string, params: Record<string, unknown>): UpstreamSpan;
 }
 
-/** What the tracer needs to know of a client session. */
-export interface TracedSession {
-  readonly id: string;
-  readonly transportKind: 'stdio' | 'http';
-  readonly protocolVersion?: string;
+/** What the tracer needs to know of the caller (src/caller/caller.ts). */
+export interface TracedCaller {
+  /** Absent for a stateless caller: its spans carry no `mcp.session.id`. */
+  readonly sessionId: string | undefined;
+  readonly transport: 'stdio' | 'http';
+  readonly protocolVersion: string | undefined;
 }
 
 /** What the tracer needs to know of a client request. */
@@ -55,5 +56,5 @@ export interface TracedRequest {
 /** Opens a SERVER span around the handling of each client request. */
 export interface RequestTracer {
   /** Runs `handle` for `request` inside its SERVER span and records its duration. */
-  request<T>(session: TracedSession, request: TracedRequest, handle: (trace: RequestTrace) => Promise<T>): Promise<T>;
+  request<T>(caller: TracedCaller, request: TracedRequest, handle: (trace: RequestTrace) => Promise<T>): Promise<T>;
 }

@@ -11,7 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, type JSONRPCMessage, type Progress, type Result } from '@modelcontextprotocol/sdk/types.js';
 import { ErrorCodes, GatewayRpcCodes } from '../errors.js';
 import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
-import type { CancelSignal } from './cancelSignal.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
 
 interface RawResponse {
   readonly result?: unknown;

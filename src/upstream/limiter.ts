@@ -4,7 +4,7 @@
  * hot path: measured here, p-queue's scheduling cost a third of the gateway's CPU per call
  * (~51 µs/call with it, ~34 µs without), and a semaphore is all this needs.
  */
-import type { CancelSignal } from './cancelSignal.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
 
 /** A FIFO semaphore. */
 export class Limiter {

@@ -8,32 +8,29 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  ErrorCode,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
   type JSONRPCRequest,
   type Notification,
-  type Progress,
   type Prompt,
-  type RequestId,
   type Resource,
   type ResourceTemplate,
   type Result,
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { resolveTarget, type ReferenceResolver } from '../config/references.js';
+import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig, StdioTarget } from '../config/types.js';
-import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
 import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { CancelSignal } from './cancelSignal.js';
-import { ConnectionClosedError, Forwarder } from './forwarder.js';
+import { Forwarder } from './forwarder.js';
+import type { CallOwner, ForwardOptions } from './forwardOptions.js';
+import { requestError, startErrorMessage, unavailableError } from './requestError.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { StderrTail } from './stderrTail.js';
@@ -42,17 +39,6 @@ import type { UpstreamNetwork } from '../network/confine.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 export type { ListKind };
-
-/** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
-export interface CallOwner {
-  /** Downstream session id. */
-  readonly session: string;
-  /** The downstream request being served, so routed messages land on its stream. */
-  readonly requestId?: RequestId;
-  /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
-  readonly call?: string;
-  readonly tool?: string;
-}
 
 /** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
 export interface UpstreamHooks {
@@ -77,15 +63,6 @@ export interface UpstreamDeps {
   readonly restartMaxDelayMs: number;
   /** Network confinement (src/network/confine.ts); absent: none. */
   readonly network?: UpstreamNetwork;
-}
-
-/** Options of one forwarded request. */
-export interface ForwardOptions {
-  readonly owner?: CallOwner;
-  readonly signal?: CancelSignal;
-  readonly onprogress?: (progress: Progress) => void;
-  /** Overrides the server's configured timeout. */
-  readonly timeoutMs?: number;
 }
 
 interface Connection {
@@ -202,11 +179,11 @@ export class Upstream {
     if (this.state !== 'stopped') this.setState('stopped');
   }
 
-  /** The session that owns the request in flight here, if exactly one session has calls in flight. */
+  /** The caller that owns the request in flight here, if the calls in flight are all of one client (caller key). */
   soleOwner(): CallOwner | undefined {
     let owner: CallOwner | undefined;
     for (const candidate of this.inflight.values()) {
-      if (owner && owner.session !== candidate.session) return undefined;
+      if (owner && owner.caller.identity.key !== candidate.caller.identity.key) return undefined;
       owner = candidate;
     }
     return owner;
@@ -214,9 +191,10 @@ export class Upstream {
 
   /** Forwards a request through the per-upstream queue with the per-call timeout. */
   async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
-    if (this.retired?.successor) return this.retired.successor.request(method, params, options);
+    const retired = this.retired; // a retired upstream may still finish this request: read this.retired again on failure
+    if (retired?.successor) return retired.successor.request(method, params, options);
     const connection = this.connection;
-    if (!connection || this.state !== 'ready' || this.retired) throw this.unavailable();
+    if (!connection || this.state !== 'ready' || retired) throw unavailableError(this.name, this.state, this.lastError, retired !== undefined);
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const queuedAt = Date.now();
     const id = this.nextInflightId++;
@@ -228,67 +206,21 @@ export class Upstream {
         options.signal,
       );
     } catch (error) {
-      throw this.translate(error, method, params, options, timeoutMs, connection);
+      throw requestError(error, {
+        server: this.name,
+        file: this.config.file,
+        method,
+        params,
+        timeoutMs,
+        cancelled: options.signal?.aborted === true,
+        crashed: connection !== this.connection || connection.generation !== this.generation,
+        retiredGraceMs: this.retired?.graceMs,
+        stderr: (own) => (own ? this.stderrTail.summary(connection.io) : this.stderrTail.summary()),
+      });
     } finally {
       this.active--;
       if (options.owner) this.inflight.delete(id);
     }
-  }
-
-  private translate(
-    error: unknown,
-    method: string,
-    params: Record<string, unknown> | undefined,
-    options: ForwardOptions,
-    timeoutMs: number,
-    connection: Connection,
-  ): unknown {
-    const what = method === 'tools/call' && typeof params?.name === 'string' ? `${method} "${params.name}"` : method;
-    if (options.signal?.aborted) {
-      return new GatewayError(ErrorCodes.UPSTREAM_TIMEOUT, `request cancelled by the client: ${what} on upstream "${this.name}"`, {
-        cause: error,
-      });
-    }
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_TIMEOUT,
-        `upstream "${this.name}" did not answer ${what} within ${timeoutMs} ms (timeout)${this.stderrTail.summary()}; the request was cancelled`,
-        { remedy: `raise \`timeout\` in ${this.config.file} if the tool is legitimately slow` },
-      );
-    }
-    const crashed = connection !== this.connection || connection.generation !== this.generation;
-    if (this.retired && (error instanceof ConnectionClosedError || crashed)) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_REMOVED,
-        `upstream "${this.name}" was removed or replaced by a configuration reload and ${what} did not finish within ${this.retired.graceMs} ms of it; the request was cancelled`,
-        { remedy: 'call the tool again (a replaced server answers under the same name); `timeout` in the server file bounds how long a reload waits for calls in flight', cause: error },
-      );
-    }
-    if (error instanceof ConnectionClosedError) {
-      return new GatewayError(
-        ErrorCodes.UPSTREAM_CRASHED,
-        `upstream "${this.name}" exited while ${what} was in flight${this.stderrTail.summary(connection.io)}; it is being restarted`,
-        { remedy: `check the server's stderr in the gateway log; it restarts automatically`, cause: error },
-      );
-    }
-    if (crashed && !(error instanceof McpError)) {
-      return new GatewayError(ErrorCodes.UPSTREAM_CRASHED, `upstream "${this.name}" went away while ${what} was in flight${this.stderrTail.summary(connection.io)}`, {
-        cause: error,
-      });
-    }
-    return error;
-  }
-
-  private unavailable(): GatewayError {
-    if (this.retired) {
-      return new GatewayError(ErrorCodes.UPSTREAM_REMOVED, `upstream "${this.name}" was removed or replaced by a configuration reload`, {
-        remedy: 'list the tools again (tools/list): a replaced server answers under its name again once it is ready',
-      });
-    }
-    const detail = this.lastError ? `: ${this.lastError}` : '';
-    return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
-      remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
-    });
   }
 
   private setState(state: UpstreamState, extra: { error?: string; error_code?: string; retry_in_ms?: number } = {}): void {
@@ -380,18 +312,7 @@ export class Upstream {
   private describeStartError(error: unknown): string {
     // A reference that cannot be resolved says how to fix it right in the server's state.
     if (error instanceof GatewayError) return error.remedy ? `${error.message}; fix: ${error.remedy}` : error.message;
-    const raw = messageOf(error);
-    let message = raw;
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderrTail.summary()}`;
-    } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      message = `exited during start-up${this.stderrTail.summary()}`;
-    } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
-      message = `command not found: ${this.config.target.command} (\`mcpgate check\` shows the PATH it was looked up in)`;
-    } else {
-      message = `${raw}${this.stderrTail.summary()}`;
-    }
-    return this.deps.redactor.scrub(message);
+    return this.deps.redactor.scrub(startErrorMessage(error, this.config, this.stderrTail.summary()));
   }
 
   private onConnectionClosed(generation: number): void {

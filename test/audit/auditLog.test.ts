@@ -11,7 +11,7 @@ import { AuditLog } from '../../src/audit/auditLog.js';
 import { checkpointSigner, verificationKey } from '../../src/audit/checkpoint.js';
 import { readAuditRecords } from '../../src/audit/query.js';
 import { describeVerify, verifyAudit } from '../../src/audit/verify.js';
-import { defaultResolver } from '../../src/config/references.js';
+import { defaultResolver } from '../../src/secrets/resolve.js';
 import type { GatewayConfig } from '../../src/config/types.js';
 import type { GatewayEvent } from '../../src/telemetry/events.js';
 

@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filterRecords, formatTable, parseTime, readAuditRecords, type AuditRecord } from '../../src/audit/query.js';
-import { formatSummary, percentile, summarise } from '../../src/audit/report.js';
+import { percentile, summarise } from '../../src/audit/report.js';
+import { formatSummary } from '../../src/audit/reportText.js';
 import { renderHtml } from '../../src/audit/reportHtml.js';
 
 let seq = 0;

@@ -5,7 +5,6 @@ import type { AlwaysStatus } from '../../src/approval/alwaysCoverage.js';
 import { alwaysJson, alwaysLine, checkStatuses, effectiveDecision } from '../../src/cli/alwaysView.js';
 import { loadConfig } from '../../src/config/load.js';
 import { compilePolicy } from '../../src/policy/policy.js';
-import { withManagedRules } from '../../src/policy/managed.js';
 import { configDir, removeConfigDirs } from '../support/configDir.js';
 
 const everyone = { tool: 'db__query', server: 'db', client: 'claude-code 1.0', approvedAt: '2026-11-25T10:00:00Z', session: 's-1', file: 'rules.d/approved.yaml', line: 12, index: 3 };
@@ -55,7 +54,7 @@ describe('check: entries traced to configured servers without starting them', ()
     const dir = await configDir({});
     await writeFile(`${dir}/servers.d/db.yaml`, 'command: db-mcp\nprefix: data\ntools:\n  ask: [query, export]\n  deny: [drop]\n');
     const config = await loadConfig(dir);
-    const policy = withManagedRules(compilePolicy(config), config.requirements);
+    const policy = compilePolicy(config);
     const entry = (tool: string, extra: Record<string, string> = {}) => ({ tool, file: 'rules.d/approved.yaml', index: 0, ...extra });
     const pending = { version: 1 as const, pins: {}, pending: { 'db/export': { sha256: 'a'.repeat(64), fields: {}, public_name: 'data__export', changed: ['description'] } } };
     const statuses = checkStatuses(config, policy, [entry('data__query'), entry('data__drop'), entry('data__export'), entry('db__query'), entry('x__y', { server: 'gone' })], { state: pending });

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configDir, removeConfigDirs } from '../support/configDir.js';
-import { fieldName, loadConfig, loadConfigReport } from '../../src/config/load.js';
+import { loadConfig, loadConfigReport } from '../../src/config/load.js';
+import { fieldName } from '../../src/config/parse.js';
 import { formatProblem } from '../../src/config/types.js';
 import { ErrorCodes, GatewayError } from '../../src/errors.js';
 

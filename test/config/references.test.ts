@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultResolver, findReferences, resolveTarget } from '../../src/config/references.js';
+import { findReferences } from '../../src/config/references.js';
+import { defaultResolver, resolveTarget } from '../../src/secrets/resolve.js';
 import type { ServerConfig } from '../../src/config/types.js';
 import { ErrorCodes } from '../../src/errors.js';
 

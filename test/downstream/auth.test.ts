@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultResolver } from '../../src/config/references.js';
+import { defaultResolver } from '../../src/secrets/resolve.js';
 import type { AuthConfig } from '../../src/config/types.js';
 import { BearerAuth, isLoopbackHost } from '../../src/downstream/auth.js';
 import { ErrorCodes } from '../../src/errors.js';

@@ -89,7 +89,7 @@ describe('OpenTelemetry export', () => {
     });
     const policy = span('policy', INTERNAL, TRACE_ID);
     expect(policy.parentSpanId).toBe(server.spanId);
-    expect(policy.attributes).toMatchObject({ 'mcpgate.decision': 'allow', 'mcpgate.decided_by': 'default' });
+    expect(policy.attributes).toMatchObject({ 'mcpgate.decision': 'allow', 'mcpgate.decided_by': 'default', 'mcp.protocol.version': server.attributes['mcp.protocol.version'] });
     const upstream = span('tools/call meta', CLIENT, TRACE_ID);
     expect(upstream.parentSpanId).toBe(server.spanId);
     expect(upstream.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcpgate.server': 'echo', 'mcpgate.result.size': 4 });
@@ -130,6 +130,7 @@ describe('OpenTelemetry export', () => {
       'mcp.method.name': 'tools/call',
       'gen_ai.operation.name': 'execute_tool',
       'mcp.session.id': server.attributes['mcp.session.id'],
+      'mcp.protocol.version': server.attributes['mcp.protocol.version'],
       'mcpgate.server': 'echo',
       'mcpgate.upstream_tool': 'echo',
       'mcpgate.decision': 'allow',

@@ -3,7 +3,9 @@
  * hostile arguments (from the agent). Pure: no processes.
  */
 import { describe, expect, it } from 'vitest';
-import { argumentValidator, MAX_SCHEMA_CHARS, validatedVerdict } from '../../src/policy/argumentSchema.js';
+import { argumentValidator, MAX_SCHEMA_CHARS, type ArgumentValidator } from '../../src/policy/argumentSchema.js';
+import { combine, LAYERS } from '../../src/policy/layers.js';
+import { decideCall } from '../../src/policy/policy.js';
 import type { Verdict } from '../../src/policy/verdict.js';
 
 const ALLOW: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'rule', reason: 'allowed by rule' });
@@ -18,6 +20,12 @@ const WRITE = {
   required: ['path', 'content'],
   additionalProperties: false,
 };
+
+/** The verdict of a call whose other layers said `verdict`, with its arguments checked (src/policy/policy.ts decideCall). */
+function validatedVerdict(verdict: Verdict, validator: ArgumentValidator | undefined, args: Record<string, unknown> | undefined): Verdict {
+  const tool = { upstream: { name: 'fs' }, name: 't', publicTool: { name: 't', inputSchema: { type: 'object' } }, policy: { listing: verdict, conditional: false, decide: () => verdict }, validator };
+  return decideCall(tool as never, undefined, args);
+}
 
 describe('argument validation', () => {
   it('passes valid arguments through to the policy verdict', () => {
@@ -106,11 +114,10 @@ describe('argument validation', () => {
 });
 
 describe('argument validation after every policy layer', () => {
-  it('a clients: allow that lifts a default deny still has its arguments checked', async () => {
-    const { combineVerdicts } = await import('../../src/policy/clients.js');
+  it('a clients: allow that lifts a default deny still has its arguments checked', () => {
     const defaultDeny: Verdict = { decision: 'deny', decidedBy: 'default', reason: 'deny by default' };
     const clientAllow: Verdict = { decision: 'allow', decidedBy: 'rule', reason: 'allowed by clients[0]' };
-    const combined = combineVerdicts(defaultDeny, clientAllow);
+    const combined = combine(defaultDeny, clientAllow, LAYERS.clients);
     expect(combined).toBe(clientAllow);
     expect(validatedVerdict(combined, argumentValidator({ name: 't', inputSchema: WRITE } as never, 'servers.d/fs.yaml'), { path: 1 }).decidedBy).toBe('schema');
   });

@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RuleInput } from '../../src/config/schema.js';
 import type { ClientRuleSet, SourcedRule } from '../../src/config/types.js';
-import { combineVerdicts, compileClients, type LayerTool } from '../../src/policy/clients.js';
+import { compileClients } from '../../src/policy/clients.js';
+import { combine, LAYERS, type LayerTool } from '../../src/policy/layers.js';
+import { callerPolicyOf } from '../../src/policy/policy.js';
 import { defaultVerdict, FAIL_CLOSED_VERDICT, ruleVerdict, type Verdict } from '../../src/policy/verdict.js';
 
 const ref = (where: string) => ({ source: 'servers.d/s.yaml', where, text: 'x' });
@@ -21,7 +23,11 @@ const client = {
   deny: ruleVerdict('deny', clientRef('clients[0].deny[0]'), 'not for you'),
 };
 
-describe('combineVerdicts (deny > ask > allow > default over both rule sets)', () => {
+/** The clients layer's verdict folded onto the tool's with the one combine rule (a default verdict is no opinion). */
+const combineVerdicts = (tool: Verdict, clientVerdict: Verdict) =>
+  combine(tool, clientVerdict.decidedBy === 'default' && !clientVerdict.failClosed ? undefined : clientVerdict, LAYERS.clients);
+
+describe('the clients layer combined (deny > ask > allow > default over both rule sets)', () => {
   const cases: Array<[keyof typeof base, keyof typeof client, Verdict]> = [
     ['defaultAsk', 'none', base.defaultAsk],
     ['defaultAsk', 'allow', client.allow],
@@ -55,7 +61,7 @@ const tool = (server: string, name: string, listing: Verdict): LayerTool => ({
   upstream: { name: server },
   name,
   publicTool: { name: `${server}__${name}`, inputSchema: { type: 'object' } },
-  policy: { listing, decide: () => listing },
+  policy: { listing, conditional: false, decide: () => listing },
 });
 
 describe('compileClients', () => {
@@ -76,8 +82,9 @@ describe('compileClients', () => {
   });
 
   it('decides calls with argument conditions and filters the listing', () => {
-    const layer = directory.forIdentity({ subject: 'alice', groups: ['contractors'] });
-    if (!layer) throw new Error('no layer');
+    const rules = directory.forIdentity({ subject: 'alice', groups: ['contractors'] });
+    if (!rules) throw new Error('no layer');
+    const layer = callerPolicyOf(rules);
     const push = tool('gh', 'push', base.defaultAsk);
     expect(layer.decide(push, { branch: 'dev' }, base.defaultAsk)).toMatchObject({ decision: 'allow', rule: { where: 'clients[0].allow[0]' } });
     expect(layer.decide(push, { branch: 'main' }, base.defaultAsk)).toMatchObject({ decision: 'deny', rule: { where: 'clients[1].deny[1]' } });

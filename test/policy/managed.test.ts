@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayConfig, PolicySection, SourcedRule } from '../../src/config/types.js';
-import { withManagedRules } from '../../src/policy/managed.js';
+import { compileManagedRules } from '../../src/policy/managed.js';
 import { compilePolicy } from '../../src/policy/policy.js';
+import { compileUserRules } from '../../src/policy/userRules.js';
 import type { ManagedRequirements } from '../../src/requirements/types.js';
 
 const FILE = '/etc/mcpgate/requirements.yaml';
@@ -31,7 +32,9 @@ const managedRules: PolicySection = {
 };
 const requirements: ManagedRequirements = { file: FILE, text: '', rules: managedRules, approval: {}, audit: {} };
 const base = compilePolicy(user);
-const policy = withManagedRules(base, requirements);
+/** The engine over the user rules with `managed` as the requirements. */
+const withManagedRules = (managed: ManagedRequirements | undefined) => compilePolicy({ ...user, requirements: managed });
+const policy = withManagedRules(requirements);
 
 describe('managed rules above the user policy', () => {
   it('a managed deny beats a user allow rule and says what it overrode', () => {
@@ -46,13 +49,13 @@ describe('managed rules above the user policy', () => {
   });
 
   it('a user deny still denies (the managed ask cannot loosen it)', () => {
-    const strict = withManagedRules(compilePolicy(user), { ...requirements, rules: { allow: [], deny: [], ask: sourced(['*/drop_*'], FILE, 'rules') } });
+    const strict = withManagedRules({ ...requirements, rules: { allow: [], deny: [], ask: sourced(['*/drop_*'], FILE, 'rules') } });
     // equally strict or stricter: the user's deny stands; managed ask is looser than deny
     expect(strict.forTool('db', 'drop_table').listing).toMatchObject({ decision: 'deny', decidedBy: 'rule' });
   });
 
   it('tools no managed rule names keep the user policy itself (nothing added to their calls)', () => {
-    expect(policy.forTool('db', 'get_rows')).toBe(base.forTool('db', 'get_rows'));
+    expect(policy.forTool('db', 'get_rows').listing).toEqual(base.forTool('db', 'get_rows').listing); // the user layer's verdict, nothing folded in
     expect(policy.forTool('db', 'get_rows').listing).toMatchObject({ decision: 'allow', decidedBy: 'rule' });
   });
 
@@ -66,9 +69,9 @@ describe('managed rules above the user policy', () => {
   });
 
   it('is the user policy itself when the requirements have no rules', () => {
-    const base = compilePolicy(user);
-    expect(withManagedRules(base, undefined)).toBe(base);
-    expect(withManagedRules(base, { ...requirements, rules: { allow: [], ask: [], deny: [] } })).toBe(base);
+    expect(compileManagedRules(undefined)).toBeUndefined();
+    expect(compileManagedRules({ ...requirements, rules: { allow: [], ask: [], deny: [] } })).toBeUndefined();
+    expect(withManagedRules(undefined).forTool('db', 'query').listing).toEqual(compileUserRules(user).forTool('db', 'query').listing);
   });
 });
 
@@ -82,7 +85,7 @@ describe('managed rules: fail closed, resources and prompts', () => {
 
   it('resources.deny / prompts.deny deny a server whose own settings allow them', () => {
     expect(base.content('db')).toMatchObject({ resources: { decision: 'allow', decidedBy: 'default' }, prompts: { decision: 'allow' } });
-    const managed = withManagedRules(base, { ...requirements, content: { resources: ['d*'], prompts: [] } });
+    const managed = withManagedRules({ ...requirements, content: { resources: ['d*'], prompts: [] } });
     expect(managed.content('db').resources).toMatchObject({ decision: 'deny', decidedBy: 'managed', rule: { source: FILE, where: 'resources.deny[0]', text: 'd*' } });
     expect(managed.content('db').prompts).toMatchObject({ decision: 'allow' });
     expect(managed.content('other').resources.decision).toBe('allow'); // no server file: the built-in ask default allows them

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Decision, RuleInput } from '../../src/config/schema.js';
 import type { GatewayConfig, PolicySection, ServerConfig, SourcedRule } from '../../src/config/types.js';
-import { compilePolicy, describeRule } from '../../src/policy/policy.js';
+import { compilePolicy } from '../../src/policy/policy.js';
+import { describeRule } from '../../src/policy/verdict.js';
 
 type Kind = 'allow' | 'ask' | 'deny';
 type SectionInput = Partial<Record<Kind, RuleInput[]>> & { default?: Decision; defaultAt?: string };

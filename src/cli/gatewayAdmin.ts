@@ -7,9 +7,9 @@ import type { Gateway } from '../gateway.js';
 import { GatewayMonitor } from '../health/monitor.js';
 import { gatewayProbes, type HealthSources, type Probes } from '../health/report.js';
 import type { Logger } from '../telemetry/logger.js';
-import { AdminEndpoint } from './adminEndpoint.js';
-import { AdminConsole } from './console/console.js';
-import { gatewayStatus } from './status.js';
+import { AdminEndpoint } from '../admin/adminEndpoint.js';
+import { AdminConsole } from '../admin/console/console.js';
+import { gatewayStatus } from '../admin/status.js';
 
 /** The admin side of one gateway process. */
 export interface GatewayAdmin {
