@@ -1,8 +1,9 @@
 /**
- * Reloading the rules while serving: gateway.yaml policy and approval settings, the managed
+ * Reloading the rules while serving: gateway.yaml policy, `clients:` rules and approval settings, the managed
  * requirements file (a broken edit keeps the old floor: fail closed) and the approved-rules file.
  * Real gateway processes, one HTTP client connected throughout.
  */
+import { SignJWT } from 'jose';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -75,6 +76,32 @@ describe('reloading rules', () => {
     const denied = await client.callTool({ name: 'echo__echo', arguments: { message: 'x' } });
     expect(denied.isError).toBe(true);
     expect(textOf(denied)).toContain('gateway.yaml');
+  });
+
+  it('gateway.yaml clients: rules apply to the next call and tools/list of a connected, authenticated client', async () => {
+    const key = 'hmac-key-for-the-reload-test-0123456789abcdef';
+    const auth = { issuer: 'https://issuer.mcpgate.test', audience: 'mcpgate-reload', secret: '${env:RELOAD_TEST_JWT_KEY}' };
+    config = await makeConfig({ gateway: { auth }, servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    gateway = await startHttpGateway(config.dir, [], { RELOAD_TEST_JWT_KEY: key });
+    const token = await new SignJWT({ sub: 'bob', groups: ['restricted'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(auth.issuer)
+      .setAudience(auth.audience)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(new TextEncoder().encode(key));
+    const bob = await gateway.connect({}, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+    await waitForTools(bob, ['echo__add']);
+    expect(textOf(await bob.callTool({ name: 'echo__add', arguments: { a: 1, b: 2 } }))).toBe('3');
+
+    const clients = [{ group: 'restricted', deny: [{ tool: 'echo/add', reason: 'restricted users may not add' }] }];
+    await writeFile(join(config.dir, 'gateway.yaml'), stringify({ audit: { file: config.auditFile }, upstreams: { startupWait: '30s' }, auth, clients }));
+    expect(await reloadRecord(config, 1)).toEqual(expect.objectContaining({ files: ['gateway.yaml'], rules_changed: true, failed: [] }));
+
+    const denied = await bob.callTool({ name: 'echo__add', arguments: { a: 1, b: 2 } });
+    expect(denied.isError).toBe(true);
+    expect(textOf(denied)).toContain('restricted users may not add');
+    expect((await bob.listTools()).tools.map((t) => t.name)).not.toContain('echo__add');
   });
 
   it('a requirements edit applies; a broken one keeps the old floor and names file:line', async () => {
