@@ -4,15 +4,15 @@
  * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
 import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
-import { ApprovalBroker } from './approval/broker.js';
+import { ApprovalBroker, type AskContext } from './approval/broker.js';
 import { forwardableRequest } from './approval/upstreamElicitation.js';
 import { AuditLog } from './audit/auditLog.js';
 import type { CheckpointSigner } from './audit/checkpoint.js';
 import type { ArgumentsMode } from './audit/redact.js';
 import type { ApprovalAnswer } from './approval/answer.js';
-import { Catalog } from './catalog/catalog.js';
+import { Catalog, type ToolEntry } from './catalog/catalog.js';
 import { defaultResolver, type ReferenceResolver } from './secrets/resolve.js';
-import type { GatewayConfig } from './config/types.js';
+import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/types.js';
 import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
 import { ClientSession, type SessionDispatcher } from './downstream/session.js';
 import { GatewayModernHost } from './downstream/modernHost.js';
@@ -22,7 +22,7 @@ import { Subscriptions } from './pipeline/subscriptions.js';
 import { Network, type NetworkAskRequest } from './network/network.js';
 import { PinGuard } from './pinning/pinGuard.js';
 import { pinFileFor } from './pinning/pinFile.js';
-import { compilePolicy } from './policy/policy.js';
+import { compilePolicy, decideCall } from './policy/policy.js';
 import { SandboxLauncher, type EgressLookup } from './sandbox/launcher.js';
 import { gatewayFilesOf } from './sandbox/protectedPaths.js';
 import { Redactor } from './secrets/redactor.js';
@@ -31,6 +31,10 @@ import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
 import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+import { SessionUpstream } from './isolation/sessionUpstream.js';
+import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
+import { deniedAfterReload, type Arguments } from './reload/revisit.js';
+import { UpstreamSet } from './reload/upstreamSet.js';
 import { ErrorCodes, wireError } from './errors.js';
 
 /** Options of a gateway instance. */
@@ -64,9 +68,12 @@ const LIST_CHANGED: Record<ListKind, string> = {
 
 /** A running gateway. */
 export class Gateway implements SessionDispatcher, UpstreamHooks {
-  readonly config: GatewayConfig;
+  private current: GatewayConfig;
   readonly catalog: Catalog;
-  readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** The upstreams in service (and those a reload retired): src/reload/upstreamSet.ts. */
+  private readonly servers = new UpstreamSet((server) => this.makeUpstream(server));
+  /** How many configuration reloads have been applied (0: the configuration the gateway started with). */
+  generation = 0;
   readonly events = new EventBus();
   readonly redactor: Redactor;
   private readonly logger: Logger;
@@ -77,19 +84,23 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   readonly network: Network;
   private readonly sessions = new Map<string, ClientSession>();
   private readonly subscriptions = new Subscriptions();
-  private readonly deps: DispatchDeps;
+  private deps: DispatchDeps;
   private startup: Promise<void> = Promise.resolve();
   private readonly listWaitMs: number;
   private readonly pins: PinGuard | undefined;
   private readonly watchPins: boolean;
   private readonly tracer: RequestTracer | undefined;
   private callCounter = 0;
+  private readonly resolver: ReferenceResolver;
+  private readonly launcher: SandboxLauncher;
+  /** Each server's own approval channel; the broker reads this map, a reload refills it. */
+  private readonly serverChannels = new Map<string, ApprovalChannel>();
   private readonly callPrefix = Date.now().toString(36);
   /** Serves 2026-07-28 requests (stateless; docs/protocol.md). */
   readonly modern: GatewayModernHost;
 
   constructor(options: GatewayOptions) {
-    this.config = options.config;
+    this.current = options.config;
     this.logger = options.logger;
     this.redactor = options.redactor ?? new Redactor();
     this.listWaitMs = options.listWaitMs ?? this.config.upstreams.startupWaitMs;
@@ -121,7 +132,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.catalog = new Catalog({ policy, showDenied: this.config.policy.showDenied, offered, ...(guard ? { guard } : {}) });
     // A value registered (or forgotten) after a list was read changes what the lists may show.
     this.redactor.onChange(() => this.refreshCatalog());
-    const resolver = options.resolver ?? defaultResolver(this.config.dir);
+    this.resolver = options.resolver ?? defaultResolver(this.config.dir);
     this.network = new Network({
       config: this.config,
       events: this.events,
@@ -132,37 +143,20 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       },
       ask: (request) => this.askNetwork(request),
     });
-    const upstreams = new Map<string, Upstream>();
     // A server's traffic leaves only through its egress route (options.egress: tests substitute their own far end).
-    const launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
-    for (const server of this.config.servers) {
-      if (!server.enabled) continue;
-      upstreams.set(
-        server.name,
-        new Upstream(server, {
-          resolver,
-          events: this.events,
-          redactor: this.redactor,
-          logger: this.logger,
-          hooks: this,
-          launcher,
-          restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
-          restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
-          network: this.network,
-        }),
-      );
-    }
-    this.upstreams = upstreams;
-    this.catalog.setUpstreams([...upstreams.values()]);
+    this.launcher = new SandboxLauncher({ files: gatewayFilesOf(this.config), egress: options.egress ?? ((server) => this.network.egress(server)) });
+    this.servers.addAll(this.config.servers);
+    this.catalog.setUpstreams([...this.upstreams.values()]);
+    this.setServerChannels();
     this.approvals = new ApprovalBroker({
       config: this.config.approval,
       configDir: this.config.dir,
-      serverChannels: new Map(this.config.servers.flatMap((server) => (server.approvalChannel ? [[server.name, server.approvalChannel] as const] : []))),
+      serverChannels: this.serverChannels,
       redactor: this.redactor,
       argumentsMode: this.config.audit.arguments as ArgumentsMode,
       maxArgumentBytes: this.config.audit.maxArgumentBytes,
       logger: this.logger,
-      resolver,
+      resolver: this.resolver,
     });
     if (this.approvals.recent) this.events.add(this.approvals.recent);
     this.deps = {
@@ -185,8 +179,67 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       catalog: this.catalog,
       subscriptions: this.subscriptions,
       dispatch: (caller, request) => this.dispatch(caller, request),
-      rounds: roundDeps(this.catalog, this.config.approval.timeoutMs, process.env.MCPGATE_REQUEST_STATE_KEY),
+      rounds: roundDeps(this.catalog, () => this.current.approval.timeoutMs, process.env.MCPGATE_REQUEST_STATE_KEY),
     });
+  }
+
+  /** The configuration in force (replaced by each reload). */
+  get config(): GatewayConfig {
+    return this.current;
+  }
+
+  /** The upstreams in service, by server name. */
+  get upstreams(): ReadonlyMap<string, Upstream> {
+    return this.servers.inService;
+  }
+
+  private makeUpstream(server: ServerConfig): Upstream {
+    const deps = {
+      resolver: this.resolver,
+      events: this.events,
+      redactor: this.redactor,
+      logger: this.logger,
+      hooks: this,
+      launcher: this.launcher,
+      restartInitialDelayMs: this.config.upstreams.restartInitialDelayMs,
+      restartMaxDelayMs: this.config.upstreams.restartMaxDelayMs,
+      network: this.network,
+    };
+    const { isolation } = server;
+    return isolation ? new SessionUpstream({ ...server, isolation }, deps) : new Upstream(server, deps);
+  }
+
+  private setServerChannels(): void {
+    this.serverChannels.clear();
+    for (const server of this.config.servers) if (server.approvalChannel) this.serverChannels.set(server.name, server.approvalChannel);
+  }
+
+  /**
+   * Applies a reloaded configuration (src/reload planned `changes`; sessions are untouched): the
+   * new policy, client rules and network rules apply to the next request; removed servers take
+   * no new calls and stop once theirs finish (bounded by their `timeout`); added ones start; a
+   * replaced one keeps serving until its successor's first start settled. Clients hear
+   * `list_changed` for each public list that changed. Resolves with the servers that failed to start.
+   */
+  async applyConfig(next: GatewayConfig, changes: ServerChanges): Promise<string[]> {
+    this.current = next;
+    this.network.reconfigure(next);
+    // every layer (user, managed, clients:) from the reloaded files; calls from now on are decided by it
+    const policy = compilePolicy(next);
+    this.catalog.setPolicy(policy, next.policy.showDenied);
+    this.deps = { ...this.deps, showDenied: next.policy.showDenied, pageSize: next.catalog.pageSize, callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated) };
+    this.setServerChannels();
+    this.approvals.reconfigure(next.approval);
+    const failed = await this.servers.apply(next.servers, changes, () => this.rebuildCatalog());
+    const decide = (entry: ToolEntry, args: Arguments, ask: AskContext) => decideCall(entry, policy.forCaller(ask.caller?.identity.authenticated), args);
+    this.approvals.revisit((ask) => deniedAfterReload(ask, (name) => this.catalog.tool(name), decide));
+    return failed;
+  }
+
+  private rebuildCatalog(): void {
+    const changed = this.catalog.setUpstreams([...this.upstreams.values()]);
+    for (const collision of this.catalog.collisions) this.reportCollision(collision);
+    this.notifyListsChanged(changed);
   }
 
   /** Starts every upstream in parallel; resolves when each first attempt has settled. */
@@ -208,6 +261,11 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     return session;
   }
 
+  /** What a reload compares against (served to `mcpgate check` by the admin endpoint): hashes, no values. */
+  reloadState(): { generation: number; print: ConfigPrint } {
+    return { generation: this.generation, print: printOf(this.config) };
+  }
+
   /** Open sessions. */
   get sessionCount(): number {
     return this.sessions.size;
@@ -220,7 +278,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.modern.parked.closeAll();
     for (const session of this.sessions.values()) session.endReason ??= 'shutdown';
     await Promise.all([...this.sessions.values()].map((session) => session.close()));
-    await Promise.all([...this.upstreams.values()].map((upstream) => upstream.stop()));
+    await this.servers.stop();
     await this.network.close(); // open proxied connections end and are recorded before the log closes
     await this.pins?.close();
     await this.auditLog?.close();
@@ -250,6 +308,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   closed(session: ClientSession): void {
     if (!this.sessions.delete(session.id)) return;
     this.approvals.sessionClosed(session.id);
+    this.servers.sessionClosed(session.id);
     for (const uri of [...session.subscriptions]) {
       void this.subscriptions.unsubscribe(session, this.catalog.resourceOwner(uri), uri);
     }

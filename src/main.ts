@@ -51,7 +51,8 @@ Streamable HTTP at /mcp on 127.0.0.1:8848 (gateway.yaml listen.* sets the defaul
 Serving HTTP on a non-loopback address requires client authentication (gateway.yaml auth:)
 unless --insecure-no-auth is given. Logs go to stderr: one coloured line per entry on a
 terminal, JSON lines otherwise (--log-format or MCPGATE_LOG_FORMAT chooses; MCPGATE_LOG_LEVEL
-sets the level). SIGINT, SIGTERM and SIGHUP stop it cleanly.
+sets the level). SIGINT and SIGTERM stop it cleanly; SIGHUP reloads the configuration
+(it also reloads when its files change; gateway.yaml reload.watch).
 `,
   secrets: `mcpgate secrets set NAME | get NAME [--reveal] | list | delete NAME
 
@@ -70,6 +71,8 @@ and every problem as file:line: field: message. Exit 1 on any error. With manage
 checks them too and warns about each user rule or setting they override. Lists each "always
 allow" entry (approval.rulesFile) with what it answers or why it does not apply, and each stdio
 server's effective network policy (a remote URL the network policy refuses is an error).
+When a gateway is serving this directory, says what a reload (SIGHUP, or its file watch) of the
+files as they are now would do: servers started, stopped, restarted or reconfigured, rules changed.
 `,
   tools: `mcpgate tools [--config DIR] [--json] [--requirements FILE] [--accept SERVER__TOOL]
 

@@ -78,6 +78,11 @@ export async function answerApproval(targets: readonly AdminTarget[], id: string
   });
 }
 
+/** The running gateway's reload state (`GET /reload`: generation and configuration print), unparsed. */
+export async function reloadState(target: AdminTarget): Promise<unknown> {
+  return call(target, 'GET', '/reload');
+}
+
 /** Each reachable gateway's status, and why any other could not be asked. */
 export async function gatewayStatuses(targets: readonly AdminTarget[]): Promise<{ statuses: GatewayStatus[]; problems: string[] }> {
   const settled = await Promise.allSettled(targets.map(async (target) => GatewayStatusSchema.parse(await call(target, 'GET', '/status'))));

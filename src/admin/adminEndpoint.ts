@@ -39,6 +39,8 @@ export interface AdminEndpointOptions {
   readonly status?: () => GatewayStatus;
   /** The web console under `/console/`; absent: 404. */
   readonly console?: AdminConsole;
+  /** `GET /reload`: the running configuration's print for `mcpgate check` (src/reload/preview.ts); absent: 404. */
+  readonly reloadState?: () => unknown;
 }
 
 /** Serves the approval queue, the status and the console. */
@@ -114,6 +116,7 @@ export class AdminEndpoint {
     const auth = Buffer.from(req.headers.authorization?.replace(/^Bearer /, '') ?? '');
     if (auth.length !== this.token.length || !timingSafeEqual(auth, this.token)) return send(res, 401, { error: 'bad or missing token' });
     if (req.method === 'GET' && url.pathname === '/approvals') return send(res, 200, { approvals: this.options.queue.list() });
+    if (req.method === 'GET' && url.pathname === '/reload' && this.options.reloadState) return send(res, 200, this.options.reloadState());
     if (req.method === 'GET' && url.pathname === '/status' && this.options.status) return send(res, 200, this.options.status());
     // A one-time code for `mcpgate console`'s login link (the token itself never goes into a URL).
     if (req.method === 'POST' && url.pathname === '/console-login' && this.options.console) {

@@ -28,7 +28,7 @@ export const GatewayStatusSchema = z.object({
   started_at: z.string(),
   /** `stdio`, or the HTTP endpoint's URL. */
   transport: z.string(),
-  /** Configuration reloads applied since start (0 until hot reload exists). */
+  /** Configuration reloads applied since start (src/reload). */
   reload_generation: z.number().int(),
   health: z.object({
     status: z.enum(['ok', 'degraded']),
@@ -48,7 +48,6 @@ export interface StatusSources extends HealthSources {
   readonly configDir: string;
   readonly transport: () => string;
   readonly startedAt: string;
-  readonly reloadGeneration?: () => number;
 }
 
 /** The gateway's status now. */

@@ -26,17 +26,26 @@ export interface ApprovalAnswer {
   readonly cancelled?: boolean;
 }
 
+/** A pending ask the reloaded configuration denies: who denies it now, and why (src/reload/revisit.ts). */
+export interface ReloadDenial {
+  readonly decidedBy: DecidedBy;
+  readonly reason: string;
+}
+
 /** Why a wait ended without an answer. */
-export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown';
+export type WaitEnd = 'timeout' | 'cancelled' | 'disconnected' | 'shutdown' | 'reloaded';
 
 /** Thrown into a waiting channel when its wait ends without an answer. */
 export class WaitEnded extends Error {
   readonly end: WaitEnd;
+  /** `reloaded`: who denies the call now, and why (the reloaded configuration's verdict). */
+  readonly denial: ReloadDenial | undefined;
 
-  constructor(end: WaitEnd) {
+  constructor(end: WaitEnd, denial?: ReloadDenial) {
     super(`approval wait ended: ${end}`);
     this.name = 'WaitEnded';
     this.end = end;
+    this.denial = denial;
   }
 }
 
@@ -53,6 +62,8 @@ export function ended(error: WaitEnded, timeoutMs: number, waitMs: number, via: 
       return deny('timeout', `no approval within ${formatSeconds(timeoutMs)} (approval.timeout): denied (fail closed)`, waitMs, via);
     case 'shutdown':
       return deny('default', `the gateway shut down while the ${what} waited for approval: denied`, waitMs, via);
+    case 'reloaded':
+      return deny(error.denial?.decidedBy ?? 'default', error.denial?.reason ?? 'the configuration was reloaded while it waited for approval: denied', waitMs, via);
     case 'disconnected':
       return { ...deny('user', `the client disconnected while the ${what} waited for approval`, waitMs, via), cancelled: true };
     default:

@@ -8,8 +8,8 @@
  */
 import type { ProgressToken } from '@modelcontextprotocol/sdk/types.js';
 import type { ArgumentsMode } from '../audit/redact.js';
-import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
-import type { ApprovalChannel, ApprovalConfig, ServerConfig } from '../config/types.js';
+import type { ReferenceResolver } from '../secrets/resolve.js';
+import type { ApprovalChannel, ApprovalConfig } from '../config/types.js';
 import { elicit, InputRequired, sample, type Caller } from '../caller/caller.js';
 import type { Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -18,13 +18,13 @@ import { CLIENT_DISCONNECTED, type CancelSignal } from '../caller/cancelSignal.j
 import { mayAnswer } from '../policy/layers.js';
 import { alwaysBarrier } from './alwaysCoverage.js';
 import { AlwaysRules } from './alwaysRules.js';
-import { askReason, deny, ended, WaitEnded, type ApprovalAnswer, type ApprovalScope } from './answer.js';
+import { askReason, deny, ended, WaitEnded, type ApprovalAnswer, type ApprovalScope, type ReloadDenial } from './answer.js';
 import { askedServer, destinationOf, memoryKey, type Asked, type AskedDestination } from './asked.js';
 import { describeAsk, reviewInput, type DescribeOptions } from './describeAsk.js';
 import { elicitationParams, readElicitation, type HumanAnswer } from './elicitation.js';
 import { answerCommands, ApprovalQueue } from './queue.js';
 import { RecentCalls } from './recentCalls.js';
-import { createReviewer, type HeaderSource, type Reviewer, type SamplingRequester } from './reviewer.js';
+import { createReviewer, webhookHeaders, type Reviewer, type SamplingRequester } from './reviewer.js';
 import { SessionMemory } from './sessionMemory.js';
 import { parseHost, type Host } from '../network/address.js';
 import { printable } from '../printable.js';
@@ -77,18 +77,20 @@ export class ApprovalBroker {
   /** The admin endpoint that serves the queue (src/admin, opened by `serve`); without one the queue cannot be answered. */
   private admin: { readonly listening: boolean } | undefined;
   private readonly waits = new Map<string, Set<AbortController>>();
+  /** Every ask waiting for an answer, by the controller that ends its wait (see `revisit`). */
+  private readonly asks = new Map<AbortController, AskContext>();
   private readonly inflight = new Set<Promise<unknown>>();
   private started: Promise<void> = Promise.resolve();
   private closing = false;
 
-  constructor(private readonly options: ApprovalBrokerOptions) {
+  constructor(private options: ApprovalBrokerOptions) {
     const { config } = options;
     this.memory = new SessionMemory(config.sessionScope);
     if (config.allowAlways) {
       this.always = new AlwaysRules(config.rulesFile, options.configDir, (message) => options.logger.error({ file: config.rulesFile }, message));
     }
     if (config.autoReview) {
-      this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? this.webhookHeaders(config.autoReview) : undefined);
+      this.reviewer = createReviewer(config.autoReview, config.autoReview.kind === 'url' ? webhookHeaders(config.autoReview, options.resolver, options.redactor) : undefined);
       this.recent = new RecentCalls(config.autoReview.recentCalls);
     }
   }
@@ -98,22 +100,12 @@ export class ApprovalBroker {
     this.admin = admin;
   }
 
-  /** The webhook's headers, references resolved on first use (and registered for redaction). */
-  private webhookHeaders(review: { url: string; headers: Readonly<Record<string, string>> }): HeaderSource {
-    let resolved: Promise<Readonly<Record<string, string>>> | undefined;
-    const pseudo = {
-      name: 'approval.autoReview',
-      file: 'gateway.yaml',
-      target: { kind: 'http' as const, url: review.url, headers: review.headers },
-    } as unknown as ServerConfig;
-    return () =>
-      (resolved ??= resolveTarget(pseudo, this.options.resolver).then(({ target, values }) => {
-        this.options.redactor.add(values);
-        return (target as { headers: Readonly<Record<string, string>> }).headers;
-      })).catch((error: unknown) => {
-        resolved = undefined;
-        throw error;
-      });
+  /**
+   * A reloaded `approval` section (src/reload): `channel`, `timeout` and `allowAlways` apply to
+   * the next ask; the rest (sessionScope, rulesFile, adminDir, autoReview) at the next start.
+   */
+  reconfigure(config: ApprovalConfig): void {
+    this.options = { ...this.options, config: { ...config, sessionScope: this.options.config.sessionScope, rulesFile: this.options.config.rulesFile, adminDir: this.options.config.adminDir } };
   }
 
   /** How asks are described to reviewers: arguments as the audit log records them. */
@@ -146,6 +138,18 @@ export class ApprovalBroker {
     this.memory.forget(session);
   }
 
+  /**
+   * After a configuration reload: each pending ask `deniedNow` returns a denial for (the new
+   * configuration denies it, or no longer offers the tool) is denied at once with it; the others
+   * keep waiting for their answer (a reload never approves). docs/decisions.md.
+   */
+  revisit(deniedNow: (ctx: AskContext) => ReloadDenial | undefined): void {
+    for (const [controller, ctx] of this.asks) {
+      const denial = deniedNow(ctx);
+      if (denial) controller.abort(new WaitEnded('reloaded', denial));
+    }
+  }
+
   /** Denies everything pending (the gateway is stopping) and waits until those calls are answered. */
   async shutdown(): Promise<void> {
     this.closing = true;
@@ -167,7 +171,8 @@ export class ApprovalBroker {
     const managed = (verdict.decidedBy as string) === 'managed';
     const subject = caller?.identity.authenticated?.subject;
     // The same test `mcpgate tools` shows (alwaysCoverage.ts): never a managed ask or a changed pinned tool.
-    if (this.always && alwaysBarrier(verdict) === undefined) {
+    // allowAlways is read per ask: a reload (or new managed requirements) that turns it off stops honouring the file at once
+    if (this.always && this.options.config.allowAlways && alwaysBarrier(verdict) === undefined) {
       const rule = await this.alwaysRule(asked, subject);
       if (rule !== undefined) return { decision: 'allow', decidedBy: 'user', scope: 'always', reason: `always allowed (${rule})`, waitMs: 0, via: 'always', rule };
     }
@@ -194,6 +199,7 @@ export class ApprovalBroker {
     let controllers = this.waits.get(waitKey);
     if (!controllers) this.waits.set(waitKey, (controllers = new Set()));
     controllers.add(controller);
+    this.asks.set(controller, ctx);
     const timer = setTimeout(() => controller.abort(new WaitEnded('timeout')), this.options.config.timeoutMs);
     // A closing transport aborts its requests before the session hears of the close: look a
     // microtask later, so a disconnect is recorded as one rather than as a cancellation.
@@ -237,6 +243,7 @@ export class ApprovalBroker {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', onCancel);
       controllers.delete(controller);
+      this.asks.delete(controller);
       if (controllers.size === 0 && this.waits.get(waitKey) === controllers) this.waits.delete(waitKey);
     }
   }

@@ -9,7 +9,9 @@
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import type { AutoReviewConfig } from '../config/types.js';
+import type { AutoReviewConfig, ServerConfig } from '../config/types.js';
+import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
+import type { Redactor } from '../secrets/redactor.js';
 import type { RecentCall } from './recentCalls.js';
 import { messageOf } from '../errors.js';
 
@@ -242,4 +244,22 @@ function samplingReviewer(): Reviewer {
     if (typeof text !== 'string') return { ok: false, problem: 'the sampling answer held no text' };
     return parseVerdict(text);
   };
+}
+
+/** The webhook reviewer's headers, references resolved on first use (and registered with `redactor`); a failed resolution is retried next time. */
+export function webhookHeaders(review: { url: string; headers: Readonly<Record<string, string>> }, resolver: ReferenceResolver, redactor: Redactor): HeaderSource {
+  let resolved: Promise<Readonly<Record<string, string>>> | undefined;
+  const pseudo = {
+    name: 'approval.autoReview',
+    file: 'gateway.yaml',
+    target: { kind: 'http' as const, url: review.url, headers: review.headers },
+  } as unknown as ServerConfig;
+  return () =>
+    (resolved ??= resolveTarget(pseudo, resolver).then(({ target, values }) => {
+      redactor.add(values);
+      return (target as { headers: Readonly<Record<string, string>> }).headers;
+    })).catch((error: unknown) => {
+      resolved = undefined;
+      throw error;
+    });
 }

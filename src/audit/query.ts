@@ -282,7 +282,7 @@ export function recordDetail(r: AuditRecord): string {
     case 'mcpgate.upstream.state':
       return `${r.state}${r.error ? `: ${r.error}` : ''}`;
     case 'mcpgate.config.change':
-      return `added ${JSON.stringify(r.added)}, removed ${JSON.stringify(r.removed)}, failed ${JSON.stringify(r.failed)}`;
+      return `added ${JSON.stringify(r.added)}, removed ${JSON.stringify(r.removed)}, restarted ${JSON.stringify(r.restarted ?? [])}, failed ${JSON.stringify(r.failed)}`;
     case 'mcpgate.audit.checkpoint':
       return `${r.alg} signature over seq ${r.checkpoint_seq}`;
     case 'mcpgate.audit.recovery':

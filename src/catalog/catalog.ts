@@ -74,7 +74,7 @@ export class Catalog {
   collisions: readonly NameCollision[] = [];
   /** The policy version with the pins in force (src/policy/policy.ts), as of the last rebuild. */
   policyVersion: string;
-  private readonly options: CatalogOptions;
+  private options: CatalogOptions;
   private upstreams: readonly Upstream[] = [];
   private toolMap = new Map<string, ToolEntry>();
   private promptMap = new Map<string, PromptEntry>();
@@ -91,10 +91,15 @@ export class Catalog {
     this.policyVersion = options.policy.version;
   }
 
-  /** Sets the upstreams (sorted by name for deterministic collision handling) and rebuilds. */
-  setUpstreams(upstreams: readonly Upstream[]): void {
+  /** Replaces the policy (and `showDenied`) after a configuration reload; rebuild next. */
+  setPolicy(policy: Policy, showDenied: boolean): void {
+    this.options = { ...this.options, policy, showDenied };
+  }
+
+  /** Sets the upstreams (sorted by name for deterministic collision handling) and rebuilds; returns which public lists changed. */
+  setUpstreams(upstreams: readonly Upstream[]): Set<'tools' | 'prompts' | 'resources'> {
     this.upstreams = [...upstreams].sort((a, b) => a.name.localeCompare(b.name));
-    this.rebuild();
+    return this.rebuild();
   }
 
   /** Rebuilds every map from the upstreams' current lists; returns which public lists changed. */

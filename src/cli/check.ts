@@ -19,6 +19,7 @@ import { compileNetworkPolicies, policyLine, urlDestination } from '../network/p
 import { SandboxLauncher, sandboxLabel } from '../sandbox/launcher.js';
 import { gatewayFilesOf } from '../sandbox/protectedPaths.js';
 import { findCommand } from '../upstream/command.js';
+import { reloadPreviewLines } from '../reload/preview.js';
 import { alwaysLine, checkStatuses } from './alwaysView.js';
 
 /** Options of `mcpgate check`. */
@@ -109,6 +110,8 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
   const errors = problems.filter((p) => p.severity === 'error').length;
   // Which configuration this is, as every session.start of a gateway running it records it.
   if (config) options.out.write(`config digest: ${config.digest}\n`);
+  // A gateway serving this directory: what a reload (SIGHUP, or its file watch) would do now.
+  if (config) for (const line of await reloadPreviewLines(config, loaded.problems)) options.out.write(`${'reload'.padEnd(9)}${line}\n`);
   const warnings = problems.length - errors;
   const warned = warnings === 0 ? '' : `, ${warnings} warning(s)`;
   options.out.write(errors === 0 ? `configuration ok: ${servers.length} server(s)${warned}\n` : `${errors} problem(s) found${warned}\n`);
@@ -118,7 +121,9 @@ export async function checkCommand(options: CheckOptions): Promise<number> {
 function describe(server: ServerConfig): string {
   const target = server.target;
   // Show the shape, not resolved values: references stay as written.
-  return target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
+  const shape = target.kind === 'stdio' ? `(stdio: ${target.command})` : `(${target.kind}: ${displayUrl(target.url)})`;
+  const isolation = server.isolation && `  isolation: session (one instance per client session, at most ${server.isolation.maxInstances}, idle stop after ${server.isolation.idleTimeoutMs / 1000}s)`;
+  return isolation ? `${shape}${isolation}` : shape;
 }
 
 /** How the server would run: its sandbox state, or why it would be refused. */

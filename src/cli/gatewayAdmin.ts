@@ -24,7 +24,7 @@ export function gatewayAdmin(gateway: Gateway, options: { logger: Logger; transp
   const monitor = new GatewayMonitor();
   gateway.events.add(monitor);
   let stopping = false;
-  const health: HealthSources = { upstreams: () => gateway.upstreams.values(), monitor, stopping: () => stopping };
+  const health: HealthSources = { upstreams: () => gateway.upstreams.values(), monitor, stopping: () => stopping, reloadGeneration: () => gateway.generation };
   const queue = gateway.approvals.queue;
   const startedAt = new Date().toISOString();
   const status = () =>
@@ -36,7 +36,7 @@ export function gatewayAdmin(gateway: Gateway, options: { logger: Logger; transp
     auditFile: gateway.config.audit.file,
     logger: options.logger,
   });
-  const endpoint = new AdminEndpoint({ queue, dir: gateway.config.approval.adminDir, configDir: gateway.config.dir, logger: options.logger, status, console });
+  const endpoint = new AdminEndpoint({ queue, dir: gateway.config.approval.adminDir, configDir: gateway.config.dir, logger: options.logger, status, console, reloadState: () => gateway.reloadState() });
   gateway.approvals.serveQueueAt(endpoint);
   return {
     endpoint,

@@ -15,7 +15,11 @@ import { createAppLogger, logFormat } from '../telemetry/logger.js';
 import { Redactor } from '../secrets/redactor.js';
 import { startTelemetry } from '../telemetry/telemetry.js';
 import { configDirFrom } from './configDir.js';
-import { loadEffectiveConfig } from './requirements.js';
+import { loadConfig } from '../config/load.js';
+import { applyRequirements } from '../requirements/apply.js';
+import { requirementsFileFrom } from '../requirements/load.js';
+import { Reloader } from '../reload/reloader.js';
+import { managedRequirements } from './requirements.js';
 
 /** Options of `mcpgate serve`. */
 export interface ServeOptions {
@@ -33,7 +37,10 @@ export interface ServeOptions {
 /** Runs the gateway; resolves with the exit code once it has shut down. */
 export async function serveCommand(options: ServeOptions): Promise<number> {
   const format = logFormat(options.logFormat, process.env, process.stderr.isTTY === true);
-  const config = await loadEffectiveConfig(configDirFrom(options.config), options.requirements);
+  // Requirements first (fail closed); the reloader keeps both layers to re-apply them at each reload.
+  const requirements = await managedRequirements(options.requirements);
+  const loaded = await loadConfig(configDirFrom(options.config));
+  const config = applyRequirements(loaded, requirements);
   const transport = options.transport ?? config.listen.transport;
   if (transport !== 'stdio' && transport !== 'http') throw new UsageError(`--transport must be stdio or http, not "${transport}"`);
   const port = options.port === undefined ? config.listen.port : Number(options.port);
@@ -75,6 +82,9 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       logger.error({ dir: config.approval.adminDir }, `admin endpoint unavailable (approval queue, mcpgate status, console): ${messageOf(error)}`);
     }),
   ]);
+  const requirementsFile = requirementsFileFrom(options.requirements);
+  const reloader = new Reloader({ gateway, logger, loaded, ...(requirements ? { requirements } : {}), ...(requirementsFile ? { requirementsFile } : {}) });
+  await reloader.start();
 
   let stop: () => Promise<void>;
   const stopped = new Promise<void>((resolve) => {
@@ -82,6 +92,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
     stop = async () => {
       if (stopping) return;
       stopping = true;
+      reloader.close();
       admin.stopping(); // /readyz fails from now on
       await gateway.approvals.shutdown(); // pending approvals are denied while their clients are still connected
       await listener?.close();
@@ -128,10 +139,14 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  // Until configuration reload lands, a hangup (the terminal closed, or `kill -HUP` meant as
-  // "reload") stops the gateway cleanly rather than by Node's default of dying on the spot.
-  process.once('SIGHUP', onSignal);
+  // SIGHUP reloads the configuration (the daemon convention; docs/configuration.md "Reload").
+  const onHangup = () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading the configuration');
+    void reloader.reload('signal');
+  };
+  process.on('SIGHUP', onHangup);
   await stopped;
+  process.off('SIGHUP', onHangup);
   logger.flush();
   return 0;
 }

@@ -90,6 +90,7 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
           ...(u.lastError ? { error: u.lastError } : {}),
           ...(u.sandbox ? { sandbox: u.sandbox.kind, ...(u.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: u.sandbox.reason, unconfined: true }) } : {}),
           ...(network ? { network } : {}),
+          ...(u.config.isolation ? { isolation: 'session', max_instances: u.config.isolation.maxInstances, idle_timeout_ms: u.config.isolation.idleTimeoutMs } : {}),
         };
       });
       const requirements = config.requirements ? { requirements: config.requirements.file } : {};
@@ -101,6 +102,8 @@ export async function toolsCommand(options: ToolsOptions): Promise<number> {
         if (upstream.sandbox) options.out.write(`server ${upstream.name}: sandbox ${sandboxLabel(upstream.sandbox)}\n`);
         const policy = upstream.config.target.kind === 'stdio' ? gateway.network.policy(upstream.name) : undefined;
         if (policy) options.out.write(`network ${upstream.name}: ${policyLine(policy.effective())}\n`);
+        const isolation = upstream.config.isolation;
+        if (isolation) options.out.write(`server ${upstream.name}: isolation session (one instance per client session, at most ${isolation.maxInstances}, idle stop after ${isolation.idleTimeoutMs / 1000}s)\n`);
       }
       for (const upstream of failed) options.err.write(`server ${upstream.name}: ${upstream.state}: ${upstream.lastError ?? 'not ready'}\n`);
       for (const problem of [...config.problems, ...approved.problems]) options.err.write(`${formatProblem(problem)}\n`);

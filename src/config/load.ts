@@ -212,6 +212,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
     lines: targetLines(value, parsed),
     ...(target.kind === 'stdio' ? { sandbox: sandboxSection(value.sandbox, sandboxDefault, file) } : {}),
+    ...(value.isolation === 'session' ? { isolation: { idleTimeoutMs: durationToMs(value.idleTimeout), maxInstances: value.maxInstances } } : {}),
   };
 }
 
@@ -255,6 +256,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
       startupWaitMs: durationToMs(value.upstreams.startupWait),
     },
     catalog: value.catalog,
+    reload: { watch: value.reload.watch, debounceMs: durationToMs(value.reload.debounce) },
     http: { sessionIdleTimeoutMs: durationToMs(value.http.sessionIdleTimeout) },
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),

@@ -131,6 +131,12 @@ export const ServerFileSchema = z
       .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
     network: ServerNetworkSchema.optional(),
     sandbox: SandboxSchema.optional().describe('Confinement of a stdio upstream (unset fields: gateway.yaml sandbox, then mode auto)'),
+    isolation: z
+      .enum(['shared', 'session'])
+      .default('shared')
+      .describe('shared: one upstream for every client; session: one upstream per client session (for servers that keep per-user state or ask the client for sampling/elicitation/roots)'),
+    idleTimeout: DurationSchema.default('10m').describe('isolation: session: stop a session\'s upstream after this long without a request'),
+    maxInstances: z.number().int().min(1).max(1000).default(16).describe('isolation: session: most upstreams running at once (one per session); a session past it gets MCPGATE_ISOLATION_LIMIT'),
   })
   .superRefine((value, ctx) => {
     const kinds = [value.command, value.url, value.sse].filter((v) => v !== undefined).length;
@@ -248,5 +254,12 @@ export const GatewayFileSchema = z.strictObject({
   telemetry: TelemetrySchema.optional().describe('OpenTelemetry export (off unless this section or OTEL_EXPORTER_OTLP_*ENDPOINT is set)'),
   network: gatewayNetworkSchema(DurationSchema),
   sandbox: SandboxSchema.optional().describe('Default confinement of stdio upstreams (each servers.d file may override mode and allowWrite; denyRead lists add up)'),
+  reload: z
+    .strictObject({
+      watch: z.boolean().default(true).describe('Reload when gateway.yaml, a servers.d file, the requirements file or the approved-rules file changes (SIGHUP always reloads)'),
+      debounce: DurationSchema.default('300ms').describe('Wait this long after the last change before reloading (editors write in several steps)'),
+    })
+    .default({ watch: true, debounce: '300ms' })
+    .describe('Configuration reload while serving (docs/configuration.md)'),
 });
 export type GatewayFile = z.infer<typeof GatewayFileSchema>;

@@ -72,6 +72,8 @@ export interface ServerConfig {
   readonly lines?: Readonly<Record<string, number>>;
   /** Confinement of a stdio upstream (absent for url/sse servers, which run elsewhere). */
   readonly sandbox?: SandboxConfig;
+  /** `isolation: session`: one upstream per client session (absent: one shared upstream). */
+  readonly isolation?: { readonly idleTimeoutMs: number; readonly maxInstances: number };
 }
 
 /** How an `ask` reaches a human. */
@@ -184,6 +186,8 @@ export interface GatewayConfig {
     /** Signed checkpoints; `key` is still an unresolved reference. */
     readonly checkpoint?: { readonly key: string; readonly alg: 'EdDSA' | 'ES256' | 'HS256'; readonly every: number; readonly intervalMs: number };
   };
+  /** gateway.yaml `reload`: watch the configuration files (SIGHUP reloads either way). */
+  readonly reload: { readonly watch: boolean; readonly debounceMs: number };
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
   /** Streamable HTTP listener settings; 0: sessions never expire. */

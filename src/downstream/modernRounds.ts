@@ -25,16 +25,19 @@ export interface RoundDeps {
 /**
  * The rounds of a gateway: states sealed with `MCPGATE_REQUEST_STATE_KEY` (or a key of this
  * process), valid for `approval.timeout`, under the policy version the catalog has in force now
- * (src/policy/policy.ts: the layers' digest, with the pins; a state issued under other rules is void).
+ * (src/policy/policy.ts: the layers' digest, with the pins; a state issued under other rules is
+ * void). Both are read per round: a reload changes them for the next one.
  */
-export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs: number, stateKey: string | undefined): RoundDeps {
+export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs: () => number, stateKey: string | undefined): RoundDeps {
   const keys = stateKeysFrom(stateKey);
   return {
     states: new RequestStateCodec(keys.current, keys.previous),
     get policyVersion() {
       return policy.policyVersion;
     },
-    stateTtlMs: timeoutMs,
+    get stateTtlMs() {
+      return timeoutMs();
+    },
   };
 }
 

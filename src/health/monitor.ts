@@ -64,6 +64,9 @@ export class GatewayMonitor implements EventSink {
         return;
       }
       case 'mcpgate.upstream.state':
+        // A session's own instance (isolation: session) is not the server: its starts and idle
+        // stops would read as restarts and clear a failing listing instance (its records are in the audit log).
+        if (event.session !== undefined) return;
         this.upstreamState(event.server, event.state, event.error);
         break;
       case 'mcpgate.session.start': {

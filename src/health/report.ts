@@ -39,6 +39,8 @@ export interface UpstreamView {
   readonly sandbox: SandboxState | undefined;
   readonly tools: readonly unknown[];
   readonly config: { readonly target: { readonly kind: string } };
+  /** `isolation: session` servers (src/isolation): sessions with an instance of their own. */
+  readonly instanceCount?: number;
 }
 
 /** Where health comes from. */
@@ -47,6 +49,8 @@ export interface HealthSources {
   readonly monitor: GatewayMonitor;
   /** The gateway is shutting down (not ready any more). */
   readonly stopping: () => boolean;
+  /** Configuration reloads applied since start (src/reload); absent: 0. */
+  readonly reloadGeneration?: () => number;
 }
 
 /** The upstreams' status and the health verdict built from it. */
@@ -76,7 +80,11 @@ export function upstreamHealth(sources: HealthSources): { upstreams: UpstreamSta
   return { upstreams, verdict: healthVerdict(facts, sources.stopping()) };
 }
 
-/** The `/healthz` body: overall status, open sessions, each upstream's state, the unconfined and degraded servers (and why), readiness. */
+/**
+ * The `/healthz` body: overall status, open sessions, each upstream's state, the unconfined and
+ * degraded servers (and why), readiness, the reload generation, and the instances of each
+ * session-isolated server (only when there is one).
+ */
 export function healthzBody(sources: HealthSources & { readonly sessions: () => number }): Record<string, unknown> & { status: string } {
   const { upstreams, verdict } = upstreamHealth(sources);
   const states: Record<string, string> = {};
@@ -85,7 +93,18 @@ export function healthzBody(sources: HealthSources & { readonly sessions: () => 
     states[upstream.name] = upstream.state;
     if (upstream.unconfined_reason !== undefined) unconfined[upstream.name] = upstream.unconfined_reason;
   }
-  return { status: verdict.status, sessions: sources.sessions(), upstreams: states, unconfined, degraded: verdict.degraded, ready: verdict.ready };
+  const instances: Record<string, number> = {};
+  for (const upstream of sources.upstreams()) if (upstream.instanceCount !== undefined) instances[upstream.name] = upstream.instanceCount;
+  return {
+    status: verdict.status,
+    sessions: sources.sessions(),
+    upstreams: states,
+    unconfined,
+    degraded: verdict.degraded,
+    ready: verdict.ready,
+    generation: sources.reloadGeneration?.() ?? 0,
+    ...(Object.keys(instances).length > 0 ? { instances } : {}),
+  };
 }
 
 /** What the HTTP listener answers on `/healthz`, `/readyz` (and `/livez`, which needs nothing). */

@@ -38,7 +38,7 @@ export interface NetworkOptions {
 
 /** Policies, proxy and URL checks of every configured server. */
 export class Network implements UpstreamNetwork {
-  private readonly policies: ReadonlyMap<string, NetworkPolicy>;
+  private policies: ReadonlyMap<string, NetworkPolicy>;
   private readonly stdio = new Set<string>();
   private readonly egressProxy: Egress;
 
@@ -60,6 +60,16 @@ export class Network implements UpstreamNetwork {
       connectTimeoutMs: config.network.connectTimeoutMs,
       logger: options.logger,
     });
+  }
+
+  /**
+   * Takes a reloaded configuration's server list and rules (src/reload): connections opened from
+   * now on are judged by them. The proxy's limits stay those the gateway started with.
+   */
+  reconfigure(config: GatewayConfig): void {
+    this.policies = compileNetworkPolicies(config);
+    this.stdio.clear();
+    for (const server of config.servers) if (server.target.kind === 'stdio') this.stdio.add(server.name);
   }
 
   /** The server's compiled policy. */

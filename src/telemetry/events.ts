@@ -123,6 +123,8 @@ export interface RequestEvent {
 export interface UpstreamStateEvent {
   readonly event: 'mcpgate.upstream.state';
   readonly server: string;
+  /** `isolation: session`: the client session whose own instance this is. */
+  readonly session?: string;
   readonly state: UpstreamState;
   readonly error?: string;
   /** The stable code of a start error mcpgate raised on purpose (e.g. MCPGATE_SANDBOX_UNAVAILABLE). */
@@ -135,12 +137,33 @@ export interface UpstreamStateEvent {
   readonly sandbox_reason?: string;
 }
 
+/** One configuration reload (src/reload): what changed and what is now in force. */
 export interface ConfigChangeEvent {
   readonly event: 'mcpgate.config.change';
+  /** `signal` (SIGHUP) or `watch` (a watched file changed). */
+  readonly trigger?: 'signal' | 'watch';
+  /** Reloads applied since the gateway started (1 for the first). */
+  readonly generation?: number;
+  /** Files whose content changed (config-dir-relative, or absolute outside it). */
   readonly files: readonly string[];
   readonly added: readonly string[];
   readonly removed: readonly string[];
+  /** Servers replaced by a new process (a process-affecting field changed). */
+  readonly restarted?: readonly string[];
+  /** Servers whose new settings apply to their next call, same process. */
+  readonly reconfigured?: readonly string[];
+  /** Servers whose file no longer loads (kept at their last good version) or that failed to start. */
   readonly failed: readonly string[];
+  /** Files that did not load (their last good version stays in force). */
+  readonly failed_files?: readonly string[];
+  /** Why, as `file:line: field: message` (at most 20). */
+  readonly errors?: readonly string[];
+  /** The rules deciding calls changed (policy, approval, clients, a server's tools, the managed requirements). */
+  readonly rules_changed?: boolean;
+  /** gateway.yaml fields that changed but take effect at the next start (e.g. `listen`, `approval.autoReview`). */
+  readonly restart_needed?: readonly string[];
+  /** The digest of the configuration files now on disk (config/digest.ts). */
+  readonly config_digest?: string;
 }
 
 /** A tool's pinned definition changed upstream (`changed`), or an admin accepted the change (`accepted`). */

@@ -84,7 +84,7 @@ function severityOf(event: GatewayEvent): SeverityNumber {
     case 'mcpgate.request':
       return event.outcome === 'protocol_error' || event.outcome === 'timeout' ? SeverityNumber.WARN : SeverityNumber.INFO;
     case 'mcpgate.config.change':
-      return event.failed.length > 0 ? SeverityNumber.WARN : SeverityNumber.INFO;
+      return event.failed.length > 0 || (event.failed_files?.length ?? 0) > 0 ? SeverityNumber.WARN : SeverityNumber.INFO;
     case 'mcpgate.network.decision':
       return event.decision === 'deny' ? SeverityNumber.WARN : SeverityNumber.INFO;
     default:

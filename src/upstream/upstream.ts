@@ -8,14 +8,11 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  ErrorCode,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
   type JSONRPCRequest,
   type Notification,
-  type Progress,
   type Prompt,
   type Resource,
   type ResourceTemplate,
@@ -26,15 +23,14 @@ import {
 import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig, StdioTarget } from '../config/types.js';
-import { ErrorCodes, GatewayError, messageOf } from '../errors.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
 import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { Caller } from '../caller/caller.js';
-import type { CancelSignal } from '../caller/cancelSignal.js';
 import { Forwarder } from './forwarder.js';
-import { requestError } from './requestError.js';
+import type { CallOwner, ForwardOptions } from './forwardOptions.js';
+import { requestError, startErrorMessage, unavailableError } from './requestError.js';
 import { Limiter } from './limiter.js';
 import { readLists, type ListKind } from './lists.js';
 import { StderrTail } from './stderrTail.js';
@@ -43,15 +39,6 @@ import type { UpstreamNetwork } from '../network/confine.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 
 export type { ListKind };
-
-/** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
-export interface CallOwner {
-  /** The downstream request being served: routed requests and messages go to it. */
-  readonly caller: Caller;
-  /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
-  readonly call?: string;
-  readonly tool?: string;
-}
 
 /** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
 export interface UpstreamHooks {
@@ -78,15 +65,6 @@ export interface UpstreamDeps {
   readonly network?: UpstreamNetwork;
 }
 
-/** Options of one forwarded request. */
-export interface ForwardOptions {
-  readonly owner?: CallOwner;
-  readonly signal?: CancelSignal;
-  readonly onprogress?: (progress: Progress) => void;
-  /** Overrides the server's configured timeout. */
-  readonly timeoutMs?: number;
-}
-
 interface Connection {
   readonly client: Client;
   readonly forwarder: Forwarder;
@@ -100,7 +78,6 @@ const STABLE_AFTER_MS = 10_000;
 
 /** One upstream MCP server and its connection lifecycle. */
 export class Upstream {
-  readonly config: ServerConfig;
   state: UpstreamState = 'stopped';
   lastError: string | undefined;
   tools: readonly Tool[] = [];
@@ -111,8 +88,13 @@ export class Upstream {
   /** How the stdio server last started runs (absent before its first start, and for url/sse servers). */
   sandbox: SandboxState | undefined;
 
+  private current: ServerConfig;
   private readonly deps: UpstreamDeps;
   private readonly limiter: Limiter;
+  /** Requests forwarded and not yet answered (owned or not): what a retiring upstream waits for. */
+  private active = 0;
+  /** Set once a reload removed (or replaced) this upstream: it takes no new requests (src/reload). */
+  private retired: { readonly graceMs: number; readonly successor: Upstream | undefined } | undefined;
   private readonly inflight = new Map<number, CallOwner>();
   private nextInflightId = 0;
   private connection: Connection | undefined;
@@ -131,8 +113,9 @@ export class Upstream {
    */
   private registered: readonly string[] = [];
 
-  constructor(config: ServerConfig, deps: UpstreamDeps) {
-    this.config = config;
+  /** `session`: this is the instance of one client session (isolation: session; src/isolation). */
+  constructor(config: ServerConfig, deps: UpstreamDeps, private readonly session?: string) {
+    this.current = config;
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
     this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
@@ -141,6 +124,31 @@ export class Upstream {
   /** True when this stdio server runs without a sandbox: it can do whatever the user can. */
   get unconfined(): boolean {
     return this.sandbox !== undefined && this.sandbox.kind !== 'bwrap';
+  }
+
+  /** The server's configuration in force (a reload may replace what does not affect the process). */
+  get config(): ServerConfig {
+    return this.current;
+  }
+
+  /**
+   * Applies a reloaded configuration whose process-affecting fields are unchanged (src/reload
+   * decides): the next request uses its timeout, the catalog its prefix and policy; same process.
+   */
+  reconfigure(config: ServerConfig): void {
+    this.current = config;
+  }
+
+  /**
+   * Stops taking requests (a replaced server's `successor` takes them: e.g. a call approved while
+   * the reload replaced it), waits for those in flight (at most `graceMs`), then stops; a request
+   * still running then fails with MCPGATE_UPSTREAM_REMOVED. Used when a reload removes or replaces it.
+   */
+  async retire(graceMs: number, successor?: Upstream): Promise<void> {
+    this.retired = { graceMs, successor };
+    const deadline = Date.now() + graceMs;
+    while (this.active > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.stop();
   }
 
   /** Server name (the servers.d file stem). */
@@ -187,12 +195,15 @@ export class Upstream {
 
   /** Forwards a request through the per-upstream queue with the per-call timeout. */
   async request(method: string, params: Record<string, unknown> | undefined, options: ForwardOptions = {}): Promise<Result> {
+    const retired = this.retired; // a retired upstream may still finish this request: read this.retired again on failure
+    if (retired?.successor) return retired.successor.request(method, params, options);
     const connection = this.connection;
-    if (!connection || this.state !== 'ready') throw this.unavailable();
+    if (!connection || this.state !== 'ready' || retired) throw unavailableError(this.name, this.state, this.lastError, retired !== undefined);
     const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
     const queuedAt = Date.now();
     const id = this.nextInflightId++;
     if (options.owner) this.inflight.set(id, options.owner);
+    this.active++;
     try {
       return await this.limiter.run(
         () => connection.forwarder.request(method, params, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress),
@@ -207,18 +218,13 @@ export class Upstream {
         timeoutMs,
         cancelled: options.signal?.aborted === true,
         crashed: connection !== this.connection || connection.generation !== this.generation,
+        retiredGraceMs: this.retired?.graceMs,
         stderr: (own) => (own ? this.stderrTail.summary(connection.io) : this.stderrTail.summary()),
       });
     } finally {
+      this.active--;
       if (options.owner) this.inflight.delete(id);
     }
-  }
-
-  private unavailable(): GatewayError {
-    const detail = this.lastError ? `: ${this.lastError}` : '';
-    return new GatewayError(ErrorCodes.UPSTREAM_UNAVAILABLE, `upstream "${this.name}" is not available (state ${this.state}${detail})`, {
-      remedy: 'see `mcpgate.upstream.state` events in the audit log; the gateway retries with backoff',
-    });
   }
 
   private setState(state: UpstreamState, extra: { error?: string; error_code?: string; retry_in_ms?: number } = {}): void {
@@ -226,11 +232,13 @@ export class Upstream {
     if (extra.error !== undefined) this.lastError = extra.error;
     if (state === 'ready') this.lastError = undefined;
     const sandbox = this.sandbox && { sandbox: this.sandbox.kind, ...(this.sandbox.kind === 'bwrap' ? {} : { sandbox_reason: this.sandbox.reason }) };
-    const event = { event: 'mcpgate.upstream.state', server: this.name, state, attempt: this.attempt, ...extra, ...sandbox } as const;
+    const instance = this.session === undefined ? {} : { session: this.session };
+    const event = { event: 'mcpgate.upstream.state', server: this.name, ...instance, state, attempt: this.attempt, ...extra, ...sandbox } as const;
     this.deps.events.emit(event);
     const log = state === 'failed' || state === 'restarting' ? 'warn' : 'info';
     // The message carries the error too: a person reading a terminal sees why at once.
-    this.deps.logger[log]({ server: this.name, state, ...extra }, `upstream ${this.name} ${state}${extra.error ? `: ${extra.error}` : ''}`);
+    const who = this.session === undefined ? this.name : `${this.name} (session ${this.session})`;
+    this.deps.logger[log]({ server: this.name, ...instance, state, ...extra }, `upstream ${who} ${state}${extra.error ? `: ${extra.error}` : ''}`);
   }
 
   private async connect(): Promise<void> {
@@ -308,18 +316,7 @@ export class Upstream {
   private describeStartError(error: unknown): string {
     // A reference that cannot be resolved says how to fix it right in the server's state.
     if (error instanceof GatewayError) return error.remedy ? `${error.message}; fix: ${error.remedy}` : error.message;
-    const raw = messageOf(error);
-    let message = raw;
-    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-      message = `did not finish initialising within ${this.config.startupTimeoutMs} ms${this.stderrTail.summary()}`;
-    } else if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      message = `exited during start-up${this.stderrTail.summary()}`;
-    } else if (/ENOENT/.test(raw) && this.config.target.kind === 'stdio') {
-      message = `command not found: ${this.config.target.command} (\`mcpgate check\` shows the PATH it was looked up in)`;
-    } else {
-      message = `${raw}${this.stderrTail.summary()}`;
-    }
-    return this.deps.redactor.scrub(message);
+    return this.deps.redactor.scrub(startErrorMessage(error, this.config, this.stderrTail.summary()));
   }
 
   private onConnectionClosed(generation: number): void {

@@ -71,7 +71,7 @@ describe('audit verify streams a log larger than its heap', () => {
     // A filter that joins records (a session's client) reads the log twice, holding neither pass.
     const query = await runMcpgate(['audit', 'query', '--json', '--client', 'nobody', '--file', file], SMALL_HEAP);
     expect(query).toEqual({ code: 0, stdout: '', stderr: '' });
-  }, 60_000);
+  }, 150_000);
 
   it('verifies every record and checkpoint with 40 MB of heap, and names an edit, a deletion and a move near the end', async () => {
     const files = (await readdir(dir)).filter((n) => n.startsWith('audit.log'));
@@ -108,5 +108,5 @@ describe('audit verify streams a log larger than its heap', () => {
     });
     expect(moved.stdout).toMatch(new RegExp(`^broken at seq ${seq}: reordered: seq ${seq} is out of order: found at audit\\.log:${n + 10}, after seq ${seq + 1} at audit\\.log:${n}\\n`));
     expect(moved.code).toBe(1);
-  }, 90_000);
+  }, 180_000);
 });

@@ -1,12 +1,12 @@
 /**
  * Signals stop `mcpgate serve` cleanly: a shutdown log line, the audit records of the sessions and
- * upstreams it closes, and the approval admin endpoint file removed. SIGHUP too (until
- * configuration reload exists, it is a clean stop rather than Node's default of dying at once).
+ * upstreams it closes, and the approval admin endpoint file removed. SIGHUP does not stop it: it
+ * reloads the configuration (test/e2e/reload.test.ts).
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, readAudit, startHttpGateway, waitFor, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, makeConfig, readAudit, startHttpGateway, waitFor, waitForAudit, type HttpGateway, type TempConfig } from '../support/gateway.js';
 
 describe('mcpgate serve and signals', () => {
   let config: TempConfig | undefined;
@@ -16,7 +16,7 @@ describe('mcpgate serve and signals', () => {
     await config?.cleanup();
   });
 
-  for (const signal of ['SIGHUP', 'SIGTERM'] as const) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`${signal}: logs the shutdown, writes the closing audit records and removes the admin endpoint file`, async () => {
       config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
       gateway = await startHttpGateway(config.dir);
@@ -37,4 +37,18 @@ describe('mcpgate serve and signals', () => {
       expect((await readdir(config.dir)).filter((n) => n.endsWith('.lock'))).toEqual([]);
     });
   }
+
+  it('SIGHUP does not stop it: the session keeps working and a reload is recorded', async () => {
+    config = await makeConfig({ servers: { echo: fixtureServer('echo', { tools: { default: 'allow' } }) } });
+    gateway = await startHttpGateway(config.dir);
+    const client = await gateway.connect();
+    await client.callTool({ name: 'echo__echo', arguments: { message: 'hi' } });
+    gateway.process.kill('SIGHUP');
+    const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.config.change'));
+    expect(records.filter((r) => r.event === 'mcpgate.config.change')).toEqual([expect.objectContaining({ trigger: 'signal', files: [], added: [], removed: [] })]);
+    expect(gateway.stderr()).toContain('reloading the configuration');
+    expect(gateway.process.exitCode).toBeNull();
+    expect(await client.callTool({ name: 'echo__echo', arguments: { message: 'still' } })).toEqual(expect.objectContaining({ content: [{ type: 'text', text: 'still' }] }));
+    expect(records.filter((r) => r.event === 'mcpgate.session.end')).toEqual([]);
+  });
 });

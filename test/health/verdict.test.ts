@@ -68,6 +68,17 @@ describe('GatewayMonitor', () => {
     expect(monitor.upstream('x')?.failing).toBe(false);
   });
 
+  it('leaves out the states of a session\'s own instance (isolation: session): they are not the server\'s restarts', () => {
+    const { monitor, state } = monitorAt({ now: 0 });
+    state('starting');
+    state('failed', 'exited during start-up');
+    const instance = (s: UpstreamState) => monitor.emit({ event: 'mcpgate.upstream.state', server: 'x', session: 's1', state: s, attempt: 1 } as never);
+    instance('restarting');
+    instance('starting');
+    instance('stopped');
+    expect(monitor.upstream('x')).toMatchObject({ failing: true, state: 'failed', restarts: 0 });
+  });
+
   it('tells subscribers of state changes and sessions', () => {
     const { monitor, state } = monitorAt({ now: 0 });
     let changes = 0;

@@ -1,0 +1,22 @@
+/** How one request is forwarded to an upstream, and whose it is (upstream-initiated requests are routed back to it). */
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { Caller } from '../caller/caller.js';
+import type { CancelSignal } from '../caller/cancelSignal.js';
+
+/** Who a forwarded request belongs to, so upstream-initiated requests can be routed back. */
+export interface CallOwner {
+  /** The downstream request being served: routed requests and messages go to it. */
+  readonly caller: Caller;
+  /** The call id and public tool name of a forwarded `tools/call` (named in network asks and records). */
+  readonly call?: string;
+  readonly tool?: string;
+}
+
+/** Options of one forwarded request. */
+export interface ForwardOptions {
+  readonly owner?: CallOwner;
+  readonly signal?: CancelSignal;
+  readonly onprogress?: (progress: Progress) => void;
+  /** Overrides the server's configured timeout. */
+  readonly timeoutMs?: number;
+}
