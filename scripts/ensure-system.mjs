@@ -10,9 +10,9 @@
  * `npm test`). MCPGATE_NO_APT=1 never installs (only checks and says what to run).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, constants, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
+import { delimiter, dirname, join, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** What the suite needs: the Debian package, what proves it present, and which tests need it. */
 export const SYSTEM_PACKAGES = [
@@ -116,4 +116,38 @@ export function ensureSystem(list = SYSTEM_PACKAGES) {
   return 0;
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) process.exitCode = ensureSystem();
+/**
+ * Why the suite cannot run from `repo` (undefined when it can): the e2e tests start their upstream
+ * servers from this checkout inside the sandbox, which gives every upstream private, empty
+ * /tmp and /var/tmp (docs/sandbox.md), so a checkout under one of them is invisible to its servers.
+ */
+export function checkoutProblem(repo, privateDirs) {
+  const under = privateDirs.find((dir) => repo === dir || repo.startsWith(dir.endsWith(sep) ? dir : dir + sep));
+  if (under === undefined) return undefined;
+  return (
+    `npm test: this checkout (${repo}) is under ${under}, which the sandbox replaces with a private directory for every upstream server, so the test servers started from it would not find their files.\n` +
+    `Clone it elsewhere, then run npm test there, e.g.:\n  git clone ${repo} ~/mcpgate && cd ~/mcpgate && npm install && npm test\n`
+  );
+}
+
+/** The real paths of the directories the sandbox makes private (as src/sandbox/launcher.ts does). */
+function privateDirs() {
+  const dirs = ['/tmp', '/var/tmp', ...(process.env.TMPDIR ? [process.env.TMPDIR] : [])];
+  return dirs.flatMap((dir) => {
+    try {
+      return [realpathSync(dir)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const problem = checkoutProblem(realpathSync(join(dirname(fileURLToPath(import.meta.url)), '..')), privateDirs());
+  if (problem !== undefined) {
+    process.stderr.write(problem);
+    process.exitCode = 1;
+  } else {
+    process.exitCode = ensureSystem();
+  }
+}

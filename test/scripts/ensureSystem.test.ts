@@ -4,9 +4,10 @@
  * otherwise stops before any test with the exact command to run.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO } from '../support/gateway.js';
@@ -63,6 +64,25 @@ describe('npm test checks the system first', () => {
       expect(result.stderr).toMatch(/Run yourself, then npm test again:\n {2}apt-get install -y --no-install-recommends dbus\n$/);
     } else {
       expect(result.stderr).toContain('sudo apt-get install -y --no-install-recommends dbus');
+    }
+  });
+
+  it('stops at once when the checkout lies under a directory the sandbox makes private, saying where to clone it', async () => {
+    const { checkoutProblem } = (await import(pathToFileURL(SCRIPT).href)) as { checkoutProblem: (repo: string, dirs: string[]) => string | undefined };
+    expect(checkoutProblem('/tmp/mcpgate', ['/tmp', '/var/tmp'])).toContain('this checkout (/tmp/mcpgate) is under /tmp');
+    expect(checkoutProblem('/var/tmp/a/b', ['/tmp', '/var/tmp'])).toContain('git clone /var/tmp/a/b ~/mcpgate');
+    expect(checkoutProblem('/tmpfoo/mcpgate', ['/tmp', '/var/tmp'])).toBeUndefined();
+    expect(checkoutProblem('/root/mcpgate', ['/tmp', '/var/tmp'])).toBeUndefined();
+    // and the script itself runs it: from a copy of the scripts under the OS temp dir, before any package check
+    const copy = await mkdtemp(join(tmpdir(), 'mcpgate-checkout-'));
+    try {
+      await mkdir(join(copy, 'scripts'));
+      await writeFile(join(copy, 'scripts/ensure-system.mjs'), await readFile(SCRIPT));
+      const result = await outcome(process.execPath, [join(copy, 'scripts/ensure-system.mjs')], { ...process.env, MCPGATE_NO_APT: '1' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^npm test: this checkout \(.*mcpgate-checkout-.*\) is under /);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
     }
   });
 });
