@@ -124,27 +124,30 @@ function authorize(call: ToolCall): StageResult {
   return undefined;
 }
 
-/** approve: only an `ask` waits here (an allow pays one branch); no approval channel = deny. */
-async function approve(call: ToolCall): Promise<StageResult> {
+/** approve: only an `ask` waits here (an allow pays one branch and no promise); no approval channel = deny. */
+function approve(call: ToolCall): StageResult | Promise<StageResult> {
   const verdict = call.verdict as Verdict;
   const entry = call.entry as ToolEntry;
-  if (verdict.decision === 'ask' && call.deps.approvals) {
-    const span = call.trace?.start('approval');
-    const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
-    const answer = await call.deps.approvals.decide({ caller: call.caller, asked: { kind: 'tool', entry, args: call.args }, verdict, signal: call.caller.signal, progressToken }).catch((error: unknown) => {
-      // This round ends with input_required; the retry that carries the answer decides (and records) the call.
-      if (error instanceof InputRequired) call.awaitingInput = true;
-      span?.end({ 'mcpgate.decision': 'ask' });
-      throw error;
-    });
-    call.answer = answer;
-    span?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
-    if (answer.cancelled) throw wireError(ErrorCodes.CALL_CANCELLED, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
-    if (answer.decision !== 'allow') return deniedResult(entry, 'answered', answer.reason);
-    return undefined;
-  }
+  if (verdict.decision === 'ask' && call.deps.approvals) return askApprovals(call, verdict, entry, call.deps.approvals);
   if (verdict.decision === 'allow') return undefined;
   return deniedResult(entry, verdict.decision, verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason);
+}
+
+/** approve, for an `ask` with an approval channel: waits for the answer. */
+async function askApprovals(call: ToolCall, verdict: Verdict, entry: ToolEntry, approvals: NonNullable<ToolCallDeps['approvals']>): Promise<StageResult> {
+  const span = call.trace?.start('approval');
+  const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
+  const answer = await approvals.decide({ caller: call.caller, asked: { kind: 'tool', entry, args: call.args }, verdict, signal: call.caller.signal, progressToken }).catch((error: unknown) => {
+    // This round ends with input_required; the retry that carries the answer decides (and records) the call.
+    if (error instanceof InputRequired) call.awaitingInput = true;
+    span?.end({ 'mcpgate.decision': 'ask' });
+    throw error;
+  });
+  call.answer = answer;
+  span?.end({ 'mcpgate.decision': answer.decision, 'mcpgate.decided_by': answer.decidedBy, 'mcpgate.approval.wait_ms': answer.waitMs, ...(answer.scope ? { 'mcpgate.approval.scope': answer.scope } : {}) });
+  if (answer.cancelled) throw wireError(ErrorCodes.CALL_CANCELLED, `mcpgate: ${entry.publicName} was not run: ${answer.reason}`);
+  if (answer.decision !== 'allow') return deniedResult(entry, 'answered', answer.reason);
+  return undefined;
 }
 
 /** forward: the decision record first (write-ahead), then the upstream. */
