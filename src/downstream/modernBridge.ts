@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ErrorCodes, ProtocolError } from '../errors.js';
 import { InputRequired } from '../caller/caller.js';
-import { jsonDigest } from '../protocol/canonicalJson.js';
+import { jsonDigest } from '../canonicalJson.js';
 import type { RequestState } from '../protocol/requestState.js';
 import type { ModernCaller, UpstreamAsk } from './modernCaller.js';
 import { bindingOf, inputRequiredResult, type RoundDeps } from './modernRounds.js';

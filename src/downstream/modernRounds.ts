@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { InputRequest, InputRequired } from '../caller/caller.js';
-import { jsonDigest } from '../protocol/canonicalJson.js';
+import { jsonDigest } from '../canonicalJson.js';
 import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
 import type { ModernCaller } from './modernCaller.js';

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { canonicalJson } from '../canonicalJson.js';
 
 /** The pinned fields of a tool definition. */
 export const PINNED_FIELDS = ['description', 'inputSchema', 'annotations', 'title', 'outputSchema'] as const;
@@ -61,23 +62,6 @@ export function toolDigest(tool: Tool): ToolDigest {
 /** The fields whose hashes differ (all of them when either side lacks per-field hashes). */
 export function changedFields(before: Partial<Record<string, string>> | undefined, after: Readonly<Record<PinnedField, string>>): PinnedField[] {
   return PINNED_FIELDS.filter((field) => before?.[field] !== after[field]);
-}
-
-/**
- * JSON with object keys sorted at every level, so equal definitions hash equally. Not the audit's
- * `canonicalJson` (src/audit/redact.ts): that one cuts deep or circular values to placeholders,
- * which would let two different deep definitions share a pin.
- */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item ?? null)).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 function sha256(text: string): string {

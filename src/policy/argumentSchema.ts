@@ -19,6 +19,7 @@ import type { Ajv as AjvDraft7, ErrorObject, Options, ValidateFunction } from 'a
 import { createRequire } from 'node:module';
 import type { RE2JS as RE2JSType } from 're2js';
 import type { Verdict } from './verdict.js';
+import { canonicalJson } from '../canonicalJson.js';
 
 // ajv and re2js are loaded at the first compile, not at start: most processes (CLI commands, a
 // gateway whose tools are never called) never validate anything, and loading them costs ~50 ms.
@@ -183,18 +184,10 @@ function oneLine(text: string): string {
 function distinct(items: readonly unknown[]): boolean {
   const seen = new Set<string>();
   for (const item of items) {
-    const key = canonical(item);
+    const key = canonicalJson(item);
     if (seen.has(key)) return false;
     seen.add(key);
   }
   return true;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}

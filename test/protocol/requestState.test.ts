@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryReplayGuard, RequestStateCodec, randomStateKey, stateKeysFrom, type NewRequestState, type StateBinding } from '../../src/protocol/requestState.js';
-import { canonicalJson, jsonDigest } from '../../src/protocol/canonicalJson.js';
+import { canonicalJson, jsonDigest } from '../../src/canonicalJson.js';
 import { callerKey, isSpecificKey } from '../../src/protocol/callerKey.js';
 
 const binding: StateBinding = { m: 'tools/call', t: 'github__create_issue', ad: jsonDigest({ title: 'x' }), pv: 'sha256:p1', sub: 'k_abc' };

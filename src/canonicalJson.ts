@@ -1,7 +1,9 @@
 /**
  * Canonical JSON (RFC 8785 for the values JSON-RPC carries: object keys sorted by UTF-16 code
  * units, no whitespace, numbers and strings as `JSON.stringify` writes them) and its SHA-256, so
- * the same arguments give the same digest whatever order a client wrote their keys in.
+ * the same arguments give the same digest whatever order a client wrote their keys in. The one
+ * implementation for request_state's arguments digest, tool pins and inputSchema `uniqueItems`
+ * (the audit's own, src/audit/redact.ts, copies defensively first: it records untrusted values).
  */
 import { createHash } from 'node:crypto';
 
