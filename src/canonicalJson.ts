@@ -3,7 +3,7 @@
  * units, no whitespace, numbers and strings as `JSON.stringify` writes them) and its SHA-256, so
  * the same arguments give the same digest whatever order a client wrote their keys in. The one
  * implementation for request_state's arguments digest, tool pins and inputSchema `uniqueItems`
- * (the audit's own, src/audit/redact.ts, copies defensively first: it records untrusted values).
+ * (the audit's, src/audit/redact.ts, runs it on a defensive copy first: it records untrusted values).
  */
 import { createHash } from 'node:crypto';
 

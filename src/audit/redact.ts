@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { capArguments } from './argumentCap.js';
 import { jsonSafeCopy, type Redactor } from '../secrets/redactor.js';
+import { canonicalJson as canonicalText } from '../canonicalJson.js';
 
 /** `full`: as sent (known secrets scrubbed); `redacted`: also secret-looking keys; `hash`: sha256 only; `none`. */
 export type ArgumentsMode = 'full' | 'redacted' | 'hash' | 'none';
@@ -109,19 +110,7 @@ function recordableAsIs(value: unknown, keys: boolean, redactor: Redactor, budge
  * @example canonicalJson({ b: 1, a: [{ d: 1, c: 2 }] }) // '{"a":[{"c":2,"d":1}],"b":1}'
  */
 export function canonicalJson(value: unknown): string {
-  return sortedJson(jsonSafeCopy(value, { strictDepth: true }));
-}
-
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    const members = Object.keys(record)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${sortedJson(record[key])}`);
-    return `{${members.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+  return canonicalText(jsonSafeCopy(value, { strictDepth: true }));
 }
 
 /** Words that mark a key as holding a secret, compared after splitting the key into words. */

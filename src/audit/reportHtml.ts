@@ -6,6 +6,7 @@
 import type { AuditSummary, Count, Timeline } from './report.js';
 import { printableSummary } from './reportText.js';
 import type { Integrity } from './verifyChains.js';
+import { escapeHtml } from '../escapeHtml.js';
 
 interface Series {
   readonly name: string;
@@ -19,12 +20,6 @@ interface Row {
   readonly color?: string;
 }
 
-const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML/SVG content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => escapes[c] as string);
-}
 
 const LABEL = 230;
 const WIDTH = 720;

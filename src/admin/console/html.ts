@@ -4,6 +4,7 @@
  * characters visible as `\uXXXX`) unless it is already `Html` built here.
  */
 import { printable, printableJson } from '../../printable.js';
+import { escapeHtml } from '../../escapeHtml.js';
 
 /** Markup that is safe to insert as is (built by `html` or `json`). */
 export class Html {
@@ -13,10 +14,6 @@ export class Html {
   }
 }
 
-/** Text as HTML character data or a quoted attribute value. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
 
 type Value = Html | string | number | boolean | null | undefined | readonly Value[];
 

@@ -48,9 +48,9 @@ describe('html', () => {
   it('escapes every interpolated value and shows invisible characters', () => {
     const hostile = '<script>alert("x")</script>\u202e&\'';
     expect(html`<td title="${hostile}">${hostile}</td>`.markup).toBe(
-      '<td title="&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;\\u202e&#38;&#39;">&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;\\u202e&#38;&#39;</td>',
+      '<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\\u202e&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;\\u202e&amp;&#39;</td>',
     );
-    expect(html`<p>${html`<b>${'<i>'}</b>`}${['<', 1, null, undefined, false]}</p>`.markup).toBe('<p><b>&#60;i&#62;</b>&#60;1</p>');
+    expect(html`<p>${html`<b>${'<i>'}</b>`}${['<', 1, null, undefined, false]}</p>`.markup).toBe('<p><b>&lt;i&gt;</b>&lt;1</p>');
     expect(json({ a: '</pre><script>' }).markup).not.toContain('<');
   });
 });
