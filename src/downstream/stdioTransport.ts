@@ -21,6 +21,13 @@ import type { Readable, Writable } from 'node:stream';
  */
 export const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+/**
+ * How long requests still in flight when the client closes stdin may take to be answered before
+ * the gateway stops anyway (`printf '…' | mcpgate serve` gets its answers; a hung call does not
+ * keep the process alive).
+ */
+export const STDIN_EOF_GRACE_MS = 10_000;
+
 /** The stdio transport of `mcpgate serve`. */
 export class StdioServerLineTransport implements Transport, FastPathHost {
   onmessage?: (message: JSONRPCMessage) => void;
@@ -29,6 +36,9 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   onerror?: (error: Error) => void;
   onclose?: () => void;
   private closed = false;
+  /** Ids of client requests not answered yet (counted only to drain them when stdin ends). */
+  private readonly unanswered = new Set<string | number>();
+  private inputEnded = false;
   /** Serves lines that claim the 2026-07-28 envelope (absent: every line is a 2025 session's). */
   modern: ModernHost | undefined;
   /** Modern requests in flight, by id: a `notifications/cancelled` naming one cancels it. */
@@ -42,14 +52,34 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   constructor(
     private readonly input: Readable = process.stdin,
     private readonly output: Writable = process.stdout,
+    private readonly graceMs: number = STDIN_EOF_GRACE_MS,
   ) {}
 
   async start(): Promise<void> {
     this.input.on('data', (chunk: Buffer) => this.lines.push(chunk));
-    this.input.on('end', () => void this.close());
-    this.input.on('close', () => void this.close());
+    this.input.on('end', () => this.endOfInput());
+    this.input.on('close', () => this.endOfInput());
     this.input.on('error', (error: Error) => this.onerror?.(error));
     this.output.on('error', (error: Error) => this.onerror?.(error));
+  }
+
+  /** The client closed stdin: answer what is in flight (bounded), then close. */
+  private endOfInput(): void {
+    if (this.inputEnded) return;
+    this.inputEnded = true;
+    if (this.unanswered.size === 0) {
+      void this.close();
+      return;
+    }
+    setTimeout(() => void this.close(), this.graceMs).unref();
+  }
+
+  /** A response to the client left: once stdin has ended and nothing is left unanswered, close. */
+  private answered(id: unknown): void {
+    if ((typeof id === 'string' || typeof id === 'number') && this.unanswered.delete(id) && this.inputEnded && this.unanswered.size === 0) {
+      // After the write of this response has been handed to stdout (writes of one tick share a batch).
+      void this.batch?.then(() => this.close());
+    }
   }
 
   private receive(line: string): void {
@@ -60,6 +90,8 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
       this.reply(null, -32700, 'Parse error: the line is not valid JSON');
       return;
     }
+    const requestId = requestIdOf(value);
+    if (requestId !== undefined) this.unanswered.add(requestId);
     if (this.modern && hasModernClaim(value) && this.serveModernLine(value)) return;
     if (this.fastRequest && isToolCall(value)) {
       const pending = this.fastRequest(value);
@@ -67,6 +99,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
         pending.then((response) => {
           if (typeof response === 'string') void this.write(response);
           else if (response) void this.send(response);
+          this.answered(requestId);
         });
         return;
       }
@@ -105,6 +138,7 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
     this.modernInflight.set(id, stream);
     void serveModern(this.modern as ModernHost, value as JSONRPCMessage as never, { transportKind: 'stdio', identity: undefined, subjectIsSession: false }, stream).finally(() => {
       if (this.modernInflight.get(id) === stream) this.modernInflight.delete(id);
+      this.answered(id);
     });
     return true;
   }
@@ -120,7 +154,9 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    return this.write(JSON.stringify(message));
+    const written = this.write(JSON.stringify(message));
+    if (!('method' in message) && 'id' in message) this.answered(message.id);
+    return written;
   }
 
   /**
@@ -159,4 +195,12 @@ export class StdioServerLineTransport implements Transport, FastPathHost {
     this.input.pause();
     this.onclose?.();
   }
+}
+
+/** The id of a client request (a message with a method and a usable id), else undefined. */
+function requestIdOf(value: unknown): string | number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as { id?: unknown; method?: unknown };
+  if (typeof message.method !== 'string') return undefined;
+  return typeof message.id === 'string' || typeof message.id === 'number' ? message.id : undefined;
 }
