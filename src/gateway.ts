@@ -71,7 +71,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
   private current: GatewayConfig;
   readonly catalog: Catalog;
   /** The upstreams in service (and those a reload retired): src/reload/upstreamSet.ts. */
-  private readonly servers = new UpstreamSet((server) => this.makeUpstream(server));
+  private readonly servers = new UpstreamSet((server) => this.makeUpstream(server), (name) => void this.network.release(name));
   /** How many configuration reloads have been applied (0: the configuration the gateway started with). */
   generation = 0;
   readonly events = new EventBus();

@@ -64,15 +64,22 @@ export class Egress {
   /** Stops every listener and closes every open connection (their records are written first). */
   async close(): Promise<void> {
     this.closed = true;
-    const all = await Promise.allSettled(this.listening.values());
-    for (const result of all) {
-      if (result.status !== 'fulfilled') continue;
-      for (const socket of result.value.sockets) socket.destroy();
-      await Promise.all(result.value.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    }
+    const all = [...this.listening.values()];
     this.listening.clear();
+    await Promise.all(all.map(stopListening));
     const dir = await this.dir?.catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * A server left the configuration (a reload removed it, and its last process has stopped): its
+   * listeners stop and its open connections close, so nothing can use its route any more.
+   */
+  async release(server: string): Promise<void> {
+    const listening = this.listening.get(server);
+    if (!listening) return;
+    this.listening.delete(server);
+    await stopListening(listening);
   }
 
   private async listen(server: string): Promise<Listening> {
@@ -120,4 +127,12 @@ function listenOn(server: Server, pathOrPort: string | number, host?: string): P
     if (typeof pathOrPort === 'string') server.listen(pathOrPort, done);
     else server.listen(pathOrPort, host, done);
   });
+}
+
+/** Closes a server's open connections and stops its listeners (a start that failed has none). */
+async function stopListening(listening: Promise<Listening>): Promise<void> {
+  const started = await listening.catch(() => undefined);
+  if (!started) return;
+  for (const socket of started.sockets) socket.destroy();
+  await Promise.all(started.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
 }

@@ -123,6 +123,11 @@ export class Network implements UpstreamNetwork {
     if (verdict.decision === 'deny') throw refuse(verdict.reason);
   }
 
+  /** A removed server's egress route stops (its listeners and open connections). */
+  release(server: string): Promise<void> {
+    return this.egressProxy.release(server);
+  }
+
   /** Stops the proxy; open connections are closed and recorded. */
   close(): Promise<void> {
     return this.egressProxy.close();

@@ -16,8 +16,14 @@ export class UpstreamSet {
   /** Removed or replaced by a reload, finishing their calls in flight. */
   private readonly retiring = new Set<Upstream>();
 
-  /** `make` builds a server's upstream (shared, or one instance per session: src/isolation). */
-  constructor(private readonly make: (server: ServerConfig) => Upstream) {}
+  /**
+   * `make` builds a server's upstream (shared, or one instance per session: src/isolation);
+   * `removed` is told when a server a reload removed has finished its calls and stopped.
+   */
+  constructor(
+    private readonly make: (server: ServerConfig) => Upstream,
+    private readonly removed: (name: string) => void = () => undefined,
+  ) {}
 
   /** The upstreams in service, by server name. */
   get inService(): ReadonlyMap<string, Upstream> {
@@ -39,7 +45,8 @@ export class UpstreamSet {
     for (const name of changes.removed) {
       const old = this.running.get(name);
       this.running.delete(name);
-      if (old) this.retire(old);
+      // A server added back meanwhile keeps its route: only a name still out of service is released.
+      if (old) void this.retire(old).then(() => (this.running.has(name) ? undefined : this.removed(name)));
     }
     for (const name of changes.reconfigured) {
       const server = byName.get(name);
@@ -61,7 +68,7 @@ export class UpstreamSet {
       const old = this.running.get(name);
       if (!fresh) continue;
       this.running.set(name, fresh);
-      if (old) this.retire(old, fresh);
+      if (old) void this.retire(old, fresh);
     }
     if (changes.restarted.length > 0) changed();
     return [...starting.values()].filter((upstream) => upstream.state !== 'ready').map((upstream) => upstream.name);
@@ -77,8 +84,11 @@ export class UpstreamSet {
     await Promise.all([...this.running.values(), ...this.retiring].map((upstream) => upstream.stop()));
   }
 
-  private retire(upstream: Upstream, successor?: Upstream): void {
+  private retire(upstream: Upstream, successor?: Upstream): Promise<void> {
     this.retiring.add(upstream);
-    void upstream.retire(upstream.config.timeoutMs, successor).finally(() => this.retiring.delete(upstream));
+    return upstream
+      .retire(upstream.config.timeoutMs, successor)
+      .catch(() => undefined) // a retirement that failed still ends
+      .finally(() => this.retiring.delete(upstream));
   }
 }

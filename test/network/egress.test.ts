@@ -112,4 +112,19 @@ describe('Egress', () => {
     expect(records[0]).toMatchObject({ server: 's', decision: 'allow', duration_ms: expect.any(Number) });
     await expect(egress.route('s')).rejects.toThrow('stopped');
   });
+
+  it('release stops one server\'s route (listener and open tunnels) and leaves the others', async () => {
+    origin = await startOrigin('127.0.0.2');
+    const { egress } = start();
+    const gone = await egress.route('removed');
+    const kept = await egress.route('kept');
+    const open = await tunnel(gone.tcpPort, origin);
+    const closed = new Promise<void>((resolve) => open.once('close', () => resolve()));
+    await egress.release('removed');
+    await closed;
+    await expect(tunnel(gone.tcpPort, origin)).rejects.toThrow(/ECONNREFUSED|closed by the proxy/);
+    await expect(stat(gone.socketPath)).rejects.toThrow('ENOENT');
+    await tunnel(kept.tcpPort, origin);
+    expect(await egress.route('removed')).not.toEqual(gone); // added back later: a fresh route
+  });
 });
