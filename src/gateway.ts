@@ -232,7 +232,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
     this.approvals.reconfigure(next.approval);
     const failed = await this.servers.apply(next.servers, changes, () => this.rebuildCatalog());
     const decide = (entry: ToolEntry, args: Arguments, ask: AskContext) => decideCall(entry, policy.forCaller(ask.caller?.identity.authenticated), args);
-    this.approvals.revisit((ask) => deniedAfterReload(ask, (name) => this.catalog.tool(name), decide));
+    this.approvals.revisit((ask) => deniedAfterReload(ask, { tool: (name) => this.catalog.tool(name), decide, networkDenies: (...asked) => this.network.deniedNow(...asked) }));
     return failed;
   }
 

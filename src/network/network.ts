@@ -10,7 +10,7 @@ import { displayUrl } from '../secrets/displayUrl.js';
 import type { EventSink } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
-import { hostText, type Address } from './address.js';
+import { hostText, parseHost, type Address } from './address.js';
 import type { UpstreamNetwork } from './confine.js';
 import { Egress, type EgressRoute } from './egress.js';
 import { decideDestination, resolveName, type AskAnswer, type NetworkOwner } from './gatekeeper.js';
@@ -75,6 +75,20 @@ export class Network implements UpstreamNetwork {
   /** The server's compiled policy. */
   policy(server: string): NetworkPolicy | undefined {
     return this.policies.get(server);
+  }
+
+  /**
+   * Whether the current policy denies a destination a pending network ask names (a reload
+   * re-decides those: src/reload/revisit.ts): a verdict when it is denied now (by name, or by the
+   * address of an IP literal; a server without a policy any more is denied), else undefined.
+   */
+  deniedNow(server: string, host: string, port: number): Verdict | undefined {
+    const policy = this.policies.get(server);
+    if (!policy) return { decision: 'deny', decidedBy: 'default', reason: `server "${server}" has no network policy any more` };
+    const parsed = parseHost(host);
+    if ('error' in parsed) return { decision: 'deny', decidedBy: 'default', reason: `invalid host: ${parsed.error}` };
+    const verdict = parsed.kind === 'ip' ? policy.decide(parsed, port, [parsed.address]) : policy.beforeResolving(parsed, port);
+    return verdict?.decision === 'deny' ? verdict : undefined;
   }
 
   /** A stdio server's egress route; undefined for a remote server, or when the proxy cannot listen (logged). */

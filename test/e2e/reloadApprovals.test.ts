@@ -16,11 +16,13 @@ import {
   runMcpgate,
   startHttpGateway,
   textOf,
+  waitFor,
   waitForAudit,
   waitForTools,
   type HttpGateway,
   type TempConfig,
 } from '../support/gateway.js';
+import { startOrigin } from '../support/origins.js';
 
 const asking = { tools: { default: 'allow', ask: ['echo'] } };
 
@@ -71,5 +73,28 @@ describe('pending approvals across a reload', () => {
     // it ran on the replacement: the new process counted that call (and this one)
     const stats = await client.callTool({ name: 'echo__stats', arguments: {} });
     expect((stats.structuredContent as { calls: number }).calls).toBe(2);
+  });
+
+  it('a pending network ask the reloaded network policy denies is denied at once', async () => {
+    const origin = await startOrigin('127.0.0.4');
+    try {
+      const netprobe = (network: Record<string, unknown>) => fixtureServer('netprobe', { tools: { allow: ['*'] }, network, sandbox: { mode: 'off' } });
+      config = await makeConfig({ servers: { netprobe: netprobe({ ask: ['127.0.0.4'] }) }, gateway: { approval: { channel: 'queue' }, network: { default: 'deny' } } });
+      gateway = await startHttpGateway(config.dir);
+      const client = await gateway.connect();
+      await waitForTools(client, ['netprobe__fetch']);
+      const call = client.callTool({ name: 'netprobe__fetch', arguments: { url: origin.url } });
+      await waitFor(async () => (await pendingApprovals(config!.dir)).some((p) => p.kind === 'network'), 30_000, () => 'a pending network ask');
+      await writeFile(join(config.dir, 'servers.d', 'netprobe.yaml'), stringify(netprobe({ deny: ['127.0.0.4'] })));
+      expect(textOf(await call)).toMatch(/^refused: /);
+      expect(origin.requests()).toBe(0);
+      expect(await pendingApprovals(config.dir)).toEqual([]);
+      const records = await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.network.decision' && r.host === '127.0.0.4'));
+      const record = records.find((r) => r.event === 'mcpgate.network.decision' && r.host === '127.0.0.4');
+      expect(record).toMatchObject({ decision: 'deny' });
+      expect(String(record?.reason)).toContain('the configuration was reloaded while the call waited for approval');
+    } finally {
+      await origin.close();
+    }
   });
 });
