@@ -9,8 +9,9 @@
 import { getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
-import type { AutoReviewConfig, ServerConfig } from '../config/types.js';
-import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
+import type { AutoReviewConfig } from '../config/types.js';
+import { resolveSecret, type ReferenceResolver } from '../secrets/resolve.js';
+import type { Secret } from '../secrets/secretValue.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { RecentCall } from './recentCalls.js';
 import { messageOf } from '../errors.js';
@@ -246,20 +247,26 @@ function samplingReviewer(): Reviewer {
   };
 }
 
-/** The webhook reviewer's headers, references resolved on first use (and registered with `redactor`); a failed resolution is retried next time. */
-export function webhookHeaders(review: { url: string; headers: Readonly<Record<string, string>> }, resolver: ReferenceResolver, redactor: Redactor): HeaderSource {
-  let resolved: Promise<Readonly<Record<string, string>>> | undefined;
-  const pseudo = {
-    name: 'approval.autoReview',
-    file: 'gateway.yaml',
-    target: { kind: 'http' as const, url: review.url, headers: review.headers },
-  } as unknown as ServerConfig;
-  return () =>
-    (resolved ??= resolveTarget(pseudo, resolver).then(({ target, values }) => {
-      redactor.add(values);
-      return (target as { headers: Readonly<Record<string, string>> }).headers;
-    })).catch((error: unknown) => {
+/**
+ * The webhook reviewer's headers, references resolved on first use (the values registered with
+ * `redactor`, held as {@link Secret}s so a header set that reaches a log prints redacted); a failed
+ * resolution is retried next time.
+ */
+export function webhookHeaders(review: { headers: Readonly<Record<string, string>> }, resolver: ReferenceResolver, redactor: Redactor): HeaderSource {
+  const owner = { name: 'approval.autoReview', file: 'gateway.yaml', label: 'approval.autoReview.headers' };
+  let resolved: Promise<ReadonlyArray<readonly [string, Secret]>> | undefined;
+  const resolveAll = async () => {
+    const values: string[] = [];
+    const headers = await Promise.all(Object.entries(review.headers).map(async ([name, value]) => [name, await resolveSecret(value, owner, resolver, values)] as const));
+    redactor.add(values);
+    return headers;
+  };
+  return async () => {
+    try {
+      return Object.fromEntries((await (resolved ??= resolveAll())).map(([name, value]) => [name, value.reveal()]));
+    } catch (error) {
       resolved = undefined;
       throw error;
-    });
+    }
+  };
 }
