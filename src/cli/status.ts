@@ -41,7 +41,7 @@ function describe(s: GatewayStatus, configDir: string): string {
     table(
       ['UPSTREAM', 'STATE', 'RESTARTS', 'SANDBOX', 'TOOLS', 'LAST ERROR'],
       s.upstreams.map((u) => [
-        u.name,
+        u.instances === undefined ? u.name : `${u.name} (${u.instances} session instance${u.instances === 1 ? '' : 's'})`,
         u.state,
         u.recent_restarts ? `${u.restarts} (${u.recent_restarts} recent)` : String(u.restarts),
         u.sandbox === undefined ? '-' : u.unconfined ? `${u.sandbox}: UNCONFINED (${u.unconfined_reason ?? ''})` : u.sandbox,

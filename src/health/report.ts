@@ -28,6 +28,8 @@ export const UpstreamStatusSchema = z.object({
   unconfined: z.boolean(),
   unconfined_reason: z.string().optional(),
   tools: z.number().int(),
+  /** `isolation: session` servers: sessions with an instance of their own (src/isolation). */
+  instances: z.number().int().optional(),
 });
 export type UpstreamStatus = z.infer<typeof UpstreamStatusSchema>;
 
@@ -74,6 +76,7 @@ export function upstreamHealth(sources: HealthSources): { upstreams: UpstreamSta
       unconfined: sandbox !== undefined && sandbox.kind !== 'bwrap',
       ...(sandbox && sandbox.kind !== 'bwrap' ? { unconfined_reason: sandbox.reason } : {}),
       tools: upstream.tools.length,
+      ...(upstream.instanceCount !== undefined ? { instances: upstream.instanceCount } : {}),
     });
     facts.push({ name: upstream.name, state: upstream.state, recentRestarts: record?.recent.length ?? 0, settled: record?.settled ?? false, failing: record?.failing ?? false });
   }

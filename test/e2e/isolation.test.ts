@@ -85,6 +85,10 @@ describe('isolation: session', () => {
     await client.callTool({ name: 'echo__echo', arguments: { message: 'x' } });
     expect(await stoppedInstances(config, 'echo')).toHaveLength(0);
     expect((await healthz(gateway)).instances).toEqual({ echo: 1 });
+    const status = await runMcpgate(['status', '--config', config.dir]);
+    expect(status.stdout, status.stderr).toMatch(/^echo \(1 session instance\)\s+ready/m);
+    const json = JSON.parse((await runMcpgate(['status', '--config', config.dir, '--json'])).stdout) as { gateways: Array<{ upstreams: Array<{ name: string; instances?: number }> }> };
+    expect(json.gateways[0]?.upstreams.find((u) => u.name === 'echo')?.instances).toBe(1);
     await (client.transport as { terminateSession?: () => Promise<void> }).terminateSession?.();
     await waitForAudit(config.auditFile, (rs) => rs.some((r) => r.event === 'mcpgate.upstream.state' && r.server === 'echo' && r.session !== undefined && r.state === 'stopped'), 15_000);
     expect((await healthz(gateway)).instances).toEqual({ echo: 0 });
