@@ -284,7 +284,7 @@ export class ApprovalBroker {
     // No session to remember it for: a network ask without a call, or a caller key naming no one client.
     if (!caller || !caller.identity.specific) return 'once';
     const remembered = memoryKey(asked);
-    this.memory.remember(caller.identity.key, remembered.name, remembered.args);
+    this.memory.remember(caller.identity.key, remembered.name, remembered.args, caller.generation === 'modern');
     return 'session';
   }
 
