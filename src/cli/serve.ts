@@ -125,6 +125,7 @@ export async function serveCommand(options: ServeOptions): Promise<number> {
       logger,
       ...(auth ? { auth } : {}),
       sessionIdleTimeoutMs: config.http?.sessionIdleTimeoutMs ?? 30 * 60_000,
+      subjectIsSession: config.http?.statelessSessions === 'subject',
       probes: admin.probes,
     });
     const address = await listener.listen();

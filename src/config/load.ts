@@ -257,7 +257,7 @@ function normaliseGateway(root: string, value: GatewayFile, parsed: ParsedFile |
     },
     catalog: value.catalog,
     reload: { watch: value.reload.watch, debounceMs: durationToMs(value.reload.debounce) },
-    http: { sessionIdleTimeoutMs: durationToMs(value.http.sessionIdleTimeout) },
+    http: { sessionIdleTimeoutMs: durationToMs(value.http.sessionIdleTimeout), statelessSessions: value.http.statelessSessions },
     approval: approvalSection(root, value),
     ...normaliseIdentity(value, parsed?.file ?? 'gateway.yaml', (source, base, rules) => policySection(rules, source, base, parsed)),
     ...(value.telemetry ? { telemetry: telemetrySection(value.telemetry) } : {}),

@@ -246,8 +246,12 @@ export const GatewayFileSchema = z.strictObject({
   http: z
     .strictObject({
       sessionIdleTimeout: DurationSchema.default('30m').describe('Close an HTTP session with no request in flight and none for this long (0: never)'),
+      statelessSessions: z
+        .enum(['client', 'subject'])
+        .default('client')
+        .describe('What "this session" is for a 2026-07-28 (stateless) caller: client = only a caller that sends _meta dev.mcpgate/session is offered "allow for this session"; subject = a verified bearer subject counts as one client too (docs/protocol.md "Sessions")'),
     })
-    .default({ sessionIdleTimeout: '30m' })
+    .default({ sessionIdleTimeout: '30m', statelessSessions: 'client' })
     .describe('Streamable HTTP listener (serve --transport http)'),
   auth: authSchema(DurationSchema).optional().describe('Bearer-JWT authentication of HTTP clients'),
   clients: clientsSchema(RuleSchema).describe('Per-subject / per-group rules (needs auth)'),

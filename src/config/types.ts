@@ -191,7 +191,7 @@ export interface GatewayConfig {
   readonly upstreams: { readonly restartInitialDelayMs: number; readonly restartMaxDelayMs: number; readonly startupWaitMs: number };
   readonly catalog: { readonly pageSize: number };
   /** Streamable HTTP listener settings; 0: sessions never expire. */
-  readonly http?: { readonly sessionIdleTimeoutMs: number };
+  readonly http?: { readonly sessionIdleTimeoutMs: number; readonly statelessSessions: 'client' | 'subject' };
   readonly approval: ApprovalConfig;
   /** Client authentication for HTTP; absent: none. */
   readonly auth?: AuthConfig;

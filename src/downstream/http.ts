@@ -45,8 +45,6 @@ export interface HttpSessionFactory {
   createSession(transportKind: 'http', id: string, identity?: Identity): ClientSession;
   /** Serves 2026-07-28 requests (stateless, chosen per POST by the `_meta` claim). */
   readonly modern: ModernHost;
-  /** `protocol.statelessSessions: subject`: a verified subject alone keys session approvals. */
-  readonly subjectIsSession?: boolean;
 }
 
 /** Listener options. */
@@ -62,6 +60,8 @@ export interface HttpListenOptions {
   readonly sessionIdleTimeoutMs?: number;
   /** Answer POSTs with one JSON body instead of an SSE stream (the SDK's enableJsonResponse). */
   readonly jsonResponse?: boolean;
+  /** `http.statelessSessions: subject`: a verified subject alone makes a 2026-07-28 caller key specific (session approvals). */
+  readonly subjectIsSession?: boolean;
   /** What `/healthz` and `/readyz` say; absent: `ok` and ready (a listener embedded without a gateway's health). */
   readonly probes?: Probes;
 }
@@ -225,7 +225,7 @@ export class HttpListener {
       await this.startSession(req, res, identity, value);
       return;
     }
-    await serveModernPost(this.factory.modern, value, req, res, { transportKind: 'http', identity, subjectIsSession: this.factory.subjectIsSession === true });
+    await serveModernPost(this.factory.modern, value, req, res, { transportKind: 'http', identity, subjectIsSession: this.options.subjectIsSession === true });
   }
 
   /**

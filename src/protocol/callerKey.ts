@@ -48,7 +48,7 @@ export function callerKey(facts: CallerFacts): string {
 /**
  * True when the key names one client rather than everyone sharing a subject and a client name:
  * stdio (one client per gateway process), a client-chosen session id, or a verified subject when
- * the operator opted in (`protocol.statelessSessions: subject`).
+ * the operator opted in (`http.statelessSessions: subject`).
  */
 export function isSpecificKey(facts: CallerFacts, subjectIsSession: boolean): boolean {
   if (facts.subject.startsWith('stdio:') || facts.session !== undefined) return true;

@@ -53,4 +53,39 @@ describe('modern callers with bearer authentication', () => {
     const decision = await decisionWithMessage(config.auditFile, 'alice asks');
     expect(decision).toMatchObject({ decision: 'allow', subject: 'alice', protocol_version: '2026-07-28' });
   });
+
+  it('a subject alone is not one client by default: "for this session" is not offered', async () => {
+    const first = (await call('carol', 5, 'carol asks')).response.result as Record<string, unknown>;
+    expect(JSON.stringify(first.inputRequests)).not.toContain('"const":"session"');
+  });
+});
+
+describe('http.statelessSessions: subject', () => {
+  let config: TempConfig;
+  let gateway: HttpGateway;
+
+  beforeAll(async () => {
+    config = await makeConfig({
+      gateway: { auth: { issuer: ISSUER, audience: AUDIENCE, secret: '${env:MCPGATE_TEST_HMAC}' }, approval: { channel: 'elicitation' }, http: { statelessSessions: 'subject' } },
+      servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'] } }) },
+    });
+    gateway = await startHttpGateway(config.dir, [], { MCPGATE_TEST_HMAC: HMAC_KEY });
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await config?.cleanup();
+  });
+
+  const call = async (subject: string, id: number, message: string, extra: Record<string, unknown> = {}) =>
+    modernPost(gateway.url, modernRequest(id, 'tools/call', { name: 'echo__echo', arguments: { message }, ...extra }, ELICITATION), { authorization: `Bearer ${await token(subject)}` });
+
+  it('offers "for this session" to a verified subject, remembers it for that subject only', async () => {
+    const first = (await call('alice', 1, 'first')).response.result as Record<string, unknown>;
+    expect(JSON.stringify(first.inputRequests)).toContain('"const":"session"');
+    const answer = { 'mcpgate:approval': { action: 'accept', content: { decision: 'session' } } };
+    expect(textOf((await call('alice', 2, 'first', { requestState: first.requestState, inputResponses: answer })).response.result)).toContain('first');
+    expect(textOf((await call('alice', 3, 'second')).response.result)).toContain('second'); // not asked again
+    expect(((await call('bob', 4, 'third')).response.result as Record<string, unknown>).resultType).toBe('input_required');
+  });
 });
