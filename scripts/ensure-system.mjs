@@ -23,6 +23,7 @@ export const SYSTEM_PACKAGES = [
   { package: 'util-linux', binaries: ['unshare'], for: 'a read-only config mount for the container tests (test/e2e/container.test.ts)' },
   { package: 'bsdutils', binaries: ['script'], for: 'a terminal for the log format test (test/telemetry/logger.test.ts)' },
   { package: 'python3', binaries: ['python3'], for: 'a real Python upstream (test/e2e/requirementsEnv.test.ts: planted .pth / sitecustomize)' },
+  { package: 'redis-server', binaries: ['redis-server'], for: 'the request-state replay store shared by replicas (test/protocol/redisReplayGuard.test.ts, test/e2e/modernApproval.test.ts)' },
   { package: 'bubblewrap', binaries: ['bwrap'], for: 'the sandbox of stdio upstreams (test/e2e/sandbox*.test.ts; every e2e test runs its upstreams in it)' },
 ];
 

@@ -179,7 +179,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       catalog: this.catalog,
       subscriptions: this.subscriptions,
       dispatch: (caller, request) => this.dispatch(caller, request),
-      rounds: roundDeps(this.catalog, () => this.current.approval.timeoutMs, process.env.MCPGATE_REQUEST_STATE_KEY),
+      rounds: roundDeps(this.catalog, () => this.current.approval.timeoutMs, process.env, (message) => this.logger.warn(message)),
     });
   }
 

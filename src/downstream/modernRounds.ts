@@ -9,7 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import type { InputRequest, InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../canonicalJson.js';
-import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
+import { MemoryReplayGuard, RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
+import { RedisReplayGuard, type ReplayStoreProblem } from '../protocol/redisReplayGuard.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
 import type { ModernCaller } from './modernCaller.js';
 
@@ -24,14 +25,16 @@ export interface RoundDeps {
 
 /**
  * The rounds of a gateway: states sealed with `MCPGATE_REQUEST_STATE_KEY` (or a key of this
- * process), valid for `approval.timeout`, under the policy version the catalog has in force now
+ * process), single use across every replica sharing `MCPGATE_REQUEST_STATE_REDIS` (else within
+ * this process), valid for `approval.timeout`, under the policy version the catalog has in force now
  * (src/policy/policy.ts: the layers' digest, with the pins; a state issued under other rules is
  * void). Both are read per round: a reload changes them for the next one.
  */
-export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs: () => number, stateKey: string | undefined): RoundDeps {
-  const keys = stateKeysFrom(stateKey);
+export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs: () => number, env: NodeJS.ProcessEnv, problem: ReplayStoreProblem): RoundDeps {
+  const keys = stateKeysFrom(env.MCPGATE_REQUEST_STATE_KEY);
+  const redis = env.MCPGATE_REQUEST_STATE_REDIS?.trim();
   return {
-    states: new RequestStateCodec(keys.current, keys.previous),
+    states: new RequestStateCodec(keys.current, keys.previous, redis ? new RedisReplayGuard(redis, problem) : new MemoryReplayGuard()),
     get policyVersion() {
       return policy.policyVersion;
     },

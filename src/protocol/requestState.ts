@@ -68,7 +68,7 @@ export interface StateBinding {
 
 /** Remembers used `jti`s until their state expires. */
 export interface ReplayGuard {
-  /** True the first time a jti is seen (it is then remembered until `expiresAt`). */
+  /** True the first time a jti is seen (it is then remembered until `expiresAt`); throws when it cannot tell (the state is then refused). */
   consume(jti: string, expiresAt: number): Promise<boolean> | boolean;
 }
 
@@ -157,7 +157,13 @@ export class RequestStateCodec {
     if (state.m !== binding.m || state.t !== binding.t) return reject(`issued for another request (${state.m} ${state.t.slice(0, 64)})`);
     if (state.ad !== binding.ad) return reject('issued for other arguments');
     if (state.pv !== binding.pv) return reject('the policy changed since it was issued (start the call again)', true);
-    if (!(await this.replay.consume(state.jti, state.exp * 1000))) return reject('already used (each requestState is good for one retry)');
+    let fresh: boolean;
+    try {
+      fresh = await this.replay.consume(state.jti, state.exp * 1000);
+    } catch (error) {
+      return reject(`the replay store could not be asked (${error instanceof Error ? error.message : String(error)}): refused (fail closed; start the call again)`, true);
+    }
+    if (!fresh) return reject('already used (each requestState is good for one retry)');
     return { ok: true, state };
   }
 }

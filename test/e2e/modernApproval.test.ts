@@ -2,13 +2,15 @@
  * Approvals for 2026-07-28 callers through `input_required` (basic/patterns/mrtr): the ask comes
  * back as an elicitation under `mcpgate:approval` with a sealed `requestState`; the retry carrying
  * the answer runs (or denies) the call. A forged, expired, replayed or re-targeted state is refused
- * and runs nothing; a second gateway process sharing the state key continues the call.
+ * and runs nothing; a second gateway process sharing the state key continues the call, and a
+ * shared replay store (a real redis-server) refuses the state replayed on the first.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestStateCodec } from '../../src/protocol/requestState.js';
 import { decisionWithMessage, fixtureServer, makeConfig, pendingApproval, readAudit, runMcpgate, startHttpGateway, textOf, type HttpGateway, type TempConfig } from '../support/gateway.js';
 import { modernCall, type ModernReply } from '../support/modern.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
 
 const KEY = randomBytes(32);
 const STATE_KEY = `k1:${KEY.toString('base64url')}`;
@@ -30,20 +32,24 @@ describe('approvals for modern callers over input_required', () => {
   let config: TempConfig;
   let gateway: HttpGateway;
   let second: HttpGateway;
+  let redis: RedisServer;
 
   beforeAll(async () => {
+    redis = await startRedis(); // the replay store both processes share
     config = await makeConfig({
       gateway: { approval: { channel: 'elicitation' } },
       servers: { echo: fixtureServer('echo', { tools: { ask: ['echo'], allow: ['add'] } }) },
     });
     // One after the other: the first takes the audit log's first chain (config.auditFile), the
     // second another one (docs/audit.md "Several gateways, one log"); same config, same policy version.
-    gateway = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
-    second = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
+    const shared = { MCPGATE_REQUEST_STATE_KEY: STATE_KEY, MCPGATE_REQUEST_STATE_REDIS: redis.url };
+    gateway = await startHttpGateway(config.dir, [], shared);
+    second = await startHttpGateway(config.dir, [], shared);
   });
 
   afterAll(async () => {
     await Promise.all([gateway?.close(), second?.close()]);
+    await redis?.close();
     await config?.cleanup();
   });
 
@@ -109,8 +115,12 @@ describe('approvals for modern callers over input_required', () => {
 
   it('the retry may land on another gateway process sharing the state key', async () => {
     const { state } = inputRequired(await call(gateway, 14, 'cross replica'));
-    const retry = await call(second, 15, 'cross replica', { requestState: state, inputResponses: { 'mcpgate:approval': { action: 'accept', content: { decision: 'once' } } } });
+    const answer = { 'mcpgate:approval': { action: 'accept', content: { decision: 'once' } } };
+    const retry = await call(second, 15, 'cross replica', { requestState: state, inputResponses: answer });
     expect(textOf(retry.response.result)).toContain('cross replica');
+    // replayed on the first process: the shared replay store (MCPGATE_REQUEST_STATE_REDIS) knows it was used
+    const replay = await call(gateway, 16, 'cross replica', { requestState: state, inputResponses: answer });
+    expect(replay.response.error?.message).toContain('already used');
   });
 
   it('a state binds the policy version (the rules), not the whole configuration: another page size continues it, another rule voids it', async () => {
