@@ -11,7 +11,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, freePort, makeConfig, REPO, startStdioGateway, textOf, waitFor, waitForTools, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 async function startModernHttp(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -121,5 +121,26 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
 
   it('still speaks 2025-11-25 to the server that does not offer 2026-07-28', async () => {
     expect(await call(capable.client, 'old__echo', { message: 'legacy' })).toBe('legacy');
+  });
+
+  it('shows the revision of each upstream in mcpgate status and on the audit result records', async () => {
+    const status = await runMcpgate(['status', '--config', config.dir, '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const gateways = (JSON.parse(status.stdout) as { gateways: Array<{ upstreams: Array<{ name: string; protocol?: string }> }> }).gateways;
+    expect(gateways.length).toBeGreaterThan(0);
+    for (const gateway of gateways) {
+      expect(Object.fromEntries(gateway.upstreams.map((u) => [u.name, u.protocol]))).toEqual({ ms: '2026-07-28', mh: '2026-07-28', old: '2025-11-25' });
+    }
+    const has = (records: AuditRecord[], name: string) => records.some((r) => r.event === 'mcpgate.tool.result' && r.public_name === name);
+    // two gateways on one configuration: each writes its own audit chain (audit.log, audit.chain-2.log)
+    const files = [config.auditFile, config.auditFile.replace(/\.log$/, '.chain-2.log')];
+    const all = async () => (await Promise.all(files.map((file) => readAudit(file)))).flat();
+    await waitFor(async () => {
+      const records = await all();
+      return has(records, 'mh__echo') && has(records, 'old__echo');
+    }, 10_000, () => 'the result records of mh__echo and old__echo');
+    const results = (await all()).filter((r) => r.event === 'mcpgate.tool.result');
+    expect(results.find((r) => r.public_name === 'mh__echo')).toMatchObject({ upstream_protocol_version: '2026-07-28' });
+    expect(results.find((r) => r.public_name === 'old__echo')).not.toHaveProperty('upstream_protocol_version');
   });
 });
