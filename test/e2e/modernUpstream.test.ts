@@ -11,7 +11,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startHttpGateway, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type HttpGateway, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 async function startModernHttp(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -142,5 +142,30 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
     const results = (await all()).filter((r) => r.event === 'mcpgate.tool.result');
     expect(results.find((r) => r.public_name === 'mh__echo')).toMatchObject({ upstream_protocol_version: '2026-07-28' });
     expect(results.find((r) => r.public_name === 'old__echo')).not.toHaveProperty('upstream_protocol_version');
+  });
+
+  // after the status test: this gateway's upstreams are not there to be listed
+  describe('a 2025 client over Streamable HTTP to mcpgate', () => {
+    let gateway: HttpGateway;
+    let client: Client;
+
+    beforeAll(async () => {
+      gateway = await startHttpGateway(config.dir);
+      client = await gateway.connect({ capabilities: { elicitation: {}, roots: {} } });
+      client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { ok: true } }));
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///a' }, { uri: 'file:///b' }] }));
+      await waitForTools(client, ['ms__several', 'mh__several']);
+    }, 60_000);
+
+    afterAll(async () => {
+      await gateway?.close();
+    });
+
+    it('gets the rounds of both upstreams as requests on its session', async () => {
+      expect(await call(client, 'ms__confirm')).toBe('confirmed {"ok":true}');
+      expect(await call(client, 'mh__several')).toBe('two rounds, 2 roots');
+      // sampling was not declared: mcpgate refuses it rather than inventing an answer
+      expect(await call(client, 'mh__ask_model')).toMatch(/sampling/);
+    });
   });
 });
