@@ -11,6 +11,7 @@ import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modernCall } from '../support/modern.js';
 import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startHttpGateway, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type HttpGateway, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 async function startModernHttp(): Promise<{ url: string; child: ChildProcess }> {
@@ -166,6 +167,16 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
       expect(await call(client, 'mh__several')).toBe('two rounds, 2 roots');
       // sampling was not declared: mcpgate refuses it rather than inventing an answer
       expect(await call(client, 'mh__ask_model')).toMatch(/sampling/);
+    });
+
+    it("a 2026 caller gets the upstream's round as an input_required round of its own (the bridge), and its retry finishes the call", async () => {
+      const first = await modernCall(gateway.url, 1, 'tools/call', { name: 'mh__confirm', arguments: {} }, { elicitation: {} });
+      const round = first.response.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+      expect(round, JSON.stringify(first.response).slice(0, 1000)).toMatchObject({ resultType: 'input_required' });
+      const [key, request] = Object.entries(round.inputRequests)[0]!;
+      expect(request.method).toBe('elicitation/create');
+      const done = await modernCall(gateway.url, 2, 'tools/call', { name: 'mh__confirm', arguments: {}, requestState: round.requestState, inputResponses: { [key]: { action: 'accept', content: { ok: true } } } }, { elicitation: {} });
+      expect(textOf(done.response.result), JSON.stringify(done.response).slice(0, 1000)).toBe('confirmed {"ok":true}');
     });
   });
 });
