@@ -7,7 +7,7 @@
  * answered by mcpgate when the client lacks the capability.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,15 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
       expect(await call(bare.client, `${server}__several`)).toBe('two rounds, 0 roots');
       expect(await call(bare.client, `${server}__ask_model`)).toMatch(/sampling/);
     });
+  });
+
+  it("asks a 2026 server for the call's log messages and relays them to the session", async () => {
+    const logs: unknown[] = [];
+    capable.client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => void logs.push(notification.params.data));
+    expect(await call(capable.client, 'ms__echo', { message: 'logged' })).toBe('logged');
+    await waitFor(() => logs.length > 0, 5000, () => 'the upstream log message');
+    // a 2025 session that set no level hears everything: mcpgate asked for debug
+    expect(logs).toEqual(['echo logged (asked: debug)']);
   });
 
   it('still speaks 2025-11-25 to the server that does not offer 2026-07-28', async () => {

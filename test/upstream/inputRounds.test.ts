@@ -1,7 +1,7 @@
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { fulfilRounds, MAX_INPUT_ROUNDS, ownedAnswer } from '../../src/upstream/inputRounds.js';
+import { fulfilRounds, logLevelFor, MAX_INPUT_ROUNDS, ownedAnswer } from '../../src/upstream/inputRounds.js';
 
 const ELICIT = { method: 'elicitation/create', params: { message: 'ok?' } };
 
@@ -61,6 +61,16 @@ describe('input_required rounds', () => {
 
   it('refuses a round with neither input requests nor state', async () => {
     await expect(fulfilRounds({ resultType: 'input_required' }, 's', scripted([]).io)).rejects.toThrow(/neither inputRequests nor requestState/);
+  });
+});
+
+describe('the log level asked of a 2026 server', () => {
+  it("is the caller's; a 2025 session without one hears everything, a 2026 caller without one nothing", () => {
+    expect(logLevelFor({ generation: 'legacy', logLevel: 'warning' })).toBe('warning');
+    expect(logLevelFor({ generation: 'legacy', logLevel: undefined })).toBe('debug');
+    expect(logLevelFor({ generation: 'modern', logLevel: 'info' })).toBe('info');
+    expect(logLevelFor({ generation: 'modern', logLevel: undefined })).toBeUndefined();
+    expect(logLevelFor(undefined)).toBeUndefined();
   });
 });
 
