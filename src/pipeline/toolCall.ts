@@ -23,6 +23,7 @@ import { InputRequired, type Caller } from '../caller/caller.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
+import { modernLeg } from '../upstream/modern.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
@@ -161,7 +162,7 @@ async function forward(call: ToolCall): Promise<StageResult> {
   }
   const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
   const sent = { ...call.params, name: entry.name };
-  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent, entry.upstream.protocolVersion);
   let wire: McpError | undefined;
   call.forwarded = true;
   call.started = performance.now();
@@ -209,6 +210,7 @@ function record(call: ToolCall): void {
     error: call.error,
     subject: call.caller.identity.authenticated?.subject,
     protocol_version: call.caller.protocolVersion,
+    upstream_protocol_version: modernLeg(entry.upstream.protocolVersion),
   });
 }
 

@@ -19,4 +19,11 @@ export interface ForwardOptions {
   readonly onprogress?: (progress: Progress) => void;
   /** Overrides the server's configured timeout. */
   readonly timeoutMs?: number;
+  /**
+   * What a 2026 upstream's `input_required` result does (2025 upstreams never send one):
+   * `fulfil` (default): mcpgate answers its input requests through `owner` (src/upstream/inputRounds.ts)
+   * and retries until the result is complete; `return`: the raw InputRequiredResult is the
+   * result (a 2026 caller passes it through and sends the retry itself).
+   */
+  readonly inputRequired?: 'fulfil' | 'return';
 }
