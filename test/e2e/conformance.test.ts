@@ -7,7 +7,7 @@
  * built yet); `npm run conformance:2026` prints the details.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runServerRequirements, startConformanceGateway, type ConformanceGateway } from '../support/conformance.js';
+import { runServerRequirements, startConformanceGateway, startFixture2026, type ConformanceGateway } from '../support/conformance.js';
 
 describe('MCP conformance through the gateway', () => {
   let target: ConformanceGateway;
@@ -44,5 +44,22 @@ describe('MCP conformance through the gateway', () => {
     expect(run.scenarios.size).toBeGreaterThanOrEqual(37);
     const failed = scored.filter((c) => c.status === 'FAILURE' && !c.scenario.startsWith('input-required-result-')).map((c) => `${c.scenario}:${c.id}: ${c.errorMessage}`);
     expect(failed, run.output.slice(-8000)).toEqual([]);
+  }, 300_000);
+});
+
+describe('the 2026-07-28 conformance fixture', () => {
+  it('passes every multi-round-trip and tasks-extension check when the suite talks to it directly', async () => {
+    const fixture = await startFixture2026();
+    try {
+      const run = await runServerRequirements(fixture.url, '2026-07-28');
+      const ours = run.checks.filter((c) => c.scenario.startsWith('input-required-result-') || c.scenario.startsWith('tasks-'));
+      const failed = ours.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING').map((c) => `${c.scenario}:${c.id}: ${c.errorMessage}`);
+      console.log(`2026 fixture direct: ${ours.length - failed.length}/${ours.length} MRTR and tasks checks passed`);
+      // 14 MRTR scenarios and 10 tasks scenarios; far fewer checks means the run broke.
+      expect(ours.length).toBeGreaterThanOrEqual(60);
+      expect(failed, run.output.slice(-8000)).toEqual([]);
+    } finally {
+      await fixture.close();
+    }
   }, 300_000);
 });
