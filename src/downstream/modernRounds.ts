@@ -11,6 +11,7 @@ import type { InputRequest, InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../canonicalJson.js';
 import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
+import { ErrorCodes, ProtocolError } from '../errors.js';
 import type { ModernCaller } from './modernCaller.js';
 
 /** What the rounds need from the gateway. */
@@ -57,9 +58,19 @@ export async function resumeRound(deps: RoundDeps, method: string, params: Recor
   if (params.requestState === undefined || !INPUT_METHODS.has(method)) return undefined;
   const opened = await deps.states.open(params.requestState, bindingOf(method, params, caller, deps.policyVersion));
   if (!opened.ok) throw stateRejected(opened.reason);
-  const responses = params.inputResponses;
-  caller.resumed = { state: opened.state, responses: typeof responses === 'object' && responses !== null && !Array.isArray(responses) ? (responses as Record<string, unknown>) : {} };
+  caller.resumed = { state: opened.state, responses: inputResponsesOf(params.inputResponses) };
   return opened.state;
+}
+
+/** A retry's `inputResponses`: absent is none; a malformed one (not an object of result objects) is -32602 (basic/patterns/mrtr § Error Handling). */
+function inputResponsesOf(responses: unknown): Record<string, unknown> {
+  if (responses === undefined) return {};
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(responses)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, 'Invalid params: inputResponses must be an object');
+  for (const [key, value] of Object.entries(responses as Record<string, unknown>)) {
+    if (!isObject(value)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, `Invalid params: inputResponses["${key.slice(0, 64)}"] must be a result object`);
+  }
+  return responses as Record<string, unknown>;
 }
 
 /** The `input_required` result asking what `needed` names, with the state the retry must bring back. */
@@ -76,10 +87,13 @@ export async function inputRequiredResult(deps: RoundDeps, method: string, param
     {
       ...binding,
       call: previous?.call ?? randomBytes(9).toString('base64url'),
-      // the only question the pipeline asks a stateless caller (the auto-reviewer never samples one)
-      kind: 'approval',
+      // an upstream's round passed through, or the gateway's own question (an approval: the
+      // auto-reviewer never samples a stateless caller)
+      kind: needed.carried.upstream ? 'upstream' : 'approval',
       asked,
       round: Math.min(64, (previous?.round ?? 0) + 1),
+      ...(needed.carried.approved ? { approved: needed.carried.approved } : {}),
+      ...(needed.carried.upstream ? { up: needed.carried.upstream } : {}),
     },
     deps.stateTtlMs,
   );

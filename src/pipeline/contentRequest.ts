@@ -8,9 +8,10 @@ import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotoc
 import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../audit/redact.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError, wireError } from '../errors.js';
-import type { Caller, Subscriber } from '../caller/caller.js';
+import { InputRequired, type Caller, type Subscriber } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { isInputRequired, paramsForUpstream, upstreamInputRequired } from './upstreamRounds.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
@@ -119,12 +120,18 @@ async function forwardContent(call: ContentCall): Promise<StageResult> {
       await deps.subscriptions.unsubscribe(subscriberOf(caller), route.upstream, route.target);
       result = {};
     } else {
-      result = await forward(deps.redactor, route.upstream as Upstream, method, route.params, caller, call.trace);
+      const upstream = route.upstream as Upstream;
+      result = await forward(deps.redactor, upstream, method, paramsForUpstream(route.params, caller, upstream.name), caller, call.trace);
+      if (isInputRequired(result)) {
+        call.outcome = 'input_required';
+        throw upstreamInputRequired(result, upstream.name, caller, undefined);
+      }
       call.size = resultSize(result);
     }
     call.outcome = 'ok';
     return result;
   } catch (caught) {
+    if (caught instanceof InputRequired) throw caught; // the upstream's round, passed on to the caller
     throw call.failed(caught);
   }
 }
@@ -206,7 +213,7 @@ async function forward(redactor: Redactor, upstream: Upstream, method: string, p
   if (trace) params = { ...params };
   const span = trace?.upstream(upstream.name, method, params);
   try {
-    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal });
+    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal, ...(caller.generation === 'modern' ? { inputRequired: 'return' as const } : {}) });
     span?.end('ok');
     await caller.drain();
     return redactor.scrubJson(result);

@@ -21,6 +21,7 @@ import { askReason, type ApprovalAnswer } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import { InputRequired, type Caller } from '../caller/caller.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { carriedApproval, isInputRequired, paramsForUpstream, priorAnswer, upstreamInputRequired } from './upstreamRounds.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -128,6 +129,11 @@ function authorize(call: ToolCall): StageResult {
 function approve(call: ToolCall): StageResult | Promise<StageResult> {
   const verdict = call.verdict as Verdict;
   const entry = call.entry as ToolEntry;
+  if (verdict.decision === 'ask' && call.caller.priorApproval) {
+    // A later round of a call approved in an earlier one (its state is bound to this tool, these arguments, this policy).
+    call.answer = priorAnswer(call.caller.priorApproval);
+    return undefined;
+  }
   if (verdict.decision === 'ask' && call.deps.approvals) return askApprovals(call, verdict, entry, call.deps.approvals);
   if (verdict.decision === 'allow') return undefined;
   return deniedResult(entry, verdict.decision, verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason);
@@ -160,7 +166,7 @@ async function forward(call: ToolCall): Promise<StageResult> {
     throw wireError(ErrorCodes.AUDIT_UNAVAILABLE, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`);
   }
   const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
-  const sent = { ...call.params, name: entry.name };
+  const sent = paramsForUpstream({ ...call.params, name: entry.name }, caller, entry.upstream.name);
   const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent);
   let wire: McpError | undefined;
   call.forwarded = true;
@@ -169,18 +175,24 @@ async function forward(call: ToolCall): Promise<StageResult> {
     const raw = await entry.upstream.request('tools/call', sent, {
       owner: { caller, call: call.id, tool: entry.publicName },
       signal: caller.signal,
+      ...(caller.generation === 'modern' ? { inputRequired: 'return' as const } : {}),
       ...(progressToken === undefined
         ? {}
         : { onprogress: (progress) => caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }) }),
     });
     // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
     const result = deps.redactor.scrubJson(raw);
+    if (isInputRequired(result)) {
+      call.outcome = 'input_required';
+      throw upstreamInputRequired(result, entry.upstream.name, caller, carriedApproval(call.answer));
+    }
     const toolResult = result as CallToolResult;
     call.outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     call.size = resultSize(toolResult);
     await caller.drain();
     return result;
   } catch (caught) {
+    if (caught instanceof InputRequired) throw caught; // the upstream's round, passed on to the caller
     call.outcome = classify(caught, caller.signal);
     wire = scrubWireError(deps.redactor, toWireError(caught));
     call.error = wire.message;

@@ -8,13 +8,13 @@
 export type DecidedBy = 'rule' | 'default' | 'managed' | 'schema' | 'user' | 'auto_review' | 'timeout';
 
 /** How a tool call ended. */
-export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled';
+export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled' | 'input_required';
 
 /** The requests recorded by `mcpgate.request`: everything about resources, prompts and completions but the lists. */
 export type AuditedMethod = 'resources/read' | 'resources/subscribe' | 'resources/unsubscribe' | 'prompts/get' | 'completion/complete';
 
 /** How a resources/prompts/completion request ended: `denied` never reached the upstream. */
-export type RequestOutcome = 'ok' | 'denied' | 'protocol_error' | 'timeout' | 'cancelled';
+export type RequestOutcome = 'ok' | 'denied' | 'protocol_error' | 'timeout' | 'cancelled' | 'input_required';
 
 /** Lifecycle states of an upstream connection. */
 export type UpstreamState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';

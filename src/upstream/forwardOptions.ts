@@ -19,4 +19,9 @@ export interface ForwardOptions {
   readonly onprogress?: (progress: Progress) => void;
   /** Overrides the server's configured timeout. */
   readonly timeoutMs?: number;
+  /**
+   * A modern upstream's `input_required` result: `'return'` hands it back as the result (a
+   * 2026 caller passes it through, src/pipeline/upstreamRounds.ts); otherwise mcpgate fulfils it.
+   */
+  readonly inputRequired?: 'return';
 }

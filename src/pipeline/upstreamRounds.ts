@@ -1,0 +1,80 @@
+/**
+ * A modern upstream's own multi-round-trip rounds (SEP-2322), passed through to a stateless
+ * caller: the upstream's `input_required` result ends this request with the upstream's own
+ * `inputRequests` keys, its `requestState` travelling sealed inside mcpgate's state (the caller
+ * can neither read nor change it); the retry sends the caller's answers and that state back to
+ * the same upstream. mcpgate's own round params never reach an upstream. Pure: no I/O.
+ */
+import type { Result } from '@modelcontextprotocol/sdk/types.js';
+import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
+import { CAPABILITY_FOR, InputRequired, type Caller, type InputMethod, type InputRequest, type PriorApproval } from '../caller/caller.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
+import { missingCapability } from '../protocol/envelope.js';
+import type { DecidedBy } from '../telemetry/events.js';
+
+/** Keys of mcpgate's own questions (approval, review, bridged asks): an upstream using one could pass its question off as the gateway's. */
+const RESERVED_KEY = /^(mcpgate:|u:)/;
+
+/** True when an upstream's result asks for input (`resultType: "input_required"`). */
+export function isInputRequired(result: Result): boolean {
+  return (result as { resultType?: unknown }).resultType === 'input_required';
+}
+
+/**
+ * The params that go upstream: without the caller's `inputResponses`/`requestState` (they answer
+ * mcpgate's rounds, and mcpgate's sealed state is nobody else's business), and on the retry of
+ * this upstream's round with its answers and its own state. A first call pays one check.
+ */
+export function paramsForUpstream(params: Record<string, unknown>, caller: Caller, server: string): Record<string, unknown> {
+  if (params.requestState === undefined && params.inputResponses === undefined) return params;
+  const { inputResponses: _answers, requestState: _state, ...rest } = params;
+  const retry = caller.upstreamRetry(server);
+  if (!retry) return rest;
+  return { ...rest, inputResponses: retry.inputResponses, ...(retry.requestState === undefined ? {} : { requestState: retry.requestState }) };
+}
+
+function malformed(server: string, why: string): GatewayError {
+  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent an input_required result mcpgate cannot pass on: ${why}`);
+}
+
+/**
+ * The caller's round for an upstream's `input_required` result (already redacted): its requests
+ * under the upstream's own keys, its state and the approval this call already has carried into
+ * the next state. Fail closed on anything malformed, on a key of mcpgate's own, and on a request
+ * the caller did not declare the capability for (-32021: the upstream was told what it declared).
+ */
+export function upstreamInputRequired(result: Result, server: string, caller: Caller, approved: PriorApproval | undefined): InputRequired {
+  const { inputRequests, requestState } = result as { inputRequests?: unknown; requestState?: unknown };
+  if (requestState !== undefined && typeof requestState !== 'string') throw malformed(server, 'requestState is not a string');
+  if (inputRequests !== undefined && (typeof inputRequests !== 'object' || inputRequests === null || Array.isArray(inputRequests))) throw malformed(server, 'inputRequests is not an object');
+  const requests: Record<string, InputRequest> = {};
+  for (const [key, value] of Object.entries((inputRequests ?? {}) as Record<string, unknown>)) {
+    const { method, params } = (value ?? {}) as { method?: unknown; params?: unknown };
+    if (RESERVED_KEY.test(key)) throw malformed(server, `input request key "${key.slice(0, 64)}" is reserved for mcpgate's own questions`);
+    if (typeof method !== 'string' || !Object.hasOwn(CAPABILITY_FOR, method)) throw malformed(server, `input request "${key.slice(0, 64)}" names no known method`);
+    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw malformed(server, `input request "${key.slice(0, 64)}" has params that are not an object`);
+    const capability = CAPABILITY_FOR[method as InputMethod];
+    if (caller.capabilities[capability] === undefined) throw missingCapability(capability, `upstream "${server}"'s ${method} round`);
+    requests[key] = { method: method as InputMethod, ...(params ? { params: params as Record<string, unknown> } : {}) };
+  }
+  if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
+  return new InputRequired(requests, { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
+}
+
+/** The approval to carry into the next round's state (undefined: the call needed none, or it was not an allow). */
+export function carriedApproval(answer: ApprovalAnswer | undefined): PriorApproval | undefined {
+  if (!answer || answer.decision !== 'allow') return undefined;
+  return { scope: answer.scope ?? 'once', by: answer.decidedBy, waitMs: answer.waitMs, via: answer.via };
+}
+
+/** The answer a later round of the call takes from its state instead of asking again. */
+export function priorAnswer(prior: PriorApproval): ApprovalAnswer {
+  return {
+    decision: 'allow',
+    decidedBy: prior.by as DecidedBy,
+    scope: prior.scope,
+    reason: 'approved in an earlier round of this call',
+    waitMs: prior.waitMs,
+    via: (prior.via ?? 'none') as AnsweredVia,
+  };
+}
