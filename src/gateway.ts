@@ -16,7 +16,7 @@ import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/type
 import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
 import { ClientSession, type SessionDispatcher } from './downstream/session.js';
 import { GatewayModernHost } from './downstream/modernHost.js';
-import { roundDeps } from './downstream/modernRounds.js';
+import { roundDeps, taskIdCodec } from './downstream/modernRounds.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { Network, type NetworkAskRequest } from './network/network.js';
@@ -169,6 +169,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       pageSize: this.config.catalog.pageSize,
       showDenied: this.config.policy.showDenied,
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
+      taskIds: taskIdCodec(process.env.MCPGATE_REQUEST_STATE_KEY),
       ready: () => this.ready(),
       approvals: this.approvals,
       callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated),

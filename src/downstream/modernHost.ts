@@ -8,6 +8,7 @@ import type { JSONRPCRequest, RequestId, Result } from '@modelcontextprotocol/sd
 import type { Caller, Subscriber } from '../caller/caller.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paramHeadersOf, type ParamHeader } from '../protocol/headers.js';
+import { TASKS_EXTENSION } from '../protocol/taskId.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { Listener, Listeners, type ListedKind, type ResourceWatch } from './listeners.js';
 import type { ModernHost } from './modern.js';
@@ -51,6 +52,8 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
       resources: { listChanged: true, subscribe: true },
       completions: {},
       logging: {},
+      // The tasks extension passes through (src/pipeline/taskRequest.ts) when an upstream offers it.
+      ...(this.deps.catalog.offersExtension(TASKS_EXTENSION) ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
     };
     return { capabilities, ...(this.deps.instructions ? { instructions: this.deps.instructions } : {}) };
   }

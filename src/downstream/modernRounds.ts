@@ -11,6 +11,7 @@ import type { InputRequest, InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../canonicalJson.js';
 import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
+import { TaskIdCodec } from '../protocol/taskId.js';
 import { ErrorCodes, ProtocolError } from '../errors.js';
 import type { ModernCaller } from './modernCaller.js';
 
@@ -40,6 +41,12 @@ export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs:
       return timeoutMs();
     },
   };
+}
+
+/** The task ids of the tasks extension, sealed with the same keys as the request states (src/protocol/taskId.ts). */
+export function taskIdCodec(stateKey: string | undefined): TaskIdCodec {
+  const keys = stateKeysFrom(stateKey);
+  return new TaskIdCodec(keys.current, keys.previous);
 }
 
 /** The binding of a request: what its state must have been issued for. */

@@ -41,12 +41,15 @@ interface Route {
   readonly params: Record<string, unknown>;
 }
 
+/** The requests of this pipeline (tasks/* have their own: taskRequest.ts). */
+type ContentMethod = Exclude<AuditedMethod, 'tasks/get' | 'tasks/update' | 'tasks/cancel'>;
+
 /** Unsubscribing only ever stops traffic: it is never refused. */
 const UNSUBSCRIBE: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'default', reason: 'unsubscribing is always allowed' });
 
 /** One resources/prompts/completion request on its way through the stages. */
 class ContentCall {
-  readonly method: AuditedMethod;
+  readonly method: ContentMethod;
   readonly params: Record<string, unknown>;
   readonly started = performance.now();
   /** resolve: where the request goes and what the policy says. */
@@ -63,7 +66,7 @@ class ContentCall {
     request: JSONRPCRequest,
     readonly trace: RequestTrace | undefined,
   ) {
-    this.method = request.method as AuditedMethod;
+    this.method = request.method as ContentMethod;
     this.params = (request.params ?? {}) as Record<string, unknown>;
     this.recorded = this.method === 'prompts/get' ? recordArguments(this.params.arguments ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor }) : {};
   }
@@ -162,7 +165,7 @@ function recordContent(call: ContentCall): void {
 }
 
 /** The upstream, target and verdict of a request; throws the client's error for a bad or unknown target. */
-async function routeOf(catalog: Catalog, method: AuditedMethod, params: Record<string, unknown>): Promise<Route> {
+async function routeOf(catalog: Catalog, method: ContentMethod, params: Record<string, unknown>): Promise<Route> {
   switch (method) {
     case 'prompts/get': {
       const name = requireString(params, 'name', method);

@@ -21,6 +21,7 @@ import { askReason, type ApprovalAnswer } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import { InputRequired, type Caller } from '../caller/caller.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { taskResult, type TaskDeps } from './taskRequest.js';
 import { carriedApproval, isInputRequired, paramsForUpstream, priorAnswer, upstreamInputRequired } from './upstreamRounds.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
@@ -29,8 +30,8 @@ import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../caller/cancelSignal.js';
 
-/** What the tool-call pipeline needs from the gateway. */
-export interface ToolCallDeps {
+/** What the tool-call pipeline needs from the gateway (the task parts: a call may create a task). */
+export interface ToolCallDeps extends TaskDeps {
   readonly catalog: Catalog;
   readonly events: EventSink;
   readonly redactor: Redactor;
@@ -185,6 +186,11 @@ async function forward(call: ToolCall): Promise<StageResult> {
     if (isInputRequired(result)) {
       call.outcome = 'input_required';
       throw upstreamInputRequired(result, entry.upstream.name, caller, carriedApproval(call.answer));
+    }
+    if ((result as { resultType?: unknown }).resultType === 'task') {
+      const created = await taskResult(deps, result, entry.upstream.name, caller);
+      call.outcome = 'task';
+      return created;
     }
     const toolResult = result as CallToolResult;
     call.outcome = toolResult.isError === true ? 'tool_error' : 'ok';

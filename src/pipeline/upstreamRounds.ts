@@ -33,8 +33,9 @@ export function paramsForUpstream(params: Record<string, unknown>, caller: Calle
   return { ...rest, inputResponses: retry.inputResponses, ...(retry.requestState === undefined ? {} : { requestState: retry.requestState }) };
 }
 
-function malformed(server: string, why: string): GatewayError {
-  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent an input_required result mcpgate cannot pass on: ${why}`);
+/** An upstream's result mcpgate will not pass on (fail closed). */
+export function malformed(server: string, why: string): GatewayError {
+  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent a result mcpgate cannot pass on: ${why}`);
 }
 
 /**
@@ -46,6 +47,17 @@ function malformed(server: string, why: string): GatewayError {
 export function upstreamInputRequired(result: Result, server: string, caller: Caller, approved: PriorApproval | undefined): InputRequired {
   const { inputRequests, requestState } = result as { inputRequests?: unknown; requestState?: unknown };
   if (requestState !== undefined && typeof requestState !== 'string') throw malformed(server, 'requestState is not a string');
+  const requests = checkedInputRequests(inputRequests, server, caller);
+  if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
+  return new InputRequired(requests, { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
+}
+
+/**
+ * An upstream's `inputRequests` (of an input_required result, or of a task waiting for input)
+ * as they may reach the caller: each a known method with object params, under a key that is not
+ * mcpgate's, for a capability the caller declared (-32021 otherwise).
+ */
+export function checkedInputRequests(inputRequests: unknown, server: string, caller: Caller): Record<string, InputRequest> {
   if (inputRequests !== undefined && (typeof inputRequests !== 'object' || inputRequests === null || Array.isArray(inputRequests))) throw malformed(server, 'inputRequests is not an object');
   const requests: Record<string, InputRequest> = {};
   for (const [key, value] of Object.entries((inputRequests ?? {}) as Record<string, unknown>)) {
@@ -57,8 +69,7 @@ export function upstreamInputRequired(result: Result, server: string, caller: Ca
     if (caller.capabilities[capability] === undefined) throw missingCapability(capability, `upstream "${server}"'s ${method} round`);
     requests[key] = { method: method as InputMethod, ...(params ? { params: params as Record<string, unknown> } : {}) };
   }
-  if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
-  return new InputRequired(requests, { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
+  return requests;
 }
 
 /** The approval to carry into the next round's state (undefined: the call needed none, or it was not an allow). */
