@@ -30,7 +30,7 @@ import { scrubLists } from './secrets/resultScrubber.js';
 import { EventBus, type EventSink } from './telemetry/events.js';
 import type { Logger } from './telemetry/logger.js';
 import type { RequestTracer } from './telemetry/trace.js';
-import { Upstream, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
+import { Upstream, type CallOwner, type ListKind, type UpstreamHooks } from './upstream/upstream.js';
 import { SessionUpstream } from './isolation/sessionUpstream.js';
 import { printOf, type ConfigPrint, type ServerChanges } from './reload/plan.js';
 import { deniedAfterReload, type Arguments } from './reload/revisit.js';
@@ -334,9 +334,9 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
 
   // --- UpstreamHooks ---
 
-  async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
-    // routed to the caller whose call is in flight (the upstream's request carries no reference to it)
-    const owner = upstream.soleOwner();
+  async onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal, known?: CallOwner): Promise<Result> {
+    // routed to the call it belongs to: named (a 2026 upstream's input_required) or the one in flight
+    const owner = known ?? upstream.soleOwner();
     if (!owner || owner.caller.closed) {
       throw wireError(
         ErrorCodes.CLIENT_REQUEST_UNROUTABLE,

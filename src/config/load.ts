@@ -210,6 +210,7 @@ function normaliseServer(root: string, name: string, file: string, value: Server
     ...(value.resources ? { resources: value.resources } : {}),
     ...(value.prompts ? { prompts: value.prompts } : {}),
     ...(value.network ? { network: policySection(value.network, file, ['network'], parsed) } : {}),
+    ...(value.protocol !== 'auto' ? { protocol: value.protocol } : {}),
     lines: targetLines(value, parsed),
     ...(target.kind === 'stdio' ? { sandbox: sandboxSection(value.sandbox, sandboxDefault, file) } : {}),
     ...(value.isolation === 'session' ? { isolation: { idleTimeoutMs: durationToMs(value.idleTimeout), maxInstances: value.maxInstances } } : {}),

@@ -130,6 +130,10 @@ export const ServerFileSchema = z
       .default(false)
       .describe("Pass the upstream's tool annotations (readOnlyHint, destructiveHint, …) through unexamined; an ask tool is still never advertised read-only"),
     network: ServerNetworkSchema.optional(),
+    protocol: z
+      .enum(['auto', '2025-11-25', '2026-07-28'])
+      .default('auto')
+      .describe('MCP revision spoken to this server; auto: probe with server/discover, speak 2026-07-28 statelessly if it is offered, else initialize (2025-11-25)'),
     sandbox: SandboxSchema.optional().describe('Confinement of a stdio upstream (unset fields: gateway.yaml sandbox, then mode auto)'),
     isolation: z
       .enum(['shared', 'session'])

@@ -72,9 +72,14 @@ export interface ServerConfig {
   readonly lines?: Readonly<Record<string, number>>;
   /** Confinement of a stdio upstream (absent for url/sse servers, which run elsewhere). */
   readonly sandbox?: SandboxConfig;
+  /** The MCP revision spoken to the server (`auto`: probed at each start; absent: auto). */
+  readonly protocol?: UpstreamProtocol;
   /** `isolation: session`: one upstream per client session (absent: one shared upstream). */
   readonly isolation?: { readonly idleTimeoutMs: number; readonly maxInstances: number };
 }
+
+/** servers.d `protocol`: which MCP revision mcpgate speaks to an upstream. */
+export type UpstreamProtocol = 'auto' | '2025-11-25' | '2026-07-28';
 
 /** How an `ask` reaches a human. */
 export type ApprovalChannel = 'auto' | 'elicitation' | 'queue' | 'none';

@@ -125,7 +125,8 @@ export function paramHeadersOf(inputSchema: unknown): readonly ParamHeader[] | u
     if (annotation === undefined) continue;
     if (typeof annotation !== 'string' || !TOKEN.test(annotation) || seen.has(annotation.toLowerCase())) return undefined;
     const type = (schema as { type?: unknown }).type;
-    if (type !== undefined && !['string', 'integer', 'number', 'boolean'].includes(type as string)) return undefined;
+    // string, integer, boolean only: a number (float) has no exact header text (SEP-2243)
+    if (type !== undefined && !['string', 'integer', 'boolean'].includes(type as string)) return undefined;
     seen.add(annotation.toLowerCase());
     out.push({ property, header: annotation, type: type as string | undefined });
   }

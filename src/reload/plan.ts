@@ -131,8 +131,8 @@ function hash(value: unknown): string {
  * Everything else (policy, prefix, timeout, description, approval channel…) is read per request.
  */
 function processFields(server: ServerConfig): unknown {
-  const { target, startupTimeoutMs, concurrency, maxMessageBytes, sandbox, network, isolation } = server;
-  return { target, startupTimeoutMs, concurrency, maxMessageBytes, sandbox: sandbox && { ...sandbox, modeSource: undefined }, network: network && withoutLines(network), isolation };
+  const { target, startupTimeoutMs, concurrency, maxMessageBytes, sandbox, network, isolation, protocol } = server;
+  return { target, startupTimeoutMs, concurrency, maxMessageBytes, sandbox: sandbox && { ...sandbox, modeSource: undefined }, network: network && withoutLines(network), isolation, protocol };
 }
 
 function networkRules(config: GatewayConfig): unknown {

@@ -20,8 +20,10 @@ export interface ForwardOptions {
   /** Overrides the server's configured timeout. */
   readonly timeoutMs?: number;
   /**
-   * A modern upstream's `input_required` result: `'return'` hands it back as the result (a
-   * 2026 caller passes it through, src/pipeline/upstreamRounds.ts); otherwise mcpgate fulfils it.
+   * What a 2026 upstream's `input_required` result does (2025 upstreams never send one):
+   * `fulfil` (default): mcpgate answers its input requests through `owner` (src/upstream/inputRounds.ts)
+   * and retries until the result is complete; `return`: the raw InputRequiredResult is the
+   * result (a 2026 caller passes it through and sends the retry itself).
    */
-  readonly inputRequired?: 'return';
+  readonly inputRequired?: 'fulfil' | 'return';
 }

@@ -66,6 +66,8 @@ export class Forwarder {
   constructor(
     private readonly transport: Transport,
     private readonly server: string,
+    /** Rewrites every request's params before it leaves (a modern upstream's `_meta` envelope); absent for 2025 upstreams. */
+    private readonly prepare?: (params: Record<string, unknown> | undefined) => Record<string, unknown>,
   ) {
     const sdkOnMessage = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -109,6 +111,7 @@ export class Forwarder {
         this.progress.set(id, onprogress);
         sent = { ...params, _meta: { ...(params?._meta as Record<string, unknown> | undefined), progressToken: id } };
       }
+      if (this.prepare) sent = this.prepare(sent);
       const pending = new Pending(this, id, Date.now() + timeoutMs, timeoutMs, resolve, reject, signal);
       this.pending.set(id, pending);
       signal?.addEventListener('abort', pending.onAbort, { once: true });

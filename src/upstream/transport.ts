@@ -6,7 +6,12 @@
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { UpstreamTarget } from '../config/types.js';
+import type { UpstreamProtocol, UpstreamTarget } from '../config/types.js';
+import { ErrorCodes, GatewayError } from '../errors.js';
+import type { ParamHeader } from '../protocol/headers.js';
+import { MODERN_VERSION } from '../protocol/revisions.js';
+import type { ProbeVerdict } from './modern.js';
+import { modernFetch, probeHttp, probeStdio, startOnce } from './modernConnection.js';
 import { StdioUpstreamTransport, type StdioFraming } from './stdioTransport.js';
 
 /** A connected-to-be transport plus what we need to observe its process. */
@@ -20,8 +25,12 @@ export interface UpstreamTransport {
   exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
 }
 
-/** Creates the transport for a resolved target (`framing` applies to a stdio child's output). */
-export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFraming): UpstreamTransport {
+/**
+ * Creates the transport for a resolved target (`framing` applies to a stdio child's output).
+ * `modern`: the target speaks 2026-07-28; an HTTP one gets the SEP-2243 headers on every POST,
+ * the `x-mcp-header` annotations of each tool coming from this lookup.
+ */
+export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFraming, modern?: (tool: string) => readonly ParamHeader[] | undefined): UpstreamTransport {
   if (target.kind === 'stdio') {
     const transport = new StdioUpstreamTransport(target, framing);
     return {
@@ -34,7 +43,7 @@ export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFr
   const headers = { ...target.headers };
   const url = new URL(target.url);
   if (target.kind === 'http') {
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers } });
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers }, ...(modern ? { fetch: modernFetch(modern) } : {}) });
     return { transport, stderr: null, pid: () => null, exit: () => undefined };
   }
   const transport = new SSEClientTransport(url, {
@@ -46,3 +55,42 @@ export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFr
   return { transport, stderr: null, pid: () => null, exit: () => undefined };
 }
 
+
+/** What a start decided: the revision (with what discovery said) and the transport that speaks it. */
+export interface Negotiated {
+  readonly io: UpstreamTransport;
+  readonly verdict: ProbeVerdict;
+}
+
+/**
+ * Picks the revision for one start of an upstream and creates its transport: `protocol: auto`
+ * probes with `server/discover` (HTTP: one POST before the transport exists; stdio: on the real
+ * process, which then carries on with `initialize` if it is a 2025 server) unless `skipProbe`; an
+ * SSE upstream is always 2025. A server pinned to 2026-07-28 that does not speak it fails the start.
+ */
+export async function negotiate(
+  target: UpstreamTarget,
+  framing: StdioFraming,
+  options: { readonly protocol: UpstreamProtocol; readonly skipProbe: boolean; readonly file: string; readonly annotationsOf: (tool: string) => readonly ParamHeader[] | undefined },
+  watch: (io: UpstreamTransport) => void,
+): Promise<Negotiated> {
+  const probe = options.protocol !== '2025-11-25' && target.kind !== 'sse' && !(options.skipProbe && options.protocol === 'auto');
+  let verdict: ProbeVerdict = { kind: 'legacy', reason: probe ? 'not probed' : `protocol: ${options.protocol}` };
+  if (probe && target.kind === 'http') verdict = await probeHttp(new URL(target.url), target.headers ?? {});
+  const io = createUpstreamTransport(target, framing, verdict.kind === 'modern' ? options.annotationsOf : undefined);
+  watch(io);
+  try {
+    if (probe && target.kind === 'stdio') {
+      await startOnce(io.transport);
+      verdict = await probeStdio(io.transport);
+    }
+    if (options.protocol === MODERN_VERSION && verdict.kind !== 'modern') {
+      const why = verdict.kind === 'legacy' ? verdict.reason : 'no answer';
+      throw new GatewayError(ErrorCodes.UPSTREAM_START_FAILED, `the server does not speak ${MODERN_VERSION} (${why})`, { remedy: `set \`protocol: auto\` (or 2025-11-25) in ${options.file}` });
+    }
+  } catch (error) {
+    await io.transport.close().catch(() => undefined);
+    throw error;
+  }
+  return { io, verdict };
+}

@@ -6,11 +6,7 @@
  * References (`${env:…}`, `${file:…}`) are resolved at every (re)start, so a rotated credential
  * is picked up by the next restart without restarting the gateway.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
   type JSONRPCRequest,
   type Notification,
   type Prompt,
@@ -20,6 +16,7 @@ import {
   type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { ParamHeader } from '../protocol/headers.js';
 import { resolveTarget, type ReferenceResolver } from '../secrets/resolve.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../config/schema.js';
 import type { ServerConfig, StdioTarget } from '../config/types.js';
@@ -28,22 +25,29 @@ import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Forwarder } from './forwarder.js';
+import { callableTools, listen, openLegacy, openModern, type Connection, type ConnectionHost } from './connection.js';
 import type { CallOwner, ForwardOptions } from './forwardOptions.js';
 import { requestError, startErrorMessage, unavailableError } from './requestError.js';
 import { Limiter } from './limiter.js';
-import { readLists, type ListKind } from './lists.js';
+import { readLists, Relister, type ListKind } from './lists.js';
+import { requestWithRounds, type AskOwner } from './inputRounds.js';
+import type { SpokenProtocol } from './modern.js';
+import { ProbeClosedError } from './modernConnection.js';
 import { StderrTail } from './stderrTail.js';
-import { createUpstreamTransport, type UpstreamTransport } from './transport.js';
+import { negotiate, type UpstreamTransport } from './transport.js';
 import type { UpstreamNetwork } from '../network/confine.js';
-import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
+import { MODERN_VERSION } from '../protocol/revisions.js';
 
-export type { ListKind };
+export type { CallOwner, ListKind };
 
 /** Callbacks from an upstream into the gateway (routing goes through these, never back up imports). */
 export interface UpstreamHooks {
-  /** A request the upstream sent towards the client (sampling, elicitation, roots). */
-  onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
+  /**
+   * A request the upstream sent towards the client (sampling, elicitation, roots): a 2025
+   * upstream's server-initiated request (routed to the sole owner in flight), or an input request
+   * of a 2026 upstream's `input_required` result (`owner`: the call it answered).
+   */
+  onRequest(upstream: Upstream, request: JSONRPCRequest, signal: AbortSignal, owner?: CallOwner): Promise<Result>;
   /** A notification other than progress/cancellation/list_changed (logging, resource updates…). */
   onNotification(upstream: Upstream, notification: Notification): void;
   /** The upstream's lists were re-read (after start, restart or a list_changed notification). */
@@ -65,14 +69,6 @@ export interface UpstreamDeps {
   readonly network?: UpstreamNetwork;
 }
 
-interface Connection {
-  readonly client: Client;
-  readonly forwarder: Forwarder;
-  readonly io: UpstreamTransport;
-  readonly generation: number;
-}
-
-const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
 /** A connection that stays up this long resets the restart backoff. */
 const STABLE_AFTER_MS = 10_000;
 
@@ -87,6 +83,8 @@ export class Upstream {
   capabilities: ServerCapabilities | undefined;
   /** How the stdio server last started runs (absent before its first start, and for url/sse servers). */
   sandbox: SandboxState | undefined;
+  /** The MCP revision the running server is spoken to in (absent until it started). */
+  protocolVersion: SpokenProtocol | undefined;
 
   private current: ServerConfig;
   private readonly deps: UpstreamDeps;
@@ -104,8 +102,22 @@ export class Upstream {
   private restartTimer: NodeJS.Timeout | undefined;
   private stableTimer: NodeJS.Timeout | undefined;
   private readonly stderrTail: StderrTail;
-  private readonly relisting = new Map<ListKind, Promise<void>>();
-  private readonly relistAgain = new Set<ListKind>();
+  private readonly relister: Relister;
+  /** A 2026 upstream's tools' `x-mcp-header` annotations, by upstream tool name (its HTTP requests mirror them). */
+  private paramHeaders = new Map<string, readonly ParamHeader[]>();
+  /** The server exited when probed: later starts go straight to `initialize`. */
+  private skipProbe = false;
+  private readonly askOwner: AskOwner = (request, signal, owner) => this.deps.hooks.onRequest(this, request, signal, owner);
+  /** What a connection reports back. */
+  private readonly host: ConnectionHost = {
+    server: '',
+    startupTimeoutMs: 0,
+    closed: (generation) => this.onConnectionClosed(generation),
+    transportError: (error) => this.deps.logger.warn({ server: this.name, err: this.deps.redactor.scrub(String(error?.message ?? error)) }, 'upstream transport error'),
+    relist: (kind) => this.relist(kind),
+    notification: (notification) => this.deps.hooks.onNotification(this, notification),
+    request: (request, signal) => this.deps.hooks.onRequest(this, request, signal),
+  };
   private firstAttempt: Promise<void> | undefined;
   /**
    * The resolved `${…}` values registered with the redactor: from the first resolution until the
@@ -119,6 +131,15 @@ export class Upstream {
     this.deps = deps;
     this.limiter = new Limiter(config.concurrency);
     this.stderrTail = new StderrTail(config.name, deps.redactor, deps.logger);
+    this.relister = new Relister(
+      async (kind) => {
+        const connection = this.connection;
+        if (!connection) return;
+        await this.refreshLists([kind], connection);
+        if (connection === this.connection) this.deps.hooks.onListsChanged(this);
+      },
+      (kind, error) => this.deps.logger.warn({ server: this.name, kind, err: String(error) }, 're-listing after list_changed failed'),
+    );
   }
 
   /** True when this stdio server runs without a sandbox: it can do whatever the user can. */
@@ -171,7 +192,7 @@ export class Upstream {
     const connection = this.connection;
     this.connection = undefined;
     if (connection) {
-      await connection.client.close().catch(() => undefined);
+      await connection.close().catch(() => undefined);
       connection.forwarder.failAll();
     }
     this.deps.redactor.remove(this.registered);
@@ -205,10 +226,10 @@ export class Upstream {
     if (options.owner) this.inflight.set(id, options.owner);
     this.active++;
     try {
-      return await this.limiter.run(
-        () => connection.forwarder.request(method, params, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress),
-        options.signal,
-      );
+      const send = (sent = params) => connection.forwarder.request(method, sent, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress);
+      // a 2026 upstream may answer input_required: its rounds run in the same queue slot
+      const run = connection.protocol === MODERN_VERSION ? () => requestWithRounds(send, params, this.name, options, this.askOwner) : send;
+      return await this.limiter.run(run, options.signal);
     } catch (error) {
       throw requestError(error, {
         server: this.name,
@@ -248,38 +269,44 @@ export class Upstream {
     this.stderrTail.clear();
     this.setState('starting');
     let io: UpstreamTransport | undefined;
-    let client: Client | undefined;
+    let connection: Connection | undefined;
     try {
       const resolved = await resolveTarget(this.config, this.deps.resolver);
       this.register(resolved.values);
       const target = resolved.target.kind === 'stdio' ? await this.launch(resolved.target) : await this.checkUrl(resolved.target);
-      io = createUpstreamTransport(target, {
+      const negotiated = await negotiate(target, {
         server: this.name,
         maxMessageBytes: this.config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         quote: (line) => JSON.stringify(this.deps.redactor.scrub(line).slice(0, 80)),
+      }, { protocol: this.config.protocol ?? 'auto', skipProbe: this.skipProbe, file: this.config.file, annotationsOf: (tool) => this.paramHeaders.get(tool) }, (started) => {
+        io = started;
+        if (started.stderr) this.stderrTail.watch(started.stderr);
+      }).catch((error: unknown) => {
+        if (error instanceof ProbeClosedError) this.skipProbe = true;
+        throw error;
       });
-      if (io.stderr) this.stderrTail.watch(io.stderr);
-      client = new Client(GATEWAY_CLIENT_INFO, {
-        capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
-      });
-      this.wireClient(client);
-      const connectedClient = client;
-      connectedClient.onclose = () => this.onConnectionClosed(generation);
-      connectedClient.onerror = (error) => {
-        this.deps.logger.warn({ server: this.name, err: this.deps.redactor.scrub(String(error?.message ?? error)) }, 'upstream transport error');
-      };
-      await connectedClient.connect(io.transport, { timeout: this.config.startupTimeoutMs });
+      const { verdict } = negotiated;
+      io = negotiated.io;
+      const host = { ...this.host, server: this.name, startupTimeoutMs: this.config.startupTimeoutMs };
+      const opened = verdict.kind === 'modern' ? await openModern(negotiated.io, verdict, generation, host) : await openLegacy(negotiated.io, generation, host);
+      connection = opened;
+      this.capabilities = opened.capabilities;
       if (generation !== this.generation || this.stopping) {
-        await connectedClient.close().catch(() => undefined);
+        await connection.close().catch(() => undefined);
         return;
       }
-      const connection: Connection = { client: connectedClient, forwarder: new Forwarder(io.transport, this.name), io, generation };
       this.connection = connection;
-      this.capabilities = connectedClient.getServerCapabilities();
+      this.protocolVersion = connection.protocol;
       await this.refreshLists(['tools', 'prompts', 'resources'], connection);
       if (generation !== this.generation) return;
       this.setState('ready');
       this.deps.hooks.onListsChanged(this);
+      if (connection.protocol === MODERN_VERSION) {
+        const listening = connection;
+        listen(listening).catch((error: unknown) => {
+          if (listening === this.connection) this.deps.logger.debug({ server: this.name, err: String(error) }, 'subscriptions/listen ended');
+        });
+      }
       clearTimeout(this.stableTimer);
       this.stableTimer = setTimeout(() => {
         this.attempt = 0;
@@ -289,7 +316,7 @@ export class Upstream {
       if (generation !== this.generation || this.stopping) return;
       this.connection = undefined;
       const message = this.describeStartError(error);
-      await client?.close().catch(() => undefined);
+      await (connection ? connection.close() : io?.transport.close())?.catch(() => undefined);
       this.setState('failed', { error: message, ...(error instanceof GatewayError ? { error_code: error.code } : {}) });
       // A URL the network policy refuses stays refused until the configuration changes.
       if (!(error instanceof GatewayError && error.code === ErrorCodes.NETWORK_DENIED)) this.scheduleRestart();
@@ -350,41 +377,24 @@ export class Upstream {
     this.registered = values;
   }
 
-  private wireClient(client: Client): void {
-    client.fallbackRequestHandler = async (request, extra) => this.deps.hooks.onRequest(this, request, extra.signal);
-    client.fallbackNotificationHandler = async (notification) => this.deps.hooks.onNotification(this, notification);
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.relist('tools'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.relist('prompts'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.relist('resources'));
-  }
-
   /** Re-reads one list after a list_changed notification; coalesces bursts. */
   private relist(kind: ListKind): void {
-    const connection = this.connection;
-    if (!connection) return;
-    if (this.relisting.has(kind)) {
-      this.relistAgain.add(kind);
-      return;
-    }
-    const run = this.refreshLists([kind], connection)
-      .then(() => {
-        if (connection === this.connection) this.deps.hooks.onListsChanged(this);
-      })
-      .catch((error: unknown) => {
-        this.deps.logger.warn({ server: this.name, kind, err: String(error) }, 're-listing after list_changed failed');
-      })
-      .finally(() => {
-        this.relisting.delete(kind);
-        if (this.relistAgain.delete(kind)) this.relist(kind);
-      });
-    this.relisting.set(kind, run);
+    if (this.connection) this.relister.relist(kind);
   }
 
   private async refreshLists(kinds: readonly ListKind[], connection: Connection): Promise<void> {
-    const lists = await readLists(connection.client, kinds, this.config.timeoutMs);
-    if (lists.tools) this.tools = lists.tools;
+    const lists = await readLists(connection.lists, kinds, this.config.timeoutMs);
+    if (lists.tools) this.tools = connection.protocol === MODERN_VERSION ? this.modernTools(lists.tools) : lists.tools;
     if (lists.prompts) this.prompts = lists.prompts;
     if (lists.resources) this.resources = lists.resources;
     if (lists.resourceTemplates) this.resourceTemplates = lists.resourceTemplates;
+  }
+
+  /** Keeps a 2026 upstream's callable tools and their header annotations; says which were left out. */
+  private modernTools(tools: readonly Tool[]): readonly Tool[] {
+    const { kept, dropped, headers } = callableTools(tools);
+    for (const tool of dropped) this.deps.logger.warn({ server: this.name, tool }, `upstream ${this.name}: tool "${tool}" has an invalid x-mcp-header annotation; it is left out`);
+    this.paramHeaders = headers;
+    return kept;
   }
 }

@@ -90,6 +90,9 @@ describe('Mcp-Param-* headers', () => {
     ['a header name that is not a token', { properties: { a: { type: 'string', 'x-mcp-header': 'Bad Name' } } }],
     ['two properties naming one header', { properties: { a: { type: 'string', 'x-mcp-header': 'X' }, b: { type: 'string', 'x-mcp-header': 'x' } } }],
     ['a non-primitive property', { properties: { a: { type: 'object', 'x-mcp-header': 'A' } } }],
+    ['a number (float) property', { properties: { a: { type: 'number', 'x-mcp-header': 'A' } } }],
+    ['an empty header name', { properties: { a: { type: 'string', 'x-mcp-header': '' } } }],
+    ['a null property', { properties: { a: { type: 'null', 'x-mcp-header': 'A' } } }],
     ['an annotation that is not a string', { properties: { a: { type: 'string', 'x-mcp-header': 3 } } }],
   ])('marks a tool with %s as invalid', (_name, schema) => {
     expect(paramHeadersOf(schema)).toBeUndefined();

@@ -147,3 +147,36 @@ export async function runServerRequirements(url: URL, revision: Revision): Promi
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The 2026-07-28 client scenarios that need no authorization server. */
+export const CLIENT_SCENARIOS = ['tools_call', 'request-metadata', 'sep-2322-client-request-state', 'http-standard-headers', 'http-custom-headers', 'http-invalid-tool-headers', 'json-schema-ref-no-deref'] as const;
+
+/** What one client scenario reported. */
+export interface ClientScenarioRun {
+  readonly scenario: string;
+  /** Every check from its `checks.json` (none if the scenario did not run). */
+  readonly checks: readonly Check[];
+  readonly output: string;
+}
+
+/**
+ * Runs one 2026-07-28 client scenario with mcpgate's upstream side as the client under test
+ * (test/support/conformanceClient.ts starts `mcpgate serve` pointed at the suite's mock server).
+ */
+export async function runClientScenario(scenario: string): Promise<ClientScenarioRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'mcpgate-conformance-client-'));
+  try {
+    const command = `${process.execPath} --import tsx ${join(REPO, 'test/support/conformanceClient.ts')}`;
+    const output = await conformanceCli(['client', '--command', command, '--scenario', scenario, '--spec-version', '2026-07-28', '--timeout', '90000', '--output-dir', dir], 150_000);
+    const checks: Check[] = [];
+    for (const entry of await readdir(dir)) {
+      const text = await readFile(join(dir, entry, 'checks.json'), 'utf8').catch(() => undefined);
+      for (const c of text === undefined ? [] : (JSON.parse(text) as Array<Record<string, unknown>>)) {
+        checks.push({ scenario, id: String(c.id), status: c.status as Check['status'], description: String(c.name ?? c.description ?? ''), errorMessage: String(c.errorMessage ?? '') });
+      }
+    }
+    return { scenario, checks, output };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

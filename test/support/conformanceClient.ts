@@ -23,10 +23,13 @@ async function play(client: Client): Promise<void> {
       if (tools[0]) await client.callTool({ name: tools[0].name, arguments: { a: 2, b: 3 } });
       return;
     case 'http-custom-headers':
-    case 'http-invalid-tool-headers':
       for (const call of context.toolCalls ?? []) {
         if (tools.some((t) => t.name === call.name)) await client.callTool(call);
       }
+      return;
+    case 'http-invalid-tool-headers':
+      // every tool mcpgate lists is called: the suite fails any call of a tool whose x-mcp-header is invalid
+      for (const tool of tools) await client.callTool({ name: tool.name, arguments: { region: 'us-west1' } });
       return;
     case 'http-standard-headers': {
       for (const tool of tools) await client.callTool({ name: tool.name, arguments: {} });
@@ -48,7 +51,8 @@ async function play(client: Client): Promise<void> {
 
 async function main(): Promise<void> {
   if (!url) throw new Error('usage: conformanceClient.ts <server-url> (the conformance suite appends it)');
-  const config = await makeConfig({ servers: { target: { url, prefix: '', tools: { default: 'allow' } } } });
+  // validateArguments off: the suite's calls (e.g. a null for a boolean x-mcp-header argument) must reach it as the agent made them
+  const config = await makeConfig({ servers: { target: { url, prefix: '', tools: { default: 'allow' }, validateArguments: false } } });
   const gateway = await startStdioGateway(config.dir, { capabilities: { elicitation: {} } }, { MCPGATE_LOG_LEVEL: 'warn' });
   // The agent accepts every elicitation the upstream's call bridges to it (MRTR scenarios confirm).
   gateway.client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { confirmed: true } }));
