@@ -1,7 +1,6 @@
 /**
- * The composition root: builds upstreams, catalog, policy and audit from a frozen config, owns
- * the client sessions, and routes what upstreams send back (requests, logging, updates,
- * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
+ * The composition root: builds upstreams, catalog, policy and audit from a frozen config, owns the client sessions,
+ * and routes what upstreams send back (requests, logging, updates, list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
 import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker, type AskContext } from './approval/broker.js';
@@ -180,6 +179,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       catalog: this.catalog,
       subscriptions: this.subscriptions,
       dispatch: (caller, request) => this.dispatch(caller, request),
+      ready: () => this.ready(),
       rounds: roundDeps(this.catalog, () => this.current.approval.timeoutMs, process.env.MCPGATE_REQUEST_STATE_KEY),
     });
   }

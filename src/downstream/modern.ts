@@ -21,7 +21,7 @@ import type { ModernStream } from './modernStream.js';
 /** What serving modern requests needs from the gateway. */
 export interface ModernHost {
   /** What `server/discover` reports: the capabilities the handlers really serve. */
-  discover(): { readonly capabilities: Record<string, unknown>; readonly instructions?: string };
+  discover(): Promise<{ readonly capabilities: Record<string, unknown>; readonly instructions?: string }>;
   /** Answers tools/*, prompts/*, resources/*, completion/* (the pipeline, as for a session; cancelled by `caller.signal`). */
   dispatch(caller: ModernCaller, request: JSONRPCRequest): Promise<Result>;
   /** The `x-mcp-header` annotations of a listed tool (undefined: no such tool). */
@@ -124,7 +124,7 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
     let result: Record<string, unknown>;
     switch (request.method) {
       case 'server/discover': {
-        const { capabilities, instructions } = host.discover();
+        const { capabilities, instructions } = await host.discover();
         result = { supportedVersions: [...MODERN_VERSIONS], capabilities, ...(instructions ? { instructions } : {}) };
         break;
       }
@@ -135,7 +135,7 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
       case 'tasks/update':
       case 'tasks/cancel':
         // Served only where discover advertises the extension; a caller that did not declare it: -32021 before anything else.
-        if (!(host.discover().capabilities.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION]) throw notFound(request.method);
+        if (!((await host.discover()).capabilities.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION]) throw notFound(request.method);
         if (!declaresTasks(caller.capabilities)) throw tasksUndeclared(request.method);
         result = (await host.dispatch(caller, request)) as Record<string, unknown>;
         break;

@@ -24,6 +24,8 @@ export interface ModernHostDeps {
     subscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void>;
     unsubscribe(subscriber: Subscriber, upstream: Upstream | undefined, uri: string): Promise<void>;
   };
+  /** Resolves once the first start of every upstream has settled (bounded): discover reports what they offer. */
+  ready(): Promise<void>;
   /** The gateway's dispatcher (tracing included). */
   dispatch(caller: Caller, request: JSONRPCRequest): Promise<Result>;
   readonly instructions?: string;
@@ -44,7 +46,9 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
     this.rounds = deps.rounds;
   }
 
-  discover(): { capabilities: Record<string, unknown>; instructions?: string } {
+  async discover(): Promise<{ capabilities: Record<string, unknown>; instructions?: string }> {
+    // What the upstreams offer (the tasks extension) is known once they started, as for the lists.
+    await this.deps.ready();
     // Every handler below answers (lists may be empty): the capabilities say exactly that.
     const capabilities: Record<string, unknown> = {
       tools: { listChanged: true },

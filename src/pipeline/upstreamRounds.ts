@@ -10,6 +10,8 @@ import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
 import { CAPABILITY_FOR, InputRequired, type Caller, type InputMethod, type InputRequest, type PriorApproval } from '../caller/caller.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { missingCapability } from '../protocol/envelope.js';
+import { MetaKeys } from '../protocol/revisions.js';
+import { declaresTasks, TASKS_EXTENSION } from '../protocol/taskId.js';
 import type { DecidedBy } from '../telemetry/events.js';
 
 /** Keys of mcpgate's own questions (approval, review, bridged asks): an upstream using one could pass its question off as the gateway's. */
@@ -26,11 +28,28 @@ export function isInputRequired(result: Result): boolean {
  * this upstream's round with its answers and its own state. A first call pays one check.
  */
 export function paramsForUpstream(params: Record<string, unknown>, caller: Caller, server: string): Record<string, unknown> {
+  if (caller.generation === 'modern') params = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), [MetaKeys.clientCapabilities]: relayable(caller.capabilities) } };
+  else if ((params._meta as Record<string, unknown> | undefined)?.[MetaKeys.clientCapabilities] !== undefined) {
+    // a session's client does not set what a 2026 upstream is told (mcpgate answers for it)
+    const { [MetaKeys.clientCapabilities]: _claimed, ...meta } = params._meta as Record<string, unknown>;
+    params = { ...params, _meta: meta };
+  }
   if (params.requestState === undefined && params.inputResponses === undefined) return params;
   const { inputResponses: _answers, requestState: _state, ...rest } = params;
   const retry = caller.upstreamRetry(server);
   if (!retry) return rest;
   return { ...rest, inputResponses: retry.inputResponses, ...(retry.requestState === undefined ? {} : { requestState: retry.requestState }) };
+}
+
+/**
+ * What a 2026 upstream is told a 2026 caller declared: the capabilities whose requests pass
+ * through (elicitation, sampling, roots) and the tasks extension; nothing mcpgate cannot relay.
+ */
+function relayable(declared: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const capability of ['elicitation', 'sampling', 'roots']) if (declared[capability] !== undefined) out[capability] = declared[capability];
+  if (declaresTasks(declared)) out.extensions = { [TASKS_EXTENSION]: (declared.extensions as Record<string, unknown>)[TASKS_EXTENSION] };
+  return out;
 }
 
 /** An upstream's result mcpgate will not pass on (fail closed). */

@@ -3,11 +3,12 @@
  * the upstream's `input_required` rounds pass through with its own keys and its state sealed
  * inside mcpgate's (unreadable, unalterable, good on another replica sharing the key), composed
  * with mcpgate's own approval round; the tasks extension passes through with task ids bound to
- * the caller. Real processes: two gateways over HTTP, the fixture over stdio.
+ * the caller. Real processes: two gateways over HTTP sharing the state key, the fixture over HTTP.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, makeConfig, readAudit, startHttpGateway, textOf, waitFor, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
+import { startFixture2026, type Fixture2026 } from '../support/conformance.js';
+import { makeConfig, startHttpGateway, textOf, waitFor, waitForAudit, type AuditRecord, type HttpGateway, type TempConfig } from '../support/gateway.js';
 import { modernCall, type ModernReply } from '../support/modern.js';
 
 const STATE_KEY = `k1:${randomBytes(32).toString('base64url')}`;
@@ -25,11 +26,14 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
   let config: TempConfig;
   let gateway: HttpGateway;
   let second: HttpGateway;
+  let fixture: Fixture2026;
 
   beforeAll(async () => {
+    // One upstream over HTTP behind both gateways (replicas): a task or a round started through one continues through the other.
+    fixture = await startFixture2026();
     config = await makeConfig({
       gateway: { approval: { channel: 'elicitation' } },
-      servers: { jobs: fixtureServer('conformance2026', { tools: { ask: ['test_input_required_result_multi_round'], default: 'allow' } }) },
+      servers: { jobs: { url: fixture.url.href, tools: { ask: ['test_input_required_result_multi_round'], default: 'allow' } } },
     });
     gateway = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
     second = await startHttpGateway(config.dir, [], { MCPGATE_REQUEST_STATE_KEY: STATE_KEY });
@@ -37,7 +41,7 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
 
   afterAll(async () => {
     await Promise.all([gateway?.close(), second?.close()]);
-    await config?.cleanup();
+    await Promise.all([config?.cleanup(), fixture?.close()]);
   });
 
   const tool = (target: HttpGateway, id: number, name: string, extra: Record<string, unknown> = {}, capabilities: Record<string, unknown> = ELICIT, meta: Record<string, unknown> = {}) =>
@@ -70,11 +74,12 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
     expect(Object.keys(ask.requests)).toEqual(['mcpgate:approval']);
     const step1 = round(await tool(gateway, 11, name, { requestState: ask.state, inputResponses: { 'mcpgate:approval': accept({ decision: 'once' }) } }));
     expect(Object.keys(step1.requests)).toEqual(['step1']);
-    const step2 = round(await tool(second, 12, name, { requestState: step1.state, inputResponses: { step1: accept({ name: 'Ada' }) } }));
+    const step2 = round(await tool(gateway, 12, name, { requestState: step1.state, inputResponses: { step1: accept({ name: 'Ada' }) } }));
     expect(Object.keys(step2.requests)).toEqual(['step2']);
     const done = await tool(gateway, 13, name, { requestState: step2.state, inputResponses: { step2: accept({ color: 'blue' }) } });
     expect(textOf(done.response.result)).toBe('Multi-round complete for Ada who likes blue');
-    const records = (await readAudit(config.auditFile)).filter((r) => r.tool === name);
+    // one decision and one result record per round that reached the upstream (three), the ask round none
+    const records = (await waitForAudit(config.auditFile, (all) => all.filter((r) => r.tool === name && r.event === 'mcpgate.tool.result').length >= 3)).filter((r) => r.tool === name);
     const decisions = records.filter((r) => r.event === 'mcpgate.tool.decision');
     expect(decisions[0]).toMatchObject({ decision: 'allow', decided_by: 'user', scope: 'once', approval_channel: 'elicitation' });
     expect(decisions.slice(1).every((r) => r.decision === 'allow' && String(r.reason).includes('earlier round'))).toBe(true);
@@ -93,7 +98,7 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
     const discover = await modernCall(gateway.url, 30, 'server/discover', {}, {});
     expect((discover.response.result?.capabilities as Record<string, unknown>).extensions).toEqual(TASKS);
     const created = await tool(gateway, 31, 'slow_compute', { arguments: { seconds: 60, label: 'sealed' } }, { extensions: TASKS });
-    expect(created.response.result).toMatchObject({ resultType: 'task', status: 'working' });
+    expect(created.response.result, JSON.stringify(created.response)).toMatchObject({ resultType: "task", status: "working" });
     const taskId = created.response.result?.taskId as string;
     expect(taskId.split('.')).toHaveLength(5); // a JWE, not the upstream's id
     const get = (target: HttpGateway, id: number, capabilities: Record<string, unknown>, meta: Record<string, unknown> = {}) => modernCall(target.url, id, 'tasks/get', { taskId }, capabilities, meta);
@@ -105,7 +110,8 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
     expect(undeclared.response.error).toMatchObject({ code: -32021, data: { requiredCapabilities: { extensions: TASKS } } });
     expect((await modernCall(gateway.url, 35, 'tasks/cancel', { taskId }, { extensions: TASKS })).response.result).toEqual(expect.objectContaining({ resultType: 'complete' }));
     expect((await get(gateway, 36, { extensions: TASKS })).response.result).toMatchObject({ status: 'cancelled' });
-    const records = await readAudit(config.auditFile);
+    // this gateway's records (the second writes its own chain): the stranger's get, the cancel, the last get
+    const records = await waitForAudit(config.auditFile, (all) => all.filter((r) => r.event === 'mcpgate.request' && String(r.method).startsWith('tasks/')).length >= 3);
     expect(records.find((r) => r.event === 'mcpgate.tool.result' && r.tool === 'slow_compute')).toMatchObject({ outcome: 'task' });
     const taskRecords = records.filter((r: AuditRecord) => r.event === 'mcpgate.request' && String(r.method).startsWith('tasks/'));
     expect(taskRecords.map((r) => [r.method, r.decision, r.server])).toEqual(

@@ -41,7 +41,7 @@ describe('upstream rounds passed through', () => {
     const retry = callerOf({ elicitation: {} });
     const retryParams = { ...params, inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } }, extra: { ignored: true } }, requestState: result.requestState };
     await resumeRound(rounds, 'tools/call', retryParams, retry);
-    expect(paramsForUpstream(retryParams, retry, 'fixture')).toEqual({ ...params, inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } } }, requestState: 'upstream-opaque-state' });
+    expect(paramsForUpstream(retryParams, retry, 'fixture')).toEqual({ ...params, _meta: { 'io.modelcontextprotocol/clientCapabilities': { elicitation: {} } }, inputResponses: { user_name: { action: 'accept', content: { name: 'Ada' } } }, requestState: 'upstream-opaque-state' });
     // the round was another upstream's: fail closed
     expect(() => paramsForUpstream(retryParams, retry, 'elsewhere')).toThrow(/continues a round of upstream "fixture"/);
   });
@@ -76,11 +76,12 @@ describe('upstream rounds passed through', () => {
     expect(carriedApproval({ decision: 'deny', decidedBy: 'user', reason: 'no', waitMs: 1, via: 'elicitation' })).toBeUndefined();
   });
 
-  it("drops mcpgate's own round params on a first call and on a retry of mcpgate's own round", async () => {
-    const caller = callerOf({ elicitation: {} });
-    const plain = { name: 'greet', arguments: {} };
-    expect(paramsForUpstream(plain, caller, 'fixture')).toBe(plain); // nothing to strip: no copy
-    expect(paramsForUpstream({ ...plain, requestState: 'x', inputResponses: {} }, caller, 'fixture')).toEqual(plain);
+  it("drops mcpgate's own round params, and tells the upstream only what the caller declared and mcpgate relays", async () => {
+    const caller = callerOf({ elicitation: {}, experimental: { x: {} }, extensions: { 'io.modelcontextprotocol/tasks': {}, other: {} } });
+    const plain = { name: 'greet', arguments: {}, _meta: { progressToken: 'p' } };
+    const told = { ...plain, _meta: { progressToken: 'p', 'io.modelcontextprotocol/clientCapabilities': { elicitation: {}, extensions: { 'io.modelcontextprotocol/tasks': {} } } } };
+    expect(paramsForUpstream(plain, caller, 'fixture')).toEqual(told);
+    expect(paramsForUpstream({ ...plain, requestState: 'x', inputResponses: {} }, caller, 'fixture')).toEqual(told);
   });
 
   it('fails closed on a malformed round, a reserved key, or a request for a capability the caller did not declare (-32021)', () => {
