@@ -11,8 +11,8 @@ import type { InputRequest, InputRequired } from '../caller/caller.js';
 import { jsonDigest } from '../canonicalJson.js';
 import { RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
+import { inputResponsesOf } from '../protocol/envelope.js';
 import { TaskIdCodec } from '../protocol/taskId.js';
-import { ErrorCodes, ProtocolError } from '../errors.js';
 import type { ModernCaller } from './modernCaller.js';
 
 /** What the rounds need from the gateway. */
@@ -69,16 +69,6 @@ export async function resumeRound(deps: RoundDeps, method: string, params: Recor
   return opened.state;
 }
 
-/** A retry's `inputResponses`: absent is none; a malformed one (not an object of result objects) is -32602 (basic/patterns/mrtr § Error Handling). */
-function inputResponsesOf(responses: unknown): Record<string, unknown> {
-  if (responses === undefined) return {};
-  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
-  if (!isObject(responses)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, 'Invalid params: inputResponses must be an object');
-  for (const [key, value] of Object.entries(responses as Record<string, unknown>)) {
-    if (!isObject(value)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, `Invalid params: inputResponses["${key.slice(0, 64)}"] must be a result object`);
-  }
-  return responses as Record<string, unknown>;
-}
 
 /** The `input_required` result asking what `needed` names, with the state the retry must bring back. */
 export async function inputRequiredResult(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller, needed: InputRequired): Promise<Record<string, unknown>> {

@@ -9,7 +9,7 @@ import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
 import { CAPABILITY_FOR, InputRequired, type Caller, type InputMethod, type InputRequest, type PriorApproval } from '../caller/caller.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
-import { missingCapability } from '../protocol/envelope.js';
+import { inputResponsesOf, missingCapability } from '../protocol/envelope.js';
 import { MetaKeys } from '../protocol/revisions.js';
 import { declaresTasks, TASKS_EXTENSION } from '../protocol/taskId.js';
 import type { DecidedBy } from '../telemetry/events.js';
@@ -23,9 +23,10 @@ export function isInputRequired(result: Result): boolean {
 }
 
 /**
- * The params that go upstream: without the caller's `inputResponses`/`requestState` (they answer
- * mcpgate's rounds, and mcpgate's sealed state is nobody else's business), and on the retry of
- * this upstream's round with its answers and its own state. A first call pays one check.
+ * The params that go upstream: never mcpgate's sealed state nor the answers to mcpgate's own
+ * questions; on the retry of this upstream's round, the answers to the keys it asked and its own
+ * state; answers sent without any state (an upstream's stateless round) minus mcpgate's keys.
+ * A 2026 caller's declared capabilities replace mcpgate's in what the upstream is told.
  */
 export function paramsForUpstream(params: Record<string, unknown>, caller: Caller, server: string): Record<string, unknown> {
   if (caller.generation === 'modern') params = { ...params, _meta: { ...(params._meta as Record<string, unknown> | undefined), [MetaKeys.clientCapabilities]: relayable(caller.capabilities) } };
@@ -35,7 +36,13 @@ export function paramsForUpstream(params: Record<string, unknown>, caller: Calle
     params = { ...params, _meta: meta };
   }
   if (params.requestState === undefined && params.inputResponses === undefined) return params;
-  const { inputResponses: _answers, requestState: _state, ...rest } = params;
+  const { inputResponses: answers, requestState: _state, ...rest } = params;
+  if (params.requestState === undefined) {
+    // Answers without any state: for the upstream's stateless rounds (it asked, kept nothing, and
+    // takes answers on a fresh request), minus the keys of mcpgate's own questions.
+    const own = Object.entries(inputResponsesOf(answers)).filter(([key]) => !RESERVED_KEY.test(key));
+    return own.length === 0 ? rest : { ...rest, inputResponses: Object.fromEntries(own) };
+  }
   const retry = caller.upstreamRetry(server);
   if (!retry) return rest;
   return { ...rest, inputResponses: retry.inputResponses, ...(retry.requestState === undefined ? {} : { requestState: retry.requestState }) };

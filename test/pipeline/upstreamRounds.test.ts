@@ -84,6 +84,15 @@ describe('upstream rounds passed through', () => {
     expect(paramsForUpstream({ ...plain, requestState: 'x', inputResponses: {} }, caller, 'fixture')).toEqual(told);
   });
 
+  it("answers sent without any state go to the upstream (its stateless rounds) minus mcpgate's keys; malformed ones are -32602", () => {
+    const caller = callerOf({});
+    const params = { name: 'greet', inputResponses: { user_name: { action: 'accept' }, 'mcpgate:approval': { action: 'accept' }, 'u:1': {} } };
+    expect(paramsForUpstream(params, caller, 'fixture')).toMatchObject({ inputResponses: { user_name: { action: 'accept' } } });
+    expect(paramsForUpstream({ name: 'greet', inputResponses: { 'mcpgate:approval': {} } }, caller, 'fixture')).not.toHaveProperty('inputResponses');
+    expect(() => paramsForUpstream({ name: 'greet', inputResponses: { user_name: 42 } }, caller, 'fixture')).toThrow(expect.objectContaining({ rpcCode: -32602 }));
+    expect(() => paramsForUpstream({ name: 'greet', inputResponses: null }, caller, 'fixture')).toThrow(expect.objectContaining({ rpcCode: -32602 }));
+  });
+
   it('fails closed on a malformed round, a reserved key, or a request for a capability the caller did not declare (-32021)', () => {
     const caller = callerOf({ elicitation: {} });
     const bad = (round: Record<string, unknown>) => () => upstreamInputRequired(round, 'fixture', caller, undefined);

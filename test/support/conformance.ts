@@ -41,15 +41,21 @@ export interface ConformanceRun {
   readonly output: string;
 }
 
-/** The gateway under test: the conformance fixture with `prefix: ""`, every tool allowed. */
+/** The gateway under test: the conformance fixtures (2025 and 2026-07-28) with `prefix: ""`, every tool allowed. */
 export interface ConformanceGateway {
   readonly gateway: HttpGateway;
   close(): Promise<void>;
 }
 
-/** Starts `mcpgate serve --transport http` fronting test/fixtures/servers/conformance.ts. */
+/** Starts `mcpgate serve --transport http` fronting test/fixtures/servers/conformance.ts and conformance2026.ts. */
 export async function startConformanceGateway(env: Record<string, string> = {}): Promise<ConformanceGateway> {
-  const config: TempConfig = await makeConfig({ servers: { conformance: fixtureServer('conformance', { prefix: '', tools: { default: 'allow' } }) } });
+  // The 2025 fixture, and beside it the 2026-07-28 one (MRTR tools and prompt, tasks extension) that mcpgate passes through.
+  const config: TempConfig = await makeConfig({
+    servers: {
+      conformance: fixtureServer('conformance', { prefix: '', tools: { default: 'allow' } }),
+      conformance2026: fixtureServer('conformance2026', { prefix: '', tools: { default: 'allow' } }),
+    },
+  });
   try {
     const gateway = await startHttpGateway(config.dir, [], env);
     return {
