@@ -11,7 +11,8 @@ import { ErrorCodes, GatewayError, toWireError, WireError, wireError } from '../
 import { InputRequired, type Caller, type Subscriber } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
-import { isInputRequired, paramsForUpstream, upstreamInputRequired } from './upstreamRounds.js';
+import { paramsForUpstream, upstreamInputRequired } from './upstreamRounds.js';
+import { isInputRequired } from '../upstream/inputRounds.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';

@@ -104,7 +104,7 @@ async function forwardTask(call: TaskCall): Promise<StageResult> {
   try {
     const raw = await upstream.request(call.method, { ...call.params, taskId: route.taskId }, { owner: { caller }, signal: caller.signal });
     const result = deps.redactor.scrubJson(raw) as Result & { taskId?: unknown; inputRequests?: unknown };
-    if (result.inputRequests !== undefined) checkedInputRequests(result.inputRequests, route.server, caller);
+    checkedInputRequests(result, route.server, caller);
     call.outcome = 'ok';
     return result.taskId === undefined ? result : { ...result, taskId: call.params.taskId };
   } catch (caught) {

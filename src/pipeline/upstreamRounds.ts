@@ -7,7 +7,8 @@
  */
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
-import { CAPABILITY_FOR, InputRequired, type Caller, type InputMethod, type InputRequest, type PriorApproval } from '../caller/caller.js';
+import { CAPABILITY_FOR, InputRequired, type Caller, type InputRequest, type PriorApproval } from '../caller/caller.js';
+import { inputRequestsOf } from '../upstream/inputRounds.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import { inputResponsesOf, missingCapability } from '../protocol/envelope.js';
 import { MetaKeys } from '../protocol/revisions.js';
@@ -16,11 +17,6 @@ import type { DecidedBy } from '../telemetry/events.js';
 
 /** Keys of mcpgate's own questions (approval, review, bridged asks): an upstream using one could pass its question off as the gateway's. */
 const RESERVED_KEY = /^(mcpgate:|u:)/;
-
-/** True when an upstream's result asks for input (`resultType: "input_required"`). */
-export function isInputRequired(result: Result): boolean {
-  return (result as { resultType?: unknown }).resultType === 'input_required';
-}
 
 /**
  * The params that go upstream: never mcpgate's sealed state nor the answers to mcpgate's own
@@ -71,9 +67,9 @@ export function malformed(server: string, why: string): GatewayError {
  * the caller did not declare the capability for (-32021: the upstream was told what it declared).
  */
 export function upstreamInputRequired(result: Result, server: string, caller: Caller, approved: PriorApproval | undefined): InputRequired {
-  const { inputRequests, requestState } = result as { inputRequests?: unknown; requestState?: unknown };
+  const { requestState } = result as { requestState?: unknown };
   if (requestState !== undefined && typeof requestState !== 'string') throw malformed(server, 'requestState is not a string');
-  const requests = checkedInputRequests(inputRequests, server, caller);
+  const requests = checkedInputRequests(result, server, caller);
   if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
   return new InputRequired(requests, { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
 }
@@ -83,17 +79,12 @@ export function upstreamInputRequired(result: Result, server: string, caller: Ca
  * as they may reach the caller: each a known method with object params, under a key that is not
  * mcpgate's, for a capability the caller declared (-32021 otherwise).
  */
-export function checkedInputRequests(inputRequests: unknown, server: string, caller: Caller): Record<string, InputRequest> {
-  if (inputRequests !== undefined && (typeof inputRequests !== 'object' || inputRequests === null || Array.isArray(inputRequests))) throw malformed(server, 'inputRequests is not an object');
-  const requests: Record<string, InputRequest> = {};
-  for (const [key, value] of Object.entries((inputRequests ?? {}) as Record<string, unknown>)) {
-    const { method, params } = (value ?? {}) as { method?: unknown; params?: unknown };
+export function checkedInputRequests(result: Result, server: string, caller: Caller): Readonly<Record<string, InputRequest>> {
+  const requests = inputRequestsOf(result, server);
+  for (const [key, request] of Object.entries(requests)) {
     if (RESERVED_KEY.test(key)) throw malformed(server, `input request key "${key.slice(0, 64)}" is reserved for mcpgate's own questions`);
-    if (typeof method !== 'string' || !Object.hasOwn(CAPABILITY_FOR, method)) throw malformed(server, `input request "${key.slice(0, 64)}" names no known method`);
-    if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params))) throw malformed(server, `input request "${key.slice(0, 64)}" has params that are not an object`);
-    const capability = CAPABILITY_FOR[method as InputMethod];
-    if (caller.capabilities[capability] === undefined) throw missingCapability(capability, `upstream "${server}"'s ${method} round`);
-    requests[key] = { method: method as InputMethod, ...(params ? { params: params as Record<string, unknown> } : {}) };
+    const capability = CAPABILITY_FOR[request.method];
+    if (caller.capabilities[capability] === undefined) throw missingCapability(capability, `upstream "${server}"'s ${request.method} round`);
   }
   return requests;
 }
