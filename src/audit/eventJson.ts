@@ -60,6 +60,7 @@ function resultMembers(e: ToolResultEvent): string {
   if (e.error !== undefined) json += `,"error":${JSON.stringify(e.error)}`;
   if (e.subject !== undefined) json += `,"subject":${quote(e.subject)}`;
   if (e.protocol_version !== undefined) json += `,"protocol_version":${quote(e.protocol_version)}`;
+  if (e.upstream_protocol_version !== undefined) json += `,"upstream_protocol_version":${quote(e.upstream_protocol_version)}`;
   return `${json}}`;
 }
 

@@ -28,6 +28,8 @@ export const UpstreamStatusSchema = z.object({
   unconfined: z.boolean(),
   unconfined_reason: z.string().optional(),
   tools: z.number().int(),
+  /** The MCP revision the server is spoken to in (`2025-11-25` or `2026-07-28`); absent before it first started. */
+  protocol: z.string().optional(),
 });
 export type UpstreamStatus = z.infer<typeof UpstreamStatusSchema>;
 
@@ -39,6 +41,8 @@ export interface UpstreamView {
   readonly sandbox: SandboxState | undefined;
   readonly tools: readonly unknown[];
   readonly config: { readonly target: { readonly kind: string } };
+  /** The revision the running server is spoken to in (absent before it started). */
+  readonly protocolVersion?: string | undefined;
   /** `isolation: session` servers (src/isolation): sessions with an instance of their own. */
   readonly instanceCount?: number;
 }
@@ -74,6 +78,7 @@ export function upstreamHealth(sources: HealthSources): { upstreams: UpstreamSta
       unconfined: sandbox !== undefined && sandbox.kind !== 'bwrap',
       ...(sandbox && sandbox.kind !== 'bwrap' ? { unconfined_reason: sandbox.reason } : {}),
       tools: upstream.tools.length,
+      ...(upstream.protocolVersion ? { protocol: upstream.protocolVersion } : {}),
     });
     facts.push({ name: upstream.name, state: upstream.state, recentRestarts: record?.recent.length ?? 0, settled: record?.settled ?? false, failing: record?.failing ?? false });
   }

@@ -17,6 +17,7 @@ import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { AuditedMethod, EventSink, RequestOutcome } from '../telemetry/events.js';
+import { modernLeg } from '../upstream/modern.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -162,6 +163,7 @@ function recordContent(call: ContentCall): void {
     ...call.recorded,
     subject: call.caller.identity.authenticated?.subject,
     protocol_version: call.caller.protocolVersion,
+    upstream_protocol_version: modernLeg(route?.upstream?.protocolVersion),
   });
 }
 
@@ -215,7 +217,7 @@ function resourceUpstream(catalog: Catalog, uri: string): Upstream {
 async function forward(redactor: Redactor, upstream: Upstream, method: string, params: Record<string, unknown>, caller: Caller, trace: RequestTrace | undefined): Promise<Result> {
   // With tracing on, the CLIENT span's trace context goes into a copy of the params' `_meta`.
   if (trace) params = { ...params };
-  const span = trace?.upstream(upstream.name, method, params);
+  const span = trace?.upstream(upstream.name, method, params, upstream.protocolVersion);
   try {
     const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal, ...(caller.generation === 'modern' ? { inputRequired: 'return' as const } : {}) });
     span?.end('ok');

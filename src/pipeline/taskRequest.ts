@@ -20,6 +20,7 @@ import { declaresTasks, type TaskIdCodec, type TaskRoute } from '../protocol/tas
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { EventSink, RequestOutcome } from '../telemetry/events.js';
+import { modernLeg } from '../upstream/modern.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
 import { checkedInputRequests, malformed } from './upstreamRounds.js';
@@ -129,5 +130,6 @@ function recordTask(call: TaskCall): void {
     error: call.error,
     subject: call.caller.identity.authenticated?.subject,
     protocol_version: call.caller.protocolVersion,
+    upstream_protocol_version: modernLeg(call.upstream?.protocolVersion),
   });
 }

@@ -26,6 +26,7 @@ import { carriedApproval, paramsForUpstream, priorAnswer, upstreamInputRequired 
 import { isInputRequired } from '../upstream/inputRounds.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
+import { modernLeg } from '../upstream/modern.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
@@ -169,7 +170,7 @@ async function forward(call: ToolCall): Promise<StageResult> {
   }
   const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
   const sent = paramsForUpstream({ ...call.params, name: entry.name }, caller, entry.upstream.name);
-  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent);
+  const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent, entry.upstream.protocolVersion);
   let wire: McpError | undefined;
   call.forwarded = true;
   call.started = performance.now();
@@ -228,6 +229,7 @@ function record(call: ToolCall): void {
     error: call.error,
     subject: call.caller.identity.authenticated?.subject,
     protocol_version: call.caller.protocolVersion,
+    upstream_protocol_version: modernLeg(entry.upstream.protocolVersion),
   });
 }
 

@@ -88,6 +88,8 @@ export interface ToolResultEvent {
   readonly subject?: string;
   /** The MCP revision the caller speaks (`mcp.protocol.version`), when known; `2026-07-28`: a stateless caller, whose `session` is its caller key. */
   readonly protocol_version?: string;
+  /** The MCP revision the upstream leg spoke when it was not 2025-11-25: `2026-07-28` (docs/protocol.md "Upstream side"). */
+  readonly upstream_protocol_version?: string;
 }
 
 /** One record per resources/prompts/completion request and per tasks/* request of the tasks extension, written when it ended (denied ones too). */
@@ -118,6 +120,8 @@ export interface RequestEvent {
   readonly subject?: string;
   /** The MCP revision the caller speaks (`mcp.protocol.version`), when known; `2026-07-28`: a stateless caller, whose `session` is its caller key. */
   readonly protocol_version?: string;
+  /** The MCP revision the upstream leg spoke when it was not 2025-11-25: `2026-07-28` (docs/protocol.md "Upstream side"). */
+  readonly upstream_protocol_version?: string;
 }
 
 export interface UpstreamStateEvent {

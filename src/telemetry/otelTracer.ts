@@ -129,10 +129,11 @@ class SpanHandle implements RequestTrace {
     };
   }
 
-  upstream(server: string, method: string, params: Record<string, unknown>): UpstreamSpan {
+  upstream(server: string, method: string, params: Record<string, unknown>, protocolVersion?: string): UpstreamSpan {
     const started = performance.now();
     const target = targetOf(method, params);
     const attributes: Attributes = { 'mcp.method.name': method, 'mcpgate.server': server };
+    if (protocolVersion) attributes['mcp.protocol.version'] = protocolVersion;
     if (method === 'tools/call') {
       attributes['gen_ai.operation.name'] = 'execute_tool';
       if (target) attributes['gen_ai.tool.name'] = target;

@@ -34,8 +34,9 @@ export interface RequestTrace {
   /**
    * Starts the CLIENT span of the upstream request and writes its W3C trace context
    * (`traceparent`, `tracestate`) into `params._meta`: pass the request's own copy of its params.
+   * `protocolVersion`: the revision the upstream leg speaks (`mcp.protocol.version` of the span).
    */
-  upstream(server: string, method: string, params: Record<string, unknown>): UpstreamSpan;
+  upstream(server: string, method: string, params: Record<string, unknown>, protocolVersion?: string): UpstreamSpan;
 }
 
 /** What the tracer needs to know of the caller (src/caller/caller.ts). */

@@ -32,6 +32,14 @@ export const UPSTREAM_ENVELOPE: Readonly<Record<string, unknown>> = {
   [MetaKeys.clientCapabilities]: UPSTREAM_CLIENT_CAPABILITIES,
 };
 
+/**
+ * What records say of the upstream leg (`upstream_protocol_version`): `2026-07-28` when the server
+ * was spoken to statelessly; absent for 2025-11-25, which every record before it implied.
+ */
+export function modernLeg(version: string | undefined): typeof MODERN_VERSION | undefined {
+  return version === MODERN_VERSION ? MODERN_VERSION : undefined;
+}
+
 /** The `server/discover` request of the probe. */
 export function discoverRequest(id: string): { jsonrpc: '2.0'; id: string; method: string; params: Record<string, unknown> } {
   return { jsonrpc: '2.0', id, method: 'server/discover', params: { _meta: UPSTREAM_ENVELOPE } };

@@ -4,23 +4,31 @@
  * upstream its SEP-2243 headers. Pure pieces are in `modern.ts`.
  */
 import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ParamHeader } from '../protocol/headers.js';
 import { discoverRequest, readDiscover, requestHeaders, type ProbeVerdict } from './modern.js';
 
 /**
  * How long the probe may take before mcpgate falls back to `initialize`: a 2025 server that
  * ignores an unknown request costs at most this at start (`protocol: 2025-11-25` skips the probe).
+ * HTTP: the server is already up, 2 s. stdio: the clock starts at spawn, and the process may take
+ * seconds to read its first line (an interpreter, npx), so 5 s (at most `startupTimeout`).
  */
 export const PROBE_TIMEOUT_MS = 2000;
+/** The stdio probe's bound (see {@link PROBE_TIMEOUT_MS}). */
+export const STDIO_PROBE_TIMEOUT_MS = 5000;
 /** A server may reject the first discover (-32022 naming 2026-07-28); it is asked once more. */
 const PROBE_ATTEMPTS = 2;
 const PROBE_ID = 'mcpgate-probe';
 
-/** The probe's process went away while it waited: the next start skips the probe (some servers exit on an unknown first request). */
-export class ProbeClosedError extends Error {
+/**
+ * The probe's process went away while it waited: the next start skips the probe (some servers exit
+ * on an unknown first request). A connection-closed error, so the start reports it as any exit
+ * during start-up (with the server's last stderr lines).
+ */
+export class ProbeClosedError extends McpError {
   constructor() {
-    super('the server exited when asked server/discover before initialize');
+    super(ErrorCode.ConnectionClosed, 'Connection closed (the server exited when asked server/discover)');
   }
 }
 
@@ -34,7 +42,7 @@ export async function startOnce(transport: Transport): Promise<void> {
 }
 
 /** Probes a started stdio transport with `server/discover`; the transport's handlers are left unset. */
-export async function probeStdio(transport: Transport, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeVerdict> {
+export async function probeStdio(transport: Transport, timeoutMs = STDIO_PROBE_TIMEOUT_MS): Promise<ProbeVerdict> {
   const deadline = Date.now() + timeoutMs;
   try {
     for (let attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {

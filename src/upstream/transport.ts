@@ -11,7 +11,7 @@ import { ErrorCodes, GatewayError } from '../errors.js';
 import type { ParamHeader } from '../protocol/headers.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
 import type { ProbeVerdict } from './modern.js';
-import { modernFetch, probeHttp, probeStdio, startOnce } from './modernConnection.js';
+import { modernFetch, probeHttp, probeStdio, PROBE_TIMEOUT_MS, startOnce, STDIO_PROBE_TIMEOUT_MS } from './modernConnection.js';
 import { StdioUpstreamTransport, type StdioFraming } from './stdioTransport.js';
 
 /** A connected-to-be transport plus what we need to observe its process. */
@@ -71,18 +71,26 @@ export interface Negotiated {
 export async function negotiate(
   target: UpstreamTarget,
   framing: StdioFraming,
-  options: { readonly protocol: UpstreamProtocol; readonly skipProbe: boolean; readonly file: string; readonly annotationsOf: (tool: string) => readonly ParamHeader[] | undefined },
+  options: {
+    readonly protocol: UpstreamProtocol;
+    readonly skipProbe: boolean;
+    readonly file: string;
+    readonly startupTimeoutMs: number;
+    readonly annotationsOf: (tool: string) => readonly ParamHeader[] | undefined;
+  },
   watch: (io: UpstreamTransport) => void,
 ): Promise<Negotiated> {
   const probe = options.protocol !== '2025-11-25' && target.kind !== 'sse' && !(options.skipProbe && options.protocol === 'auto');
   let verdict: ProbeVerdict = { kind: 'legacy', reason: probe ? 'not probed' : `protocol: ${options.protocol}` };
-  if (probe && target.kind === 'http') verdict = await probeHttp(new URL(target.url), target.headers ?? {});
+  // a server pinned to 2026-07-28 has no fallback to hurry for: it gets the whole startupTimeout
+  const pinned = options.protocol === MODERN_VERSION;
+  if (probe && target.kind === 'http') verdict = await probeHttp(new URL(target.url), target.headers ?? {}, pinned ? options.startupTimeoutMs : Math.min(PROBE_TIMEOUT_MS, options.startupTimeoutMs));
   const io = createUpstreamTransport(target, framing, verdict.kind === 'modern' ? options.annotationsOf : undefined);
   watch(io);
   try {
     if (probe && target.kind === 'stdio') {
       await startOnce(io.transport);
-      verdict = await probeStdio(io.transport);
+      verdict = await probeStdio(io.transport, pinned ? options.startupTimeoutMs : Math.min(STDIO_PROBE_TIMEOUT_MS, options.startupTimeoutMs));
     }
     if (options.protocol === MODERN_VERSION && verdict.kind !== 'modern') {
       const why = verdict.kind === 'legacy' ? verdict.reason : 'no answer';

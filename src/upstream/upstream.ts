@@ -278,7 +278,7 @@ export class Upstream {
         server: this.name,
         maxMessageBytes: this.config.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
         quote: (line) => JSON.stringify(this.deps.redactor.scrub(line).slice(0, 80)),
-      }, { protocol: this.config.protocol ?? 'auto', skipProbe: this.skipProbe, file: this.config.file, annotationsOf: (tool) => this.paramHeaders.get(tool) }, (started) => {
+      }, { protocol: this.config.protocol ?? 'auto', skipProbe: this.skipProbe, file: this.config.file, startupTimeoutMs: this.config.startupTimeoutMs, annotationsOf: (tool) => this.paramHeaders.get(tool) }, (started) => {
         io = started;
         if (started.stderr) this.stderrTail.watch(started.stderr);
       }).catch((error: unknown) => {

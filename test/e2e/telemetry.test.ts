@@ -93,7 +93,8 @@ describe('OpenTelemetry export', () => {
     expect(policy.attributes).toMatchObject({ 'mcpgate.decision': 'allow', 'mcpgate.decided_by': 'default', 'mcp.protocol.version': server.attributes['mcp.protocol.version'] });
     const upstream = span('tools/call meta', CLIENT, TRACE_ID);
     expect(upstream.parentSpanId).toBe(server.spanId);
-    expect(upstream.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcpgate.server': 'echo', 'mcpgate.result.size': 4 });
+    // the upstream leg's own revision (the echo fixture is a 2025-11-25 server, whatever the client speaks)
+    expect(upstream.attributes).toMatchObject({ 'mcp.method.name': 'tools/call', 'gen_ai.tool.name': 'meta', 'mcpgate.server': 'echo', 'mcpgate.result.size': 4, 'mcp.protocol.version': '2025-11-25' });
     expect(received.traceparent).toBe(`00-${TRACE_ID}-${upstream.spanId}-01`);
 
     // Without a client traceparent a new trace starts; lengths but never contents on spans.
