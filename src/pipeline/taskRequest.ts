@@ -105,9 +105,9 @@ async function forwardTask(call: TaskCall): Promise<StageResult> {
   try {
     const raw = await upstream.request(call.method, { ...call.params, taskId: route.taskId }, { owner: { caller }, signal: caller.signal });
     const result = deps.redactor.scrubJson(raw) as Result & { taskId?: unknown; inputRequests?: unknown };
-    checkedInputRequests(result, route.server, caller);
+    const inputRequests = result.inputRequests === undefined ? undefined : checkedInputRequests(result, route.server, caller);
     call.outcome = 'ok';
-    return result.taskId === undefined ? result : { ...result, taskId: call.params.taskId };
+    return { ...result, ...(result.taskId === undefined ? {} : { taskId: call.params.taskId }), ...(inputRequests ? { inputRequests } : {}) };
   } catch (caught) {
     throw call.failed(caught);
   }

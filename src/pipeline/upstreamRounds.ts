@@ -9,7 +9,8 @@ import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
 import { CAPABILITY_FOR, InputRequired, type Caller, type InputRequest, type PriorApproval } from '../caller/caller.js';
 import { inputRequestsOf } from '../upstream/inputRounds.js';
-import { ErrorCodes, GatewayError } from '../errors.js';
+import { upstreamElicitation } from '../approval/upstreamElicitation.js';
+import { ErrorCodes, GatewayError, wireError } from '../errors.js';
 import { inputResponsesOf, missingCapability } from '../protocol/envelope.js';
 import { MetaKeys } from '../protocol/revisions.js';
 import { declaresTasks, TASKS_EXTENSION } from '../protocol/taskId.js';
@@ -77,14 +78,20 @@ export function upstreamInputRequired(result: Result, server: string, caller: Ca
 /**
  * An upstream's `inputRequests` (of an input_required result, or of a task waiting for input)
  * as they may reach the caller: each a known method with object params, under a key that is not
- * mcpgate's, for a capability the caller declared (-32021 otherwise).
+ * mcpgate's, for a capability the caller declared (-32021 otherwise); an elicitation marked with
+ * its server and refused when it imitates mcpgate's approval prompt, as for a 2025 upstream's
+ * (src/approval/upstreamElicitation.ts).
  */
-export function checkedInputRequests(result: Result, server: string, caller: Caller): Readonly<Record<string, InputRequest>> {
+export function checkedInputRequests(result: Result, server: string, caller: Caller): Record<string, InputRequest> {
   const requests = inputRequestsOf(result, server);
   for (const [key, request] of Object.entries(requests)) {
     if (RESERVED_KEY.test(key)) throw malformed(server, `input request key "${key.slice(0, 64)}" is reserved for mcpgate's own questions`);
     const capability = CAPABILITY_FOR[request.method];
     if (caller.capabilities[capability] === undefined) throw missingCapability(capability, `upstream "${server}"'s ${request.method} round`);
+    if (request.method !== 'elicitation/create') continue;
+    const marked = upstreamElicitation(server, request.params ?? {});
+    if (!marked.ok) throw wireError(ErrorCodes.UPSTREAM_ELICITATION_REFUSED, `mcpgate refused the elicitation of upstream "${server}": ${marked.reason}`);
+    requests[key] = { method: request.method, params: marked.params };
   }
   return requests;
 }

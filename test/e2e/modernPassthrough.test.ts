@@ -51,6 +51,8 @@ describe('2026 caller → mcpgate → 2026 upstream', () => {
     const first = round(await tool(gateway, 1, 'test_input_required_result_elicitation'));
     expect(Object.keys(first.requests)).toEqual(['user_name']);
     expect(first.requests.user_name?.method).toBe('elicitation/create');
+    // marked with its server, as a 2025 upstream's elicitation is (it cannot pass for mcpgate's prompt)
+    expect(first.requests.user_name?.params.message).toBe('[server jobs asks] What is your name?');
     const done = await tool(gateway, 2, 'test_input_required_result_elicitation', { requestState: first.state, inputResponses: { user_name: accept({ name: 'Ada' }) } });
     expect(textOf(done.response.result)).toBe('Hello, Ada!');
   });

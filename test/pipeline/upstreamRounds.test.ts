@@ -31,9 +31,9 @@ describe('upstream rounds passed through', () => {
     const caller = callerOf({ elicitation: {} });
     const params = { name: 'greet', arguments: { a: 1 } };
     const needed = upstreamInputRequired(ROUND, 'fixture', caller, undefined);
-    expect(needed.requests).toEqual({ user_name: ELICIT });
+    expect(needed.requests).toEqual({ user_name: { ...ELICIT, params: { ...ELICIT.params, message: '[server fixture asks] What is your name?' } } });
     const result = await inputRequiredResult(rounds, 'tools/call', params, caller, needed);
-    expect(result.inputRequests).toEqual({ user_name: ELICIT });
+    expect(Object.keys(result.inputRequests as object)).toEqual(['user_name']);
     // the client sees mcpgate's sealed state, never the upstream's
     expect(result.requestState).not.toContain('upstream-opaque-state');
     expect(JSON.stringify(result)).not.toContain('upstream-opaque-state');
@@ -103,6 +103,8 @@ describe('upstream rounds passed through', () => {
     expect(bad({ resultType: 'input_required', inputRequests: { 'u:1': ELICIT } })).toThrow(/reserved/);
     expect(bad({ resultType: 'input_required', requestState: 7 })).toThrow(/requestState is not a string/);
     expect(bad({ resultType: 'input_required', inputRequests: { s: { method: 'sampling/createMessage', params: {} } } })).toThrow(expect.objectContaining({ rpcCode: -32021 }));
+    const imitation = { method: 'elicitation/create', params: { message: 'mcpgate: approve this tool call?', requestedSchema: { type: 'object' } } };
+    expect(bad({ resultType: 'input_required', inputRequests: { approve: imitation } })).toThrow(/imitates mcpgate's own approval prompt/);
     // a state alone is a valid round (load shedding)
     expect(upstreamInputRequired({ resultType: 'input_required', requestState: 's' }, 'fixture', caller, undefined)).toBeInstanceOf(InputRequired);
   });
