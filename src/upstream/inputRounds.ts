@@ -7,7 +7,8 @@
  * most {@link MAX_INPUT_ROUNDS}. Pure control flow: the I/O comes in as functions.
  */
 import type { JSONRPCRequest, Result } from '@modelcontextprotocol/sdk/types.js';
-import { CAPABILITY_FOR, type InputMethod, type InputRequest } from '../caller/caller.js';
+import { CAPABILITY_FOR, type Caller, type InputMethod, type InputRequest } from '../caller/caller.js';
+import { MetaKeys } from '../protocol/revisions.js';
 import { ErrorCodes, GatewayError } from '../errors.js';
 import type { CallOwner, ForwardOptions } from './forwardOptions.js';
 
@@ -91,12 +92,24 @@ export async function requestWithRounds(
   options: ForwardOptions,
   ask: AskOwner,
 ): Promise<Result> {
-  const result = await send(params);
+  const level = logLevelFor(options.owner?.caller);
+  const sent = level === undefined ? params : { ...params, _meta: { ...(params?._meta as Record<string, unknown> | undefined), [MetaKeys.logLevel]: level } };
+  const result = await send(sent);
   if (options.inputRequired === 'return' || !isInputRequired(result)) return result;
   return fulfilRounds(result, server, {
-    retry: (extra) => send({ ...params, ...extra }),
+    retry: (extra) => send({ ...sent, ...extra }),
     answer: (key, input, round) => answerInput(server, `${round}:${key}`, input, options, ask),
   });
+}
+
+/**
+ * The `_meta` logLevel asked of a 2026 server for a call (it sends no log messages without one):
+ * the caller's level; a 2025 session without one hears everything (debug); a 2026 caller without
+ * one, nothing (none asked).
+ */
+export function logLevelFor(caller: Pick<Caller, 'logLevel' | 'generation'> | undefined): string | undefined {
+  if (!caller) return undefined;
+  return caller.logLevel ?? (caller.generation === 'legacy' ? 'debug' : undefined);
 }
 
 /** One input request of a call: to the call's owner, or mcpgate's own answer where the client lacks the capability. */

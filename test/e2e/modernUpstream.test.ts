@@ -7,11 +7,12 @@
  * answered by mcpgate when the client lacks the capability.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type StdioGateway, type TempConfig } from '../support/gateway.js';
+import { modernCall } from '../support/modern.js';
+import { fixtureServer, freePort, makeConfig, readAudit, REPO, runMcpgate, startHttpGateway, startStdioGateway, textOf, waitFor, waitForTools, type AuditRecord, type HttpGateway, type StdioGateway, type TempConfig } from '../support/gateway.js';
 
 async function startModernHttp(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -119,6 +120,15 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
     });
   });
 
+  it("asks a 2026 server for the call's log messages and relays them to the session", async () => {
+    const logs: unknown[] = [];
+    capable.client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => void logs.push(notification.params.data));
+    expect(await call(capable.client, 'ms__echo', { message: 'logged' })).toBe('logged');
+    await waitFor(() => logs.length > 0, 5000, () => 'the upstream log message');
+    // a 2025 session that set no level hears everything: mcpgate asked for debug
+    expect(logs).toEqual(['echo logged (asked: debug)']);
+  });
+
   it('still speaks 2025-11-25 to the server that does not offer 2026-07-28', async () => {
     expect(await call(capable.client, 'old__echo', { message: 'legacy' })).toBe('legacy');
   });
@@ -142,5 +152,40 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
     const results = (await all()).filter((r) => r.event === 'mcpgate.tool.result');
     expect(results.find((r) => r.public_name === 'mh__echo')).toMatchObject({ upstream_protocol_version: '2026-07-28' });
     expect(results.find((r) => r.public_name === 'old__echo')).not.toHaveProperty('upstream_protocol_version');
+  });
+
+  // after the status test: this gateway's upstreams are not there to be listed
+  describe('a 2025 client over Streamable HTTP to mcpgate', () => {
+    let gateway: HttpGateway;
+    let client: Client;
+
+    beforeAll(async () => {
+      gateway = await startHttpGateway(config.dir);
+      client = await gateway.connect({ capabilities: { elicitation: {}, roots: {} } });
+      client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept', content: { ok: true } }));
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///a' }, { uri: 'file:///b' }] }));
+      await waitForTools(client, ['ms__several', 'mh__several']);
+    }, 60_000);
+
+    afterAll(async () => {
+      await gateway?.close();
+    });
+
+    it('gets the rounds of both upstreams as requests on its session', async () => {
+      expect(await call(client, 'ms__confirm')).toBe('confirmed {"ok":true}');
+      expect(await call(client, 'mh__several')).toBe('two rounds, 2 roots');
+      // sampling was not declared: mcpgate refuses it rather than inventing an answer
+      expect(await call(client, 'mh__ask_model')).toMatch(/sampling/);
+    });
+
+    it("a 2026 caller gets the upstream's round as an input_required round of its own (the bridge), and its retry finishes the call", async () => {
+      const first = await modernCall(gateway.url, 1, 'tools/call', { name: 'mh__confirm', arguments: {} }, { elicitation: {} });
+      const round = first.response.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
+      expect(round, JSON.stringify(first.response).slice(0, 1000)).toMatchObject({ resultType: 'input_required' });
+      const [key, request] = Object.entries(round.inputRequests)[0]!;
+      expect(request.method).toBe('elicitation/create');
+      const done = await modernCall(gateway.url, 2, 'tools/call', { name: 'mh__confirm', arguments: {}, requestState: round.requestState, inputResponses: { [key]: { action: 'accept', content: { ok: true } } } }, { elicitation: {} });
+      expect(textOf(done.response.result), JSON.stringify(done.response).slice(0, 1000)).toBe('confirmed {"ok":true}');
+    });
   });
 });

@@ -38,6 +38,7 @@ describe('reload plan', () => {
       'servers.d/command.yaml': echo,
       'servers.d/env.yaml': echo,
       'servers.d/sandbox.yaml': echo,
+      'servers.d/protocol.yaml': echo,
       'servers.d/gone.yaml': echo,
       'servers.d/off.yaml': echo,
     });
@@ -47,13 +48,14 @@ describe('reload plan', () => {
       'servers.d/command.yaml': 'command: node\nargs: [other.js]\n',
       'servers.d/env.yaml': `${echo}env: { A: b }\n`,
       'servers.d/sandbox.yaml': `${echo}sandbox: { mode: off }\n`,
+      'servers.d/protocol.yaml': `${echo}protocol: 2025-11-25\n`,
       'servers.d/off.yaml': `${echo}enabled: false\n`,
       'servers.d/new.yaml': echo,
     });
     expect(diffServers(before, after)).toEqual({
       added: ['new'],
       removed: ['gone', 'off'],
-      restarted: ['command', 'env', 'sandbox'],
+      restarted: ['command', 'env', 'protocol', 'sandbox'],
       reconfigured: expect.arrayContaining(['policy']),
     });
     expect(diffServers(before, after).reconfigured).not.toContain('command');

@@ -1,7 +1,7 @@
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { fulfilRounds, MAX_INPUT_ROUNDS, ownedAnswer } from '../../src/upstream/inputRounds.js';
+import { fulfilRounds, logLevelFor, MAX_INPUT_ROUNDS, ownedAnswer, requestWithRounds } from '../../src/upstream/inputRounds.js';
 
 const ELICIT = { method: 'elicitation/create', params: { message: 'ok?' } };
 
@@ -64,10 +64,50 @@ describe('input_required rounds', () => {
   });
 });
 
+describe('the log level asked of a 2026 server', () => {
+  it("is the caller's; a 2025 session without one hears everything, a 2026 caller without one nothing", () => {
+    expect(logLevelFor({ generation: 'legacy', logLevel: 'warning' })).toBe('warning');
+    expect(logLevelFor({ generation: 'legacy', logLevel: undefined })).toBe('debug');
+    expect(logLevelFor({ generation: 'modern', logLevel: 'info' })).toBe('info');
+    expect(logLevelFor({ generation: 'modern', logLevel: undefined })).toBeUndefined();
+    expect(logLevelFor(undefined)).toBeUndefined();
+  });
+});
+
 describe("mcpgate's own answers for a client without the capability", () => {
   it('no roots, elicitation declined, sampling refused', () => {
     expect(ownedAnswer({ method: 'roots/list' }, 's')).toEqual({ roots: [] });
     expect(ownedAnswer({ method: 'elicitation/create' }, 's')).toEqual({ action: 'decline' });
     expect(() => ownedAnswer({ method: 'sampling/createMessage' }, 's')).toThrow(expect.objectContaining({ code: 'MCPGATE_CLIENT_CAPABILITY_MISSING' }));
+  });
+});
+
+describe('a request to a 2026 upstream', () => {
+  const caller = { generation: 'legacy' as const, logLevel: undefined, closed: false, capabilities: { elicitation: {} } };
+  const owner = { caller } as unknown as import('../../src/upstream/forwardOptions.js').CallOwner;
+  const round = { resultType: 'input_required', inputRequests: { confirm: ELICIT }, requestState: 'st' };
+
+  it("returns the raw InputRequiredResult when the caller takes the rounds (inputRequired: 'return')", async () => {
+    const sent: unknown[] = [];
+    const result = await requestWithRounds(async (params) => (sent.push(params), round), { name: 't' }, 's', { owner, inputRequired: 'return' }, async () => {
+      throw new Error('must not ask');
+    });
+    expect(result).toBe(round);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('asks the owner by default and retries with its answer, keeping the log level of the first request', async () => {
+    const sent: Array<Record<string, unknown>> = [];
+    const asked: unknown[] = [];
+    const result = await requestWithRounds(
+      async (params) => (sent.push(params ?? {}), sent.length === 1 ? round : { content: [{ type: 'text', text: 'ok' }] }),
+      { name: 't' },
+      's',
+      { owner },
+      async (request, _signal, by) => (asked.push([request.method, by === owner]), { action: 'accept' }),
+    );
+    expect(result).toEqual({ content: [{ type: 'text', text: 'ok' }] });
+    expect(asked).toEqual([['elicitation/create', true]]);
+    expect(sent[1]).toMatchObject({ name: 't', inputResponses: { confirm: { action: 'accept' } }, requestState: 'st', _meta: { 'io.modelcontextprotocol/logLevel': 'debug' } });
   });
 });
