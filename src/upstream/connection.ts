@@ -19,7 +19,10 @@ import {
 import { paramHeadersOf, type ParamHeader } from '../protocol/headers.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
-import { Forwarder } from './forwarder.js';
+import { CallSignal } from '../caller/cancelSignal.js';
+import { ConnectionClosedError, Forwarder } from './forwarder.js';
+import type { ForwardOptions } from './forwardOptions.js';
+import { requestWithRounds, type AskOwner } from './inputRounds.js';
 import type { ListKind, ListSource } from './lists.js';
 import { withEnvelope, type ProbeVerdict, type SpokenProtocol } from './modern.js';
 import type { UpstreamTransport } from './transport.js';
@@ -31,6 +34,8 @@ export interface Connection {
   readonly generation: number;
   readonly protocol: SpokenProtocol;
   readonly lists: ListSource;
+  /** A 2026 upstream's listen request (absent for 2025 upstreams). */
+  readonly listener?: Listener;
   close(): Promise<void>;
 }
 
@@ -96,6 +101,7 @@ export async function openModern(
   const capabilities = verdict.capabilities as ServerCapabilities;
   return {
     forwarder,
+    listener: new Listener(forwarder, capabilities, (error) => host.transportError(error as Error)),
     io,
     generation,
     protocol: MODERN_VERSION,
@@ -129,18 +135,67 @@ function onModernMessage(transport: UpstreamTransport['transport'], message: { i
 const LISTEN_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
- * `subscriptions/listen` on a 2026 upstream that announces list changes (replaces 2025's GET
- * stream); it stays open while the connection lives. Resolves when it ends.
+ * `subscriptions/listen` on a 2026 upstream (replaces 2025's GET stream and `resources/subscribe`):
+ * one request held open while the connection lives, asking for the list changes the server
+ * announces and for updates of the resources clients watch; a change of those is a new listen
+ * (the previous one cancelled).
  */
-export async function listen(connection: Connection): Promise<void> {
-  const caps = connection.lists.capabilities as Record<string, { listChanged?: boolean } | undefined>;
-  const notifications = {
-    ...(caps.tools?.listChanged ? { toolsListChanged: true } : {}),
-    ...(caps.prompts?.listChanged ? { promptsListChanged: true } : {}),
-    ...(caps.resources?.listChanged ? { resourcesListChanged: true } : {}),
-  };
-  if (Object.keys(notifications).length === 0) return;
-  await connection.forwarder.request('subscriptions/listen', { notifications }, LISTEN_TIMEOUT_MS);
+export class Listener {
+  private readonly uris = new Set<string>();
+  private current: CallSignal | undefined;
+
+  constructor(
+    private readonly forwarder: Forwarder,
+    private readonly capabilities: ServerCapabilities,
+    private readonly failed: (error: unknown) => void,
+  ) {}
+
+  /** Opens the listen request (again), or none when there is nothing to hear. */
+  start(): void {
+    this.current?.abort('replaced by a listen with other subscriptions');
+    this.current = undefined;
+    const caps = this.capabilities as Record<string, { listChanged?: boolean; subscribe?: boolean } | undefined>;
+    const notifications = {
+      ...(caps.tools?.listChanged ? { toolsListChanged: true } : {}),
+      ...(caps.prompts?.listChanged ? { promptsListChanged: true } : {}),
+      ...(caps.resources?.listChanged ? { resourcesListChanged: true } : {}),
+      ...(caps.resources?.subscribe && this.uris.size > 0 ? { resourceSubscriptions: [...this.uris] } : {}),
+    };
+    if (Object.keys(notifications).length === 0) return;
+    const signal = new CallSignal();
+    this.current = signal;
+    this.forwarder.request('subscriptions/listen', { notifications }, LISTEN_TIMEOUT_MS, signal).catch((error: unknown) => {
+      if (!signal.aborted && !(error instanceof ConnectionClosedError)) this.failed(error);
+    });
+  }
+
+  /** Starts or stops watching a resource's updates (a client's `resources/subscribe` / `unsubscribe`). */
+  watch(uri: string, on: boolean): void {
+    if (on === this.uris.has(uri)) return;
+    if (on) this.uris.add(uri);
+    else this.uris.delete(uri);
+    this.start();
+  }
+}
+
+/**
+ * One request to a 2026 upstream: `resources/subscribe`/`unsubscribe` (which it does not have)
+ * become a change of the listen request; everything else is sent, its input rounds fulfilled.
+ */
+export function modernRequest(
+  connection: Connection,
+  method: string,
+  params: Record<string, unknown> | undefined,
+  send: (params: Record<string, unknown> | undefined) => Promise<Result>,
+  server: string,
+  options: ForwardOptions,
+  ask: AskOwner,
+): Promise<Result> {
+  if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && connection.listener && typeof params?.uri === 'string') {
+    connection.listener.watch(params.uri, method === 'resources/subscribe');
+    return Promise.resolve({});
+  }
+  return requestWithRounds(send, params, server, options, ask);
 }
 
 /**

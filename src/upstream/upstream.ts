@@ -25,12 +25,12 @@ import type { SandboxLauncher, SandboxState } from '../sandbox/launcher.js';
 import type { Redactor } from '../secrets/redactor.js';
 import type { EventSink, UpstreamState } from '../telemetry/events.js';
 import type { Logger } from '../telemetry/logger.js';
-import { callableTools, listen, openLegacy, openModern, type Connection, type ConnectionHost } from './connection.js';
+import { callableTools, modernRequest, openLegacy, openModern, type Connection, type ConnectionHost } from './connection.js';
 import type { CallOwner, ForwardOptions } from './forwardOptions.js';
 import { requestError, startErrorMessage, unavailableError } from './requestError.js';
 import { Limiter } from './limiter.js';
 import { readLists, Relister, type ListKind } from './lists.js';
-import { requestWithRounds, type AskOwner } from './inputRounds.js';
+import type { AskOwner } from './inputRounds.js';
 import type { SpokenProtocol } from './modern.js';
 import { ProbeClosedError } from './modernConnection.js';
 import { StderrTail } from './stderrTail.js';
@@ -228,7 +228,7 @@ export class Upstream {
     try {
       const send = (sent = params) => connection.forwarder.request(method, sent, Math.max(1, timeoutMs - (Date.now() - queuedAt)), options.signal, options.onprogress);
       // a 2026 upstream may answer input_required: its rounds run in the same queue slot
-      const run = connection.protocol === MODERN_VERSION ? () => requestWithRounds(send, params, this.name, options, this.askOwner) : send;
+      const run = connection.protocol === MODERN_VERSION ? () => modernRequest(connection, method, params, send, this.name, options, this.askOwner) : send;
       return await this.limiter.run(run, options.signal);
     } catch (error) {
       throw requestError(error, {
@@ -301,12 +301,7 @@ export class Upstream {
       if (generation !== this.generation) return;
       this.setState('ready');
       this.deps.hooks.onListsChanged(this);
-      if (connection.protocol === MODERN_VERSION) {
-        const listening = connection;
-        listen(listening).catch((error: unknown) => {
-          if (listening === this.connection) this.deps.logger.debug({ server: this.name, err: String(error) }, 'subscriptions/listen ended');
-        });
-      }
+      connection.listener?.start();
       clearTimeout(this.stableTimer);
       this.stableTimer = setTimeout(() => {
         this.attempt = 0;

@@ -7,7 +7,7 @@
  * answered by mcpgate when the client lacks the capability.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +127,15 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
     await waitFor(() => logs.length > 0, 5000, () => 'the upstream log message');
     // a 2025 session that set no level hears everything: mcpgate asked for debug
     expect(logs).toEqual(['echo logged (asked: debug)']);
+  });
+
+  it("turns a session's resources/subscribe into the 2026 server's listen request, and relays its updates", async () => {
+    const updates: string[] = [];
+    capable.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => void updates.push(notification.params.uri));
+    expect((await capable.client.readResource({ uri: 'note://stdio/a' })).contents).toMatchObject([{ text: 'a note' }]);
+    await capable.client.subscribeResource({ uri: 'note://stdio/a' });
+    await capable.client.subscribeResource({ uri: 'note://http/a' });
+    await waitFor(() => updates.includes('note://stdio/a') && updates.includes('note://http/a'), 10_000, () => `resource updates (have ${JSON.stringify(updates)})`);
   });
 
   it('still speaks 2025-11-25 to the server that does not offer 2026-07-28', async () => {

@@ -23,7 +23,7 @@ describe('the server/discover probe', () => {
   it('finds a 2026-07-28 server and its capabilities', async () => {
     const transport = spawnFixture('modern.ts');
     await startOnce(transport);
-    expect(await probeStdio(transport, 20_000)).toEqual({ kind: 'modern', capabilities: { tools: { listChanged: true } } });
+    expect(await probeStdio(transport, 20_000)).toEqual({ kind: 'modern', capabilities: { tools: { listChanged: true }, resources: { subscribe: true } } });
   });
 
   it('falls back for a 2025 server, which answers -32601 at once', async () => {
