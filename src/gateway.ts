@@ -1,7 +1,6 @@
 /**
- * The composition root: builds upstreams, catalog, policy and audit from a frozen config, owns
- * the client sessions, and routes what upstreams send back (requests, logging, updates,
- * list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
+ * The composition root: builds upstreams, catalog, policy and audit from a frozen config, owns the client sessions,
+ * and routes what upstreams send back (requests, logging, updates, list changes) to the right session. Transports (stdio, HTTP) only create sessions here.
  */
 import type { JSONRPCRequest, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
 import { ApprovalBroker, type AskContext } from './approval/broker.js';
@@ -16,7 +15,7 @@ import type { ApprovalChannel, GatewayConfig, ServerConfig } from './config/type
 import { CAPABILITY_FOR, wantsLog, type Caller, type Identity, type InputMethod } from './caller/caller.js';
 import { ClientSession, type SessionDispatcher } from './downstream/session.js';
 import { GatewayModernHost } from './downstream/modernHost.js';
-import { roundDeps } from './downstream/modernRounds.js';
+import { roundDeps, taskIdCodec } from './downstream/modernRounds.js';
 import { dispatch, type DispatchDeps } from './pipeline/dispatch.js';
 import { Subscriptions } from './pipeline/subscriptions.js';
 import { Network, type NetworkAskRequest } from './network/network.js';
@@ -169,6 +168,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       pageSize: this.config.catalog.pageSize,
       showDenied: this.config.policy.showDenied,
       nextCallId: () => `${this.callPrefix}-${(this.callCounter++).toString(36)}`,
+      taskIds: taskIdCodec(process.env.MCPGATE_REQUEST_STATE_KEY),
       ready: () => this.ready(),
       approvals: this.approvals,
       callerPolicy: (caller) => policy.forCaller(caller.identity.authenticated),
@@ -179,6 +179,7 @@ export class Gateway implements SessionDispatcher, UpstreamHooks {
       catalog: this.catalog,
       subscriptions: this.subscriptions,
       dispatch: (caller, request) => this.dispatch(caller, request),
+      ready: () => this.ready(),
       rounds: roundDeps(this.catalog, () => this.current.approval.timeoutMs, process.env, (message) => this.logger.warn(message)),
     });
   }

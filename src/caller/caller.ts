@@ -70,14 +70,47 @@ export interface InputOptions {
  * answer. Everything before `forward` is side-effect free, so running it again is safe.
  */
 export class InputRequired extends Error {
-  /** The requests asked in this round, by key (`mcpgate:approval`, `mcpgate:review`, …). */
+  /** The requests asked in this round, by key (`mcpgate:approval`, `mcpgate:review`, or an upstream's own keys). */
   readonly requests: Readonly<Record<string, InputRequest>>;
+  /** What the next round must carry: an upstream's round (its state, sealed) and the approval already given. */
+  readonly carried: CarriedRound;
 
-  constructor(requests: Readonly<Record<string, InputRequest>>) {
+  constructor(requests: Readonly<Record<string, InputRequest>>, carried: CarriedRound = {}) {
     super(`input required: ${Object.keys(requests).join(', ')}`);
     this.name = 'InputRequired';
     this.requests = requests;
+    this.carried = carried;
   }
+}
+
+/** An approval given in an earlier round of the same call (a later round must not ask again). */
+export interface PriorApproval {
+  readonly scope: 'once' | 'session' | 'always';
+  readonly by: string;
+  readonly waitMs: number;
+  readonly via?: string;
+}
+
+/** A modern upstream's own `input_required` round, passed through to the caller. */
+export interface UpstreamRound {
+  /** The upstream that asked (its retry must go back to it). */
+  readonly server: string;
+  /** Its `requestState`, verbatim (sealed inside mcpgate's own state: the caller never sees it). */
+  readonly state?: string;
+}
+
+/** What an {@link InputRequired} carries into the state of the next round. */
+export interface CarriedRound {
+  readonly upstream?: UpstreamRound;
+  readonly approved?: PriorApproval;
+}
+
+/** The retry of an upstream's round: what goes back to that upstream with the request. */
+export interface UpstreamRetry {
+  /** The client's answers to the keys the upstream asked (others dropped). */
+  readonly inputResponses: Readonly<Record<string, unknown>>;
+  /** The upstream's own `requestState`, byte-exact. */
+  readonly requestState?: string;
 }
 
 /** A long-lived handle that receives `notifications/resources/updated` (2025 sessions: `resources/subscribe`). */
@@ -117,6 +150,14 @@ export interface Caller {
   input(key: string, request: InputRequest, options?: InputOptions): Promise<Result>;
   /** The long-lived subscriber behind this caller (legacy sessions), for `resources/subscribe`. */
   readonly subscriber: Subscriber | undefined;
+  /** The approval this call got in an earlier round (a stateless retry; undefined otherwise). */
+  readonly priorApproval: PriorApproval | undefined;
+  /**
+   * This request retries an upstream's `input_required` round: the answers and the upstream's
+   * state to send back to it (undefined: not a retry of an upstream round). Throws when the
+   * round was `server`'s but this request now goes elsewhere (fail closed).
+   */
+  upstreamRetry(server: string): UpstreamRetry | undefined;
 }
 
 const LOG_LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];

@@ -208,6 +208,16 @@ export class Catalog {
     return this.promptMap.get(name);
   }
 
+  /** The upstream of that name (a task's owner, src/pipeline/taskRequest.ts). */
+  upstreamNamed(name: string): Upstream | undefined {
+    return this.upstreams.find((upstream) => upstream.name === name);
+  }
+
+  /** True when a ready upstream declares the extension `id` in its capabilities (the tasks extension: discover advertises it). */
+  offersExtension(id: string): boolean {
+    return this.upstreams.some((upstream) => upstream.state === 'ready' && Object.hasOwn((upstream.capabilities as { extensions?: object } | undefined)?.extensions ?? {}, id));
+  }
+
   /** The upstream serving a resource URI: a listed resource first, then the first matching template. */
   resourceOwner(uri: string): Upstream | undefined {
     const listed = this.resourceMap.get(uri);

@@ -141,7 +141,7 @@ export async function auditCommand(argv: readonly string[], io: AuditIo): Promis
 }
 
 const DECISIONS = ['allow', 'ask', 'deny'];
-const OUTCOMES = ['ok', 'tool_error', 'protocol_error', 'timeout', 'cancelled'];
+const OUTCOMES = ['ok', 'tool_error', 'protocol_error', 'timeout', 'cancelled', 'input_required', 'task'];
 
 function filterFrom(values: Record<string, string | boolean | undefined>): AuditFilter {
   const get = (key: string) => values[key] as string | undefined;

@@ -12,6 +12,7 @@ import { checkParamHeaders, checkRoutingHeaders, checkVersionHeader, type Header
 import { InputRequired } from '../caller/caller.js';
 import { modernResult } from '../protocol/results.js';
 import { INPUT_METHODS, MODERN_VERSIONS, REMOVED_METHODS } from '../protocol/revisions.js';
+import { declaresTasks, TASKS_EXTENSION } from '../protocol/taskId.js';
 import { BridgedCall, resumeBridge, settle, type ParkedCalls } from './modernBridge.js';
 import { inputRequiredResult, resumeRound, type RoundDeps } from './modernRounds.js';
 import { ModernCaller, type ModernOrigin } from './modernCaller.js';
@@ -20,7 +21,7 @@ import type { ModernStream } from './modernStream.js';
 /** What serving modern requests needs from the gateway. */
 export interface ModernHost {
   /** What `server/discover` reports: the capabilities the handlers really serve. */
-  discover(): { readonly capabilities: Record<string, unknown>; readonly instructions?: string };
+  discover(): Promise<{ readonly capabilities: Record<string, unknown>; readonly instructions?: string }>;
   /** Answers tools/*, prompts/*, resources/*, completion/* (the pipeline, as for a session; cancelled by `caller.signal`). */
   dispatch(caller: ModernCaller, request: JSONRPCRequest): Promise<Result>;
   /** The `x-mcp-header` annotations of a listed tool (undefined: no such tool). */
@@ -56,6 +57,11 @@ export function errorResponse(id: RequestId | null, error: unknown, method?: str
   const status = error instanceof ProtocolError ? error.httpStatus : wire.code === -32021 || wire.code === -32020 || wire.code === -32022 ? 400 : 200;
   const body = { code: wire.code, message: wire.message, ...(wire.data === undefined ? {} : { data: wire.data }) };
   return { response: { jsonrpc: '2.0', id, error: body }, status };
+}
+
+function tasksUndeclared(method: string): ProtocolError {
+  const requiredCapabilities = { extensions: { [TASKS_EXTENSION]: {} } };
+  return new ProtocolError(ErrorCodes.CLIENT_CAPABILITY_MISSING, -32021, `Missing required client capability: ${method} needs the ${TASKS_EXTENSION} extension, which this request's clientCapabilities do not declare`, { requiredCapabilities }, 400);
 }
 
 function notFound(method: string): ProtocolError {
@@ -118,13 +124,21 @@ export async function serveModern(host: ModernHost, request: JSONRPCRequest, ori
     let result: Record<string, unknown>;
     switch (request.method) {
       case 'server/discover': {
-        const { capabilities, instructions } = host.discover();
+        const { capabilities, instructions } = await host.discover();
         result = { supportedVersions: [...MODERN_VERSIONS], capabilities, ...(instructions ? { instructions } : {}) };
         break;
       }
       case 'subscriptions/listen':
         await host.listen(caller, request.id, params);
         return;
+      case 'tasks/get':
+      case 'tasks/update':
+      case 'tasks/cancel':
+        // Served only where discover advertises the extension; a caller that did not declare it: -32021 before anything else.
+        if (!((await host.discover()).capabilities.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION]) throw notFound(request.method);
+        if (!declaresTasks(caller.capabilities)) throw tasksUndeclared(request.method);
+        result = (await host.dispatch(caller, request)) as Record<string, unknown>;
+        break;
       default:
         if (!DISPATCHED.has(request.method)) throw notFound(request.method);
         result = await call(host, caller, request, params, stream);

@@ -5,12 +5,12 @@
  * modern client; what the gateway needs from it travels as `input_required`).
  */
 import type { LoggingLevel, Notification, Result } from '@modelcontextprotocol/sdk/types.js';
-import { CAPABILITY_FOR, InputRequired, type Caller, type CallerIdentity, type Identity, type InputOptions, type InputRequest } from '../caller/caller.js';
+import { CAPABILITY_FOR, InputRequired, type Caller, type CallerIdentity, type Identity, type InputOptions, type InputRequest, type PriorApproval, type UpstreamRetry } from '../caller/caller.js';
 import type { CancelSignal } from '../caller/cancelSignal.js';
 import { ErrorCodes, type ProtocolError, wireError } from '../errors.js';
 import { callerKey, isSpecificKey, type CallerFacts } from '../protocol/callerKey.js';
 import { missingCapability, type Envelope } from '../protocol/envelope.js';
-import type { RequestState } from '../protocol/requestState.js';
+import { stateRejected, type RequestState } from '../protocol/requestState.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
 import type { ModernStream } from './modernStream.js';
 
@@ -66,6 +66,24 @@ export class ModernCaller implements Caller {
       session: envelope.session,
     };
     this.identity = { authenticated: origin.identity, clientInfo: envelope.clientInfo, key: callerKey(facts), specific: isSpecificKey(facts, origin.subjectIsSession) };
+  }
+
+  /** The approval an earlier round of this call got (carried in its verified state). */
+  get priorApproval(): PriorApproval | undefined {
+    return this.resumed?.state.approved;
+  }
+
+  /**
+   * The retry of an upstream's round: the client's answers to the keys that upstream asked (its
+   * own keys; anything else is dropped) and its state, byte-exact, from inside the sealed state.
+   */
+  upstreamRetry(server: string): UpstreamRetry | undefined {
+    const state = this.resumed?.state;
+    if (state?.kind !== 'upstream' || !state.up) return undefined;
+    if (state.up.server !== server) throw stateRejected(`it continues a round of upstream "${state.up.server.slice(0, 64)}", and this request now goes to "${server.slice(0, 64)}"`);
+    const responses = this.resumed?.responses ?? {};
+    const inputResponses = Object.fromEntries(Object.keys(state.asked).filter((key) => Object.hasOwn(responses, key)).map((key) => [key, responses[key]]));
+    return { inputResponses, ...(state.up.state === undefined ? {} : { requestState: state.up.state }) };
   }
 
   /** The capabilities this request declared. */

@@ -8,6 +8,7 @@ import type { JSONRPCRequest, RequestId, Result } from '@modelcontextprotocol/sd
 import type { Caller, Subscriber } from '../caller/caller.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { paramHeadersOf, type ParamHeader } from '../protocol/headers.js';
+import { TASKS_EXTENSION } from '../protocol/taskId.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { Listener, Listeners, type ListedKind, type ResourceWatch } from './listeners.js';
 import type { ModernHost } from './modern.js';
@@ -23,6 +24,8 @@ export interface ModernHostDeps {
     subscribe(subscriber: Subscriber, upstream: Upstream, uri: string): Promise<void>;
     unsubscribe(subscriber: Subscriber, upstream: Upstream | undefined, uri: string): Promise<void>;
   };
+  /** Resolves once the first start of every upstream has settled (bounded): discover reports what they offer. */
+  ready(): Promise<void>;
   /** The gateway's dispatcher (tracing included). */
   dispatch(caller: Caller, request: JSONRPCRequest): Promise<Result>;
   readonly instructions?: string;
@@ -43,7 +46,9 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
     this.rounds = deps.rounds;
   }
 
-  discover(): { capabilities: Record<string, unknown>; instructions?: string } {
+  async discover(): Promise<{ capabilities: Record<string, unknown>; instructions?: string }> {
+    // What the upstreams offer (the tasks extension) is known once they started, as for the lists.
+    await this.deps.ready();
     // Every handler below answers (lists may be empty): the capabilities say exactly that.
     const capabilities: Record<string, unknown> = {
       tools: { listChanged: true },
@@ -51,6 +56,8 @@ export class GatewayModernHost implements ModernHost, ResourceWatch {
       resources: { listChanged: true, subscribe: true },
       completions: {},
       logging: {},
+      // The tasks extension passes through (src/pipeline/taskRequest.ts) when an upstream offers it.
+      ...(this.deps.catalog.offersExtension(TASKS_EXTENSION) ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
     };
     return { capabilities, ...(this.deps.instructions ? { instructions: this.deps.instructions } : {}) };
   }

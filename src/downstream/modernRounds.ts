@@ -12,6 +12,8 @@ import { jsonDigest } from '../canonicalJson.js';
 import { MemoryReplayGuard, RequestStateCodec, stateKeysFrom, stateRejected, type RequestState, type StateBinding } from '../protocol/requestState.js';
 import { RedisReplayGuard, type ReplayStoreProblem } from '../protocol/redisReplayGuard.js';
 import { INPUT_METHODS } from '../protocol/revisions.js';
+import { inputResponsesOf } from '../protocol/envelope.js';
+import { TaskIdCodec } from '../protocol/taskId.js';
 import type { ModernCaller } from './modernCaller.js';
 
 /** What the rounds need from the gateway. */
@@ -44,6 +46,12 @@ export function roundDeps(policy: { readonly policyVersion: string }, timeoutMs:
   };
 }
 
+/** The task ids of the tasks extension, sealed with the same keys as the request states (src/protocol/taskId.ts). */
+export function taskIdCodec(stateKey: string | undefined): TaskIdCodec {
+  const keys = stateKeysFrom(stateKey);
+  return new TaskIdCodec(keys.current, keys.previous);
+}
+
 /** The binding of a request: what its state must have been issued for. */
 export function bindingOf(method: string, params: Record<string, unknown>, caller: ModernCaller, policyVersion: string): StateBinding {
   const target = method === 'resources/read' ? params.uri : params.name;
@@ -60,10 +68,10 @@ export async function resumeRound(deps: RoundDeps, method: string, params: Recor
   if (params.requestState === undefined || !INPUT_METHODS.has(method)) return undefined;
   const opened = await deps.states.open(params.requestState, bindingOf(method, params, caller, deps.policyVersion));
   if (!opened.ok) throw stateRejected(opened.reason);
-  const responses = params.inputResponses;
-  caller.resumed = { state: opened.state, responses: typeof responses === 'object' && responses !== null && !Array.isArray(responses) ? (responses as Record<string, unknown>) : {} };
+  caller.resumed = { state: opened.state, responses: inputResponsesOf(params.inputResponses) };
   return opened.state;
 }
+
 
 /** The `input_required` result asking what `needed` names, with the state the retry must bring back. */
 export async function inputRequiredResult(deps: RoundDeps, method: string, params: Record<string, unknown>, caller: ModernCaller, needed: InputRequired): Promise<Record<string, unknown>> {
@@ -79,10 +87,13 @@ export async function inputRequiredResult(deps: RoundDeps, method: string, param
     {
       ...binding,
       call: previous?.call ?? randomBytes(9).toString('base64url'),
-      // the only question the pipeline asks a stateless caller (the auto-reviewer never samples one)
-      kind: 'approval',
+      // an upstream's round passed through, or the gateway's own question (an approval: the
+      // auto-reviewer never samples a stateless caller)
+      kind: needed.carried.upstream ? 'upstream' : 'approval',
       asked,
       round: Math.min(64, (previous?.round ?? 0) + 1),
+      ...(needed.carried.approved ? { approved: needed.carried.approved } : {}),
+      ...(needed.carried.upstream ? { up: needed.carried.upstream } : {}),
     },
     deps.stateTtlMs,
   );

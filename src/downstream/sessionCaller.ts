@@ -66,6 +66,16 @@ export class SessionCaller implements Caller {
     return this.session;
   }
 
+  /** A session asks and waits within one request: there are no earlier rounds. */
+  get priorApproval(): undefined {
+    return undefined;
+  }
+
+  /** A session never retries: an upstream's rounds are fulfilled within its request. */
+  upstreamRetry(): undefined {
+    return undefined;
+  }
+
   notify(notification: Notification): void {
     this.session.notify(notification, this.requestId);
   }

@@ -8,9 +8,11 @@ import { ErrorCode, type JSONRPCRequest, type Result } from '@modelcontextprotoc
 import { recordArguments, type ArgumentsMode, type RecordedArguments } from '../audit/redact.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { ErrorCodes, GatewayError, toWireError, WireError, wireError } from '../errors.js';
-import type { Caller, Subscriber } from '../caller/caller.js';
+import { InputRequired, type Caller, type Subscriber } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { paramsForUpstream, upstreamInputRequired } from './upstreamRounds.js';
+import { isInputRequired } from '../upstream/inputRounds.js';
 import { describeRule, type Verdict } from '../policy/verdict.js';
 import type { Redactor } from '../secrets/redactor.js';
 import { scrubWireError } from '../secrets/resultScrubber.js';
@@ -41,12 +43,15 @@ interface Route {
   readonly params: Record<string, unknown>;
 }
 
+/** The requests of this pipeline (tasks/* have their own: taskRequest.ts). */
+type ContentMethod = Exclude<AuditedMethod, 'tasks/get' | 'tasks/update' | 'tasks/cancel'>;
+
 /** Unsubscribing only ever stops traffic: it is never refused. */
 const UNSUBSCRIBE: Verdict = Object.freeze({ decision: 'allow', decidedBy: 'default', reason: 'unsubscribing is always allowed' });
 
 /** One resources/prompts/completion request on its way through the stages. */
 class ContentCall {
-  readonly method: AuditedMethod;
+  readonly method: ContentMethod;
   readonly params: Record<string, unknown>;
   readonly started = performance.now();
   /** resolve: where the request goes and what the policy says. */
@@ -63,7 +68,7 @@ class ContentCall {
     request: JSONRPCRequest,
     readonly trace: RequestTrace | undefined,
   ) {
-    this.method = request.method as AuditedMethod;
+    this.method = request.method as ContentMethod;
     this.params = (request.params ?? {}) as Record<string, unknown>;
     this.recorded = this.method === 'prompts/get' ? recordArguments(this.params.arguments ?? {}, deps.argumentsMode, { maxBytes: deps.maxArgumentBytes, redactor: deps.redactor }) : {};
   }
@@ -120,12 +125,18 @@ async function forwardContent(call: ContentCall): Promise<StageResult> {
       await deps.subscriptions.unsubscribe(subscriberOf(caller), route.upstream, route.target);
       result = {};
     } else {
-      result = await forward(deps.redactor, route.upstream as Upstream, method, route.params, caller, call.trace);
+      const upstream = route.upstream as Upstream;
+      result = await forward(deps.redactor, upstream, method, paramsForUpstream(route.params, caller, upstream.name), caller, call.trace);
+      if (isInputRequired(result)) {
+        call.outcome = 'input_required';
+        throw upstreamInputRequired(result, upstream.name, caller, undefined);
+      }
       call.size = resultSize(result);
     }
     call.outcome = 'ok';
     return result;
   } catch (caught) {
+    if (caught instanceof InputRequired) throw caught; // the upstream's round, passed on to the caller
     throw call.failed(caught);
   }
 }
@@ -157,7 +168,7 @@ function recordContent(call: ContentCall): void {
 }
 
 /** The upstream, target and verdict of a request; throws the client's error for a bad or unknown target. */
-async function routeOf(catalog: Catalog, method: AuditedMethod, params: Record<string, unknown>): Promise<Route> {
+async function routeOf(catalog: Catalog, method: ContentMethod, params: Record<string, unknown>): Promise<Route> {
   switch (method) {
     case 'prompts/get': {
       const name = requireString(params, 'name', method);
@@ -208,7 +219,7 @@ async function forward(redactor: Redactor, upstream: Upstream, method: string, p
   if (trace) params = { ...params };
   const span = trace?.upstream(upstream.name, method, params, upstream.protocolVersion);
   try {
-    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal });
+    const result = await upstream.request(method, params, { owner: { caller }, signal: caller.signal, ...(caller.generation === 'modern' ? { inputRequired: 'return' as const } : {}) });
     span?.end('ok');
     await caller.drain();
     return redactor.scrubJson(result);

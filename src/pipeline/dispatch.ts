@@ -11,6 +11,7 @@ import type { Caller } from '../caller/caller.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { contentRequest, type ContentDeps } from './contentRequest.js';
 import { depthExceeds, MAX_JSON_DEPTH } from '../jsonDepth.js';
+import { taskRequest } from './taskRequest.js';
 import { callTool, type ToolCallDeps } from './toolCall.js';
 
 /** What request routing needs from the gateway. */
@@ -57,6 +58,12 @@ export async function dispatch(deps: DispatchDeps, caller: Caller, request: JSON
     case 'resources/unsubscribe':
     case 'completion/complete':
       return contentRequest(deps, caller, request, trace);
+    case 'tasks/get':
+    case 'tasks/update':
+    case 'tasks/cancel':
+      // The tasks extension is a 2026-07-28 one (a session's SDK answers its own experimental tasks).
+      if (caller.generation !== 'modern') throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
+      return taskRequest(deps, caller, request.method, request);
     default:
       throw wireError(ErrorCodes.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
   }

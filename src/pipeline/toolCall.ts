@@ -21,6 +21,9 @@ import { askReason, type ApprovalAnswer } from '../approval/answer.js';
 import type { AskContext } from '../approval/broker.js';
 import { InputRequired, type Caller } from '../caller/caller.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
+import { taskResult, type TaskDeps } from './taskRequest.js';
+import { carriedApproval, paramsForUpstream, priorAnswer, upstreamInputRequired } from './upstreamRounds.js';
+import { isInputRequired } from '../upstream/inputRounds.js';
 import { decideCall, type CallerPolicy } from '../policy/policy.js';
 import type { RequestTrace } from '../telemetry/trace.js';
 import { modernLeg } from '../upstream/modern.js';
@@ -29,8 +32,8 @@ import { scrubWireError } from '../secrets/resultScrubber.js';
 import type { CallOutcome, EventSink } from '../telemetry/events.js';
 import type { CancelSignal } from '../caller/cancelSignal.js';
 
-/** What the tool-call pipeline needs from the gateway. */
-export interface ToolCallDeps {
+/** What the tool-call pipeline needs from the gateway (the task parts: a call may create a task). */
+export interface ToolCallDeps extends TaskDeps {
   readonly catalog: Catalog;
   readonly events: EventSink;
   readonly redactor: Redactor;
@@ -129,6 +132,11 @@ function authorize(call: ToolCall): StageResult {
 function approve(call: ToolCall): StageResult | Promise<StageResult> {
   const verdict = call.verdict as Verdict;
   const entry = call.entry as ToolEntry;
+  if (verdict.decision === 'ask' && call.caller.priorApproval) {
+    // A later round of a call approved in an earlier one (its state is bound to this tool, these arguments, this policy).
+    call.answer = priorAnswer(call.caller.priorApproval);
+    return undefined;
+  }
   if (verdict.decision === 'ask' && call.deps.approvals) return askApprovals(call, verdict, entry, call.deps.approvals);
   if (verdict.decision === 'allow') return undefined;
   return deniedResult(entry, verdict.decision, verdict.decision === 'ask' ? askReason(verdict.reason) : verdict.reason);
@@ -161,7 +169,7 @@ async function forward(call: ToolCall): Promise<StageResult> {
     throw wireError(ErrorCodes.AUDIT_UNAVAILABLE, `mcpgate: ${entry.publicName} was not run: the audit log could not record it (audit.fsync: always)`);
   }
   const progressToken = (call.params._meta as { progressToken?: ProgressToken } | undefined)?.progressToken;
-  const sent = { ...call.params, name: entry.name };
+  const sent = paramsForUpstream({ ...call.params, name: entry.name }, caller, entry.upstream.name);
   const span = call.trace?.upstream(entry.upstream.name, 'tools/call', sent, entry.upstream.protocolVersion);
   let wire: McpError | undefined;
   call.forwarded = true;
@@ -170,18 +178,29 @@ async function forward(call: ToolCall): Promise<StageResult> {
     const raw = await entry.upstream.request('tools/call', sent, {
       owner: { caller, call: call.id, tool: entry.publicName },
       signal: caller.signal,
+      ...(caller.generation === 'modern' ? { inputRequired: 'return' as const } : {}),
       ...(progressToken === undefined
         ? {}
         : { onprogress: (progress) => caller.notify({ method: 'notifications/progress', params: { ...deps.redactor.scrubJson(progress), progressToken } }) }),
     });
     // Any upstream may echo a resolved secret back (its own or one it read): redact before the agent sees it.
     const result = deps.redactor.scrubJson(raw);
+    if (isInputRequired(result)) {
+      call.outcome = 'input_required';
+      throw upstreamInputRequired(result, entry.upstream.name, caller, carriedApproval(call.answer));
+    }
+    if ((result as { resultType?: unknown }).resultType === 'task') {
+      const created = await taskResult(deps, result, entry.upstream.name, caller);
+      call.outcome = 'task';
+      return created;
+    }
     const toolResult = result as CallToolResult;
     call.outcome = toolResult.isError === true ? 'tool_error' : 'ok';
     call.size = resultSize(toolResult);
     await caller.drain();
     return result;
   } catch (caught) {
+    if (caught instanceof InputRequired) throw caught; // the upstream's round, passed on to the caller
     call.outcome = classify(caught, caller.signal);
     wire = scrubWireError(deps.redactor, toWireError(caught));
     call.error = wire.message;

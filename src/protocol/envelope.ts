@@ -97,3 +97,14 @@ export function missingCapability(capability: 'sampling' | 'elicitation' | 'root
     400,
   );
 }
+
+/** A request's `inputResponses` (multi round-trip requests): absent is none; a malformed one (not an object of result objects) is -32602 (basic/patterns/mrtr § Error Handling). */
+export function inputResponsesOf(responses: unknown): Record<string, unknown> {
+  if (responses === undefined) return {};
+  const isObject = (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(responses)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, 'Invalid params: inputResponses must be an object');
+  for (const [key, value] of Object.entries(responses as Record<string, unknown>)) {
+    if (!isObject(value)) throw new ProtocolError(ErrorCodes.INVALID_PARAMS, -32602, `Invalid params: inputResponses["${key.slice(0, 64)}"] must be a result object`);
+  }
+  return responses as Record<string, unknown>;
+}

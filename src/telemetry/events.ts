@@ -8,13 +8,13 @@
 export type DecidedBy = 'rule' | 'default' | 'managed' | 'schema' | 'user' | 'auto_review' | 'timeout';
 
 /** How a tool call ended. */
-export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled';
+export type CallOutcome = 'ok' | 'tool_error' | 'protocol_error' | 'timeout' | 'cancelled' | 'input_required' | 'task';
 
 /** The requests recorded by `mcpgate.request`: everything about resources, prompts and completions but the lists. */
-export type AuditedMethod = 'resources/read' | 'resources/subscribe' | 'resources/unsubscribe' | 'prompts/get' | 'completion/complete';
+export type AuditedMethod = 'resources/read' | 'resources/subscribe' | 'resources/unsubscribe' | 'prompts/get' | 'completion/complete' | 'tasks/get' | 'tasks/update' | 'tasks/cancel';
 
 /** How a resources/prompts/completion request ended: `denied` never reached the upstream. */
-export type RequestOutcome = 'ok' | 'denied' | 'protocol_error' | 'timeout' | 'cancelled';
+export type RequestOutcome = 'ok' | 'denied' | 'protocol_error' | 'timeout' | 'cancelled' | 'input_required';
 
 /** Lifecycle states of an upstream connection. */
 export type UpstreamState = 'starting' | 'ready' | 'failed' | 'restarting' | 'stopped';
@@ -92,7 +92,7 @@ export interface ToolResultEvent {
   readonly upstream_protocol_version?: string;
 }
 
-/** One record per resources/prompts/completion request, written when it ended (denied ones too). */
+/** One record per resources/prompts/completion request and per tasks/* request of the tasks extension, written when it ended (denied ones too). */
 export interface RequestEvent {
   readonly event: 'mcpgate.request';
   readonly session: string;
@@ -101,7 +101,7 @@ export interface RequestEvent {
   readonly method: AuditedMethod;
   /** The upstream owning the target; '' when none does. */
   readonly server: string;
-  /** The resource URI or template, or the public prompt name. */
+  /** The resource URI or template, the public prompt name, or the upstream's own task id. */
   readonly target: string;
   readonly decision: 'allow' | 'deny';
   readonly decided_by: DecidedBy;

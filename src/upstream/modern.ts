@@ -71,9 +71,16 @@ export function readDiscover(message: { result?: unknown; error?: { code?: unkno
   return { kind: 'modern', capabilities, ...(typeof result.instructions === 'string' ? { instructions: result.instructions } : {}) };
 }
 
-/** Adds the envelope to a request's params (keeping the request's own `_meta`, e.g. a progress token). */
+/**
+ * Adds the envelope to a request's params (keeping the request's own `_meta`, e.g. a progress
+ * token). A request passed through for a 2026 caller says what that caller declared instead of
+ * mcpgate's capabilities (src/pipeline/upstreamRounds.ts sets it): the upstream must ask the
+ * caller only what it can answer, and create tasks only for a caller that declared the extension.
+ */
 export function withEnvelope(params: Record<string, unknown> | undefined): Record<string, unknown> {
-  return { ...params, _meta: { ...(params?._meta as Record<string, unknown> | undefined), ...UPSTREAM_ENVELOPE } };
+  const own = params?._meta as Record<string, unknown> | undefined;
+  const declared = own?.[MetaKeys.clientCapabilities];
+  return { ...params, _meta: { ...own, ...UPSTREAM_ENVELOPE, ...(declared === undefined ? {} : { [MetaKeys.clientCapabilities]: declared }) } };
 }
 
 /** Visible ASCII and inner spaces travel as they are; anything else (or edge whitespace) as `=?base64?…?=` (SEP-2243 § Value Encoding). */

@@ -187,11 +187,12 @@ describe('2026-07-28 upstreams behind a 2025 client', () => {
       expect(await call(client, 'mh__ask_model')).toMatch(/sampling/);
     });
 
-    it("a 2026 caller gets the upstream's round as an input_required round of its own (the bridge), and its retry finishes the call", async () => {
+    it("a 2026 caller gets the upstream's round passed through (the upstream's own key, its state sealed), and its retry finishes the call", async () => {
       const first = await modernCall(gateway.url, 1, 'tools/call', { name: 'mh__confirm', arguments: {} }, { elicitation: {} });
       const round = first.response.result as { resultType: string; inputRequests: Record<string, { method: string }>; requestState: string };
       expect(round, JSON.stringify(first.response).slice(0, 1000)).toMatchObject({ resultType: 'input_required' });
       const [key, request] = Object.entries(round.inputRequests)[0]!;
+      expect(key).toBe('confirm'); // passed through (src/pipeline/upstreamRounds.ts), not bridged under a `u:` key
       expect(request.method).toBe('elicitation/create');
       const done = await modernCall(gateway.url, 2, 'tools/call', { name: 'mh__confirm', arguments: {}, requestState: round.requestState, inputResponses: { [key]: { action: 'accept', content: { ok: true } } } }, { elicitation: {} });
       expect(textOf(done.response.result), JSON.stringify(done.response).slice(0, 1000)).toBe('confirmed {"ok":true}');

@@ -3,7 +3,7 @@
  * `mcpgate serve --transport http` fronting our conformance fixture, and reads its results: the
  * per-scenario summary the CLI prints and every check from the `checks.json` files it writes.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,15 +41,21 @@ export interface ConformanceRun {
   readonly output: string;
 }
 
-/** The gateway under test: the conformance fixture with `prefix: ""`, every tool allowed. */
+/** The gateway under test: the conformance fixtures (2025 and 2026-07-28) with `prefix: ""`, every tool allowed. */
 export interface ConformanceGateway {
   readonly gateway: HttpGateway;
   close(): Promise<void>;
 }
 
-/** Starts `mcpgate serve --transport http` fronting test/fixtures/servers/conformance.ts. */
+/** Starts `mcpgate serve --transport http` fronting test/fixtures/servers/conformance.ts and conformance2026.ts. */
 export async function startConformanceGateway(env: Record<string, string> = {}): Promise<ConformanceGateway> {
-  const config: TempConfig = await makeConfig({ servers: { conformance: fixtureServer('conformance', { prefix: '', tools: { default: 'allow' } }) } });
+  // The 2025 fixture, and beside it the 2026-07-28 one (MRTR tools and prompt, tasks extension) that mcpgate passes through.
+  const config: TempConfig = await makeConfig({
+    servers: {
+      conformance: fixtureServer('conformance', { prefix: '', tools: { default: 'allow' } }),
+      conformance2026: fixtureServer('conformance2026', { prefix: '', tools: { default: 'allow' } }),
+    },
+  });
   try {
     const gateway = await startHttpGateway(config.dir, [], env);
     return {
@@ -63,6 +69,35 @@ export async function startConformanceGateway(env: Record<string, string> = {}):
     await config.cleanup();
     throw error;
   }
+}
+
+/** The 2026-07-28 conformance fixture (test/fixtures/servers/conformance2026.ts) over HTTP, for the suite to test directly. */
+export interface Fixture2026 {
+  readonly url: URL;
+  close(): Promise<void>;
+}
+
+/** Starts the 2026-07-28 fixture with `--http` on a random loopback port. */
+export async function startFixture2026(): Promise<Fixture2026> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/fixtures/servers/conformance2026.ts'), '--http'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<URL>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /^listening (\S+)$/m.exec(out);
+      if (m) resolve(new URL(m[1] as string));
+    });
+    child.once('exit', (code) => reject(new Error(`the 2026 fixture exited (${code}) before listening: ${out}`)));
+  });
+  return {
+    url,
+    async close() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill();
+      await exited;
+    },
+  };
 }
 
 /** Runs the suite's CLI under Node 22; returns its output whatever the exit code (it exits 1 when a check fails). */

@@ -22,10 +22,11 @@ export function modernRequest(id: number | string, method: string, params: Recor
   return { jsonrpc: '2.0', id, method, params: { ...params, _meta: envelope(capabilities, meta) } };
 }
 
-/** The headers a modern POST carries for `body` (`Mcp-Name` from name/uri when the method has one). */
+/** The headers a modern POST carries for `body` (`Mcp-Name` from name/uri/taskId when the method has one). */
 export function modernHeaders(body: Record<string, unknown>): Record<string, string> {
   const params = (body.params ?? {}) as Record<string, unknown>;
-  const name = body.method === 'resources/read' ? params.uri : body.method === 'tools/call' || body.method === 'prompts/get' ? params.name : undefined;
+  const method = String(body.method);
+  const name = method === 'resources/read' ? params.uri : method === 'tools/call' || method === 'prompts/get' ? params.name : ['tasks/get', 'tasks/update', 'tasks/cancel'].includes(method) ? params.taskId : undefined;
   return {
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',

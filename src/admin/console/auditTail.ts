@@ -9,7 +9,7 @@ import { messageOf } from '../../errors.js';
 /** The query parameters the audit page takes. */
 export const AUDIT_PARAMETERS = ['server', 'tool', 'session', 'client', 'decision', 'outcome', 'event', 'since', 'limit'] as const;
 const DECISIONS = new Set(['allow', 'ask', 'deny']);
-const OUTCOMES = new Set(['ok', 'tool_error', 'protocol_error', 'timeout', 'cancelled', 'denied']);
+const OUTCOMES = new Set(['ok', 'tool_error', 'protocol_error', 'timeout', 'cancelled', 'input_required', 'task', 'denied']);
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
