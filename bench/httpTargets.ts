@@ -13,10 +13,11 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Workload } from './measure.js';
+import { modernClient } from './httpLoad.js';
+import type { BenchClient, Workload } from './measure.js';
 import { ECHO_FIXTURE, MAIN, REPO, writeGatewayConfig } from './setup.js';
 
-/** What the benchmark compares. `mcpgate-2026` is the stateless 2026-07-28 path (not served yet). */
+/** What the benchmark compares. `mcpgate-2026` is mcpgate's stateless 2026-07-28 path (raw HTTP caller). */
 export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026';
 
 /** A started target process. */
@@ -26,8 +27,8 @@ export interface HttpTarget {
   readonly pid: number;
   /** The tool call to repeat (public name as this target lists it). */
   readonly workload: Workload;
-  /** A new SDK client connected to it (a new session where the protocol has them). */
-  connect(): Promise<Client>;
+  /** A new client connected to it (a new session where the protocol has them). */
+  connect(): Promise<BenchClient>;
   stop(): Promise<void>;
 }
 
@@ -96,8 +97,12 @@ export async function startSdk(): Promise<HttpTarget> {
   };
 }
 
-/** mcpgate over Streamable HTTP (2025-11-25 sessions), fronting the echo fixture; `nodeOptions` e.g. `--cpu-prof`. */
-export async function startMcpgate(nodeOptions: string[] = []): Promise<HttpTarget & { readonly configDir: string }> {
+/**
+ * mcpgate over Streamable HTTP, fronting the echo fixture; `nodeOptions` e.g. `--cpu-prof`. Its
+ * clients are the SDK's (2025-11-25 sessions), or for `mcpgate-2026` raw stateless 2026-07-28
+ * POSTs (modernClient): the SDK 1.x client cannot speak that revision.
+ */
+export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' | 'mcpgate-2026' = 'mcpgate'): Promise<HttpTarget & { readonly configDir: string }> {
   const { dir } = await writeGatewayConfig({ upstream: ECHO_FIXTURE });
   const port = await freePort();
   const { child, output } = started(process.execPath, [...nodeOptions, MAIN, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
@@ -112,13 +117,14 @@ export async function startMcpgate(nodeOptions: string[] = []): Promise<HttpTarg
     output,
   );
   const url = new URL(`${base}/mcp`);
+  const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
   return {
-    name: 'mcpgate',
+    name,
     url,
     pid: child.pid as number,
     configDir: dir,
-    workload: { name: 'echo__echo', arguments: { message: 'hello benchmark' } },
-    connect: () => sdkClient(new StreamableHTTPClientTransport(url)),
+    workload,
+    connect: async () => (name === 'mcpgate' ? sdkClient(new StreamableHTTPClientTransport(url)) : modernClient(url, workload)),
     async stop() {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
@@ -164,11 +170,7 @@ export async function startMcpHub(): Promise<HttpTarget> {
   };
 }
 
-/**
- * Hook for the 2026-07-28 stateless path: once mcpgate serves it, start mcpgate as above and
- * return a target whose `connect()` makes a client that sends per-request `_meta` (no
- * initialize, no session). Until then the benchmark lists it as not measured.
- */
-export async function startMcpgate2026(): Promise<HttpTarget | undefined> {
-  return undefined;
+/** mcpgate (a process of its own) measured as a stateless 2026-07-28 caller sees it. */
+export function startMcpgate2026(nodeOptions: string[] = []): Promise<HttpTarget> {
+  return startMcpgate(nodeOptions, 'mcpgate-2026');
 }
