@@ -27,6 +27,7 @@ const { values: options } = parseArgs({
     skip: { type: 'string', default: '' },
     sessions: { type: 'string', default: '1000' },
     upstream: { type: 'string' },
+    base: { type: 'string' },
   },
 });
 const LEVELS = options.levels.split(',').map(Number);
@@ -44,6 +45,8 @@ const starters: Record<HttpTargetName, () => Promise<HttpTarget>> = {
   mcpgate: () => startMcpgate(profile),
   'mcp-hub': startMcpHub,
   'mcpgate-2026': () => startMcpgate2026(profile),
+  base: () => startMcpgate([], 'base', join(options.base ?? '', 'dist/main.js')),
+  'base-2026': () => startMcpgate([], 'base-2026', join(options.base ?? '', 'dist/main.js')),
 };
 
 function medianCell(cells: readonly Cell[]): Cell {
@@ -105,7 +108,7 @@ async function capacities(targets: readonly HttpTarget[]): Promise<Partial<Recor
   for (let round = 0; round < CAPACITY_ROUNDS; round++) {
     for (let k = 0; k < measured.length; k++) {
       const target = measured[(k + round) % measured.length] as HttpTarget;
-      runs.get(target.name)?.push(await capacity(target.url, target.workload, 64, CAPACITY_S, target.name === 'mcpgate-2026'));
+      runs.get(target.name)?.push(await capacity(target.url, target.workload, 64, CAPACITY_S, target.name.endsWith('2026')));
     }
   }
   const median = (list: Capacity[]) => [...list].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(list.length / 2)] as Capacity;
@@ -113,7 +116,7 @@ async function capacities(targets: readonly HttpTarget[]): Promise<Partial<Recor
 }
 
 async function main(): Promise<void> {
-  const names = options.targets.split(',') as HttpTargetName[];
+  const names = [...options.targets.split(','), ...(options.base ? ['base', 'base-2026'] : [])] as HttpTargetName[];
   const targets: HttpTarget[] = [];
   const clients = new Map<HttpTargetName, BenchClient>();
   const results = new Map<string, Cell>();
@@ -188,7 +191,7 @@ function report(
   const cell = (n: string, level: number) => results.get(`${n}:${level}`);
   const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined ? a / b : Number.NaN);
   const check = (label: string, value: number, ok: boolean) => console.log(`target ${label}: ${fmt(value)} ${Number.isNaN(value) ? 'n/a' : ok ? 'PASS' : 'FAIL'}`);
-  for (const g of ['mcpgate', 'mcpgate-2026']) {
+  for (const g of ['mcpgate', 'mcpgate-2026', ...(names.includes('base') ? ['base', 'base-2026'] : [])]) {
     const p50s = ratio(cell(g, 1)?.p50, cell('sdk', 1)?.p50);
     const p50h = ratio(cell(g, 1)?.p50, cell('mcp-hub', 1)?.p50);
     const tps = ratio(cell(g, 64)?.perSecond, cell('sdk', 64)?.perSecond);
@@ -199,9 +202,9 @@ function report(
     check(`calls/s at c=64, ${g}/mcp-hub ≥ 1.2`, tph, tph >= 1.2);
   }
   for (const [n, c] of Object.entries(capacities)) {
-    console.log(`autocannon capacity (64 connections${n === 'mcpgate-2026' ? ', stateless' : ', one session'}) ${n}: ${fmt(c.perSecond, 0)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms, non-2xx ${c.non2xx}, errors ${c.errors}`);
+    console.log(`autocannon capacity (64 connections${n.endsWith('2026') ? ', stateless' : ', one session'}) ${n}: ${fmt(c.perSecond, 0)} req/s, p50 ${c.p50} ms, p99 ${c.p99} ms, non-2xx ${c.non2xx}, errors ${c.errors}`);
   }
-  for (const g of ['mcpgate', 'mcpgate-2026'] as const) {
+  for (const g of ['mcpgate', 'mcpgate-2026', 'base', 'base-2026'] as const) {
     const own = capacities[g];
     if (own && capacities.sdk) console.log(`autocannon capacity ratio ${g}/sdk: ${fmt(own.perSecond / capacities.sdk.perSecond)}`);
   }

@@ -18,7 +18,7 @@ import type { BenchClient, Workload } from './measure.js';
 import { ECHO_FIXTURE, MAIN, REPO, writeGatewayConfig } from './setup.js';
 
 /** What the benchmark compares. `mcpgate-2026` is mcpgate's stateless 2026-07-28 path (raw HTTP caller). */
-export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026';
+export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026' | 'base' | 'base-2026';
 
 /** A started target process. */
 export interface HttpTarget {
@@ -102,10 +102,10 @@ export async function startSdk(): Promise<HttpTarget> {
  * clients are the SDK's (2025-11-25 sessions), or for `mcpgate-2026` raw stateless 2026-07-28
  * POSTs (modernClient): the SDK 1.x client cannot speak that revision.
  */
-export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' | 'mcpgate-2026' = 'mcpgate'): Promise<HttpTarget & { readonly configDir: string }> {
+export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' | 'mcpgate-2026' | 'base' | 'base-2026' = 'mcpgate', main = MAIN): Promise<HttpTarget & { readonly configDir: string }> {
   const { dir } = await writeGatewayConfig({ upstream: ECHO_FIXTURE });
   const port = await freePort();
-  const { child, output } = started(process.execPath, [...nodeOptions, MAIN, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
+  const { child, output } = started(process.execPath, [...nodeOptions, main, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
   await until(
     child,
@@ -124,7 +124,7 @@ export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' |
     pid: child.pid as number,
     configDir: dir,
     workload,
-    connect: async () => (name === 'mcpgate' ? sdkClient(new StreamableHTTPClientTransport(url)) : modernClient(url, workload)),
+    connect: async () => (name.endsWith('2026') ? modernClient(url, workload) : sdkClient(new StreamableHTTPClientTransport(url))),
     async stop() {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });

@@ -5,8 +5,9 @@
  * (DNS-rebinding protection): a web page can otherwise reach a loopback server through a
  * hostname it controls.
  *
- * A `tools/call` POST on an initialised session skips the SDK transport (httpFastCall.ts): same
- * bytes on the wire, a fraction of the CPU per call (bench/README.md); all else goes through it.
+ * A `tools/call` POST on an initialised session skips the SDK transport (httpFastCall.ts): a
+ * fraction of the CPU per call (bench/README.md), one JSON body when answered at once, else the
+ * transport's resumable SSE stream; all else goes through the SDK transport.
  *
  * A client that vanishes is noticed: a request whose HTTP response closes before its answer is
  * cancelled as if the client had sent `notifications/cancelled` (exchanges.ts), and a session
@@ -242,12 +243,10 @@ export class HttpListener {
     if (!this.options.jsonResponse && isToolCall(value) && entry.session.initialized) {
       // No AsyncLocalStorage context: nothing of a fast call goes through the SDK transport.
       const request = value;
-      const exchange = entry.exchanges.begin(req, res, false);
-      const running = entry.fast.run(request, res, exchange.resumable, (stream) => {
-        if (stream) entry.exchanges.primed(exchange, stream);
-        entry.exchanges.request(request.id, exchange);
-      });
+      const exchange = entry.exchanges.begin(req, res, false, true);
+      const running = entry.fast.run(request, res, exchange.canResume, (stream) => entry.exchanges.primed(exchange, stream));
       if (running) {
+        entry.exchanges.request(request.id, exchange);
         await running;
         entry.exchanges.answered(request.id);
       } else {
