@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { capacity, closeSession, openSession, pool, rawCall, type Capacity } from './httpLoad.js';
-import { startMcpgate, startMcpgate2026, startMcpHub, startSdk, type HttpTarget, type HttpTargetName } from './httpTargets.js';
+import { startFloor, startMcpgate, startMcpgate2026, startMcpHub, startSdk, type HttpTarget, type HttpTargetName } from './httpTargets.js';
 import { measure, warmUp, type BenchClient, type Cell } from './measure.js';
 import { childPid, cpuMicros, REPO, rssMiB } from './setup.js';
 
@@ -46,6 +46,7 @@ const starters: Record<HttpTargetName, () => Promise<HttpTarget>> = {
   'mcp-hub': startMcpHub,
   'mcpgate-2026': () => startMcpgate2026(profile),
   base: () => startMcpgate([], 'base', join(options.base ?? '', 'dist/main.js')),
+  floor: startFloor,
   'base-2026': () => startMcpgate([], 'base-2026', join(options.base ?? '', 'dist/main.js')),
 };
 
@@ -103,7 +104,7 @@ function sessionsHold(s: Record<string, number>, count: number): boolean {
 
 /** autocannon capacity of each target that takes raw POSTs, in interleaved rounds (median per target). */
 async function capacities(targets: readonly HttpTarget[]): Promise<Partial<Record<HttpTargetName, Capacity>>> {
-  const measured = targets.filter((t) => t.name !== 'mcp-hub');
+  const measured = targets.filter((t) => t.name !== 'mcp-hub' && t.name !== 'floor');
   const runs = new Map<HttpTargetName, Capacity[]>(measured.map((t) => [t.name, []]));
   for (let round = 0; round < CAPACITY_ROUNDS; round++) {
     for (let k = 0; k < measured.length; k++) {

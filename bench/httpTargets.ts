@@ -18,7 +18,7 @@ import type { BenchClient, Workload } from './measure.js';
 import { ECHO_FIXTURE, MAIN, REPO, writeGatewayConfig } from './setup.js';
 
 /** What the benchmark compares. `mcpgate-2026` is mcpgate's stateless 2026-07-28 path (raw HTTP caller). */
-export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026' | 'base' | 'base-2026';
+export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026' | 'base' | 'base-2026' | 'floor';
 
 /** A started target process. */
 export interface HttpTarget {
@@ -129,6 +129,22 @@ export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' |
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** The floor of an HTTP gateway with a stdio upstream (bench/httpFloor.ts) fronting the echo fixture. */
+export async function startFloor(): Promise<HttpTarget> {
+  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, 'bench/httpFloor.ts'), '0', ...ECHO_FIXTURE]);
+  let port = 0;
+  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, 'the HTTP floor relay', output);
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  return {
+    name: 'floor',
+    url,
+    pid: child.pid as number,
+    workload: { name: 'echo', arguments: { message: 'hello benchmark' } },
+    connect: () => sdkClient(new StreamableHTTPClientTransport(url)),
+    stop: () => stopChild(child),
   };
 }
 
