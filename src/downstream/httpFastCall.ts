@@ -27,25 +27,6 @@ export const RETRY_MS = 1000;
  */
 export const PRIMING_DELAY_MS = 50;
 
-/** Largest request body read (the SDK transport's default limit). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-/** A request body, or why there is none. */
-export type Body = { readonly tooLarge: true } | { readonly tooLarge: false; readonly text: string };
-
-/** Reads a request body as UTF-8 text, refusing more than `MAX_BODY_BYTES`. */
-export async function readBody(req: IncomingMessage): Promise<Body> {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return { tooLarge: true };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return { tooLarge: true };
-    chunks.push(chunk as Buffer);
-  }
-  return { tooLarge: false, text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8') };
-}
-
 /**
  * Whether the headers are ones the SDK transport would accept for a request on an established
  * session; anything else is left to it, so it answers with its own errors (406, 415, 400).
