@@ -81,20 +81,30 @@ async function sdkClient(transport: StreamableHTTPClientTransport | SSEClientTra
   return client;
 }
 
-/** The bare SDK server (bench/httpEcho.ts). */
-export async function startSdk(): Promise<HttpTarget> {
-  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, 'bench/httpEcho.ts'), '0']);
+/** A bench script that prints `listening PORT` (`script`, then `args`), its echo tool reached by the SDK client. */
+async function startScript(name: 'sdk' | 'floor', script: string, args: readonly string[], what: string): Promise<HttpTarget> {
+  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, script), '0', ...args]);
   let port = 0;
-  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, 'the SDK echo server', output);
+  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, what, output);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   return {
-    name: 'sdk',
+    name,
     url,
     pid: child.pid as number,
     workload: { name: 'echo', arguments: { message: 'hello benchmark' } },
     connect: () => sdkClient(new StreamableHTTPClientTransport(url)),
     stop: () => stopChild(child),
   };
+}
+
+/** The bare SDK server (bench/httpEcho.ts). */
+export function startSdk(): Promise<HttpTarget> {
+  return startScript('sdk', 'bench/httpEcho.ts', [], 'the SDK echo server');
+}
+
+/** The floor of an HTTP gateway with a stdio upstream (bench/httpFloor.ts) fronting the echo fixture. */
+export function startFloor(): Promise<HttpTarget> {
+  return startScript('floor', 'bench/httpFloor.ts', ECHO_FIXTURE, 'the HTTP floor relay');
 }
 
 /**
@@ -129,22 +139,6 @@ export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' |
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** The floor of an HTTP gateway with a stdio upstream (bench/httpFloor.ts) fronting the echo fixture. */
-export async function startFloor(): Promise<HttpTarget> {
-  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, 'bench/httpFloor.ts'), '0', ...ECHO_FIXTURE]);
-  let port = 0;
-  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, 'the HTTP floor relay', output);
-  const url = new URL(`http://127.0.0.1:${port}/mcp`);
-  return {
-    name: 'floor',
-    url,
-    pid: child.pid as number,
-    workload: { name: 'echo', arguments: { message: 'hello benchmark' } },
-    connect: () => sdkClient(new StreamableHTTPClientTransport(url)),
-    stop: () => stopChild(child),
   };
 }
 
