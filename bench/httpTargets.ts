@@ -13,6 +13,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspectorUrl } from './heapProbe.js';
 import { modernClient } from './httpLoad.js';
 import type { BenchClient, Workload } from './measure.js';
 import { ECHO_FIXTURE, MAIN, REPO, writeGatewayConfig } from './setup.js';
@@ -27,6 +28,8 @@ export interface HttpTarget {
   readonly pid: number;
   /** The tool call to repeat (public name as this target lists it). */
   readonly workload: Workload;
+  /** Its inspector's WebSocket URL, when started with `--inspect` (bench/heapProbe.ts). */
+  readonly inspector?: string;
   /** A new client connected to it (a new session where the protocol has them). */
   connect(): Promise<BenchClient>;
   stop(): Promise<void>;
@@ -128,11 +131,13 @@ export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' |
   );
   const url = new URL(`${base}/mcp`);
   const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
+  const inspector = inspectorUrl(output());
   return {
     name,
     url,
     pid: child.pid as number,
     configDir: dir,
+    ...(inspector ? { inspector } : {}),
     workload,
     connect: async () => (name.endsWith('2026') ? modernClient(url, workload) : sdkClient(new StreamableHTTPClientTransport(url))),
     async stop() {
