@@ -13,11 +13,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Workload } from './measure.js';
+import { inspectorUrl } from './heapProbe.js';
+import { modernClient } from './httpLoad.js';
+import type { BenchClient, Workload } from './measure.js';
 import { ECHO_FIXTURE, MAIN, REPO, writeGatewayConfig } from './setup.js';
 
-/** What the benchmark compares. `mcpgate-2026` is the stateless 2026-07-28 path (not served yet). */
-export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026';
+/** What the benchmark compares. `mcpgate-2026` is mcpgate's stateless 2026-07-28 path (raw HTTP caller). */
+export type HttpTargetName = 'sdk' | 'mcpgate' | 'mcp-hub' | 'mcpgate-2026' | 'base' | 'base-2026' | 'floor';
 
 /** A started target process. */
 export interface HttpTarget {
@@ -26,8 +28,10 @@ export interface HttpTarget {
   readonly pid: number;
   /** The tool call to repeat (public name as this target lists it). */
   readonly workload: Workload;
-  /** A new SDK client connected to it (a new session where the protocol has them). */
-  connect(): Promise<Client>;
+  /** Its inspector's WebSocket URL, when started with `--inspect` (bench/heapProbe.ts). */
+  readonly inspector?: string;
+  /** A new client connected to it (a new session where the protocol has them). */
+  connect(): Promise<BenchClient>;
   stop(): Promise<void>;
 }
 
@@ -80,14 +84,14 @@ async function sdkClient(transport: StreamableHTTPClientTransport | SSEClientTra
   return client;
 }
 
-/** The bare SDK server (bench/httpEcho.ts). */
-export async function startSdk(): Promise<HttpTarget> {
-  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, 'bench/httpEcho.ts'), '0']);
+/** A bench script that prints `listening PORT` (`script`, then `args`), its echo tool reached by the SDK client. */
+async function startScript(name: 'sdk' | 'floor', script: string, args: readonly string[], what: string): Promise<HttpTarget> {
+  const { child, output } = started(process.execPath, ['--import', 'tsx', join(REPO, script), '0', ...args]);
   let port = 0;
-  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, 'the SDK echo server', output);
+  await until(child, async () => (port = Number(/listening (\d+)/.exec(output())?.[1] ?? 0)) > 0, what, output);
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   return {
-    name: 'sdk',
+    name,
     url,
     pid: child.pid as number,
     workload: { name: 'echo', arguments: { message: 'hello benchmark' } },
@@ -96,11 +100,25 @@ export async function startSdk(): Promise<HttpTarget> {
   };
 }
 
-/** mcpgate over Streamable HTTP (2025-11-25 sessions), fronting the echo fixture; `nodeOptions` e.g. `--cpu-prof`. */
-export async function startMcpgate(nodeOptions: string[] = []): Promise<HttpTarget & { readonly configDir: string }> {
+/** The bare SDK server (bench/httpEcho.ts). */
+export function startSdk(): Promise<HttpTarget> {
+  return startScript('sdk', 'bench/httpEcho.ts', [], 'the SDK echo server');
+}
+
+/** The floor of an HTTP gateway with a stdio upstream (bench/httpFloor.ts) fronting the echo fixture. */
+export function startFloor(): Promise<HttpTarget> {
+  return startScript('floor', 'bench/httpFloor.ts', ECHO_FIXTURE, 'the HTTP floor relay');
+}
+
+/**
+ * mcpgate over Streamable HTTP, fronting the echo fixture; `nodeOptions` e.g. `--cpu-prof`. Its
+ * clients are the SDK's (2025-11-25 sessions), or for `mcpgate-2026` raw stateless 2026-07-28
+ * POSTs (modernClient): the SDK 1.x client cannot speak that revision.
+ */
+export async function startMcpgate(nodeOptions: string[] = [], name: 'mcpgate' | 'mcpgate-2026' | 'base' | 'base-2026' = 'mcpgate', main = MAIN): Promise<HttpTarget & { readonly configDir: string }> {
   const { dir } = await writeGatewayConfig({ upstream: ECHO_FIXTURE });
   const port = await freePort();
-  const { child, output } = started(process.execPath, [...nodeOptions, MAIN, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
+  const { child, output } = started(process.execPath, [...nodeOptions, main, 'serve', '--config', dir, '--transport', 'http', '--port', String(port)], { MCPGATE_LOG_LEVEL: 'warn' });
   const base = `http://127.0.0.1:${port}`;
   await until(
     child,
@@ -112,13 +130,16 @@ export async function startMcpgate(nodeOptions: string[] = []): Promise<HttpTarg
     output,
   );
   const url = new URL(`${base}/mcp`);
+  const workload = { name: 'echo__echo', arguments: { message: 'hello benchmark' } };
+  const inspector = inspectorUrl(output());
   return {
-    name: 'mcpgate',
+    name,
     url,
     pid: child.pid as number,
     configDir: dir,
-    workload: { name: 'echo__echo', arguments: { message: 'hello benchmark' } },
-    connect: () => sdkClient(new StreamableHTTPClientTransport(url)),
+    ...(inspector ? { inspector } : {}),
+    workload,
+    connect: async () => (name.endsWith('2026') ? modernClient(url, workload) : sdkClient(new StreamableHTTPClientTransport(url))),
     async stop() {
       await stopChild(child);
       await rm(dir, { recursive: true, force: true });
@@ -164,11 +185,7 @@ export async function startMcpHub(): Promise<HttpTarget> {
   };
 }
 
-/**
- * Hook for the 2026-07-28 stateless path: once mcpgate serves it, start mcpgate as above and
- * return a target whose `connect()` makes a client that sends per-request `_meta` (no
- * initialize, no session). Until then the benchmark lists it as not measured.
- */
-export async function startMcpgate2026(): Promise<HttpTarget | undefined> {
-  return undefined;
+/** mcpgate (a process of its own) measured as a stateless 2026-07-28 caller sees it. */
+export function startMcpgate2026(nodeOptions: string[] = []): Promise<HttpTarget> {
+  return startMcpgate(nodeOptions, 'mcpgate-2026');
 }

@@ -19,13 +19,23 @@ export interface Workload {
   readonly arguments: Record<string, unknown>;
 }
 
+/** A client that repeats a tool call without the SDK's `Client` (the raw 2026-07-28 caller of the HTTP benchmark). */
+export interface RawToolClient {
+  /** Makes the call once; throws unless it succeeded. */
+  callWorkload(workload: Workload): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What the benchmarks drive: an SDK client, or a raw one. */
+export type BenchClient = Client | RawToolClient;
+
 /** Calls the tool `count` times sequentially (JIT and connection warm-up). */
-export async function warmUp(client: Client, workload: Workload, count: number): Promise<void> {
+export async function warmUp(client: BenchClient, workload: Workload, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await call(client, workload);
 }
 
 /** Runs `concurrency` workers for `durationMs` and reports latency percentiles and calls/s. */
-export async function measure(client: Client, workload: Workload, concurrency: number, durationMs: number): Promise<Cell> {
+export async function measure(client: BenchClient, workload: Workload, concurrency: number, durationMs: number): Promise<Cell> {
   const latencies: number[] = [];
   const started = performance.now();
   const deadline = started + durationMs;
@@ -47,7 +57,8 @@ export async function measure(client: Client, workload: Workload, concurrency: n
   };
 }
 
-async function call(client: Client, workload: Workload): Promise<void> {
+async function call(client: BenchClient, workload: Workload): Promise<void> {
+  if (!('request' in client)) return client.callWorkload(workload);
   const result = await client.request(
     { method: 'tools/call', params: { name: workload.name, arguments: workload.arguments } },
     CallToolResultSchema,

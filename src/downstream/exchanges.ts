@@ -13,8 +13,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** One HTTP request/response pair on a session. */
 export interface Exchange {
   readonly res: ServerResponse;
-  /** The client can resume this response stream after a disconnect. */
-  readonly resumable: boolean;
+  /** The client is one that can resume a response stream (2025-11-25 and later, SSE answers). */
+  readonly canResume: boolean;
+  /** The client can resume this response stream after a disconnect (it was sent an event id, or will be at once). */
+  resumable: boolean;
   /** The SSE stream this response carries (set when its priming event is stored); a resume names it. */
   stream?: string;
 }
@@ -44,13 +46,17 @@ export class SessionExchanges {
     private readonly streamOfEvent: (eventId: string) => string | undefined = () => undefined,
   ) {}
 
-  /** Starts an exchange: counted until its response closes; resolved requests are cancelled if it closes unfinished. */
-  begin(req: IncomingMessage, res: ServerResponse, jsonResponse: boolean): Exchange {
+  /**
+   * Starts an exchange: counted until its response closes; resolved requests are cancelled if it
+   * closes unfinished. `primeLater`: its priming event may come later or never (a fast call,
+   * httpFastCall.ts), so it is resumable only from {@link primed} on.
+   */
+  begin(req: IncomingMessage, res: ServerResponse, jsonResponse: boolean, primeLater = false): Exchange {
     const version = headerOf(req, 'mcp-protocol-version');
     const lastEventId = req.method === 'GET' ? headerOf(req, 'last-event-id') : undefined;
     const resume = lastEventId !== undefined;
-    const resumable = resume || (!jsonResponse && req.method === 'POST' && version !== undefined && version >= RESUMABLE_FROM);
-    const exchange: Exchange = { res, resumable };
+    const canResume = resume || (!jsonResponse && req.method === 'POST' && version !== undefined && version >= RESUMABLE_FROM);
+    const exchange: Exchange = { res, canResume, resumable: canResume && !primeLater };
     this.lastActive = Date.now();
     if (lastEventId !== undefined) this.resumed(exchange, this.streamOfEvent(lastEventId));
     // Closed already (the client left while the gateway authenticated it): 'close' will not come
@@ -82,9 +88,10 @@ export class SessionExchanges {
     }
   }
 
-  /** The priming event of `stream` was stored while `exchange` was handled: that exchange carries it. */
+  /** The priming event of `stream` was stored while `exchange` was handled: that exchange carries it (and can be resumed). */
   primed(exchange: Exchange, stream: string): void {
     exchange.stream ??= stream;
+    exchange.resumable = exchange.canResume;
   }
 
   /** No exchange open and no request in flight since `ms` ago. */

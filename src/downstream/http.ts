@@ -5,8 +5,9 @@
  * (DNS-rebinding protection): a web page can otherwise reach a loopback server through a
  * hostname it controls.
  *
- * A `tools/call` POST on an initialised session skips the SDK transport (httpFastCall.ts): same
- * bytes on the wire, a fraction of the CPU per call (bench/README.md); all else goes through it.
+ * A `tools/call` POST on an initialised session skips the SDK transport (httpFastCall.ts): a
+ * fraction of the CPU per call (bench/README.md), one JSON body when answered at once, else the
+ * transport's resumable SSE stream; all else goes through the SDK transport.
  *
  * A client that vanishes is noticed: a request whose HTTP response closes before its answer is
  * cancelled as if the client had sent `notifications/cancelled` (exchanges.ts), and a session
@@ -34,7 +35,8 @@ import { isLoopbackHost, METADATA_PATH, type BearerAuth } from './auth.js';
 import { CLIENT_DISCONNECTED } from '../caller/cancelSignal.js';
 import { BoundedEventStore } from './eventStore.js';
 import { RESUME_GRACE_MS, SessionExchanges, type Exchange } from './exchanges.js';
-import { FastCalls, fastHeaders, MAX_BODY_BYTES, readBody, RETRY_MS } from './httpFastCall.js';
+import { NO_BODY, readJson, sendError } from './httpBody.js';
+import { FastCalls, fastHeaders, RETRY_MS } from './httpFastCall.js';
 import { answerProbe, isProbePath } from './httpProbes.js';
 import { isToolCall, type ClientSession, type FastPathHost, type SessionEndReason } from './session.js';
 import type { ModernHost } from './modern.js';
@@ -93,6 +95,8 @@ export class HttpListener {
   private allowedOrigins = new Set<string>();
   private checkHost = true;
   private readonly current = new AsyncLocalStorage<CurrentExchange>();
+  /** SDK-transport POSTs in flight (see `within`). */
+  private sdkPosts = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -242,16 +246,14 @@ export class HttpListener {
     if (!this.options.jsonResponse && isToolCall(value) && entry.session.initialized) {
       // No AsyncLocalStorage context: nothing of a fast call goes through the SDK transport.
       const request = value;
-      const exchange = entry.exchanges.begin(req, res, false);
-      const running = entry.fast.run(request, res, exchange.resumable, (stream) => {
-        if (stream) entry.exchanges.primed(exchange, stream);
-        entry.exchanges.request(request.id, exchange);
-      });
+      const exchange = entry.exchanges.begin(req, res, false, true);
+      const running = entry.fast.run(request, res, exchange.canResume, (stream) => entry.exchanges.primed(exchange, stream));
       if (running) {
+        entry.exchanges.request(request.id, exchange);
         await running;
         entry.exchanges.answered(request.id);
       } else {
-        await this.current.run({ exchanges: entry.exchanges, exchange }, () => entry.transport.handleRequest(req, res, request));
+        await this.within({ exchanges: entry.exchanges, exchange }, () => entry.transport.handleRequest(req, res, request));
       }
       return;
     }
@@ -342,10 +344,28 @@ export class HttpListener {
     };
   }
 
-  /** Runs one HTTP exchange of a session, so the messages it carries know where they came from. */
+  /**
+   * Runs one HTTP exchange of a session through the SDK transport; a POST's messages learn which
+   * exchange they came on (a GET or DELETE carries no client request).
+   */
   private exchange(exchanges: SessionExchanges, req: IncomingMessage, res: ServerResponse, handle: () => Promise<void>): Promise<void> {
     const exchange = exchanges.begin(req, res, this.options.jsonResponse === true);
-    return this.current.run({ exchanges, exchange }, handle);
+    return req.method === 'POST' ? this.within({ exchanges, exchange }, handle) : handle();
+  }
+
+  /**
+   * Runs `handle` in the exchange's AsyncLocalStorage context. On Node 20 an enabled
+   * AsyncLocalStorage runs promise hooks for every promise of the process, fast calls included
+   * (about 2% of the gateway's busy time in `npm run bench -- --http`): it is disabled whenever no
+   * SDK-transport POST is in flight, and `run` enables it again.
+   */
+  private async within(current: CurrentExchange, handle: () => Promise<void>): Promise<void> {
+    this.sdkPosts++;
+    try {
+      await this.current.run(current, handle);
+    } finally {
+      if (--this.sdkPosts === 0) this.current.disable();
+    }
   }
 
   /** Closes the sessions idle for `idleMs` (nothing in flight, no request), as a DELETE would. */
@@ -370,25 +390,4 @@ function sameGroups(a: Identity | undefined, b: Identity | undefined): boolean {
   const left = a?.groups ?? [];
   const right = new Set(b?.groups ?? []);
   return left.length === right.size && left.every((group) => right.has(group));
-}
-
-const NO_BODY = Symbol('no body');
-
-/** The request's JSON body; NO_BODY when it was too large or not JSON (the error is already sent). */
-async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-  const body = await readBody(req);
-  if (body.tooLarge) {
-    sendError(res, 413, -32000, `Payload Too Large: Request body must not exceed ${MAX_BODY_BYTES} bytes`);
-    return NO_BODY;
-  }
-  try {
-    return JSON.parse(body.text);
-  } catch {
-    sendError(res, 400, -32700, 'Parse error: Invalid JSON');
-    return NO_BODY;
-  }
-}
-
-function sendError(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

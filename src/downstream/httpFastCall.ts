@@ -6,8 +6,10 @@
  * Profiles of `npm run bench -- --http` put that work at about a fifth of the gateway's busy time
  * per call; the gateway's CPU per call fell to about a third without it (bench/README.md).
  *
- * The bytes on the wire are the SDK transport's: an SSE stream per call, resumable (priming
- * event, stored events, replay on `Last-Event-ID`) for clients of 2025-11-25 and later.
+ * A call answered within {@link PRIMING_DELAY_MS} gets one `application/json` body (one write; the
+ * client parses no SSE). One that takes longer, or sends a notification or request first, is
+ * switched to the SDK transport's SSE stream at that moment: resumable (priming event, stored
+ * events, replay on `Last-Event-ID`) for clients of 2025-11-25 and later, from the priming event on.
  */
 import { SUPPORTED_PROTOCOL_VERSIONS, isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { randomUUID } from 'node:crypto';
@@ -18,24 +20,12 @@ import type { FastPathHost } from './session.js';
 /** The SSE retry hint of a resumable stream (what the listener gives the SDK transport). */
 export const RETRY_MS = 1000;
 
-/** Largest request body read (the SDK transport's default limit). */
-export const MAX_BODY_BYTES = 4 * 1024 * 1024;
-
-/** A request body, or why there is none. */
-export type Body = { readonly tooLarge: true } | { readonly tooLarge: false; readonly text: string };
-
-/** Reads a request body as UTF-8 text, refusing more than `MAX_BODY_BYTES`. */
-export async function readBody(req: IncomingMessage): Promise<Body> {
-  if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return { tooLarge: true };
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return { tooLarge: true };
-    chunks.push(chunk as Buffer);
-  }
-  return { tooLarge: false, text: chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8') };
-}
+/**
+ * How long a fast call may run before its answer becomes an SSE stream with a priming event (so a
+ * client that loses the connection can resume it). A call answered sooner gets one JSON body: a
+ * client has nothing to resume in that time anyway (it holds no event id before the priming event).
+ */
+export const PRIMING_DELAY_MS = 50;
 
 /**
  * Whether the headers are ones the SDK transport would accept for a request on an established
@@ -62,30 +52,52 @@ interface Resumable {
 const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' } as const;
 
 /**
- * One fast call's SSE response, written as the SDK transport writes it: headers at once, a
- * priming event (stored, with an id and a retry hint) for clients that can resume (2025-11-25
- * and later), then each message as an event, stored first when resumable, so a client that lost
- * the stream and resumes with `Last-Event-ID` is replayed what it missed (`attach`).
+ * One fast call's response: one JSON body if the answer comes first; else, as the SDK transport
+ * writes it, an SSE stream opened by the first message or by the priming timer (a priming event,
+ * stored with an id and a retry hint, for clients that can resume: 2025-11-25 and later), each
+ * message an event, stored first when resumable, so a client that lost the stream and resumes
+ * with `Last-Event-ID` is replayed what it missed (`attach`).
  */
 class FastResponse {
   private done = false;
+  private sse = false;
+  private readonly timer: NodeJS.Timeout;
 
   constructor(
     private res: ServerResponse,
     private readonly sessionId: string,
     readonly resumable: Resumable | undefined,
+    /** Called once the priming event was written: from then on the client can resume the stream. */
+    private readonly primed: () => void,
   ) {
-    res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': sessionId });
-    // The client learns at once that its call is under way (and, resumable, how to resume it).
-    if (resumable) res.write(`id: ${resumable.events.store(resumable.stream, {} as JSONRPCMessage)}\nretry: ${RETRY_MS}\ndata: \n\n`);
-    else res.flushHeaders();
+    this.timer = setTimeout(() => this.stream(), PRIMING_DELAY_MS);
+  }
+
+  /** Switches the answer to SSE (headers, and the priming event when resumable). */
+  private stream(): void {
+    if (this.sse || this.done) return;
+    this.sse = true;
+    clearTimeout(this.timer);
+    if (this.res.destroyed) return; // the client left before anything was sent: nothing to resume
+    this.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+    if (!this.resumable) return void this.res.flushHeaders();
+    // The client learns that its call is under way and how to resume it.
+    this.res.write(`id: ${this.resumable.events.store(this.resumable.stream, {} as JSONRPCMessage)}\nretry: ${RETRY_MS}\ndata: \n\n`);
+    this.primed();
   }
 
   /** A message for the client (a related notification or request, or the response when `last`). */
   write(message: JSONRPCMessage | string, last: boolean): void {
     if (this.done) return;
-    this.done = last;
     const data = typeof message === 'string' ? message : JSON.stringify(message);
+    if (last && !this.sse) {
+      this.done = true;
+      clearTimeout(this.timer);
+      if (!this.res.destroyed) this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), 'mcp-session-id': this.sessionId }).end(data);
+      return;
+    }
+    this.stream();
+    this.done = last;
     const id = this.resumable ? this.resumable.events.store(this.resumable.stream, typeof message === 'string' ? (JSON.parse(message) as JSONRPCMessage) : message) : undefined;
     if (this.res.destroyed) return;
     const event = `event: message\n${id === undefined ? '' : `id: ${id}\n`}data: ${data}\n\n`;
@@ -93,10 +105,14 @@ class FastResponse {
     else this.res.write(event);
   }
 
-  /** The call was cancelled: it gets no response. */
+  /** The call was cancelled: it gets no response (an empty event stream). */
   end(): void {
+    clearTimeout(this.timer);
+    if (this.done) return;
     this.done = true;
-    if (!this.res.destroyed) this.res.end();
+    if (this.res.destroyed) return;
+    if (!this.sse) this.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+    this.res.end();
   }
 
   /** A client resumed this stream (GET with `Last-Event-ID`): replays what it missed, then goes on there. */
@@ -122,18 +138,17 @@ export class FastCalls {
   ) {}
 
   /**
-   * Runs `request` on the fast path, answering on `res`; resolves once answered, with the stream
-   * id when the response is resumable. Undefined when the session declines it (not initialised):
-   * the caller uses the SDK path.
+   * Runs `request` on the fast path, answering on `res`; resolves once answered. `primed` is told
+   * the stream id once the client can resume the answer (only when `resumable`: the client is one
+   * that can). Undefined when the session declines it (not initialised): the caller uses the SDK path.
    */
-  run(request: JSONRPCRequest, res: ServerResponse, resumable: boolean, started: (stream: string | undefined) => void): Promise<void> | undefined {
+  run(request: JSONRPCRequest, res: ServerResponse, resumable: boolean, primed: (stream: string) => void): Promise<void> | undefined {
     const pending = this.host.fastRequest?.(request);
     if (!pending) return undefined;
     const stream = resumable ? randomUUID() : undefined;
-    const call = new FastResponse(res, this.sessionId, stream ? { events: this.events, stream } : undefined);
+    const call = new FastResponse(res, this.sessionId, stream ? { events: this.events, stream } : undefined, () => primed(stream as string));
     this.calls.set(request.id, call);
     if (stream) this.streams.set(stream, call);
-    started(stream);
     const settle = (response: JSONRPCMessage | string | undefined) => {
       this.calls.delete(request.id);
       if (stream) this.streams.delete(stream);

@@ -55,6 +55,28 @@ describe('SessionExchanges', () => {
     expect(exchanges.idleFor(0)).toBe(true);
   });
 
+  it('an exchange primed later (a fast call) is resumable only once primed: closed before that, its request is cancelled at once', async () => {
+    const cancelled: unknown[] = [];
+    const exchanges = new SessionExchanges((id) => void cancelled.push(id), 60_000);
+    const early = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    const unprimed = exchanges.begin(early.req, early.res, false, true);
+    expect(unprimed).toMatchObject({ canResume: true, resumable: false });
+    exchanges.request(1, unprimed);
+    early.client.destroy();
+    await waitFor(() => cancelled.length > 0, 5000, () => 'the cancellation (no grace: the client holds no event id)');
+    expect(cancelled).toEqual([1]);
+
+    const late = await exchange('POST', { 'mcp-protocol-version': '2025-11-25' });
+    const primed = exchanges.begin(late.req, late.res, false, true);
+    exchanges.request(2, primed);
+    exchanges.primed(primed, 'stream-2');
+    expect(primed.resumable).toBe(true);
+    late.client.destroy();
+    await waitFor(() => exchanges.idleFor(0) === false && late.res.destroyed, 5000, () => 'the exchange to close');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(cancelled).toEqual([1]); // waits for a resume (grace period of 60 s here)
+  });
+
   it('a response that finished normally cancels nothing', async () => {
     const cancelled: unknown[] = [];
     const exchanges = new SessionExchanges((id) => void cancelled.push(id), 50);

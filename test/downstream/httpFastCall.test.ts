@@ -1,5 +1,6 @@
 /**
- * The HTTP fast path's responses over a real node:http server and real fetch: messages the
+ * The HTTP fast path's responses over a real node:http server and real fetch: a call answered
+ * at once is one JSON body, one that runs longer becomes a (resumable) SSE stream, messages the
  * session sends for a call arrive on its SSE stream before the result, a resumable stream is
  * replayed from the event store on `Last-Event-ID` and continues there, cancellation passes its
  * reason on. The session is a stand-in (`SessionStandIn`): the end-to-end HTTP tests drive the
@@ -10,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedEventStore } from '../../src/downstream/eventStore.js';
-import { FastCalls } from '../../src/downstream/httpFastCall.js';
+import { FastCalls, PRIMING_DELAY_MS } from '../../src/downstream/httpFastCall.js';
 import type { FastPathHost } from '../../src/downstream/session.js';
 
 /** Stands in for ClientSession's fast path: each call waits until the test answers it. */
@@ -35,14 +36,14 @@ afterEach(() => {
 });
 
 /** Serves POST as a fast call (resumable or not) and GET with Last-Event-ID as a resume. */
-async function serve(fast: FastCalls, resumable: boolean): Promise<string> {
+async function serve(fast: FastCalls, resumable: boolean, primed: (stream: string) => void = () => undefined): Promise<string> {
   server = createServer((req, res) => {
     if (req.method === 'GET') {
       void fast.resume(String(req.headers['last-event-id']), res);
       return;
     }
     const id = Number(req.headers['x-call-id']);
-    void fast.run(call(id), res, resumable, () => undefined);
+    void fast.run(call(id), res, resumable, primed);
   });
   await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
@@ -66,6 +67,37 @@ const until = async (check: () => boolean) => {
 };
 
 describe('HTTP fast calls', () => {
+  it('answer a call that finishes before the priming delay with one JSON body: no SSE, nothing to resume', async () => {
+    const session = new SessionStandIn();
+    const primed: string[] = [];
+    const fast = new FastCalls('sid-0', session, new BoundedEventStore());
+    const url = await serve(fast, true, (stream) => void primed.push(stream));
+    const pending = fetch(url, { method: 'POST', headers: { 'x-call-id': '10' } });
+    await until(() => session.answers.has(10));
+    session.answers.get(10)?.(result(10));
+    const response = await pending;
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('mcp-session-id')).toBe('sid-0');
+    expect(await response.json()).toEqual(result(10));
+    expect(primed).toEqual([]);
+  });
+
+  it('switch a call still running after the priming delay to SSE with a priming event, resumable from then on', async () => {
+    const session = new SessionStandIn();
+    const primed: string[] = [];
+    const fast = new FastCalls('sid-5', session, new BoundedEventStore());
+    const url = await serve(fast, true, (stream) => void primed.push(stream));
+    const started = performance.now();
+    const response = await fetch(url, { method: 'POST', headers: { 'x-call-id': '11' } });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(PRIMING_DELAY_MS - 5); // headers wait for the delay
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const { text, reader } = await readUntil(response, /^id: .+$/m);
+    expect(primed).toHaveLength(1);
+    session.answers.get(11)?.(result(11));
+    const { text: all } = await readUntil(reader, /done 11/, text);
+    expect(all).toMatch(/^event: message\nid: .+\ndata: .*done 11/m);
+  });
+
   it('stream what the session sends for a call before its result, then end with the result', async () => {
     const session = new SessionStandIn();
     const fast = new FastCalls('sid-1', session, new BoundedEventStore());
