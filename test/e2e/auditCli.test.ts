@@ -94,27 +94,49 @@ describe('mcpgate audit query / report / verify', () => {
 
   it('query filters by decision, outcome, server, tool, client and time', async () => {
     const count = async (...args: string[]) => jsonLines((await audit('query', '--json', ...args)).stdout).length;
-    expect(await count('--decision', 'deny')).toBe(3); // two by rule, and the ask nobody could answer
-    expect(await count('--decision', 'ask')).toBe(1); // asked (and denied: no approval channel)
-    expect(await count('--decision', 'allow')).toBe(10 + 10); // 10 decisions + their 10 results
-    expect(await count('--outcome', 'tool_error')).toBe(2); // decision + result of echo__fail
-    expect(await count('--server', 'calc', '--tool', '*')).toBe(6);
-    expect(await count('--tool', 'echo__echo')).toBe(8); // 5 decisions, 3 results
-    expect(await count('--tool', 'echo', '--server', 'echo', '--decision', 'allow')).toBe(6);
-    expect(await count('--client', 'mcpgate-*')).toBe(27); // both sessions: 23 + start, decision, result, end
-    expect(await count('--client', 'someone-else')).toBe(0);
-    expect(await count('--session', sessionB, '--outcome', 'ok')).toBe(2);
-    expect(await count('--since', '2999-01-01T00:00:00Z')).toBe(0);
-    expect(await count('--until', '2000-01-01')).toBe(0);
-    const all = (await readFile(config.auditFile, 'utf8')).trim().split('\n').length;
-    expect(await count('--since', '1h')).toBe(all);
-    const bad = await audit('query', '--since', 'yesterday');
+    // Independent CLI processes: run at once, checked in order.
+    const [deny, ask, allow, toolError, calc, echoEcho, echoAllowed, clients, nobody, sessionOk, future, past, recent, bad, all] = await Promise.all([
+      count('--decision', 'deny'),
+      count('--decision', 'ask'),
+      count('--decision', 'allow'),
+      count('--outcome', 'tool_error'),
+      count('--server', 'calc', '--tool', '*'),
+      count('--tool', 'echo__echo'),
+      count('--tool', 'echo', '--server', 'echo', '--decision', 'allow'),
+      count('--client', 'mcpgate-*'),
+      count('--client', 'someone-else'),
+      count('--session', sessionB, '--outcome', 'ok'),
+      count('--since', '2999-01-01T00:00:00Z'),
+      count('--until', '2000-01-01'),
+      count('--since', '1h'),
+      audit('query', '--since', 'yesterday'),
+      readFile(config.auditFile, 'utf8').then((text) => text.trim().split('\n').length),
+    ]);
+    expect(deny).toBe(3); // two by rule, and the ask nobody could answer
+    expect(ask).toBe(1); // asked (and denied: no approval channel)
+    expect(allow).toBe(10 + 10); // 10 decisions + their 10 results
+    expect(toolError).toBe(2); // decision + result of echo__fail
+    expect(calc).toBe(6);
+    expect(echoEcho).toBe(8); // 5 decisions, 3 results
+    expect(echoAllowed).toBe(6);
+    expect(clients).toBe(27); // both sessions: 23 + start, decision, result, end
+    expect(nobody).toBe(0);
+    expect(sessionOk).toBe(2);
+    expect(future).toBe(0);
+    expect(past).toBe(0);
+    expect(recent).toBe(all);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--since must be an ISO time/);
   });
 
   it('report counts calls, decisions, denials, failures and latency exactly', async () => {
-    const out = await audit('report', '--json');
+    // Independent CLI processes: run at once, checked in order.
+    const [out, check, text, windowed] = await Promise.all([
+      audit('report', '--json'),
+      runMcpgate(['check', '--config', config.dir]),
+      audit('report'),
+      audit('report', '--json', '--since', '2999-01-01T00:00:00Z'),
+    ]);
     expect(out.code).toBe(0);
     const s = JSON.parse(out.stdout);
     expect(s.sessions).toBe(2);
@@ -139,7 +161,7 @@ describe('mcpgate audit query / report / verify', () => {
     expect(s.integrity).toEqual({ state: 'intact', text: expect.stringMatching(/^intact \(\d+ records, seq 1\.\.\d+, files: audit\.log\)$/) });
     expect(s.clients).toEqual([{ label: 'mcpgate-test 1.0.0', count: 2 }]);
     expect(s.subjects).toEqual([]);
-    const digest = /^config digest: (sha256:[0-9a-f]{64})$/m.exec((await runMcpgate(['check', '--config', config.dir])).stdout)?.[1];
+    const digest = /^config digest: (sha256:[0-9a-f]{64})$/m.exec(check.stdout)?.[1];
     expect(s.configs).toEqual([{ digest, sessions: 2, first: expect.any(String), last: expect.any(String) }]);
     expect(s.denialTotal).toBe(3);
     expect(s.denialList).toEqual([
@@ -160,11 +182,9 @@ describe('mcpgate audit query / report / verify', () => {
     expect(s.slowest[0]).toMatchObject({ tool: 'echo__slow', calls: 1 });
     expect(s.slowest[0].p95).toBeGreaterThanOrEqual(150);
     expect(s.slowest.map((t: { calls: number }) => t.calls).reduce((x: number, y: number) => x + y)).toBe(10);
-    const text = await audit('report');
     expect(text.stdout).toMatch(/13 tool call\(s\)/);
     expect(text.stdout).toMatch(/Denials with reasons\n\s+2 {2}echo__echo: no secrets/);
-    const window = JSON.parse((await audit('report', '--json', '--since', '2999-01-01T00:00:00Z')).stdout);
-    expect(window.calls).toBe(0);
+    expect(JSON.parse(windowed.stdout).calls).toBe(0);
   });
 
   it('the HTML report opens in headless Chromium without console errors and shows its charts', async () => {
@@ -173,7 +193,16 @@ describe('mcpgate audit query / report / verify', () => {
     expect(out.code).toBe(0);
     const text = await readFile(html, 'utf8');
     expect(text).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
-    const dom = await chromium(['--dump-dom', `file://${html}`]);
+    // The console check can fail: a page loading anything from elsewhere is reported (control).
+    const shot = join(work, 'report.png');
+    const control = join(work, 'control.html');
+    await writeFile(control, text.replace('<body>', '<body><img src="https://example.invalid/x.png">'));
+    // Three independent browser runs: at once, checked in order.
+    const [dom, shotRun, controlRun] = await Promise.all([
+      chromium(['--dump-dom', `file://${html}`]),
+      chromium([`--screenshot=${shot}`, '--window-size=900,2400', `file://${html}`]),
+      chromium(['--dump-dom', `file://${control}`]),
+    ]);
     const charts = [...dom.stdout.matchAll(/<svg class="chart" data-chart="([a-z-]+)"/g)].map((m) => m[1]);
     expect(charts).toEqual(['timeline', 'calls-per-server', 'calls-per-tool', 'decisions', 'decided-by', 'outcomes', 'latency']);
     // Integrity at the top, in plain words; each denial with its time and session; the configuration in force.
@@ -186,14 +215,9 @@ describe('mcpgate audit query / report / verify', () => {
     // servers 2, tools 7, decisions 2, decided-by 3, outcomes 2, latency p50/p95/max × 6 forwarded tools
     expect(dom.stdout.match(/<rect class="bar"/g)?.length).toBe(2 + 7 + 2 + 3 + 2 + 3 * 6);
     expect(dom.stdout).toContain('data-total="calls">13<');
-    const shot = join(work, 'report.png');
-    const shotRun = await chromium([`--screenshot=${shot}`, '--window-size=900,2400', `file://${html}`]);
     expect(consoleLines(shotRun.stderr)).toEqual([]);
     expect((await stat(shot)).size).toBeGreaterThan(20_000);
-    // The console check can fail: a page loading anything from elsewhere is reported.
-    const control = join(work, 'control.html');
-    await writeFile(control, text.replace('<body>', '<body><img src="https://example.invalid/x.png">'));
-    expect(consoleLines((await chromium(['--dump-dom', `file://${control}`])).stderr).join('\n')).toMatch(/Content Security Policy/);
+    expect(consoleLines(controlRun.stderr).join('\n')).toMatch(/Content Security Policy/);
   }, 60_000);
 
   async function chromium(args: string[]): Promise<{ stdout: string; stderr: string }> {

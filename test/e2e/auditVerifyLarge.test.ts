@@ -8,7 +8,7 @@
  */
 import { CompactSign } from 'jose';
 import { createSecretKey } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,20 +56,28 @@ describe('audit verify streams a log larger than its heap', () => {
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** The active file with `change` applied to its lines, verified under the small heap. */
-  async function verifyChanged(change: (lines: string[]) => string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    await writeFile(file, `${change([...active]).join('\n')}\n`);
-    return runMcpgate(['audit', 'verify', '--file', file], SMALL_HEAP);
+  /**
+   * A copy of the log in DIR/NAME (its rotated files hard-linked, not copied) whose active file has
+   * `change` applied to its lines, verified under the small heap; copies let the runs go at once.
+   */
+  async function verifyChanged(name: string, change: (lines: string[]) => string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const copy = join(dir, name);
+    await mkdir(copy);
+    for (const rotated of (await readdir(dir)).filter((n) => /^audit\.log\.\d+$/.test(n))) await link(join(dir, rotated), join(copy, rotated));
+    await writeFile(join(copy, 'audit.log'), `${change([...active]).join('\n')}\n`);
+    return runMcpgate(['audit', 'verify', '--file', join(copy, 'audit.log')], SMALL_HEAP);
   }
 
   it('report and query stream the same log with 40 MB of heap (keeping aggregates, not lines)', async () => {
-    const report = await runMcpgate(['audit', 'report', '--json', '--file', file], SMALL_HEAP);
+    // A filter that joins records (a session's client) reads the log twice, holding neither pass.
+    const [report, query] = await Promise.all([
+      runMcpgate(['audit', 'report', '--json', '--file', file], SMALL_HEAP),
+      runMcpgate(['audit', 'query', '--json', '--client', 'nobody', '--file', file], SMALL_HEAP),
+    ]);
     expect(report.stderr).toBe('');
     expect(report.code).toBe(0);
     const summary = JSON.parse(report.stdout) as { records: number; calls: number; callsPerTool: unknown };
     expect(summary).toMatchObject({ records: lastSeq, calls: RECORDS, callsPerTool: [{ label: 'notes__add_note', count: RECORDS }] });
-    // A filter that joins records (a session's client) reads the log twice, holding neither pass.
-    const query = await runMcpgate(['audit', 'query', '--json', '--client', 'nobody', '--file', file], SMALL_HEAP);
     expect(query).toEqual({ code: 0, stdout: '', stderr: '' });
   }, 150_000);
 
@@ -81,31 +89,34 @@ describe('audit verify streams a log larger than its heap', () => {
     expect(bytes).toBeGreaterThan(80 * 1024 * 1024); // twice the heap and more
     expect(lastSeq).toBeGreaterThan(RECORDS); // the records and their checkpoints
 
-    const intact = await runMcpgate(['audit', 'verify', '--file', file, '--key', keyFile], SMALL_HEAP);
+    // Break it near the end of the active file: line n holds seq activeFirstSeq + n - 1.
+    const n = active.length - 50;
+    const seq = activeFirstSeq + n - 1;
+    // Four independent verifies (the intact log, and three broken copies): at once, checked in order.
+    const [intact, edited, deleted, moved] = await Promise.all([
+      runMcpgate(['audit', 'verify', '--file', file, '--key', keyFile], SMALL_HEAP),
+      verifyChanged('edited', (lines) => {
+        lines[n - 1] = lines[n - 1]!.replace('"note ', '"NOTE ');
+        return lines;
+      }),
+      verifyChanged('deleted', (lines) => lines.filter((_, i) => i !== n - 1)),
+      verifyChanged('moved', (lines) => {
+        const [line] = lines.splice(n - 1, 1);
+        lines.splice(n + 9, 0, line!);
+        return lines;
+      }),
+    ]);
     expect(intact.stderr).toBe('');
     expect(intact.stdout).toMatch(new RegExp(`^intact \\(${lastSeq} records, seq 1\\.\\.${lastSeq}, files: audit\\.log\\.1, audit\\.log\\.\\d+, .*audit\\.log; ${lastSeq - RECORDS} signed checkpoint\\(s\\) verified\\)\\n$`));
     expect(intact.code).toBe(0);
 
-    // Break it near the end of the active file: line n holds seq activeFirstSeq + n - 1.
-    const n = active.length - 50;
-    const seq = activeFirstSeq + n - 1;
-    const edited = await verifyChanged((lines) => {
-      lines[n - 1] = lines[n - 1]!.replace('"note ', '"NOTE ');
-      return lines;
-    });
     expect(edited.stdout).toMatch(new RegExp(`^broken at seq ${seq}: edited: seq ${seq} \\(audit\\.log:${n}\\) was changed`));
     expect(edited.stdout).toContain(`${seq - 1} records, seq 1..${seq - 1} verified before it`);
     expect(edited.code).toBe(1);
 
-    const deleted = await verifyChanged((lines) => lines.filter((_, i) => i !== n - 1));
     expect(deleted.stdout).toMatch(new RegExp(`^broken at seq ${seq}: deleted: seq ${seq} is missing: seq ${seq - 1} is followed by seq ${seq + 1} at audit\\.log:${n}\\n`));
     expect(deleted.code).toBe(1);
 
-    const moved = await verifyChanged((lines) => {
-      const [line] = lines.splice(n - 1, 1);
-      lines.splice(n + 9, 0, line!);
-      return lines;
-    });
     expect(moved.stdout).toMatch(new RegExp(`^broken at seq ${seq}: reordered: seq ${seq} is out of order: found at audit\\.log:${n + 10}, after seq ${seq + 1} at audit\\.log:${n}\\n`));
     expect(moved.code).toBe(1);
   }, 180_000);

@@ -35,8 +35,9 @@ const REQUIREMENTS = {
   ],
   servers: {
     allow: [
-      { command: 'node', args: ['--import', 'tsx', '*/test/fixtures/servers/echo.ts'] },
-      { command: 'node', args: ['--import', 'tsx', '*/test/fixtures/servers/notes.ts', '**'] },
+      // the fixtures as fixtureServer runs them: compiled to test/fixtures/servers/built/NAME-HASH.mjs
+      { command: 'node', args: ['*/test/fixtures/servers/built/echo-*.mjs'] },
+      { command: 'node', args: ['*/test/fixtures/servers/built/notes-*.mjs', '**'] },
     ],
   },
   approval: { minTimeout: '30s', allowAlways: false },

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withFileLock } from '../../src/pinning/pinLock.js';
 import { REPO } from '../support/gateway.js';
 
-const RACER = join(REPO, 'test/fixtures/locks/lockRacer.ts');
+const RACER = join(REPO, 'test/fixtures/locks/lockRacer.mjs');
 const CONTENDERS = 6;
 const ROUNDS = 4;
 
@@ -23,7 +23,7 @@ interface Outcome {
 
 /** Starts a contender and resolves once it is ready to race. */
 function contender(args: string[]): Promise<{ child: ChildProcess; done: Promise<Outcome> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', RACER, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [RACER, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));

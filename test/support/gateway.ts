@@ -6,7 +6,10 @@ import { Client, type ClientOptions } from '@modelcontextprotocol/sdk/client/ind
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,9 +18,32 @@ import { stringify } from 'yaml';
 export const REPO = resolve(import.meta.dirname, '../..');
 export const MAIN = join(REPO, 'dist/main.js');
 
-/** servers.d entry running one of our fixture servers (test/fixtures/servers/NAME.ts). */
+/**
+ * Fixture server NAME (test/fixtures/servers/NAME.ts) as plain JavaScript, compiled once per
+ * version of its source into test/fixtures/servers/built/NAME-HASH.mjs: `node --import tsx` spends
+ * about a second per spawn loading tsx and transforming the file (its cache lives in /tmp, which
+ * the sandbox makes private, so it never hits), and the suite starts fixtures hundreds of times.
+ * The file sits beside its source, so it imports the same node_modules from any cwd.
+ */
+export function fixtureScript(name: string): string {
+  const source = join(REPO, 'test/fixtures/servers', `${name}.ts`);
+  const text = readFileSync(source, 'utf8');
+  const built = join(REPO, 'test/fixtures/servers/built', `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+  if (existsSync(built)) return built;
+  // swc (TypeScript 7 has no JS API): loaded, synchronously, only when this version is not built yet.
+  const swc = createRequire(import.meta.url)('@swc/core') as typeof import('@swc/core');
+  const { code } = swc.transformSync(text, { filename: source, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
+  mkdirSync(dirname(built), { recursive: true });
+  // Workers build at the same time: each writes its own file and renames it into place (atomic).
+  const partial = `${built}.${process.pid}.tmp`;
+  writeFileSync(partial, code);
+  renameSync(partial, built);
+  return built;
+}
+
+/** servers.d entry running one of our fixture servers (test/fixtures/servers/NAME.ts, compiled: `fixtureScript`). */
 export function fixtureServer(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { command: 'node', args: ['--import', 'tsx', join(REPO, 'test/fixtures/servers', `${name}.ts`)], cwd: REPO, ...extra };
+  return { command: 'node', args: [fixtureScript(name)], cwd: REPO, ...extra };
 }
 
 /** servers.d entry for the npm reference server-everything over stdio. */

@@ -8,16 +8,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { REPO, waitForAudit, type AuditRecord } from './gateway.js';
+import { fixtureScript, waitForAudit, type AuditRecord } from './gateway.js';
 
-/**
- * servers.d entry running a fixture server from any working directory (tsx loaded by its path,
- * not resolved from the cwd as `--import tsx` is).
- */
+/** servers.d entry running a fixture server from any working directory (the compiled script, by its path). */
 export function anyCwdFixture(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const tsx = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
-  return { command: 'node', args: ['--import', tsx, join(REPO, 'test/fixtures/servers', `${name}.ts`)], ...extra };
+  return { command: 'node', args: [fixtureScript(name)], ...extra };
 }
 
 /** A scratch directory under HOME (visible to a sandbox unless it hides it on purpose). */
