@@ -35,9 +35,9 @@ const REQUIREMENTS = {
   ],
   servers: {
     allow: [
-      // the fixtures as fixtureServer runs them: compiled to test/fixtures/servers/built/NAME-HASH.mjs
-      { command: 'node', args: ['*/test/fixtures/servers/built/echo-*.mjs'] },
-      { command: 'node', args: ['*/test/fixtures/servers/built/notes-*.mjs', '**'] },
+      // the fixtures as fixtureServer runs them: compiled to test/fixtures/servers/built/NAME-HASH/NAME.js
+      { command: 'node', args: ['*/test/fixtures/servers/built/echo-*/echo.js'] },
+      { command: 'node', args: ['*/test/fixtures/servers/built/notes-*/notes.js', '**'] },
     ],
   },
   approval: { minTimeout: '30s', allowAlways: false },

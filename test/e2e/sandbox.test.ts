@@ -149,7 +149,7 @@ describe('a sandboxed upstream (mode auto, bubblewrap)', () => {
     const lines = listing.text.split('\n');
     expect(lines.length).toBeLessThan(6);
     expect(listing.text).not.toMatch(/main\.js serve|vitest|dbus-daemon/);
-    expect(listing.text).toMatch(/built\/probe-[0-9a-f]{16}\.mjs/); // itself, as fixtureServer runs it
+    expect(listing.text).toMatch(/built\/probe-[0-9a-f]{16}\/probe\.js/); // itself, as fixtureServer runs it
   });
 
   it('has no network of its own (its proxy variables name the egress bridge), and a private TMPDIR', async () => {

@@ -46,7 +46,7 @@ describe('npm test checks the system first', () => {
       expect(result.stderr).toContain('npm test needs Debian packages that are not installed:\n  dbus (no dbus-daemon, dbus-send): keychain tests');
       expect(result.stderr).toContain('  chromium (no chromium): the audit HTML report');
       const sudo = process.getuid?.() === 0 ? '' : 'sudo ';
-      expect(result.stderr).toContain(`Install them, then run npm test again:\n  ${sudo}apt-get install -y --no-install-recommends dbus gnome-keyring chromium util-linux bsdutils python3 bubblewrap\n`);
+      expect(result.stderr).toContain(`Install them, then run npm test again:\n  ${sudo}apt-get install -y --no-install-recommends dbus gnome-keyring chromium util-linux bsdutils python3 redis-server bubblewrap\n`);
     } finally {
       await rm(bin, { recursive: true, force: true });
     }

@@ -20,25 +20,39 @@ export const MAIN = join(REPO, 'dist/main.js');
 
 /**
  * Fixture server NAME (test/fixtures/servers/NAME.ts) as plain JavaScript, compiled once per
- * version of its source into test/fixtures/servers/built/NAME-HASH.mjs: `node --import tsx` spends
- * about a second per spawn loading tsx and transforming the file (its cache lives in /tmp, which
- * the sandbox makes private, so it never hits), and the suite starts fixtures hundreds of times.
- * The file sits beside its source, so it imports the same node_modules from any cwd.
+ * version of its source (and of the local modules it imports, `./other.js`) into
+ * test/fixtures/servers/built/NAME-HASH/: `node --import tsx` spends about a second per spawn
+ * loading tsx and transforming the file (its cache lives in /tmp, which the sandbox makes private,
+ * so it never hits), and the suite starts fixtures hundreds of times. The files sit below their
+ * sources, so they import the same node_modules from any cwd.
  */
 export function fixtureScript(name: string): string {
-  const source = join(REPO, 'test/fixtures/servers', `${name}.ts`);
-  const text = readFileSync(source, 'utf8');
-  const built = join(REPO, 'test/fixtures/servers/built', `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
-  if (existsSync(built)) return built;
+  const dir = join(REPO, 'test/fixtures/servers');
+  const modules = new Map<string, string>(); // module name -> source text, the fixture first
+  const add = (module: string): void => {
+    if (modules.has(module)) return;
+    const text = readFileSync(join(dir, `${module}.ts`), 'utf8');
+    modules.set(module, text);
+    for (const match of text.matchAll(/from '\.\/([\w-]+)\.js'/g)) add(match[1] as string);
+  };
+  add(name);
+  const hash = createHash('sha256');
+  for (const [module, text] of modules) hash.update(`${module}\0${text}\0`);
+  const out = join(dir, 'built', `${name}-${hash.digest('hex').slice(0, 16)}`);
+  const entry = join(out, `${name}.js`);
+  if (existsSync(entry)) return entry;
   // swc (TypeScript 7 has no JS API): loaded, synchronously, only when this version is not built yet.
   const swc = createRequire(import.meta.url)('@swc/core') as typeof import('@swc/core');
-  const { code } = swc.transformSync(text, { filename: source, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
-  mkdirSync(dirname(built), { recursive: true });
-  // Workers build at the same time: each writes its own file and renames it into place (atomic).
-  const partial = `${built}.${process.pid}.tmp`;
-  writeFileSync(partial, code);
-  renameSync(partial, built);
-  return built;
+  mkdirSync(out, { recursive: true });
+  // Imported modules first, the entry last (its presence means the set is complete). Workers build
+  // at the same time: each writes its own file and renames it into place (atomic).
+  for (const [module, text] of [...modules].reverse()) {
+    const { code } = swc.transformSync(text, { filename: join(dir, `${module}.ts`), jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
+    const partial = join(out, `${module}.js.${process.pid}.tmp`);
+    writeFileSync(partial, code);
+    renameSync(partial, join(out, `${module}.js`));
+  }
+  return entry;
 }
 
 /** servers.d entry running one of our fixture servers (test/fixtures/servers/NAME.ts, compiled: `fixtureScript`). */
