@@ -139,11 +139,11 @@ async function readAnswer(response: Response, id: string): Promise<Answer | unde
  * error for the request it answers (modern servers answer header and version errors with 400), so
  * the call fails with the upstream's code and message rather than an HTTP status.
  */
-export function modernFetch(annotationsOf: (tool: string) => readonly ParamHeader[] | undefined): FetchLike {
+export function modernFetch(annotationsOf: (tool: string) => readonly ParamHeader[] | undefined, base: FetchLike = fetch): FetchLike {
   return async (url, init) => {
     const headers = new Headers(init?.headers);
     headers.delete('mcp-session-id');
-    if (init?.method !== 'POST' || typeof init.body !== 'string') return fetch(url, { ...init, headers });
+    if (init?.method !== 'POST' || typeof init.body !== 'string') return base(url, { ...init, headers });
     let message: { id?: unknown } | undefined;
     try {
       message = JSON.parse(init.body) as { id?: unknown };
@@ -151,7 +151,7 @@ export function modernFetch(annotationsOf: (tool: string) => readonly ParamHeade
       message = undefined;
     }
     for (const [name, value] of Object.entries(requestHeaders(message, annotationsOf))) headers.set(name, value);
-    const response = await fetch(url, { ...init, headers });
+    const response = await base(url, { ...init, headers });
     if (response.status < 400 || response.status >= 500 || message?.id === undefined || !(response.headers.get('content-type') ?? '').includes('application/json')) return response;
     const text = await response.text();
     const body = (() => {

@@ -13,6 +13,7 @@ import { MODERN_VERSION } from '../protocol/revisions.js';
 import type { ProbeVerdict } from './modern.js';
 import { modernFetch, probeHttp, probeStdio, PROBE_TIMEOUT_MS, startOnce, STDIO_PROBE_TIMEOUT_MS } from './modernConnection.js';
 import { StdioUpstreamTransport, type StdioFraming } from './stdioTransport.js';
+import { cappedFetch } from './cappedFetch.js';
 
 /** A connected-to-be transport plus what we need to observe its process. */
 export interface UpstreamTransport {
@@ -42,14 +43,16 @@ export function createUpstreamTransport(target: UpstreamTarget, framing: StdioFr
   }
   const headers = { ...target.headers };
   const url = new URL(target.url);
+  const capped = cappedFetch(framing.maxMessageBytes, framing.server);
   if (target.kind === 'http') {
-    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers }, ...(modern ? { fetch: modernFetch(modern) } : {}) });
+    const transport = new StreamableHTTPClientTransport(url, { requestInit: { headers }, fetch: modern ? modernFetch(modern, capped) : capped });
     return { transport, stderr: null, pid: () => null, exit: () => undefined };
   }
   const transport = new SSEClientTransport(url, {
     requestInit: { headers },
+    fetch: capped,
     eventSourceInit: {
-      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
+      fetch: (input, init) => capped(input, { ...init, headers: { ...(init?.headers as Record<string, string>), ...headers } }),
     },
   });
   return { transport, stderr: null, pid: () => null, exit: () => undefined };

@@ -74,3 +74,59 @@ describe('Streamable HTTP and SSE upstreams', () => {
     expect(textOf(await client.callTool({ name: 'local__echo', arguments: { message: 'over stdio' } }))).toBe('over stdio');
   });
 });
+
+describe('maxMessageBytes on Streamable HTTP and SSE upstreams', () => {
+  let http: { port: number; child: ChildProcess };
+  let sse: { port: number; child: ChildProcess };
+  let config: TempConfig;
+  let gateway: StdioGateway;
+
+  beforeAll(async () => {
+    [http, sse] = await Promise.all([startEverything('streamableHttp'), startEverything('sse')]);
+    config = await makeConfig({
+      servers: {
+        remote: { url: `http://127.0.0.1:${http.port}/mcp`, maxMessageBytes: 65_536, tools: { default: 'allow' }, timeout: '20s' },
+        legacy: { sse: `http://127.0.0.1:${sse.port}/sse`, maxMessageBytes: 65_536, tools: { default: 'allow' }, timeout: '3s' },
+      },
+    });
+    gateway = await startStdioGateway(config.dir);
+    await waitFor(async () => (await gateway.client.listTools()).tools.filter((t) => t.name.endsWith('__echo')).length === 2, 30_000, () => 'both echo tools');
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    http?.child.kill();
+    sse?.child.kill();
+    await config?.cleanup();
+  });
+
+  // An echo of 100 000 characters answers with a message past 64 KiB: the gateway drops it rather
+  // than buffer it, the call fails, and later calls on the same upstream work. On Streamable HTTP
+  // the answer names its request, which fails at once saying why; on legacy SSE the stream is
+  // shared, so the call fails at its timeout and the stream is opened again.
+  const bigCall = (server: string) =>
+    gateway.client.callTool({ name: `${server}__echo`, arguments: { message: 'x'.repeat(100_000) } }).then(
+      (result) => textOf(result),
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+
+  it('remote: a message past the limit fails its call at once, saying why; the next call works', async () => {
+    const started = Date.now();
+    const big = await bigCall('remote');
+    expect(big).toContain('maxMessageBytes');
+    expect(big).not.toContain('x'.repeat(1000));
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(textOf(await gateway.client.callTool({ name: 'remote__echo', arguments: { message: 'small' } }))).toBe('Echo: small');
+  });
+
+  it('legacy: a message past the limit is dropped (its call times out); later calls work', async () => {
+    const big = await bigCall('legacy');
+    expect(big).not.toContain('x'.repeat(1000));
+    expect(big).toMatch(/did not answer|timed out|maxMessageBytes|closed/i);
+    await waitFor(
+      async () => textOf(await gateway.client.callTool({ name: 'legacy__echo', arguments: { message: 'small' } })) === 'Echo: small',
+      30_000,
+      () => 'a small echo through legacy SSE after the dropped message',
+    );
+  });
+});
