@@ -72,12 +72,12 @@ export async function probeStdio(transport: Transport, timeoutMs = STDIO_PROBE_T
 }
 
 /** Probes an HTTP upstream with one POST of `server/discover` (JSON or SSE answer); any other answer is legacy. */
-export async function probeHttp(url: URL, headers: Readonly<Record<string, string>>, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeVerdict> {
+export async function probeHttp(url: URL, headers: Readonly<Record<string, string>>, timeoutMs = PROBE_TIMEOUT_MS, fetchLike: FetchLike = fetch): Promise<ProbeVerdict> {
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     for (let attempt = 1; attempt <= PROBE_ATTEMPTS; attempt++) {
       const request = discoverRequest(`${PROBE_ID}-${attempt}`);
-      const response = await fetch(url, {
+      const response = await fetchLike(url, {
         method: 'POST',
         headers: { ...headers, ...requestHeaders(request, () => undefined), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
         body: JSON.stringify(request),

@@ -87,7 +87,10 @@ export async function negotiate(
   let verdict: ProbeVerdict = { kind: 'legacy', reason: probe ? 'not probed' : `protocol: ${options.protocol}` };
   // a server pinned to 2026-07-28 has no fallback to hurry for: it gets the whole startupTimeout
   const pinned = options.protocol === MODERN_VERSION;
-  if (probe && target.kind === 'http') verdict = await probeHttp(new URL(target.url), target.headers ?? {}, pinned ? options.startupTimeoutMs : Math.min(PROBE_TIMEOUT_MS, options.startupTimeoutMs));
+  if (probe && target.kind === 'http') {
+    const timeoutMs = pinned ? options.startupTimeoutMs : Math.min(PROBE_TIMEOUT_MS, options.startupTimeoutMs);
+    verdict = await probeHttp(new URL(target.url), target.headers ?? {}, timeoutMs, cappedFetch(framing.maxMessageBytes, framing.server));
+  }
   const io = createUpstreamTransport(target, framing, verdict.kind === 'modern' ? options.annotationsOf : undefined);
   watch(io);
   try {
