@@ -23,7 +23,8 @@ import type { EventSink, RequestOutcome } from '../telemetry/events.js';
 import { modernLeg } from '../upstream/modern.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { runPipeline, type Pipeline, type StageResult } from './stages.js';
-import { checkedInputRequests, malformed } from './upstreamRounds.js';
+import { checkedForCaller } from './upstreamRounds.js';
+import { inputRequestsOf, malformed } from '../upstream/inputRounds.js';
 
 /** The task methods a caller may send (`tasks/result` and `tasks/list` were removed in 2026-07-28). */
 export type TaskMethod = 'tasks/get' | 'tasks/update' | 'tasks/cancel';
@@ -105,7 +106,7 @@ async function forwardTask(call: TaskCall): Promise<StageResult> {
   try {
     const raw = await upstream.request(call.method, { ...call.params, taskId: route.taskId }, { owner: { caller }, signal: caller.signal });
     const result = deps.redactor.scrubJson(raw) as Result & { taskId?: unknown; inputRequests?: unknown };
-    const inputRequests = result.inputRequests === undefined ? undefined : checkedInputRequests(result, route.server, caller);
+    const inputRequests = result.inputRequests === undefined ? undefined : checkedForCaller(inputRequestsOf(result, route.server), route.server, caller);
     call.outcome = 'ok';
     return { ...result, ...(result.taskId === undefined ? {} : { taskId: call.params.taskId }), ...(inputRequests ? { inputRequests } : {}) };
   } catch (caught) {

@@ -8,9 +8,9 @@
 import type { Result } from '@modelcontextprotocol/sdk/types.js';
 import type { AnsweredVia, ApprovalAnswer } from '../approval/answer.js';
 import { CAPABILITY_FOR, InputRequired, type Caller, type InputRequest, type PriorApproval } from '../caller/caller.js';
-import { inputRequestsOf } from '../upstream/inputRounds.js';
+import { inputRoundOf, malformed } from '../upstream/inputRounds.js';
 import { upstreamElicitation } from '../approval/upstreamElicitation.js';
-import { ErrorCodes, GatewayError, wireError } from '../errors.js';
+import { ErrorCodes, wireError } from '../errors.js';
 import { inputResponsesOf, missingCapability } from '../protocol/envelope.js';
 import { MetaKeys } from '../protocol/revisions.js';
 import { declaresTasks, TASKS_EXTENSION } from '../protocol/taskId.js';
@@ -56,11 +56,6 @@ function relayable(declared: Readonly<Record<string, unknown>>): Record<string, 
   return out;
 }
 
-/** An upstream's result mcpgate will not pass on (fail closed). */
-export function malformed(server: string, why: string): GatewayError {
-  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent a result mcpgate cannot pass on: ${why}`);
-}
-
 /**
  * The caller's round for an upstream's `input_required` result (already redacted): its requests
  * under the upstream's own keys, its state and the approval this call already has carried into
@@ -68,22 +63,17 @@ export function malformed(server: string, why: string): GatewayError {
  * the caller did not declare the capability for (-32021: the upstream was told what it declared).
  */
 export function upstreamInputRequired(result: Result, server: string, caller: Caller, approved: PriorApproval | undefined): InputRequired {
-  const { requestState } = result as { requestState?: unknown };
-  if (requestState !== undefined && typeof requestState !== 'string') throw malformed(server, 'requestState is not a string');
-  const requests = checkedInputRequests(result, server, caller);
-  if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
-  return new InputRequired(requests, { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
+  const { requests, requestState } = inputRoundOf(result, server);
+  return new InputRequired(checkedForCaller(requests, server, caller), { upstream: { server, ...(requestState === undefined ? {} : { state: requestState }) }, ...(approved ? { approved } : {}) });
 }
 
 /**
- * An upstream's `inputRequests` (of an input_required result, or of a task waiting for input)
- * as they may reach the caller: each a known method with object params, under a key that is not
- * mcpgate's, for a capability the caller declared (-32021 otherwise); an elicitation marked with
- * its server and refused when it imitates mcpgate's approval prompt, as for a 2025 upstream's
- * (src/approval/upstreamElicitation.ts).
+ * An upstream's validated `inputRequests` (of an input_required result, or of a task waiting for
+ * input) as they may reach the caller: under a key that is not mcpgate's, for a capability the
+ * caller declared (-32021 otherwise); an elicitation marked with its server and refused when it
+ * imitates mcpgate's approval prompt, as for a 2025 upstream's (src/approval/upstreamElicitation.ts).
  */
-export function checkedInputRequests(result: Result, server: string, caller: Caller): Record<string, InputRequest> {
-  const requests = inputRequestsOf(result, server);
+export function checkedForCaller(requests: Record<string, InputRequest>, server: string, caller: Caller): Record<string, InputRequest> {
   for (const [key, request] of Object.entries(requests)) {
     if (RESERVED_KEY.test(key)) throw malformed(server, `input request key "${key.slice(0, 64)}" is reserved for mcpgate's own questions`);
     const capability = CAPABILITY_FOR[request.method];

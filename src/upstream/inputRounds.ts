@@ -35,8 +35,18 @@ export function inputRequestsOf(result: Result, server: string): Record<string, 
   return out;
 }
 
-function malformed(server: string, why: string): GatewayError {
-  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent a malformed input_required result: ${why}`);
+/** An upstream result mcpgate will not use or pass on (fail closed). */
+export function malformed(server: string, why: string): GatewayError {
+  return new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" sent a result mcpgate cannot use: ${why}`);
+}
+
+/** One round of an InputRequiredResult, validated: its requests, its state (a string if any), at least one of them. */
+export function inputRoundOf(result: Result, server: string): { requests: Record<string, InputRequest>; requestState?: string } {
+  const { requestState } = result as { requestState?: unknown };
+  if (requestState !== undefined && typeof requestState !== 'string') throw malformed(server, 'requestState is not a string');
+  const requests = inputRequestsOf(result, server);
+  if (Object.keys(requests).length === 0 && requestState === undefined) throw malformed(server, 'it has neither inputRequests nor requestState');
+  return { requests, ...(requestState === undefined ? {} : { requestState }) };
 }
 
 /**
@@ -68,12 +78,10 @@ export async function fulfilRounds(first: Result, server: string, io: RoundIo): 
     if (round > MAX_INPUT_ROUNDS) {
       throw new GatewayError(ErrorCodes.UPSTREAM_MESSAGE_REJECTED, `upstream "${server}" asked for input more than ${MAX_INPUT_ROUNDS} times in one call; mcpgate stopped the call`);
     }
-    const requests = inputRequestsOf(result, server);
-    const state = (result as { requestState?: unknown }).requestState;
-    if (Object.keys(requests).length === 0 && typeof state !== 'string') throw malformed(server, 'neither inputRequests nor requestState');
+    const { requests, requestState } = inputRoundOf(result, server);
     const inputResponses: Record<string, Result> = {};
     for (const [key, request] of Object.entries(requests)) inputResponses[key] = await io.answer(key, request, round);
-    result = await io.retry({ inputResponses, ...(typeof state === 'string' ? { requestState: state } : {}) });
+    result = await io.retry({ inputResponses, ...(requestState === undefined ? {} : { requestState }) });
   }
   return result;
 }
