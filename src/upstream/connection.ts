@@ -18,13 +18,12 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { paramHeadersOf, type ParamHeader } from '../protocol/headers.js';
 import { MODERN_VERSION } from '../protocol/revisions.js';
-import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { CallSignal } from '../caller/cancelSignal.js';
 import { ConnectionClosedError, Forwarder } from './forwarder.js';
 import type { ForwardOptions } from './forwardOptions.js';
 import { requestWithRounds, type AskOwner } from './inputRounds.js';
 import type { ListKind, ListSource } from './lists.js';
-import { withEnvelope, type ProbeVerdict, type SpokenProtocol } from './modern.js';
+import { GATEWAY_CLIENT_INFO, UPSTREAM_CLIENT_CAPABILITIES, withEnvelope, type ProbeVerdict, type SpokenProtocol } from './modern.js';
 import type { UpstreamTransport } from './transport.js';
 
 /** A connection to a started upstream. */
@@ -53,13 +52,9 @@ export interface ConnectionHost {
   request(request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
 }
 
-const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION };
-
 /** A 2025 upstream: the SDK client's `initialize`, then the forwarder takes over responses. */
 export async function openLegacy(io: UpstreamTransport, generation: number, host: ConnectionHost): Promise<Connection & { capabilities: ServerCapabilities }> {
-  const client = new Client(GATEWAY_CLIENT_INFO, {
-    capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: {} },
-  });
+  const client = new Client({ ...GATEWAY_CLIENT_INFO }, { capabilities: structuredClone(UPSTREAM_CLIENT_CAPABILITIES) });
   client.fallbackRequestHandler = async (request, extra) => host.request(request, extra.signal);
   client.fallbackNotificationHandler = async (notification) => host.notification(notification);
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => host.relist('tools'));

@@ -19,16 +19,19 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 export type SpokenProtocol = '2025-11-25' | typeof MODERN_VERSION;
 
 /**
- * What mcpgate declares to a modern upstream on every request: it can always answer elicitation,
- * sampling and roots input requests (from the client, or itself where it owns the answer:
- * docs/protocol.md "Upstream side").
+ * What mcpgate declares to every upstream (a 2025 one in `initialize`, a modern one on every
+ * request): it can always answer elicitation, sampling and roots input requests (from the client,
+ * or itself where it owns the answer: docs/protocol.md "Upstream side").
  */
 export const UPSTREAM_CLIENT_CAPABILITIES = { elicitation: { form: {}, url: {} }, sampling: {}, roots: {} } as const;
+
+/** How mcpgate names itself to every upstream (2025 `initialize`, 2026 envelope). */
+export const GATEWAY_CLIENT_INFO = { name: GATEWAY_NAME, version: GATEWAY_VERSION } as const;
 
 /** The `_meta` envelope of every request to a modern upstream. */
 export const UPSTREAM_ENVELOPE: Readonly<Record<string, unknown>> = {
   [MetaKeys.protocolVersion]: MODERN_VERSION,
-  [MetaKeys.clientInfo]: { name: GATEWAY_NAME, version: GATEWAY_VERSION },
+  [MetaKeys.clientInfo]: GATEWAY_CLIENT_INFO,
   [MetaKeys.clientCapabilities]: UPSTREAM_CLIENT_CAPABILITIES,
 };
 
