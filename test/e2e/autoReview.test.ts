@@ -80,6 +80,16 @@ describe('auto-review by an external command', () => {
     expect(reviews[1]!.recent_calls).toEqual([expect.objectContaining({ tool: 'notes__list_notes', decision: 'allow', decided_by: 'auto_review', outcome: 'ok' })]);
   });
 
+  it('reviews a 2026-07-28 caller\'s asks the same way: approved without a round, escalated to an input_required round', async () => {
+    const elicitation = { elicitation: { form: {} } };
+    const listed = (await modernCall(gateway.url, 1, 'tools/call', { name: 'notes__list_notes', arguments: {} }, elicitation)).response.result as Record<string, unknown>;
+    expect(listed).toMatchObject({ resultType: 'complete' });
+    expect(listed.isError).toBeFalsy();
+    expect(await lastDecision(config.auditFile, 'notes__list_notes', 2)).toMatchObject({ decision: 'allow', decided_by: 'auto_review', protocol_version: '2026-07-28' });
+    const added = (await modernCall(gateway.url, 2, 'tools/call', { name: 'notes__add_note', arguments: { title: 'm', text: 'modern' } }, elicitation)).response.result as Record<string, unknown>;
+    expect(added).toMatchObject({ resultType: 'input_required', inputRequests: { 'mcpgate:approval': { method: 'elicitation/create' } } });
+  });
+
   it('never sees a deny: a denied tool stays denied', async () => {
     const { client } = await approvingClient(gateway);
     const before = (await readFile(reviewLog, 'utf8')).trim().split('\n').length;
